@@ -1,0 +1,55 @@
+"""The per-request state every stage sees."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from .events import Usage
+from .request import Request
+
+__all__ = ["StreamContext"]
+
+
+@dataclass(slots=True, eq=False)
+class StreamContext:
+    """Mutable state of one dispatched stream.
+
+    The dispatcher owns the fields above ``values``; stages read them and may keep their own
+    state in ``values`` (keyed by a name of their own) so that stages can cooperate without
+    the dispatcher knowing what any of them does.
+    """
+
+    request: Request
+    request_id: str
+    provider: str = ""
+    model: str = ""
+    attempt: int = 0
+    started_at: float = field(default_factory=time.perf_counter)
+    first_chunk_at: float | None = None
+    chunk_index: int = -1
+    # Number of text events the provider(s) sent so far, and their characters.
+    provider_chunks: int = 0
+    chars: int = 0
+    usage: Usage | None = None
+    finish_reason: str | None = None
+    cached: bool = False
+    # Providers that contributed text, in order (several after a mid-stream continuation).
+    contributors: list[str] = field(default_factory=list)
+    # What reached the consumer, chunk by chunk, after every stage.
+    delivered: list[str] = field(default_factory=list)
+    values: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def task_type(self) -> str:
+        return self.request.task_type.value
+
+    @property
+    def elapsed_ms(self) -> float:
+        return (time.perf_counter() - self.started_at) * 1000.0
+
+    @property
+    def text(self) -> str:
+        """Everything delivered to the consumer so far."""
+        return "".join(self.delivered)

@@ -1,0 +1,6 @@
+"""Test support: a fake provider server speaking the real streaming wire formats."""
+
+from .script import RecordedRequest, Script, default_reply, split_words
+from .server import FakeProviderServer
+
+__all__ = ["FakeProviderServer", "RecordedRequest", "Script", "default_reply", "split_words"]

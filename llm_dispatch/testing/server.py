@@ -1,0 +1,266 @@
+"""A real HTTP server on 127.0.0.1 that streams like OpenAI, Anthropic and Gemini.
+
+The official SDKs talk to it unmodified; every answer can be scripted with faults.
+
+    async with FakeProviderServer() as server:
+        server.enqueue(Script(status=429, retry_after=1), provider="openai")
+        client = openai.AsyncOpenAI(base_url=server.openai_base_url, api_key="test")
+        ...
+        assert server.requests[0].status == 429
+
+Routes: ``POST /v1/chat/completions`` (OpenAI and compatible servers), ``POST /v1/messages``
+(Anthropic), ``POST /{version}/models/{model}:streamGenerateContent`` (Gemini).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from .script import RecordedRequest, Script
+from .wire import Wire
+from .wire_anthropic import AnthropicWire
+from .wire_google import GoogleWire
+from .wire_openai import OpenAIWire
+
+__all__ = ["FakeProviderServer"]
+
+ScriptFactory = Callable[[RecordedRequest], Script]
+
+
+class FakeProviderServer:
+    """Scripted fake of the three providers' streaming APIs.
+
+    Scripts are queued with :meth:`enqueue` and consumed in order by the first request whose
+    provider and model they match; a request that matches no queued script gets
+    :attr:`default` (a script, or a callable building one from the recorded request).
+    Every request is appended to :attr:`requests`.
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            raise ValueError("the fake provider server only listens on the loopback interface")
+        self.host = host
+        self.port = port
+        self.requests: list[RecordedRequest] = []
+        self.default: Script | ScriptFactory = Script()
+        self._queue: list[Script] = []
+        self._runner: web.AppRunner | None = None
+        self._openai = OpenAIWire()
+        self._anthropic = AnthropicWire()
+        self._google = GoogleWire()
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> FakeProviderServer:
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_post("/v1/chat/completions", self._handle_openai)
+        app.router.add_post("/chat/completions", self._handle_openai)
+        app.router.add_post("/v1/messages", self._handle_anthropic)
+        app.router.add_post("/{version}/models/{model_action}", self._handle_google)
+        # handler_cancellation: a client that goes away cancels the handler at once, which
+        # is how the server notices disconnects while it is sleeping between chunks.
+        self._runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        server = site._server
+        assert server is not None and server.sockets  # type: ignore[attr-defined]
+        self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> FakeProviderServer:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # -- addresses ---------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def openai_base_url(self) -> str:
+        return f"{self.url}/v1"
+
+    @property
+    def anthropic_base_url(self) -> str:
+        return self.url
+
+    @property
+    def google_base_url(self) -> str:
+        return self.url
+
+    def base_url_for(self, kind: str) -> str:
+        return {
+            "openai": self.openai_base_url,
+            "anthropic": self.anthropic_base_url,
+            "google": self.google_base_url,
+        }[kind]
+
+    # -- scripting ---------------------------------------------------------------------------
+
+    def enqueue(
+        self,
+        *scripts: Script,
+        provider: str | None = None,
+        model: str | None = None,
+        times: int = 1,
+    ) -> None:
+        """Queue scripts (each ``times`` times), optionally restricted to a provider/model."""
+        for script in scripts:
+            if provider is not None:
+                script.provider = provider
+            if model is not None:
+                script.model = model
+            self._queue.extend([script] * times)
+
+    def reset(self) -> None:
+        """Forget queued scripts and recorded requests."""
+        self._queue.clear()
+        self.requests.clear()
+        self.default = Script()
+
+    def requests_for(self, provider: str) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.provider == provider]
+
+    def _pick(self, rec: RecordedRequest) -> Script:
+        for i, script in enumerate(self._queue):
+            if script.matches(rec.provider, rec.model):
+                return self._queue.pop(i)
+        return self.default(rec) if callable(self.default) else self.default
+
+    # -- handlers ----------------------------------------------------------------------------
+
+    async def _handle_openai(self, request: web.Request) -> web.StreamResponse:
+        return await self._serve(request, self._openai)
+
+    async def _handle_anthropic(self, request: web.Request) -> web.StreamResponse:
+        return await self._serve(request, self._anthropic)
+
+    async def _handle_google(self, request: web.Request) -> web.StreamResponse:
+        if not request.match_info["model_action"].endswith(":streamGenerateContent"):
+            return web.json_response(
+                self._google.error_body(404, "only streamGenerateContent is faked"), status=404
+            )
+        return await self._serve(request, self._google)
+
+    async def _serve(self, request: web.Request, wire: Wire) -> web.StreamResponse:
+        try:
+            body = await request.json()
+        except json.JSONDecodeError:
+            body = {}
+        model, system, messages, json_mode = wire.parse(request.path, body)
+        rec = RecordedRequest(
+            provider=wire.name,
+            path=request.path_qs,
+            model=model,
+            headers=dict(request.headers),
+            body=body,
+            system=system,
+            messages=messages,
+            json_mode=json_mode,
+        )
+        self.requests.append(rec)
+        script = self._pick(rec)
+        rec.script = script
+        try:
+            return await self._answer(request, wire, rec, script)
+        except (asyncio.CancelledError, ConnectionResetError):
+            rec.disconnected = True
+            raise
+        finally:
+            rec.done.set()
+
+    async def _answer(
+        self, request: web.Request, wire: Wire, rec: RecordedRequest, script: Script
+    ) -> web.StreamResponse:
+        if script.first_delay:
+            await asyncio.sleep(script.first_delay)
+        if script.status is not None:
+            rec.status = script.status
+            headers = {}
+            if script.retry_after is not None:
+                headers["Retry-After"] = f"{script.retry_after:g}"
+            rec.completed = True
+            return web.json_response(
+                wire.error_body(script.status, script.error_message),
+                status=script.status,
+                headers=headers,
+            )
+
+        chunks = script.text_chunks(rec)
+        prompt_tokens = sum(len(m["content"].split()) for m in rec.messages) + len(
+            (rec.system or "").split()
+        )
+        usage = (prompt_tokens, len(chunks)) if script.send_usage else None
+        if script.usage is not None and script.send_usage:
+            usage = script.usage
+
+        response = web.StreamResponse(
+            status=200,
+            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"},
+        )
+        await response.prepare(request)
+        for event in wire.opening(rec, prompt_tokens):
+            await response.write(event)
+
+        merges_last = wire.name == "google"
+        for index, chunk in enumerate(chunks):
+            if index == script.drop_after:
+                assert request.transport is not None
+                request.transport.abort()
+                rec.completed = True
+                return response
+            if index == script.cut_after:
+                await response.write_eof()
+                rec.completed = True
+                return response
+            if index == script.error_event_after:
+                await response.write(wire.error_event(rec, script.error_kind, script.error_message))
+                await response.write_eof()
+                rec.completed = True
+                return response
+            if index == script.malformed_after:
+                await response.write(wire.malformed())
+                await response.write_eof()
+                rec.completed = True
+                return response
+            if index and script.chunk_delay:
+                await asyncio.sleep(script.chunk_delay)
+            if merges_last and index == len(chunks) - 1:
+                break
+            await response.write(wire.text(rec, chunk, index))
+            rec.chunks_sent += 1
+
+        last = chunks[-1] if (merges_last and chunks) else None
+        for event in wire.closing(rec, script.finish_reason, usage, last):
+            await response.write(event)
+        if last is not None:
+            rec.chunks_sent += 1
+        with contextlib.suppress(ConnectionResetError):
+            await response.write_eof()
+        rec.completed = True
+        return response
+
+
+async def _serve_forever(port: int) -> None:
+    async with FakeProviderServer(port=port) as server:
+        print(f"fake provider server listening on {server.url}", flush=True)
+        print(f"  OPENAI_BASE_URL={server.openai_base_url}", flush=True)
+        print(f"  ANTHROPIC_BASE_URL={server.anthropic_base_url}", flush=True)
+        print(f"  GOOGLE_GEMINI_BASE_URL={server.google_base_url}", flush=True)
+        await asyncio.Event().wait()
