@@ -1,1 +1,66 @@
-"""llm_dispatch."""
+"""llm_dispatch: stream from OpenAI, Anthropic, Gemini or any OpenAI-compatible server through
+one decorator, under retry, fallback and timeout policies.
+
+    from llm_dispatch import llm_stream, TaskType
+
+    @llm_stream(task_type=TaskType.TEXT_GENERATION, providers=["openai"], model="gpt-4o-mini")
+    async def stream_text(prompt: str):
+        yield "offline stand-in"
+
+    async for chunk in stream_text("Write a story"):
+        print(chunk, end="")
+
+Importing this package imports no provider SDK; each is imported when first used.
+"""
+
+from .chunk import ChunkMetadata
+from .context import StreamContext
+from .decorators import llm_stream, llm_stream_with_metadata
+from .dispatcher import CallOptions, Dispatcher
+from .errors import (
+    AllProvidersFailed,
+    ConfigError,
+    LLMDispatchError,
+    NoProviderAvailable,
+    ProviderError,
+    RequestBindingError,
+    StreamingError,
+    StreamInterrupted,
+    StreamTimeout,
+)
+from .events import Usage
+from .global_dispatcher import configure, get_dispatcher
+from .request import Message, Request
+from .stages.base import Stage
+from .stream import DispatchStream, InvalidJSONError
+from .task_types import TaskType
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AllProvidersFailed",
+    "CallOptions",
+    "ChunkMetadata",
+    "ConfigError",
+    "DispatchStream",
+    "Dispatcher",
+    "InvalidJSONError",
+    "LLMDispatchError",
+    "Message",
+    "NoProviderAvailable",
+    "ProviderError",
+    "Request",
+    "RequestBindingError",
+    "Stage",
+    "StreamContext",
+    "StreamInterrupted",
+    "StreamTimeout",
+    "StreamingError",
+    "TaskType",
+    "Usage",
+    "__version__",
+    "configure",
+    "get_dispatcher",
+    "llm_stream",
+    "llm_stream_with_metadata",
+]

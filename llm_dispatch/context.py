@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .events import Usage
+from .providers.base import ModelPrice
 from .request import Request
 
 __all__ = ["StreamContext"]
@@ -35,11 +36,27 @@ class StreamContext:
     usage: Usage | None = None
     finish_reason: str | None = None
     cached: bool = False
+    # Price of the current target, when the configuration knows it.
+    price: ModelPrice | None = None
+    # Set by stages: 0-100 while streaming (a progress stage), cost once usage is known.
+    progress: float = 0.0
+    cost_usd: float | None = None
     # Providers that contributed text, in order (several after a mid-stream continuation).
     contributors: list[str] = field(default_factory=list)
+    # What the provider(s) sent, chunk by chunk, before any stage touched it.
+    raw: list[str] = field(default_factory=list)
     # What reached the consumer, chunk by chunk, after every stage.
     delivered: list[str] = field(default_factory=list)
+    # Text the stages appended at the end (delivered with the final chunk).
+    trailer: str = ""
     values: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def tokens(self) -> int:
+        """Completion tokens so far: the provider's count once reported, else an estimate."""
+        if self.usage is not None:
+            return self.usage.completion_tokens
+        return (self.chars + 3) // 4
 
     @property
     def task_type(self) -> str:
@@ -53,3 +70,8 @@ class StreamContext:
     def text(self) -> str:
         """Everything delivered to the consumer so far."""
         return "".join(self.delivered)
+
+    @property
+    def raw_text(self) -> str:
+        """Everything the providers sent so far, before stages."""
+        return "".join(self.raw)

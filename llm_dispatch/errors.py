@@ -96,7 +96,9 @@ _SECRET_PATTERNS = [
     re.compile(r"sk-[A-Za-z0-9_\-]{8,}"),
     re.compile(r"sk-ant-[A-Za-z0-9_\-]{8,}"),
     re.compile(r"AIza[0-9A-Za-z_\-]{20,}"),
-    re.compile(r"(?i)(api[_-]?key|authorization|x-api-key|x-goog-api-key|bearer)([\"'=:\s]+)[^\s\"',}]+"),
+    re.compile(
+        r"(?i)(api[_-]?key|authorization|x-api-key|x-goog-api-key|bearer)([\"'=:\s]+)[^\s\"',}]+"
+    ),
 ]
 
 
@@ -288,6 +290,7 @@ class StreamTimeout(StreamingError, TimeoutError):
         self.provider = provider
         self.model = model
         self.partial_text = partial_text
+        self.attempts: list[AttemptRecord] = []
         where = f" waiting for {provider}/{model}" if provider else ""
         super().__init__(f"{limit} timeout of {seconds:g}s fired{where}")
 
@@ -340,14 +343,29 @@ class AttemptRecord:
         )
 
 
-class AllProvidersFailed(StreamingError):
-    """Every planned target failed before any text reached the consumer."""
+class AllProvidersFailed(StreamingError, ProviderError):
+    """Every planned target failed before any text reached the consumer.
 
-    def __init__(self, attempts: Sequence[AttemptRecord], last: BaseException | None) -> None:
+    ``attempts`` lists each try. It is also a :class:`ProviderError` carrying the last
+    failure's provider, kind and status, so ``except ProviderError`` handlers see it.
+    """
+
+    def __init__(self, attempts: Sequence[AttemptRecord], last: ProviderError) -> None:
         self.attempts = list(attempts)
         self.last = last
         lines = "\n".join(f"  - {a.describe()}" for a in self.attempts)
-        super().__init__(f"every target failed ({len(self.attempts)} attempts):\n{lines}")
+        ProviderError.__init__(
+            self,
+            f"every target failed ({len(self.attempts)} attempts):\n{lines}",
+            provider=last.provider,
+            kind=last.kind,
+            status_code=last.status_code,
+            model=last.model,
+            retry_after=last.retry_after,
+        )
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class NoProviderAvailable(StreamingError):

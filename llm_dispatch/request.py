@@ -153,9 +153,7 @@ class RequestBinder:
             if value is not None:
                 fields[name] = value
         if system is not None:
-            fields["system"] = (
-                f"{system}\n\n{fields['system']}" if fields.get("system") else system
-            )
+            fields["system"] = f"{system}\n\n{fields['system']}" if fields.get("system") else system
         if isinstance(fields.get("stop"), str):
             fields["stop"] = (fields["stop"],)
         try:

@@ -215,7 +215,7 @@ class FakeProviderServer:
             headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"},
         )
         await response.prepare(request)
-        for event in wire.opening(rec, prompt_tokens):
+        for event in wire.opening(rec, usage[0] if usage else prompt_tokens):
             await response.write(event)
 
         merges_last = wire.name == "google"
@@ -255,12 +255,3 @@ class FakeProviderServer:
             await response.write_eof()
         rec.completed = True
         return response
-
-
-async def _serve_forever(port: int) -> None:
-    async with FakeProviderServer(port=port) as server:
-        print(f"fake provider server listening on {server.url}", flush=True)
-        print(f"  OPENAI_BASE_URL={server.openai_base_url}", flush=True)
-        print(f"  ANTHROPIC_BASE_URL={server.anthropic_base_url}", flush=True)
-        print(f"  GOOGLE_GEMINI_BASE_URL={server.google_base_url}", flush=True)
-        await asyncio.Event().wait()

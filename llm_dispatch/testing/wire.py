@@ -14,7 +14,9 @@ class Wire(Protocol):
 
     name: str
 
-    def parse(self, path: str, body: dict[str, Any]) -> tuple[str, str | None, list[dict[str, str]], bool]:
+    def parse(
+        self, path: str, body: dict[str, Any]
+    ) -> tuple[str, str | None, list[dict[str, str]], bool]:
         """(model, system, messages as role/content dicts, json_mode) from a request."""
         ...
 

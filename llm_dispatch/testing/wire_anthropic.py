@@ -56,7 +56,9 @@ class AnthropicWire:
         return str(body.get("model", "")), (_content(system) or None), messages, json_mode
 
     def error_body(self, status: int, message: str) -> dict[str, Any]:
-        err_type = _STATUS_TYPES.get(status, "api_error" if status >= 500 else "invalid_request_error")
+        err_type = _STATUS_TYPES.get(
+            status, "api_error" if status >= 500 else "invalid_request_error"
+        )
         return {"type": "error", "error": {"type": err_type, "message": message}}
 
     def opening(self, rec: RecordedRequest, prompt_tokens: int) -> list[bytes]:
@@ -73,14 +75,24 @@ class AnthropicWire:
         return [
             sse(_dump({"type": "message_start", "message": message}), "message_start"),
             sse(
-                _dump({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
+                _dump(
+                    {
+                        "type": "content_block_start",
+                        "index": 0,
+                        "content_block": {"type": "text", "text": ""},
+                    }
+                ),
                 "content_block_start",
             ),
             sse(_dump({"type": "ping"}), "ping"),
         ]
 
     def text(self, rec: RecordedRequest, text: str, index: int) -> bytes:
-        delta = {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": text}}
+        delta = {
+            "type": "content_block_delta",
+            "index": 0,
+            "delta": {"type": "text_delta", "text": text},
+        }
         return sse(_dump(delta), "content_block_delta")
 
     def closing(
@@ -92,7 +104,10 @@ class AnthropicWire:
     ) -> list[bytes]:
         delta: dict[str, Any] = {
             "type": "message_delta",
-            "delta": {"stop_reason": _STOP_REASONS.get(finish_reason, finish_reason), "stop_sequence": None},
+            "delta": {
+                "stop_reason": _STOP_REASONS.get(finish_reason, finish_reason),
+                "stop_sequence": None,
+            },
             "usage": {"output_tokens": usage[1] if usage else 0},
         }
         return [
@@ -102,7 +117,10 @@ class AnthropicWire:
         ]
 
     def error_event(self, rec: RecordedRequest, kind: FaultKind, message: str) -> bytes:
-        return sse(_dump({"type": "error", "error": {"type": _ERROR_TYPES[kind], "message": message}}), "error")
+        return sse(
+            _dump({"type": "error", "error": {"type": _ERROR_TYPES[kind], "message": message}}),
+            "error",
+        )
 
     def malformed(self) -> bytes:
         return b'event: content_block_delta\ndata: {"type": "content_block_delta", "index": 0, "delta": \n\n'

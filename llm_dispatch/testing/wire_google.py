@@ -57,10 +57,19 @@ class GoogleWire:
         return model, (system or None), messages, json_mode
 
     def error_body(self, status: int, message: str) -> dict[str, Any]:
-        return {"error": {"code": status, "message": message, "status": _STATUS_NAMES.get(status, "UNKNOWN")}}
+        return {
+            "error": {
+                "code": status,
+                "message": message,
+                "status": _STATUS_NAMES.get(status, "UNKNOWN"),
+            }
+        }
 
     def _chunk(self, rec: RecordedRequest, text: str, extra: dict[str, Any] | None = None) -> bytes:
-        candidate: dict[str, Any] = {"content": {"parts": [{"text": text}], "role": "model"}, "index": 0}
+        candidate: dict[str, Any] = {
+            "content": {"parts": [{"text": text}], "role": "model"},
+            "index": 0,
+        }
         payload: dict[str, Any] = {"candidates": [candidate], "modelVersion": rec.model}
         if extra:
             candidate.update(extra.get("candidate", {}))

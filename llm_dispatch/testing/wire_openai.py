@@ -39,7 +39,9 @@ class OpenAIWire:
             if m.get("role") in ("system", "developer"):
                 system_parts.append(_content(m.get("content")))
             else:
-                messages.append({"role": m.get("role", "user"), "content": _content(m.get("content"))})
+                messages.append(
+                    {"role": m.get("role", "user"), "content": _content(m.get("content"))}
+                )
         fmt = body.get("response_format") or {}
         json_mode = fmt.get("type") in ("json_object", "json_schema")
         return str(body.get("model", "")), ("\n\n".join(system_parts) or None), messages, json_mode

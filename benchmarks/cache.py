@@ -1,0 +1,148 @@
+"""Cache benchmark: lookup latency by cache size, and the cost of replaying a long stream.
+
+    .venv/bin/python benchmarks/cache.py                  # memory: 1k, 10k, 100k entries
+    .venv/bin/python benchmarks/cache.py --sizes 1000 --redis redis://127.0.0.1:6379/0
+
+For each size, the cache is filled with distinct prompts in *one* partition (the worst case
+for the similarity index), then timed over distinct queries:
+
+- exact: a stored prompt in other letter case, spacing and punctuation;
+- similar: a stored prompt with filler added ("Please ..."), served as a similar hit;
+- miss: a prompt of the same shape that was never stored.
+
+Then a 2,000-chunk stream is stored and timed: lookup to first replayed event (hit TTFT at
+the cache level) and lookup plus replay of every chunk. Targets: lookup <= 5 ms at 100k
+entries, hit TTFT <= 1 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+
+from llm_dispatch.cache import CachedStream, StreamingCache
+from llm_dispatch.request import Message, Request
+
+TOPICS = ["Python", "Rust", "Go", "the ocean", "autumn", "databases", "coffee", "Paris"]
+FORMS = ["haiku", "limerick", "sonnet", "short story", "summary", "FAQ", "tweet", "essay"]
+STYLES = ["funny", "sad", "formal", "casual", "technical", "poetic", "brief", "detailed"]
+
+
+def prompt(i: int) -> str:
+    """A distinct prompt per ``i``; the number keeps it distinct for the guard too."""
+    return (
+        f"Write a {STYLES[i % 8]} {FORMS[(i // 8) % 8]} about {TOPICS[(i // 64) % 8]} "
+        f"for reader number {i}"
+    )
+
+
+def request(text: str) -> Request:
+    return Request(messages=(Message(role="user", content=text),), temperature=0.2)
+
+
+def entry(chunks: int = 20) -> CachedStream:
+    return CachedStream(
+        chunks=tuple(f"token{i} " for i in range(chunks)),
+        provider="openai",
+        model="gpt-4o-mini",
+        usage={"prompt_tokens": 20, "completion_tokens": chunks, "total_tokens": 20 + chunks},
+        finish_reason="stop",
+    )
+
+
+def summary(samples: list[float]) -> str:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+    return f"median {statistics.median(ordered) * 1000:7.3f} ms   p95 {p95 * 1000:7.3f} ms"
+
+
+async def timed(runs: int, call: Callable[[int], Awaitable[object]]) -> list[float]:
+    samples: list[float] = []
+    for i in range(runs):
+        start = time.perf_counter()
+        await call(i)
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+async def bench_size(backend: str, size: int, runs: int) -> None:
+    cache = StreamingCache(
+        backend=backend, max_cache_size=size + 10, namespace=f"bench-{uuid.uuid4().hex[:8]}"
+    )
+    try:
+        started = time.perf_counter()
+        stored = entry()
+        for i in range(size):
+            await cache.store(request(prompt(i)), stored, route="bench")
+        fill = time.perf_counter() - started
+        print(f"\n{backend} backend, {size:,} entries (filled in {fill:.1f} s)")
+
+        step = max(1, size // runs)
+        picks = [(i * step) % size for i in range(runs)]
+
+        async def exact(i: int) -> None:
+            variant = "  " + prompt(picks[i]).replace("Write", "write").replace(" ", "  ") + "?"
+            hit = await cache.lookup(request(variant), route="bench")
+            assert hit is not None and hit.exact
+
+        async def similar(i: int) -> None:
+            hit = await cache.lookup(request("Please " + prompt(picks[i])), route="bench")
+            assert hit is not None and not hit.exact
+
+        async def miss(i: int) -> None:
+            hit = await cache.lookup(request(prompt(size + i)), route="bench")
+            assert hit is None
+
+        for name, call in (("exact", exact), ("similar", similar), ("miss", miss)):
+            print(f"  lookup {name:8} {summary(await timed(runs, call))}")
+    finally:
+        await cache.clear()
+        await cache.aclose()
+
+
+async def bench_replay(backend: str, runs: int) -> None:
+    cache = StreamingCache(backend=backend, namespace=f"bench-{uuid.uuid4().hex[:8]}")
+    try:
+        long_request = request("Write a very long story about the sea")
+        await cache.store(long_request, entry(2000), route="bench")
+        first: list[float] = []
+        whole: list[float] = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            hit = await cache.lookup(long_request, route="bench")
+            assert hit is not None
+            count = 0
+            async for event in hit.events():
+                if count == 0:
+                    first.append(time.perf_counter() - start)
+                count += 1
+            whole.append(time.perf_counter() - start)
+            assert count == 2001
+        print(f"\n{backend} backend, one 2,000-chunk stream")
+        print(f"  hit TTFT        {summary(first)}   (lookup to first replayed chunk)")
+        print(f"  full replay     {summary(whole)}   (lookup + 2,000 chunks + usage event)")
+    finally:
+        await cache.clear()
+        await cache.aclose()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
+    parser.add_argument("--runs", type=int, default=2_000, help="lookups timed per kind")
+    parser.add_argument("--redis", metavar="URL", help="also run on this Redis server")
+    args = parser.parse_args()
+
+    backends = ["memory"] + ([args.redis] if args.redis else [])
+    for backend in backends:
+        for size in args.sizes:
+            await bench_size(backend, size, args.runs)
+        await bench_replay(backend, runs=200)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

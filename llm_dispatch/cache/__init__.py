@@ -1,0 +1,46 @@
+"""The similarity cache of complete provider streams (issue 6).
+
+Public entry point: :class:`StreamingCache`. See ``docs/cache.md`` for what it matches,
+what the meaning-flip guard checks, and the backends.
+"""
+
+from __future__ import annotations
+
+from .entry import CachedStream, CacheHit, ReplayTiming
+from .guard import GuardVerdict, check
+from .keys import CacheKey
+from .options import CacheOptions
+from .partition import UncacheableRequest, partition_key
+from .recorder import StreamRecorder
+from .replay import replay_events
+from .similarity import (
+    EmbeddingsAPIVectorizer,
+    HashingVectorizer,
+    SentenceTransformerVectorizer,
+    Vectorizer,
+)
+from .singleflight import SharedStreamCancelled, SingleFlight
+from .stats import CacheStats
+from .streaming_cache import StreamingCache
+
+__all__ = [
+    "CacheHit",
+    "CacheKey",
+    "CacheOptions",
+    "CacheStats",
+    "CachedStream",
+    "EmbeddingsAPIVectorizer",
+    "GuardVerdict",
+    "HashingVectorizer",
+    "ReplayTiming",
+    "SentenceTransformerVectorizer",
+    "SharedStreamCancelled",
+    "SingleFlight",
+    "StreamRecorder",
+    "StreamingCache",
+    "UncacheableRequest",
+    "Vectorizer",
+    "check",
+    "partition_key",
+    "replay_events",
+]

@@ -1,0 +1,136 @@
+"""The partition: everything about a request that must match *exactly* for a cache hit.
+
+Similarity only ever compares prompts inside one partition. The partition covers:
+
+- the task type and the route (what would answer: route name or pinned provider/model);
+- the tenant scope (``cache_scope=``), so tenants never share entries;
+- the system prompt and every generation parameter: temperature, max_tokens, stop,
+  response_format, and any field a future :class:`~llm_dispatch.request.Request` grows
+  (all fields but ``messages`` and ``extra`` are taken as they are);
+- every message except the last user message (the conversation so far), in order, with
+  the position of the prompt inside it;
+- everything in ``request.extra`` (tools, tool_choice, seed, top_p, images ...) except
+  keys known not to change the answer (:data:`.options.DEFAULT_IGNORED_EXTRA`) and keys
+  that name credentials (``api_key``, ``*_token``, ``headers`` ...), which are dropped.
+
+The key is the SHA-256 (first 128 bits) of a canonical JSON of all that (sorted keys, no
+whitespace). The JSON document itself is never stored: only its hash is, so nothing of the
+request but the prompt ends up in the cache.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+from collections.abc import Iterable, Mapping
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel
+
+from ..errors import LLMDispatchError
+from ..request import Request
+
+__all__ = ["PARTITION_VERSION", "UncacheableRequest", "is_secret_name", "partition_key"]
+
+#: Part of every partition: bump it when what the partition covers changes.
+PARTITION_VERSION = 1
+
+_SECRET_NAMES = frozenset(
+    {"key", "api_key", "apikey", "api-key", "secret", "password", "passwd", "token",
+     "authorization", "auth", "credential", "credentials", "headers", "extra_headers",
+     "default_headers", "cookie", "cookies", "hmac_key", "signing_key", "private_key"}
+)  # fmt: skip
+_SECRET_SUFFIXES = ("_key", "-key", "_secret", "_password", "_token", "_credentials")
+
+
+class UncacheableRequest(LLMDispatchError, ValueError):
+    """The request holds a value that cannot be part of a stable cache key.
+
+    The cache treats such a call as a bypass: it neither looks up nor stores.
+    """
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether a mapping key names a credential (its value must stay out of cache keys)."""
+    lowered = name.lower()
+    return lowered in _SECRET_NAMES or lowered.endswith(_SECRET_SUFFIXES)
+
+
+def _canonical(value: Any, path: str) -> Any:
+    """A JSON-ready, deterministic form of ``value``."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        # NaN and infinities have no JSON form; their repr is stable.
+        return value if math.isfinite(value) else repr(value)
+    if isinstance(value, Enum):
+        return _canonical(value.value, path)
+    if isinstance(value, BaseModel):
+        return _canonical(value.model_dump(mode="json"), path)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _canonical(dataclasses.asdict(value), path)
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            out[str(k)] = _canonical(v, f"{path}.{k}")
+        return out
+    if isinstance(value, bytes | bytearray | memoryview):
+        # Images or audio: the hash decides equality without copying the data into the key.
+        return {"$sha256": hashlib.sha256(bytes(value)).hexdigest()}
+    if isinstance(value, set | frozenset):
+        items = [_canonical(v, f"{path}[]") for v in value]
+        return sorted(items, key=lambda v: json.dumps(v, sort_keys=True))
+    if isinstance(value, list | tuple):
+        return [_canonical(v, f"{path}[{i}]") for i, v in enumerate(value)]
+    raise UncacheableRequest(
+        f"{path} is a {type(value).__name__}, which has no stable form for a cache key; "
+        "pass JSON-like values (str, numbers, lists, dicts, pydantic models), or list the "
+        "key in the cache's ignore_extra if it does not change the answer"
+    )
+
+
+def prompt_index(request: Request) -> int:
+    """Index of the message that is the prompt (the last user message, as ``Request.prompt``)."""
+    for i in range(len(request.messages) - 1, -1, -1):
+        if request.messages[i].role == "user":
+            return i
+    return len(request.messages) - 1
+
+
+def partition_key(
+    request: Request,
+    *,
+    route: str,
+    scope: str | None,
+    ignore_extra: Iterable[str] = (),
+) -> str:
+    """SHA-256 hex (first 128 bits) of everything that must match exactly."""
+    at = prompt_index(request)
+    history = [
+        _canonical(message.model_dump(mode="json"), f"messages[{i}]")
+        if i != at
+        else {"$prompt": True, "role": message.role}
+        for i, message in enumerate(request.messages)
+    ]
+    ignored = frozenset(ignore_extra)
+    # Credentials are dropped at the top level, where a caller would put them; nested
+    # mappings are kept whole (a tool schema may well have a property called "key"), and
+    # only their hash ever reaches the key.
+    extra = {k: v for k, v in request.extra.items() if k not in ignored and not is_secret_name(k)}
+    document = {
+        "v": PARTITION_VERSION,
+        "request": _canonical(
+            request.model_dump(mode="json", exclude={"messages", "extra"}), "request"
+        ),
+        "route": route,
+        "scope": scope,
+        "history": history,
+        "extra": _canonical(extra, "request.extra"),
+    }
+    encoded = json.dumps(
+        document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+    return hashlib.sha256(encoded).hexdigest()[:32]

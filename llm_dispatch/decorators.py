@@ -1,0 +1,193 @@
+"""``@llm_stream`` and ``@llm_stream_with_metadata``: turn an async generator function into a
+dispatched provider stream."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import AsyncIterator, Callable
+from typing import Any, Literal, overload
+
+from .dispatcher import CallOptions, Dispatcher
+from .global_dispatcher import get_dispatcher
+from .providers.function import FunctionProvider
+from .request import RequestBinder
+from .settings.models import PolicySettings
+from .stream import DispatchStream
+from .task_types import TaskType
+
+__all__ = ["llm_stream", "llm_stream_with_metadata"]
+
+BodyFunc = Callable[..., AsyncIterator[Any]]
+
+
+class _Decorated:
+    """What a decorated function becomes: calling it returns a :class:`DispatchStream`."""
+
+    def __init__(
+        self, func: BodyFunc, mode: Literal["text", "metadata"], options: dict[str, Any]
+    ) -> None:
+        decorator = "llm_stream" if mode == "text" else "llm_stream_with_metadata"
+        if not inspect.isasyncgenfunction(func):
+            kind = "a coroutine function" if inspect.iscoroutinefunction(func) else repr(func)
+            raise TypeError(
+                f"@{decorator} decorates async generator functions (`async def` with `yield`); "
+                f"{getattr(func, '__qualname__', func)} is {kind}"
+            )
+        functools.update_wrapper(self, func)
+        self._func = func
+        self._mode = mode
+        self._options = options
+        o = {**_DEFAULTS, **options}
+        self.task_type = TaskType(o["task_type"])
+        providers = o["providers"]
+        if isinstance(providers, str):
+            providers = [providers]
+        self.providers = tuple(providers) if providers is not None else None
+        self.model: str | None = o["model"]
+        request_defaults = {name: o[name] for name in _REQUEST_FIELDS}
+        self._binder = RequestBinder(
+            func, task_type=self.task_type, prompt_arg=o["prompt_arg"], defaults=request_defaults
+        )
+        self._overrides = _policy_overrides(
+            o["policy"],
+            fallback_enabled=o["fallback_enabled"],
+            max_retries=o["max_retries"],
+            timeout=o["timeout"],
+            mid_stream=o["mid_stream"],
+        )
+        self._stages = tuple(o["stages"])
+        self._dispatcher: Dispatcher | None = o["dispatcher"]
+
+    def with_options(self, **overrides: Any) -> _Decorated:
+        """The same function decorated with some arguments changed (e.g. ``providers=``)."""
+        _check_arguments(self._mode, overrides)
+        return _Decorated(self._func, self._mode, {**self._options, **overrides})
+
+    def policy(self, dispatcher: Dispatcher) -> PolicySettings:
+        """The policy in force: the configuration's defaults with this function's overrides."""
+        return _merge(dispatcher.config.defaults, self._overrides)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> DispatchStream[Any]:
+        request = self._binder.bind(args, kwargs)
+        dispatcher = self._dispatcher or get_dispatcher()
+        options = CallOptions(
+            providers=self.providers,
+            model=self.model,
+            policy=self.policy(dispatcher) if self._overrides else None,
+            stages=self._stages,
+            body=FunctionProvider(self._func, args, kwargs),
+        )
+        return DispatchStream(dispatcher, dispatcher.new_context(request), options, self._mode)
+
+    def __repr__(self) -> str:
+        decorator = "llm_stream" if self._mode == "text" else "llm_stream_with_metadata"
+        return f"<@{decorator} {self._func.__qualname__} task_type={self.task_type.value}>"
+
+
+_REQUEST_FIELDS = ("system", "temperature", "max_tokens", "stop", "response_format")
+
+# Every argument the decorators take, with its default.
+_DEFAULTS: dict[str, Any] = {
+    "task_type": TaskType.TEXT_GENERATION,
+    "providers": None,
+    "model": None,
+    "fallback_enabled": None,
+    "max_retries": None,
+    "timeout": None,
+    "mid_stream": None,
+    "policy": None,
+    "prompt_arg": None,
+    "system": None,
+    "temperature": None,
+    "max_tokens": None,
+    "stop": None,
+    "response_format": None,
+    "stages": (),
+    "dispatcher": None,
+}
+
+
+def _policy_overrides(
+    policy: PolicySettings | dict[str, Any] | None,
+    *,
+    fallback_enabled: bool | None,
+    max_retries: int | None,
+    timeout: float | None,
+    mid_stream: str | None,
+) -> dict[str, Any]:
+    """The decorator's policy arguments as a nested dict of overrides (validated later)."""
+    if isinstance(policy, PolicySettings):
+        overrides: dict[str, Any] = policy.model_dump(exclude_unset=True)
+    else:
+        overrides = dict(policy or {})
+    if fallback_enabled is not None:
+        overrides["fallback"] = fallback_enabled
+    if max_retries is not None:
+        overrides.setdefault("retry", {})["max_retries"] = max_retries
+    if timeout is not None:
+        overrides.setdefault("timeouts", {})["total"] = timeout
+    if mid_stream is not None:
+        overrides["mid_stream"] = mid_stream
+    if overrides:
+        # Fail at decoration time, not on the first call.
+        _merge(PolicySettings(), overrides)
+    return overrides
+
+
+def _merge(base: PolicySettings, overrides: dict[str, Any]) -> PolicySettings:
+    if not overrides:
+        return base
+    data = base.model_dump()
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(data.get(key), dict):
+            data[key] = {**data[key], **value}
+        else:
+            data[key] = value
+    return PolicySettings.model_validate(data)
+
+
+def _check_arguments(mode: str, options: dict[str, Any]) -> None:
+    unknown = set(options) - set(_DEFAULTS)
+    if unknown:
+        decorator = "llm_stream" if mode == "text" else "llm_stream_with_metadata"
+        raise TypeError(
+            f"@{decorator}: unknown argument(s) {', '.join(sorted(unknown))} "
+            f"(known: {', '.join(_DEFAULTS)})"
+        )
+
+
+def _decorate(
+    mode: Literal["text", "metadata"], func: BodyFunc | None, options: dict[str, Any]
+) -> Any:
+    _check_arguments(mode, options)
+    if func is not None:
+        return _Decorated(func, mode, options)
+    return lambda f: _Decorated(f, mode, options)
+
+
+@overload
+def llm_stream(func: BodyFunc, /) -> _Decorated: ...
+@overload
+def llm_stream(**kwargs: Any) -> Callable[[BodyFunc], _Decorated]: ...
+def llm_stream(func: BodyFunc | None = None, /, **kwargs: Any) -> Any:
+    """Decorate an async generator function; calling it streams ``str`` chunks from a provider.
+
+    ``task_type`` selects the route; ``providers`` / ``model`` narrow or override it;
+    ``fallback_enabled``, ``max_retries``, ``timeout`` (total seconds), ``mid_stream`` and
+    ``policy`` override the configured policies for this function; ``system``,
+    ``temperature``, ``max_tokens``, ``stop``, ``response_format`` are request defaults
+    (parameters of the same name on the function win); ``prompt_arg`` names the parameter
+    holding the prompt when it is not one of the usual names; ``stages`` run after the
+    dispatcher's own. The body runs only when routing picks the ``function`` provider.
+    """
+    return _decorate("text", func, kwargs)
+
+
+@overload
+def llm_stream_with_metadata(func: BodyFunc, /) -> _Decorated: ...
+@overload
+def llm_stream_with_metadata(**kwargs: Any) -> Callable[[BodyFunc], _Decorated]: ...
+def llm_stream_with_metadata(func: BodyFunc | None = None, /, **kwargs: Any) -> Any:
+    """Like :func:`llm_stream`, but yields one dict per chunk (see :class:`ChunkMetadata`)."""
+    return _decorate("metadata", func, kwargs)

@@ -1,0 +1,90 @@
+"""Events the dispatcher reports to stages besides text: retries, fallbacks, interruptions,
+continuations, circuit changes and cache hits. Stages receive them in ``on_event``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "CacheHitEvent",
+    "CircuitEvent",
+    "ContinuationEvent",
+    "DispatchEvent",
+    "FallbackEvent",
+    "InterruptionEvent",
+    "RetryEvent",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class RetryEvent:
+    """The same target is tried again after ``wait`` seconds."""
+
+    provider: str
+    model: str
+    attempt: int
+    kind: str
+    status_code: int | None
+    wait: float
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class FallbackEvent:
+    """The dispatcher gave up on one target and moves to the next."""
+
+    from_provider: str
+    from_model: str
+    to_provider: str
+    to_model: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class InterruptionEvent:
+    """A stream failed after text reached the consumer."""
+
+    provider: str
+    model: str
+    chars_delivered: int
+    kind: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class ContinuationEvent:
+    """A new target continues an interrupted answer (``mid_stream: continue``)."""
+
+    provider: str
+    model: str
+    prefix_chars: int
+
+
+@dataclass(frozen=True, slots=True)
+class CircuitEvent:
+    """A target's circuit changed state."""
+
+    target: str
+    old: str
+    new: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class CacheHitEvent:
+    """The answer is replayed from the cache."""
+
+    similarity: float
+    exact: bool
+    provider: str
+    model: str
+
+
+DispatchEvent = (
+    RetryEvent
+    | FallbackEvent
+    | InterruptionEvent
+    | ContinuationEvent
+    | CircuitEvent
+    | CacheHitEvent
+)

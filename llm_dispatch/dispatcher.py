@@ -1,0 +1,566 @@
+"""The dispatcher: plan targets, open one under the policies, run the stages, deliver text.
+
+One request goes through one short loop (:meth:`Dispatcher._run`):
+
+1. ``Router.plan`` orders the targets for the task type (minus open circuits).
+2. For each target, tenacity retries *opening* the stream and waiting for its first event;
+   the watchdog enforces the first-token and total deadlines.
+3. Text flows through the stages to the consumer; the watchdog enforces the idle deadline.
+4. A failure before any text falls back to the next target. A failure after text is a
+   mid-stream failure: raise :class:`StreamInterrupted` with the partial text, or with
+   ``mid_stream: continue`` ask the next target to continue it.
+
+The dispatcher knows nothing about what a stage does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import time
+import uuid
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import aclosing
+from dataclasses import dataclass, field
+from typing import Any
+
+from tenacity import RetryCallState
+
+from .context import StreamContext
+from .dispatch_events import (
+    CircuitEvent,
+    ContinuationEvent,
+    FallbackEvent,
+    InterruptionEvent,
+    RetryEvent,
+)
+from .errors import (
+    AllProvidersFailed,
+    AttemptRecord,
+    ProviderError,
+    ProviderTimeoutError,
+    StreamInterrupted,
+    StreamTimeout,
+)
+from .events import ProviderEvent
+from .log import get_logger
+from .policies.circuit import CircuitBreaker, CircuitChange
+from .policies.retry import build_retrying
+from .policies.timeouts import Watchdog
+from .providers import create_provider
+from .providers.base import Provider
+from .providers.function import FUNCTION_PROVIDER
+from .request import Request
+from .routing.router import Router
+from .routing.target import Target
+from .settings.loader import load_config
+from .settings.models import DispatchConfig, PolicySettings
+from .stages.base import Stage
+from .stages.usage import UsageStage
+
+__all__ = ["CallOptions", "Dispatcher"]
+
+log = get_logger("llm_dispatch")
+
+# Circuit changes caused by the record_* call in progress (see Dispatcher._record).
+_circuit_changes: contextvars.ContextVar[list[CircuitChange] | None] = contextvars.ContextVar(
+    "llm_dispatch_circuit_changes", default=None
+)
+
+
+@dataclass(frozen=True)
+class CallOptions:
+    """Per-call choices: target overrides, the policy in force, and extra stages."""
+
+    providers: tuple[str, ...] | None = None
+    model: str | None = None
+    policy: PolicySettings | None = None
+    stages: tuple[Stage, ...] = ()
+    # The decorated body, when routing may pick the ``function`` provider.
+    body: Provider | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Dispatcher:
+    """Routes requests to providers under retry, fallback, timeout and mid-stream policies.
+
+    ``config`` is a path, a dict, a :class:`DispatchConfig`, or None (``LLM_DISPATCH_CONFIG``,
+    then ``./config/dispatch.yaml``, then built-in defaults). ``stages`` run on every stream
+    after the built-in usage stage.
+    """
+
+    def __init__(
+        self,
+        config: DispatchConfig | Mapping[str, Any] | str | None = None,
+        *,
+        stages: Sequence[Stage] = (),
+    ) -> None:
+        self.config = load_config(config)
+        self._providers: dict[str, Provider] = {}
+        self.circuit = CircuitBreaker(self.config.defaults.circuit, on_change=self._circuit_changed)
+        self.router = Router(self.config, circuit=self.circuit, is_enabled=self._enabled_reason)
+        self.stages: tuple[Stage, ...] = (UsageStage(), *stages)
+
+    # -- providers ----------------------------------------------------------------------------
+
+    def provider(self, name: str) -> Provider:
+        """The provider configured as ``name`` (created on first use)."""
+        provider = self._providers.get(name)
+        if provider is None:
+            settings = self.config.provider_settings(name)
+            provider = create_provider(settings)
+            self._providers[name] = provider
+        return provider
+
+    def _enabled_reason(self, name: str, settings: Any) -> str | None:
+        from .providers import disabled_reason
+
+        return disabled_reason(settings)
+
+    async def aclose(self) -> None:
+        """Close every provider's HTTP client."""
+        providers, self._providers = list(self._providers.values()), {}
+        for provider in providers:
+            await provider.aclose()
+
+    # -- entry point --------------------------------------------------------------------------
+
+    def new_context(self, request: Request) -> StreamContext:
+        return StreamContext(request=request, request_id=uuid.uuid4().hex)
+
+    def policy_for(self, options: CallOptions) -> PolicySettings:
+        return options.policy or self.config.defaults
+
+    async def stream(self, ctx: StreamContext, options: CallOptions) -> AsyncIterator[str]:
+        """Deliver the text of ``ctx.request`` chunk by chunk (after every stage).
+
+        Text the stages add at the end is left in ``ctx.trailer`` for the caller to deliver
+        with the final chunk.
+        """
+        stages = (*self.stages, *options.stages)
+        plan = await self.router.plan(ctx.request, providers=options.providers, model=options.model)
+        first = plan.targets[0]
+        ctx.provider, ctx.model, ctx.price = first.provider, first.model, first.price
+        log.info(
+            "stream.start",
+            request_id=ctx.request_id,
+            task_type=ctx.task_type,
+            targets=[t.key for t in plan.targets],
+            skipped=plan.skipped or None,
+        )
+        for stage in stages:
+            await stage.on_start(ctx)
+        try:
+            async with aclosing(self._run(ctx, plan.targets, options, stages)) as texts:
+                async for text in texts:
+                    yield text
+            trailer = ""
+            for stage in stages:
+                trailer += await stage.on_end(ctx)
+            ctx.trailer = trailer
+        except BaseException as exc:
+            for stage in stages:
+                await stage.on_error(ctx, exc)
+            log.info(
+                "stream.error",
+                request_id=ctx.request_id,
+                error=type(exc).__name__,
+                detail=str(exc) if not isinstance(exc, GeneratorExit) else "consumer closed",
+                elapsed_ms=round(ctx.elapsed_ms, 1),
+                chunks=ctx.chunk_index + 1,
+            )
+            raise
+        log.info(
+            "stream.end",
+            request_id=ctx.request_id,
+            provider=ctx.provider,
+            model=ctx.model,
+            elapsed_ms=round(ctx.elapsed_ms, 1),
+            ttft_ms=(
+                round((ctx.first_chunk_at - ctx.started_at) * 1000, 1)
+                if ctx.first_chunk_at
+                else None
+            ),
+            chunks=ctx.chunk_index + 1,
+            usage=ctx.usage.model_dump() if ctx.usage else None,
+            finish_reason=ctx.finish_reason,
+        )
+
+    # -- the loop -----------------------------------------------------------------------------
+
+    async def _run(
+        self,
+        ctx: StreamContext,
+        targets: Sequence[Target],
+        options: CallOptions,
+        stages: Sequence[Stage],
+    ) -> AsyncIterator[str]:
+        policy = self.policy_for(options)
+        chunk_stages = [s for s in stages if s.handles_chunks()]
+        watchdog = Watchdog(policy.timeouts.total)
+        attempts: list[AttemptRecord] = []
+        request = ctx.request
+        last_error: ProviderError | None = None
+        previous: Target | None = None
+        try:
+            for target in targets:
+                continuing = bool(ctx.raw)
+                if continuing and self._is_function(target, options):
+                    attempts.append(
+                        AttemptRecord(
+                            target.provider,
+                            target.model,
+                            0,
+                            "skipped",
+                            None,
+                            "the function body cannot continue a partial answer",
+                        )
+                    )
+                    continue
+                if previous is not None:
+                    await self._emit(
+                        ctx,
+                        stages,
+                        FallbackEvent(
+                            previous.provider,
+                            previous.model,
+                            target.provider,
+                            target.model,
+                            str(last_error) if last_error else "",
+                        ),
+                    )
+                previous = target
+                try:
+                    agen, first = await self._open(
+                        ctx, target, request, options, policy, watchdog, attempts, stages
+                    )
+                except ProviderError as exc:
+                    last_error = exc
+                    if not exc.allows_fallback or not policy.fallback:
+                        break
+                    continue
+
+                ctx.provider, ctx.model, ctx.price = target.provider, target.model, target.price
+                if continuing:
+                    await self._emit(
+                        ctx, stages, ContinuationEvent(target.provider, target.model, ctx.chars)
+                    )
+                failure: BaseException | None = None
+                event: ProviderEvent | None = first
+                chars_before = ctx.chars
+                idle = policy.timeouts.idle
+                try:
+                    while event is not None:
+                        if event.usage is not None:
+                            ctx.usage = event.usage
+                        if event.finish_reason is not None:
+                            ctx.finish_reason = event.finish_reason
+                        text = event.text
+                        if text:
+                            if ctx.chars == chars_before:
+                                ctx.contributors.append(target.provider)
+                                if ctx.first_chunk_at is None:
+                                    ctx.first_chunk_at = time.perf_counter()
+                            ctx.provider_chunks += 1
+                            ctx.chars += len(text)
+                            ctx.raw.append(text)
+                            for stage in chunk_stages:
+                                text = await stage.on_chunk(ctx, text)
+                            if text:
+                                ctx.chunk_index += 1
+                                ctx.delivered.append(text)
+                                yield text
+                        watchdog.arm("idle", idle)
+                        try:
+                            event = await agen.__anext__()
+                        except StopAsyncIteration:
+                            event = None
+                        finally:
+                            watchdog.disarm()
+                except asyncio.CancelledError as exc:
+                    timeout = watchdog.check(exc)
+                    if timeout is None:
+                        raise
+                    failure = timeout
+                except ProviderError as exc:
+                    failure = exc
+                finally:
+                    await agen.aclose()
+
+                if failure is None:
+                    attempts.append(
+                        AttemptRecord(
+                            target.provider,
+                            target.model,
+                            ctx.attempt,
+                            None,
+                            None,
+                            "ok",
+                            ctx.chars - chars_before,
+                        )
+                    )
+                    await self._record(ctx, stages, target.key, ok=True)
+                    return
+                self._mark(failure, ctx, target)
+                last_error = await self._mid_stream_failure(
+                    ctx, target, failure, policy, attempts, stages, chars_before
+                )
+                request = ctx.request.with_assistant_prefix(ctx.raw_text)
+        except StreamTimeout as exc:
+            exc.partial_text = ctx.text
+            exc.attempts = attempts
+            raise
+        finally:
+            watchdog.close()
+            ctx.values["attempts"] = attempts
+
+        assert last_error is not None
+        if ctx.raw:
+            raise StreamInterrupted(
+                ctx.text,
+                provider=ctx.provider,
+                model=ctx.model,
+                cause=last_error,
+                attempts=attempts,
+            ) from last_error
+        if not last_error.allows_fallback and len(attempts) == 1:
+            raise last_error
+        raise AllProvidersFailed(attempts, last_error) from last_error
+
+    async def _mid_stream_failure(
+        self,
+        ctx: StreamContext,
+        target: Target,
+        failure: BaseException,
+        policy: PolicySettings,
+        attempts: list[AttemptRecord],
+        stages: Sequence[Stage],
+        chars_before: int,
+    ) -> ProviderError:
+        """Record a failure after text; raise unless the policy says continue."""
+        kind = getattr(failure, "kind", None) or getattr(failure, "limit", "timeout")
+        status = getattr(failure, "status_code", None)
+        attempts.append(
+            AttemptRecord(
+                target.provider,
+                target.model,
+                ctx.attempt,
+                str(kind),
+                status,
+                str(failure),
+                ctx.chars - chars_before,
+            )
+        )
+        await self._record(ctx, stages, target.key, ok=False)
+        await self._emit(
+            ctx,
+            stages,
+            InterruptionEvent(target.provider, target.model, ctx.chars, str(kind), str(failure)),
+        )
+        log.warning(
+            "stream.interrupted",
+            request_id=ctx.request_id,
+            provider=target.provider,
+            model=target.model,
+            chars_delivered=ctx.chars,
+            kind=str(kind),
+        )
+        if isinstance(failure, StreamTimeout) and failure.limit == "total":
+            raise failure
+        if policy.mid_stream != "continue":
+            raise StreamInterrupted(
+                ctx.text,
+                provider=target.provider,
+                model=target.model,
+                cause=failure,
+                attempts=attempts,
+            ) from failure
+        if isinstance(failure, ProviderError):
+            return failure
+        return ProviderTimeoutError(str(failure), provider=target.provider, model=target.model)
+
+    async def _open(
+        self,
+        ctx: StreamContext,
+        target: Target,
+        request: Request,
+        options: CallOptions,
+        policy: PolicySettings,
+        watchdog: Watchdog,
+        attempts: list[AttemptRecord],
+        stages: Sequence[Stage],
+    ) -> tuple[AsyncIterator[ProviderEvent], ProviderEvent | None]:
+        """Open ``target`` with retries; return the stream and its first text event.
+
+        Raises the last :class:`ProviderError` when the target is exhausted, or
+        :class:`StreamTimeout` when the total deadline passes.
+        """
+        provider = self._provider_for(target, options)
+        first_token = policy.timeouts.first_token
+        loop = asyncio.get_running_loop()
+
+        async def before_sleep(state: RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            assert isinstance(exc, ProviderError)
+            wait = state.upcoming_sleep
+            await self._emit(
+                ctx,
+                stages,
+                RetryEvent(
+                    target.provider,
+                    target.model,
+                    state.attempt_number,
+                    exc.kind.value,
+                    exc.status_code,
+                    wait,
+                    exc.message,
+                ),
+            )
+            log.info(
+                "stream.retry",
+                request_id=ctx.request_id,
+                provider=target.provider,
+                model=target.model,
+                attempt=state.attempt_number,
+                kind=exc.kind.value,
+                status_code=exc.status_code,
+                wait_s=round(wait, 3),
+            )
+
+        async def sleep(seconds: float) -> None:
+            remaining = watchdog.remaining()
+            if seconds >= remaining:
+                await asyncio.sleep(max(remaining, 0.0))
+                raise StreamTimeout("total", policy.timeouts.total or 0.0)
+            await asyncio.sleep(seconds)
+
+        retrying = build_retrying(policy.retry, sleep=sleep, before_sleep=before_sleep)
+        attempt_number = 0
+        async for attempt in retrying:
+            with attempt:
+                attempt_number += 1
+                ctx.attempt = attempt_number
+                sent_at = loop.time()
+                try:
+                    opened = await self._first_event(
+                        provider, request, target, watchdog, first_token
+                    )
+                except ProviderError as exc:
+                    self._mark(exc, ctx, target, attempt_number)
+                    attempts.append(
+                        AttemptRecord(
+                            target.provider,
+                            target.model,
+                            attempt_number,
+                            exc.kind.value,
+                            exc.status_code,
+                            exc.message,
+                        )
+                    )
+                    if exc.allows_fallback:
+                        await self._record(ctx, stages, target.key, ok=False)
+                    raise
+                self.router.observe_ttft(target.key, loop.time() - sent_at)
+                log.info(
+                    "stream.first_chunk",
+                    request_id=ctx.request_id,
+                    provider=target.provider,
+                    model=target.model,
+                    attempt=attempt_number,
+                    ttft_ms=round((loop.time() - sent_at) * 1000, 1),
+                )
+                return opened
+        raise AssertionError("unreachable: tenacity either returns or raises")
+
+    async def _first_event(
+        self,
+        provider: Provider,
+        request: Request,
+        target: Target,
+        watchdog: Watchdog,
+        first_token: float | None,
+    ) -> tuple[AsyncIterator[ProviderEvent], ProviderEvent | None]:
+        agen = provider.stream(request, target.model)
+        watchdog.arm("first_token", first_token)
+        try:
+            while True:
+                try:
+                    event = await agen.__anext__()
+                except StopAsyncIteration:
+                    return agen, None
+                if event.text:
+                    return agen, event
+                if event.finish_reason is not None or event.usage is not None:
+                    # Non-text events before any text (usage, an empty completion):
+                    # keep the first one and let the main loop read the rest.
+                    return agen, event
+        except asyncio.CancelledError as exc:
+            timeout = watchdog.check(exc)
+            await agen.aclose()
+            if timeout is None:
+                raise
+            if timeout.limit == "total":
+                raise timeout from None
+            raise ProviderTimeoutError(
+                f"no first token within {first_token:g}s",
+                provider=target.provider,
+                model=target.model,
+            ) from None
+        except BaseException:
+            await agen.aclose()
+            raise
+        finally:
+            watchdog.disarm()
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _provider_for(self, target: Target, options: CallOptions) -> Provider:
+        if self._is_function(target, options):
+            if options.body is None:
+                raise ProviderError(
+                    "the route names the function provider but this call has no decorated body",
+                    provider=FUNCTION_PROVIDER,
+                    kind="bad_request",
+                )
+            return options.body
+        return self.provider(target.provider)
+
+    def _is_function(self, target: Target, options: CallOptions) -> bool:
+        settings = target.settings
+        kind = settings.kind if settings is not None else target.provider
+        return kind == FUNCTION_PROVIDER
+
+    @staticmethod
+    def _mark(
+        exc: BaseException, ctx: StreamContext, target: Target, attempt: int | None = None
+    ) -> None:
+        if isinstance(exc, ProviderError):
+            exc.attempt = attempt if attempt is not None else ctx.attempt
+            exc.partial_text = ctx.text
+
+    async def _emit(self, ctx: StreamContext, stages: Sequence[Stage], event: Any) -> None:
+        for stage in stages:
+            await stage.on_event(ctx, event)
+
+    async def _record(
+        self, ctx: StreamContext, stages: Sequence[Stage], key: str, *, ok: bool
+    ) -> None:
+        """Tell the circuit breaker how an attempt went; report any state change to stages."""
+        changes: list[CircuitChange] = []
+        token = _circuit_changes.set(changes)
+        try:
+            if ok:
+                await self.circuit.record_success(key)
+            else:
+                await self.circuit.record_failure(key)
+        finally:
+            _circuit_changes.reset(token)
+        for change in changes:
+            await self._emit(
+                ctx, stages, CircuitEvent(change.key, change.old, change.new, change.reason)
+            )
+
+    def _circuit_changed(self, change: CircuitChange) -> None:
+        changes = _circuit_changes.get()
+        if changes is not None:
+            changes.append(change)

@@ -1,0 +1,1 @@
+"""Policies that wrap a provider stream: retry, timeouts, circuit breaker."""

@@ -1,0 +1,110 @@
+"""Deadlines on a provider stream: first token, idle gap, and one total for the whole chain.
+
+``asyncio.timeout()`` costs a timer per use, and an idle deadline needs one per chunk: ~4 µs,
+more than this library's whole per-chunk budget. :class:`Watchdog` instead keeps a single
+timer per stream and moves its deadline by assigning a float; the timer re-arms itself
+lazily when it wakes early. On expiry it cancels the task that is waiting on the provider and
+:meth:`Watchdog.check` turns that cancellation into a :class:`StreamTimeout`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+
+from ..errors import StreamTimeout
+
+__all__ = ["Watchdog"]
+
+
+class Watchdog:
+    """One stream's deadlines.
+
+    Call :meth:`arm` right before awaiting the provider and :meth:`disarm` right after; between
+    the two the awaiting task is cancelled if the deadline passes. The ``total`` deadline is
+    folded into every arm: whichever limit is nearer is the one reported.
+    """
+
+    __slots__ = (
+        "_expires",
+        "_handle",
+        "_limit",
+        "_loop",
+        "_seconds",
+        "_task",
+        "fired",
+        "total",
+        "total_at",
+    )
+
+    def __init__(self, total: float | None) -> None:
+        self._loop = asyncio.get_running_loop()
+        self.total = total
+        self.total_at = self._loop.time() + total if total is not None else math.inf
+        self._expires: float | None = None
+        self._limit = ""
+        self._seconds = 0.0
+        self._handle: asyncio.TimerHandle | None = None
+        self._task: asyncio.Task[object] | None = None
+        self.fired: StreamTimeout | None = None
+
+    def remaining(self) -> float:
+        """Seconds left before the total deadline (``inf`` without one)."""
+        return self.total_at - self._loop.time()
+
+    def arm(self, limit: str, seconds: float | None) -> None:
+        """Start waiting: ``limit`` fires after ``seconds`` unless the total deadline is nearer."""
+        now = self._loop.time()
+        expires = now + seconds if seconds is not None else math.inf
+        if self.total_at <= expires:
+            expires, limit, seconds = self.total_at, "total", self.total
+        if expires == math.inf:
+            self._expires = None
+            return
+        self._expires = expires
+        self._limit = limit
+        self._seconds = seconds or 0.0
+        self._task = asyncio.current_task()
+        handle = self._handle
+        if handle is None or handle.when() > expires:
+            if handle is not None:
+                handle.cancel()
+            self._handle = self._loop.call_at(expires, self._wake)
+
+    def disarm(self) -> None:
+        self._expires = None
+
+    def _wake(self) -> None:
+        self._handle = None
+        expires = self._expires
+        if expires is None:
+            return
+        if self._loop.time() < expires:
+            self._handle = self._loop.call_at(expires, self._wake)
+            return
+        self._expires = None
+        self.fired = StreamTimeout(self._limit, self._seconds)
+        if self._task is not None:
+            self._task.cancel()
+
+    def check(self, exc: BaseException) -> StreamTimeout | None:
+        """If ``exc`` is the cancellation this watchdog caused, the timeout it stands for.
+
+        Returns None for a cancellation that came from elsewhere (the consumer went away),
+        which must then propagate untouched.
+        """
+        fired = self.fired
+        if fired is None or not isinstance(exc, asyncio.CancelledError):
+            return None
+        self.fired = None
+        task = asyncio.current_task()
+        if task is not None and task.uncancel() > 0:
+            # Someone else cancelled too: their cancellation wins.
+            return None
+        return fired
+
+    def close(self) -> None:
+        self._expires = None
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None

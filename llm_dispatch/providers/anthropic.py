@@ -1,0 +1,234 @@
+"""Anthropic messages, streamed as raw events.
+
+Streams ``messages.create(stream=True)`` of ``anthropic.AsyncAnthropic`` and reads the raw
+events: text from ``content_block_delta`` / ``text_delta``, input tokens from
+``message_start``, output tokens and the stop reason from ``message_delta``. The stream is
+complete only after ``message_stop``; a body that ends before it raises
+``IncompleteStreamError`` (the SDK itself ends silently).
+
+Choices worth knowing:
+
+- ``max_tokens`` is required by the API: ``request.max_tokens`` or 4096.
+- ``temperature`` is no longer a parameter of ``messages.create`` in this SDK generation; the
+  API still accepts it, so it travels in ``extra_body`` (only when the request sets one).
+- A trailing assistant message is sent as is: Anthropic continues it (prefill).
+- JSON mode: a ``json_schema`` response format uses the SDK's native structured output,
+  ``output_config={"format": {"type": "json_schema", "schema": ...}}``. Native structured
+  output needs a schema, so plain ``json_object`` mode adds a system instruction asking for
+  a single JSON object and nothing else.
+- Credentials: with ``api_key`` / ``base_url`` unset the SDK resolves them itself
+  (``ANTHROPIC_API_KEY`` or ``ANTHROPIC_AUTH_TOKEN``, ``ANTHROPIC_BASE_URL``, profiles).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from ..errors import ErrorKind, ProviderError
+from ..events import ProviderEvent, Usage
+from ..request import Request
+from . import (
+    close_quietly,
+    describe_exception,
+    incomplete_error,
+    kind_for_labels,
+    kind_for_status,
+    make_error,
+    normalise_finish_reason,
+    refine_bad_request,
+    retry_after_from_headers,
+    transport_error_kind,
+)
+from .base import Provider, ProviderSettings
+
+if TYPE_CHECKING:
+    from anthropic import AsyncAnthropic
+    from anthropic.types import Usage as AnthropicUsage
+
+__all__ = ["DEFAULT_MAX_TOKENS", "JSON_INSTRUCTION", "AnthropicProvider"]
+
+DEFAULT_MAX_TOKENS = 4096
+JSON_INSTRUCTION = (
+    "Respond with a single valid JSON object and nothing else: no prose, no code fences."
+)
+
+_FINISH_REASONS = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "max_tokens": "length",
+    "model_context_window_exceeded": "length",
+    "tool_use": "tool_calls",
+    "refusal": "content_filter",
+}
+
+
+class AnthropicProvider(Provider):
+    """Streams Anthropic messages as :class:`ProviderEvent`."""
+
+    credential_env_vars: ClassVar[tuple[str, ...]] = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN")
+
+    def __init__(self, settings: ProviderSettings) -> None:
+        super().__init__(settings)
+        self._client: AsyncAnthropic | None = None
+
+    @classmethod
+    def has_credentials(cls, settings: ProviderSettings) -> bool:
+        """A key is configured, or one of the SDK's key variables is set."""
+        return settings.api_key is not None or any(
+            os.environ.get(v) for v in cls.credential_env_vars
+        )
+
+    def secrets(self) -> tuple[str, ...]:
+        from_env = (os.environ.get(v, "") for v in self.credential_env_vars)
+        return (*super().secrets(), *(s for s in from_env if s))
+
+    async def stream(self, request: Request, model: str) -> AsyncIterator[ProviderEvent]:
+        chars = 0
+        prompt_tokens: int | None = None
+        output_tokens: int | None = None
+        finish: str | None = None
+        stopped = False
+        sdk_stream = None
+        try:
+            client = self._get_client()
+            sdk_stream = await client.messages.create(**_create_kwargs(request, model))
+            async for event in sdk_stream:
+                if event.type == "message_start":
+                    prompt_tokens = _input_tokens(event.message.usage)
+                elif event.type == "content_block_delta" and event.delta.type == "text_delta":
+                    if event.delta.text:
+                        chars += len(event.delta.text)
+                        yield ProviderEvent(text=event.delta.text)
+                elif event.type == "message_delta":
+                    finish = normalise_finish_reason(event.delta.stop_reason, _FINISH_REASONS)
+                    output_tokens = event.usage.output_tokens
+                elif event.type == "message_stop":
+                    stopped = True
+        except Exception as exc:
+            raise self.map_error(exc, model) from exc
+        finally:
+            if sdk_stream is not None:
+                await close_quietly(sdk_stream.close)
+        if not stopped:
+            raise incomplete_error(self, model, "message_stop", chars)
+        usage = None
+        if prompt_tokens is not None or output_tokens is not None:
+            usage = Usage.of(prompt_tokens or 0, output_tokens or 0)
+        yield ProviderEvent(usage=usage, finish_reason=finish)
+
+    def map_error(self, exc: BaseException, model: str) -> ProviderError:
+        if isinstance(exc, ProviderError):
+            return exc
+        import anthropic
+
+        if isinstance(exc, anthropic.APIStatusError):
+            if exc.status_code < 400:
+                return self._map_stream_error(exc, model)
+            message = exc.api_message or str(exc)
+            return make_error(
+                self,
+                kind_for_status(exc.status_code, f"{exc.type} {exc.error_code} {message}"),
+                message,
+                model,
+                status_code=exc.status_code,
+                retry_after=retry_after_from_headers(exc.response.headers),
+            )
+        if isinstance(exc, anthropic.APITimeoutError):
+            return make_error(self, ErrorKind.TIMEOUT, describe_exception(exc), model)
+        if isinstance(exc, anthropic.APIConnectionError):
+            return make_error(self, ErrorKind.CONNECTION, describe_exception(exc), model)
+        if isinstance(exc, anthropic.APIResponseValidationError):
+            return make_error(self, ErrorKind.MALFORMED, describe_exception(exc), model)
+        kind = transport_error_kind(exc)
+        if kind is None and _is_credentials_error(exc):
+            kind = ErrorKind.AUTH
+        return make_error(self, kind or ErrorKind.SERVER, describe_exception(exc), model)
+
+    def _map_stream_error(self, exc: Any, model: str) -> ProviderError:
+        """An ``event: error`` in a 200 stream: the SDK raises it with the stream's status
+        (200), which says nothing; the error's type says what happened."""
+        message = exc.api_message or str(exc)
+        kind = kind_for_labels(exc.type, exc.error_code) or ErrorKind.SERVER
+        if kind is ErrorKind.BAD_REQUEST:
+            kind = refine_bad_request(message)
+        return make_error(self, kind, message, model)
+
+    async def aclose(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            await client.close()
+
+    def _get_client(self) -> AsyncAnthropic:
+        if self._client is None:
+            self._client = self._make_client()
+        return self._client
+
+    def _make_client(self) -> AsyncAnthropic:
+        import anthropic
+
+        settings = self.settings
+        return anthropic.AsyncAnthropic(
+            api_key=settings.api_key.get_secret_value() if settings.api_key else None,
+            base_url=settings.base_url,
+            max_retries=0,
+            timeout=anthropic.Timeout(None, connect=settings.connect_timeout),
+            default_headers=settings.extra_headers or None,
+        )
+
+
+def _create_kwargs(request: Request, model: str) -> dict[str, Any]:
+    """The arguments of ``messages.create`` for ``request``."""
+    kwargs: dict[str, Any] = {
+        "model": model,
+        "max_tokens": request.max_tokens or DEFAULT_MAX_TOKENS,
+        "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+        "stream": True,
+    }
+    schema, json_only = _json_format(request.response_format)
+    system = request.system
+    if json_only:
+        system = f"{system}\n\n{JSON_INSTRUCTION}" if system else JSON_INSTRUCTION
+    if system:
+        kwargs["system"] = system
+    if schema is not None:
+        kwargs["output_config"] = {"format": {"type": "json_schema", "schema": schema}}
+    if request.stop:
+        kwargs["stop_sequences"] = list(request.stop)
+    if request.temperature is not None:
+        kwargs["extra_body"] = {"temperature": request.temperature}
+    return kwargs
+
+
+def _json_format(response_format: dict[str, Any] | None) -> tuple[dict[str, Any] | None, bool]:
+    """(JSON schema for native structured output, whether plain JSON mode was asked for)."""
+    if not response_format:
+        return None, False
+    kind = response_format.get("type")
+    if kind == "json_schema":
+        spec = response_format.get("json_schema") or {}
+        schema = spec.get("schema") if isinstance(spec, dict) else None
+        schema = schema or response_format.get("schema")
+        if isinstance(schema, dict):
+            return schema, False
+        return None, True
+    return None, kind == "json_object"
+
+
+def _input_tokens(usage: AnthropicUsage) -> int:
+    """Every prompt token billed: fresh input plus cache writes and cache reads."""
+    return (
+        (usage.input_tokens or 0)
+        + (usage.cache_creation_input_tokens or 0)
+        + (usage.cache_read_input_tokens or 0)
+    )
+
+
+def _is_credentials_error(exc: BaseException) -> bool:
+    import anthropic
+
+    # Without any credential the SDK raises a bare TypeError when it builds the headers.
+    return isinstance(exc, anthropic.CredentialsError) or (
+        isinstance(exc, TypeError) and "authentication method" in str(exc)
+    )

@@ -1,0 +1,91 @@
+"""What every provider implements: one request in, normalised events out."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from ..errors import ProviderError
+from ..events import ProviderEvent
+from ..request import Request
+
+__all__ = ["ModelPrice", "Provider", "ProviderSettings"]
+
+
+class ModelPrice(BaseModel):
+    """USD per one million tokens."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+
+
+class ProviderSettings(BaseModel):
+    """How to reach one configured provider.
+
+    ``name`` is what routes and decorators use (``openai``, ``vllm``, ``grok`` ...); ``kind``
+    selects the implementation (``openai`` for any OpenAI-compatible server).
+    ``api_key`` / ``base_url`` left unset mean: the SDK's usual environment variables.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    kind: str
+    api_key: SecretStr | None = None
+    base_url: str | None = None
+    models: tuple[str, ...] = ()
+    default_model: str | None = None
+    prices: dict[str, ModelPrice] = Field(default_factory=dict)
+    # Seconds to establish the TCP/TLS connection; the SDK's own read timeout is disabled
+    # because the dispatcher enforces first-token / idle / total deadlines itself.
+    connect_timeout: float = Field(default=10.0, gt=0)
+    extra_headers: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def model(self) -> str | None:
+        return self.default_model or (self.models[0] if self.models else None)
+
+
+class Provider(ABC):
+    """One configured provider.
+
+    :meth:`stream` is an async generator of :class:`ProviderEvent`. It must
+
+    - end normally only after the provider's closing event (finish reason / ``[DONE]`` /
+      ``message_stop``); a body that ends without it raises ``IncompleteStreamError``;
+    - raise only :class:`ProviderError` subclasses (mapped from whatever the SDK raised);
+    - close the HTTP response when the generator is closed early (``aclose()``).
+
+    SDK clients are created lazily and reused; the SDK's own retries are off.
+    """
+
+    def __init__(self, settings: ProviderSettings) -> None:
+        self.settings = settings
+        self.name = settings.name
+
+    @abstractmethod
+    def stream(self, request: Request, model: str) -> AsyncIterator[ProviderEvent]:
+        """Open the provider stream for ``request`` on ``model``."""
+
+    @abstractmethod
+    def map_error(self, exc: BaseException, model: str) -> ProviderError:
+        """Turn anything the SDK raised into the matching :class:`ProviderError`."""
+
+    async def aclose(self) -> None:
+        """Release the SDK client's connections."""
+        return None
+
+    def secrets(self) -> tuple[str, ...]:
+        key = self.settings.api_key
+        return (key.get_secret_value(),) if key is not None else ()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r}, base_url={self.settings.base_url!r})"
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "kind": self.settings.kind, "base_url": self.settings.base_url}

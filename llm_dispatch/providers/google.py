@@ -1,0 +1,381 @@
+"""Google Gemini, through ``google-genai``.
+
+Streams ``Client.aio.models.generate_content_stream``. Gemini has no closing event: the chunk
+that carries ``candidates[0].finish_reason`` is the last one, so a stream that ends without
+a finish reason raises ``IncompleteStreamError`` (the SDK itself ends silently). Usage is read
+from ``usage_metadata`` (the latest running total wins).
+
+Choices worth knowing:
+
+- The SDK streams over aiohttp (installed here). The provider gives it its own
+  ``aiohttp.ClientSession`` because the SDK replaces the session's timeouts with a single
+  per-request ``total`` timeout, which leaves no connect timeout and would cut long streams
+  if set: the session's connector applies ``settings.connect_timeout`` to each new
+  connection, and no other deadline is set (the dispatcher enforces those).
+- Closing early: the SDK wraps the HTTP response in several nested async generators, and
+  closing the outer one does not close the response (it lives on until garbage collection).
+  The session's trace hook records the response each stream opens, and the provider closes
+  it itself when the stream ends, fails or is closed.
+- Retries: ``HttpRetryOptions(attempts=1)``. Setting retry options at all also turns off the
+  SDK's hidden one-shot reconnect after a 1–10 s sleep on aiohttp connection errors.
+  ``automatic_continuation`` is off, so one request is one HTTP exchange.
+- Credentials: with ``api_key`` / ``base_url`` unset the SDK reads ``GOOGLE_API_KEY`` or
+  ``GEMINI_API_KEY`` (the former wins) and ``GOOGLE_GEMINI_BASE_URL`` itself.
+- Request mapping: ``system`` → ``system_instruction``; a trailing assistant message becomes
+  a ``model`` turn; ``max_tokens`` → ``max_output_tokens``; JSON mode →
+  ``response_mime_type="application/json"`` plus ``response_json_schema`` for a JSON schema.
+- A prompt Gemini blocks (``prompt_feedback.block_reason``, no candidates) raises
+  ``ContentFilterError``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+import re
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
+
+from ..errors import ErrorKind, ProviderError
+from ..events import ProviderEvent, Usage
+from ..request import Request
+from . import (
+    close_quietly,
+    describe_exception,
+    incomplete_error,
+    kind_for_labels,
+    kind_for_status,
+    make_error,
+    normalise_finish_reason,
+    retry_after_from_headers,
+    transport_error_kind,
+)
+from .base import Provider, ProviderSettings
+
+if TYPE_CHECKING:
+    import aiohttp
+    from google.genai import Client
+    from google.genai.types import (
+        GenerateContentConfig,
+        GenerateContentResponse,
+        GenerateContentResponseUsageMetadata,
+    )
+
+__all__ = ["GoogleProvider"]
+
+_FILTERED = (
+    "safety",
+    "recitation",
+    "blocklist",
+    "prohibited_content",
+    "spii",
+    "image_safety",
+    "image_prohibited_content",
+    "image_recitation",
+    "model_armor",
+)
+_FINISH_REASONS = {
+    "stop": "stop",
+    "max_tokens": "length",
+    **dict.fromkeys(_FILTERED, "content_filter"),
+}
+# A hop boundary of a long decode, not an end: with automatic continuation off, a stream
+# that stops there is incomplete.
+_CONTINUATION = "CONTINUATION"
+_API_KEY_INVALID = re.compile(r"API_KEY_INVALID|API key not valid", re.IGNORECASE)
+# Same as google-genai's own session: Gemini chunks may carry large inline data.
+_READ_BUFFER_SIZE = 4 * 1024 * 1024
+
+# Set only while a stream waits for its first chunk (which is when the SDK sends the request),
+# so the session's trace hook can hand the opened response to that stream.
+_OPENED_RESPONSES: ContextVar[list[Any] | None] = ContextVar("_OPENED_RESPONSES", default=None)
+
+
+class GoogleProvider(Provider):
+    """Streams Gemini ``generate_content_stream`` as :class:`ProviderEvent`."""
+
+    credential_env_vars: ClassVar[tuple[str, ...]] = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
+
+    def __init__(self, settings: ProviderSettings) -> None:
+        super().__init__(settings)
+        self._client: Client | None = None
+        self._session: aiohttp.ClientSession | None = None
+
+    @classmethod
+    def has_credentials(cls, settings: ProviderSettings) -> bool:
+        """A key is configured, or one of the SDK's key variables is set."""
+        return settings.api_key is not None or any(
+            os.environ.get(v) for v in cls.credential_env_vars
+        )
+
+    def secrets(self) -> tuple[str, ...]:
+        from_env = (os.environ.get(v, "") for v in self.credential_env_vars)
+        return (*super().secrets(), *(s for s in from_env if s))
+
+    async def stream(self, request: Request, model: str) -> AsyncIterator[ProviderEvent]:
+        chars = 0
+        finish: str | None = None
+        usage: Usage | None = None
+        opened: list[Any] = []
+        iterator = None
+        try:
+            client = await self._get_client()
+            # Annotated as an AsyncIterator, but it is an async generator, which we close.
+            iterator = cast(
+                "AsyncGenerator[GenerateContentResponse, None]",
+                await client.aio.models.generate_content_stream(
+                    model=model, contents=_contents(request), config=_config(request)
+                ),
+            )
+            chunk = await _first_chunk(iterator, opened)
+            while chunk is not None:
+                blocked = self._blocked_error(chunk, model)
+                if blocked is not None:
+                    raise blocked
+                if chunk.usage_metadata is not None:
+                    usage = _usage(chunk.usage_metadata)
+                text, reason = _read_chunk(chunk)
+                finish = reason or finish
+                if text:
+                    chars += len(text)
+                    yield ProviderEvent(text=text)
+                chunk = await anext(iterator, None)
+        except Exception as exc:
+            raise self.map_error(exc, model) from exc
+        finally:
+            for response in opened:
+                response.close()
+            if iterator is not None:
+                await close_quietly(iterator.aclose)
+        if finish is None:
+            raise incomplete_error(self, model, "a finish_reason", chars)
+        yield ProviderEvent(usage=usage, finish_reason=finish)
+
+    def map_error(self, exc: BaseException, model: str) -> ProviderError:
+        if isinstance(exc, ProviderError):
+            return exc
+        from google.genai import errors as genai_errors
+
+        if isinstance(exc, genai_errors.APIError):
+            return self._map_api_error(exc, model)
+        if isinstance(exc, genai_errors.UnknownApiResponseError):
+            return make_error(self, ErrorKind.MALFORMED, describe_exception(exc), model)
+        kind = _aiohttp_error_kind(exc) or transport_error_kind(exc)
+        if kind is None and isinstance(exc, ValueError) and "API key" in str(exc):
+            kind = ErrorKind.AUTH
+        return make_error(self, kind or ErrorKind.SERVER, describe_exception(exc), model)
+
+    def _map_api_error(self, exc: Any, model: str) -> ProviderError:
+        """An HTTP error status, or an ``{"error": {...}}`` chunk mid-stream (same class)."""
+        status = exc.code if isinstance(exc.code, int) else None
+        message = exc.message or str(exc)
+        details = _error_details(exc.details)
+        text = " ".join([str(exc.status), message, *(str(d.get("reason", "")) for d in details)])
+        if status is not None and status >= 400:
+            kind = kind_for_status(status, text)
+        else:
+            kind = kind_for_labels(exc.status) or ErrorKind.SERVER
+        if kind is ErrorKind.BAD_REQUEST and _API_KEY_INVALID.search(text):
+            kind = ErrorKind.AUTH
+        headers = getattr(exc.response, "headers", None)
+        return make_error(
+            self,
+            kind,
+            message,
+            model,
+            status_code=status,
+            retry_after=retry_after_from_headers(headers) or _retry_delay(details),
+        )
+
+    def _blocked_error(self, chunk: GenerateContentResponse, model: str) -> ProviderError | None:
+        feedback = chunk.prompt_feedback
+        if chunk.candidates or feedback is None or feedback.block_reason is None:
+            return None
+        reason = getattr(feedback.block_reason, "value", feedback.block_reason)
+        detail = f": {feedback.block_reason_message}" if feedback.block_reason_message else ""
+        return make_error(
+            self, ErrorKind.CONTENT_FILTER, f"prompt blocked ({reason}){detail}", model
+        )
+
+    async def aclose(self) -> None:
+        client, self._client = self._client, None
+        session, self._session = self._session, None
+        if client is not None:
+            await client.aio.aclose()
+            client.close()
+        if session is not None:
+            await session.close()
+
+    async def _get_client(self) -> Client:
+        if self._client is None:
+            self._client = await self._make_client()
+        return self._client
+
+    async def _make_client(self) -> Client:
+        import aiohttp
+        from google import genai
+        from google.genai import types
+
+        settings = self.settings
+        session = aiohttp.ClientSession(
+            connector=_connector_class()(settings.connect_timeout, limit=0),
+            trust_env=True,
+            read_bufsize=_READ_BUFFER_SIZE,
+            trace_configs=[_response_recorder()],
+        )
+        options = types.HttpOptions(
+            base_url=settings.base_url,
+            headers=dict(settings.extra_headers) or None,
+            retry_options=types.HttpRetryOptions(attempts=1),
+            aiohttp_client=session,
+        )
+        try:
+            client = genai.Client(
+                api_key=settings.api_key.get_secret_value() if settings.api_key else None,
+                http_options=options,
+            )
+        except BaseException:
+            await session.close()
+            raise
+        self._session = session
+        return client
+
+
+async def _first_chunk(iterator: Any, opened: list[Any]) -> GenerateContentResponse | None:
+    """Pull the first chunk, recording into ``opened`` the HTTP response the SDK opens for it.
+
+    Set and reset around this one await so the marker never leaks into the consumer's
+    context (the generator may be driven from several tasks).
+    """
+    token = _OPENED_RESPONSES.set(opened)
+    try:
+        first: GenerateContentResponse | None = await anext(iterator, None)
+        return first
+    finally:
+        _OPENED_RESPONSES.reset(token)
+
+
+async def _record_response(session: Any, context: Any, params: Any) -> None:
+    opened = _OPENED_RESPONSES.get()
+    if opened is not None:
+        opened.append(params.response)
+
+
+def _response_recorder() -> aiohttp.TraceConfig:
+    import aiohttp
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_end.append(_record_response)
+    return trace
+
+
+@functools.cache
+def _connector_class() -> Callable[..., aiohttp.TCPConnector]:
+    """A TCP connector that bounds how long opening a new connection may take."""
+    import aiohttp
+
+    class ConnectTimeoutConnector(aiohttp.TCPConnector):
+        def __init__(self, connect_timeout: float, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.connect_timeout = connect_timeout
+
+        # Overrides aiohttp's method, which is called with ``timeout=`` by keyword.
+        async def connect(
+            self,
+            req: Any,
+            traces: Any,
+            timeout: aiohttp.ClientTimeout,
+        ) -> aiohttp.connector.Connection:
+            if timeout.sock_connect is None:
+                timeout = aiohttp.ClientTimeout(
+                    total=timeout.total,
+                    connect=timeout.connect,
+                    sock_read=timeout.sock_read,
+                    sock_connect=self.connect_timeout,
+                    ceil_threshold=timeout.ceil_threshold,
+                )
+            return await super().connect(req, traces, timeout)
+
+    return ConnectTimeoutConnector
+
+
+def _contents(request: Request) -> list[dict[str, Any]]:
+    return [
+        {"role": "model" if m.role == "assistant" else "user", "parts": [{"text": m.content}]}
+        for m in request.messages
+    ]
+
+
+def _config(request: Request) -> GenerateContentConfig:
+    """The generation config for ``request``."""
+    from google.genai import types
+
+    config: dict[str, Any] = {"automatic_continuation": False}
+    if request.system:
+        config["system_instruction"] = request.system
+    if request.temperature is not None:
+        config["temperature"] = request.temperature
+    if request.max_tokens is not None:
+        config["max_output_tokens"] = request.max_tokens
+    if request.stop:
+        config["stop_sequences"] = list(request.stop)
+    fmt = request.response_format or {}
+    if fmt.get("type") in ("json_object", "json_schema"):
+        config["response_mime_type"] = "application/json"
+        spec = fmt.get("json_schema")
+        schema = (spec.get("schema") if isinstance(spec, dict) else None) or fmt.get("schema")
+        if isinstance(schema, dict):
+            config["response_json_schema"] = schema
+    return types.GenerateContentConfig(**config)
+
+
+def _read_chunk(chunk: GenerateContentResponse) -> tuple[str, str | None]:
+    """The answer text of ``chunk`` (thoughts left out) and its normalised finish reason."""
+    if not chunk.candidates:
+        return "", None
+    candidate = chunk.candidates[0]
+    parts = candidate.content.parts if candidate.content and candidate.content.parts else []
+    text = "".join(p.text for p in parts if p.text and not p.thought)
+    raw = candidate.finish_reason
+    if raw is None or getattr(raw, "value", raw) == _CONTINUATION:
+        return text, None
+    return text, normalise_finish_reason(raw, _FINISH_REASONS)
+
+
+def _usage(meta: GenerateContentResponseUsageMetadata) -> Usage:
+    # Thinking tokens are billed as output, as OpenAI counts reasoning tokens.
+    completion = (meta.candidates_token_count or 0) + (meta.thoughts_token_count or 0)
+    return Usage.of(meta.prompt_token_count or 0, completion)
+
+
+def _aiohttp_error_kind(exc: BaseException) -> ErrorKind | None:
+    import aiohttp
+
+    if isinstance(exc, aiohttp.ServerTimeoutError | asyncio.TimeoutError):
+        return ErrorKind.TIMEOUT
+    if isinstance(exc, aiohttp.ClientResponseError):
+        return kind_for_status(exc.status, exc.message)
+    if isinstance(exc, aiohttp.ClientError):
+        return ErrorKind.CONNECTION
+    return None
+
+
+def _error_details(details: Any) -> list[dict[str, Any]]:
+    """The ``error.details`` entries of a Google API error body."""
+    error = details.get("error", details) if isinstance(details, dict) else None
+    items = error.get("details") if isinstance(error, dict) else None
+    return [d for d in items if isinstance(d, dict)] if isinstance(items, list) else []
+
+
+def _retry_delay(details: list[dict[str, Any]]) -> float | None:
+    """Seconds from a ``google.rpc.RetryInfo`` detail (``"retryDelay": "13s"``), if any."""
+    for detail in details:
+        if str(detail.get("@type", "")).endswith("RetryInfo"):
+            delay = str(detail.get("retryDelay", "")).removesuffix("s")
+            try:
+                return max(0.0, float(delay))
+            except ValueError:
+                return None
+    return None

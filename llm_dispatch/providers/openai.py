@@ -1,0 +1,221 @@
+"""OpenAI chat completions, and every OpenAI-compatible server (vLLM, Ollama, xAI ...).
+
+Streams ``chat.completions.create(stream=True, stream_options={"include_usage": True})`` of
+``openai.AsyncOpenAI``. A compatible server is the same provider with ``base_url`` set.
+
+Choices worth knowing:
+
+- Completion: the SDK stops at ``data: [DONE]`` but also ends silently when the body simply
+  stops, and does not say which happened. A chunk carrying ``finish_reason`` is therefore the
+  closing event: without one the stream raises ``IncompleteStreamError``. (A body cut after
+  the finish chunk but before the usage chunk still counts as complete: the text is whole.)
+- Credentials: with ``api_key`` and ``base_url`` unset the SDK reads ``OPENAI_API_KEY`` and
+  ``OPENAI_BASE_URL`` itself. With an explicit ``base_url`` but no ``api_key`` the provider
+  sends a placeholder key instead of ``OPENAI_API_KEY``, so an OpenAI key is never handed
+  to a third-party or local server (which often needs no key at all).
+- ``max_tokens`` is sent as ``max_completion_tokens`` to api.openai.com (reasoning models
+  reject the deprecated name) and as ``max_tokens`` to compatible servers (which may not
+  know the new one).
+- ``response_format`` (JSON mode, JSON schema) is passed through unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from ..errors import ErrorKind, ProviderError
+from ..events import ProviderEvent, Usage
+from ..request import Request
+from . import (
+    close_quietly,
+    describe_exception,
+    incomplete_error,
+    kind_for_labels,
+    kind_for_status,
+    make_error,
+    normalise_finish_reason,
+    refine_bad_request,
+    retry_after_from_headers,
+    transport_error_kind,
+)
+from .base import Provider, ProviderSettings
+
+if TYPE_CHECKING:
+    from openai import AsyncOpenAI
+    from openai.types.chat import ChatCompletionChunk
+    from openai.types.completion_usage import CompletionUsage
+
+__all__ = ["OpenAIProvider"]
+
+_FINISH_REASONS = {
+    "stop": "stop",
+    "length": "length",
+    "content_filter": "content_filter",
+    "tool_calls": "tool_calls",
+    "function_call": "tool_calls",
+}
+# Sent as the key to a configured base_url when no api_key is configured (see module doc).
+_PLACEHOLDER_KEY = "no-key-configured"
+_OFFICIAL_HOST = "api.openai.com"
+
+
+class OpenAIProvider(Provider):
+    """Streams OpenAI chat completions (or a compatible server's) as :class:`ProviderEvent`."""
+
+    credential_env_vars: ClassVar[tuple[str, ...]] = ("OPENAI_API_KEY",)
+
+    def __init__(self, settings: ProviderSettings) -> None:
+        super().__init__(settings)
+        self._client: AsyncOpenAI | None = None
+
+    @classmethod
+    def has_credentials(cls, settings: ProviderSettings) -> bool:
+        """A key is configured or in the environment, or a compatible server is configured
+        (local servers such as vLLM and Ollama need no key)."""
+        return (
+            settings.api_key is not None
+            or settings.base_url is not None
+            or any(os.environ.get(v) for v in cls.credential_env_vars)
+        )
+
+    def secrets(self) -> tuple[str, ...]:
+        from_env = (os.environ.get(v, "") for v in self.credential_env_vars)
+        return (*super().secrets(), *(s for s in from_env if s))
+
+    async def stream(self, request: Request, model: str) -> AsyncIterator[ProviderEvent]:
+        chars = 0
+        finish: str | None = None
+        usage: Usage | None = None
+        sdk_stream = None
+        try:
+            client = self._get_client()
+            official = client.base_url.host == _OFFICIAL_HOST
+            sdk_stream = await client.chat.completions.create(
+                **_create_kwargs(request, model, official_api=official)
+            )
+            async for chunk in sdk_stream:
+                if chunk.usage is not None:
+                    usage = _usage(chunk.usage)
+                text, reason = _read_chunk(chunk)
+                finish = reason or finish
+                if text:
+                    chars += len(text)
+                    yield ProviderEvent(text=text)
+        except Exception as exc:
+            raise self.map_error(exc, model) from exc
+        finally:
+            if sdk_stream is not None:
+                await close_quietly(sdk_stream.close)
+        if finish is None:
+            raise incomplete_error(self, model, "a finish_reason", chars)
+        yield ProviderEvent(usage=usage, finish_reason=finish)
+
+    def map_error(self, exc: BaseException, model: str) -> ProviderError:
+        if isinstance(exc, ProviderError):
+            return exc
+        import openai
+
+        if isinstance(exc, openai.APIStatusError):
+            message = _api_message(exc)
+            return make_error(
+                self,
+                kind_for_status(exc.status_code, f"{exc.code} {exc.type} {message}"),
+                message,
+                model,
+                status_code=exc.status_code,
+                retry_after=retry_after_from_headers(exc.response.headers),
+            )
+        if isinstance(exc, openai.APITimeoutError):
+            return make_error(self, ErrorKind.TIMEOUT, describe_exception(exc), model)
+        if isinstance(exc, openai.APIConnectionError):
+            return make_error(self, ErrorKind.CONNECTION, describe_exception(exc), model)
+        if isinstance(exc, openai.APIResponseValidationError):
+            return make_error(self, ErrorKind.MALFORMED, describe_exception(exc), model)
+        if isinstance(exc, openai.APIError):
+            return self._map_stream_error(exc, model)
+        kind = transport_error_kind(exc)
+        if kind is None and isinstance(exc, openai.OpenAIError) and "credentials" in str(exc):
+            kind = ErrorKind.AUTH
+        return make_error(self, kind or ErrorKind.SERVER, describe_exception(exc), model)
+
+    def _map_stream_error(self, exc: Any, model: str) -> ProviderError:
+        """A ``data: {"error": ...}`` event: no HTTP status, only the error's code and type."""
+        message = _api_message(exc)
+        kind = kind_for_labels(exc.code, exc.type) or ErrorKind.SERVER
+        if kind is ErrorKind.BAD_REQUEST:
+            kind = refine_bad_request(message)
+        return make_error(self, kind, message, model)
+
+    async def aclose(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            await client.close()
+
+    def _get_client(self) -> AsyncOpenAI:
+        if self._client is None:
+            self._client = self._make_client()
+        return self._client
+
+    def _make_client(self) -> AsyncOpenAI:
+        import openai
+
+        settings = self.settings
+        api_key = settings.api_key.get_secret_value() if settings.api_key else None
+        if api_key is None and settings.base_url is not None:
+            api_key = _PLACEHOLDER_KEY
+        return openai.AsyncOpenAI(
+            api_key=api_key,
+            base_url=settings.base_url,
+            max_retries=0,
+            timeout=openai.Timeout(None, connect=settings.connect_timeout),
+            default_headers=settings.extra_headers or None,
+        )
+
+
+def _create_kwargs(request: Request, model: str, *, official_api: bool) -> dict[str, Any]:
+    """The arguments of ``chat.completions.create`` for ``request``."""
+    messages: list[dict[str, str]] = []
+    if request.system:
+        messages.append({"role": "system", "content": request.system})
+    # A trailing assistant message is sent as is: compatible servers that support
+    # continuation (e.g. vLLM's continue_final_message) read it as the answer's prefix.
+    messages.extend({"role": m.role, "content": m.content} for m in request.messages)
+    kwargs: dict[str, Any] = {
+        "model": model,
+        "messages": messages,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+    if request.temperature is not None:
+        kwargs["temperature"] = request.temperature
+    if request.max_tokens is not None:
+        kwargs["max_completion_tokens" if official_api else "max_tokens"] = request.max_tokens
+    if request.stop:
+        kwargs["stop"] = list(request.stop)
+    if request.response_format is not None:
+        kwargs["response_format"] = request.response_format
+    return kwargs
+
+
+def _read_chunk(chunk: ChatCompletionChunk) -> tuple[str, str | None]:
+    """The text delta and normalised finish reason of the first choice of ``chunk``."""
+    if not chunk.choices:
+        return "", None
+    choice = chunk.choices[0]
+    delta = choice.delta
+    text = (delta.content if delta is not None else None) or ""
+    return text, normalise_finish_reason(choice.finish_reason, _FINISH_REASONS)
+
+
+def _usage(usage: CompletionUsage) -> Usage:
+    return Usage.of(usage.prompt_tokens or 0, usage.completion_tokens or 0)
+
+
+def _api_message(exc: Any) -> str:
+    """The API's own error message when the body has one, else the SDK's."""
+    body = exc.body
+    if isinstance(body, dict) and isinstance(body.get("message"), str):
+        return str(body["message"])
+    return str(exc.message or exc)

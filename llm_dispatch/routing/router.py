@@ -1,0 +1,269 @@
+"""Router: which targets a request may go to, in which order.
+
+``Router.plan(request)`` takes the route of the request's task type (else ``default``),
+applies the call's ``providers=`` / ``model=`` arguments, drops targets that cannot be used
+now (provider disabled, circuit open), and orders the rest with the route's strategy.
+Everything dropped is listed in ``Plan.skipped`` with the reason, and a plan with no target
+left raises :class:`~llm_dispatch.errors.NoProviderAvailable` carrying that list.
+
+Call arguments:
+
+- ``providers=["anthropic", "openai/gpt-4o"]`` narrows the route to those providers, in that
+  order (the strategy is then ``priority``: the caller's order is the intent). A name keeps
+  the route's targets of that provider, or, when the route has none, its default model; a
+  ``provider/model`` entry names the target exactly. Route targets of other providers are
+  skipped with ``not in providers=[...]``.
+- ``model="..."`` replaces the model of one provider's targets: the first provider of
+  ``providers=``, else the first route provider that lists the model in its ``models``, else
+  the route's first provider. Other providers keep their models, because a model name
+  belongs to one provider.
+
+Circuit breaker: a target whose circuit refuses it is skipped. For a half-open circuit the
+check claims the single probe (``CircuitBreaker.allow``); the dispatcher's
+``record_success`` / ``record_failure`` settles it, and a probe that is planned but never
+tried is freed by ``CircuitBreaker.release`` or, failing that, after its lease.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import structlog
+
+from ..errors import ConfigError, NoProviderAvailable
+from ..policies.circuit import CircuitBreaker, CircuitState
+from ..providers.base import ProviderSettings
+from ..request import Request
+from ..settings.models import FUNCTION_PROVIDER, DispatchConfig
+from ..settings.paths import did_you_mean
+from .strategies import RoutingState, get_strategy
+from .target import Target
+
+__all__ = ["LATENCY_EWMA_ALPHA", "IsEnabled", "Plan", "Router"]
+
+log = structlog.get_logger("llm_dispatch.routing")
+
+#: Weight of the newest time-to-first-token observation in the latency average.
+LATENCY_EWMA_ALPHA = 0.3
+
+#: ``is_enabled(name, settings)``: None when the provider can be used, else why not.
+IsEnabled = Callable[[str, ProviderSettings], str | None]
+
+
+@dataclass
+class Plan:
+    """The targets to try, in order, and every target left out with the reason."""
+
+    targets: list[Target]
+    skipped: dict[str, str] = field(default_factory=dict)
+    #: The route used (a task type value or ``default``).
+    route: str = "default"
+    strategy: str = "priority"
+
+
+class Router:
+    """Plans targets from a :class:`DispatchConfig`.
+
+    ``is_enabled`` replaces the credential check (default: ``api_key`` set, or the SDK's key
+    variable in the environment; ``function`` providers always enabled). Reasons coming from
+    the configuration itself (``enabled: false``, an unset ``${VAR}`` in ``api_key``) apply
+    either way. ``rng`` makes the ``weighted`` strategy reproducible.
+    """
+
+    def __init__(
+        self,
+        config: DispatchConfig,
+        *,
+        circuit: CircuitBreaker | None = None,
+        is_enabled: IsEnabled | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.config = config
+        self.circuit = circuit
+        self.is_enabled = is_enabled
+        self.state = RoutingState(rng=rng or random.Random(), alpha=LATENCY_EWMA_ALPHA)
+        self._settings = {name: config.provider_settings(name) for name in config.providers}
+
+    # -- public --------------------------------------------------------------------------
+
+    async def plan(
+        self,
+        request: Request,
+        *,
+        providers: Sequence[str] | str | None = None,
+        model: str | None = None,
+    ) -> Plan:
+        """The ordered targets for ``request`` (see the module docstring for the rules).
+
+        Raises :class:`ConfigError` for a provider or model name the configuration does not
+        know, and :class:`NoProviderAvailable` when no target is left.
+        """
+        task = str(request.task_type)
+        found = self.config.route_for(task)
+        skipped: dict[str, str] = {}
+        if found is not None:
+            route_key, route = found
+            candidates = [self.target(t.provider, t.model, t.weight) for t in route.targets]
+            strategy = route.strategy
+        elif providers is not None:
+            route_key, candidates, strategy = task, [], "priority"
+        else:
+            raise NoProviderAvailable(
+                task, {f"routes.{task}": "no route for this task type and no 'default' route"}
+            )
+
+        if providers is not None:
+            names = [providers] if isinstance(providers, str) else list(providers)
+            candidates = self._narrow(candidates, names, skipped)
+            strategy = "priority"
+        if model is not None:
+            first = self._model_owner(candidates, providers, model)
+            if first is not None:
+                candidates = self._override_model(candidates, first, model, skipped)
+
+        usable: list[Target] = []
+        seen: set[str] = set()
+        for target in candidates:
+            if target.key in seen:
+                continue
+            seen.add(target.key)
+            reason = self._disabled_reason(target) or await self._circuit_reason(target)
+            if reason is not None:
+                skipped[target.key] = reason
+            else:
+                usable.append(target)
+
+        if not usable:
+            log.info("route.no_target", task_type=task, route=route_key, skipped=skipped)
+            raise NoProviderAvailable(task, skipped)
+        ordered = get_strategy(strategy).order(usable, self.state, route=route_key)
+        log.debug(
+            "route.planned",
+            task_type=task,
+            route=route_key,
+            strategy=strategy,
+            targets=[t.key for t in ordered],
+            skipped=skipped or None,
+        )
+        return Plan(ordered, skipped, route_key, strategy)
+
+    def observe_ttft(self, target_key: str, seconds: float) -> None:
+        """Feed one time-to-first-token measurement to the ``latency`` strategy."""
+        self.state.observe_ttft(target_key, seconds)
+
+    def target(
+        self, provider: str, model: str | None = None, weight: float | None = None
+    ) -> Target:
+        """The :class:`Target` for ``provider`` (and ``model``, default: its default model)."""
+        config = self.config.provider(provider)
+        resolved = model or config.resolved_model()
+        if resolved is None:
+            raise ConfigError(
+                f"provider {provider!r} has no default_model or models: "
+                f"pass model=... or providers=['{provider}/<model>']"
+            )
+        if model is not None and config.models and model not in config.models:
+            raise ConfigError(
+                f"model {model!r} is not in providers.{provider}.models {config.models}"
+                + did_you_mean(model, config.models)
+            )
+        return Target(
+            provider=provider,
+            model=resolved,
+            settings=self._settings[provider],
+            weight=config.weight if weight is None else weight,
+            price=config.price_for(resolved),
+        )
+
+    # -- steps ---------------------------------------------------------------------------
+
+    def _narrow(
+        self, candidates: list[Target], entries: list[str], skipped: dict[str, str]
+    ) -> list[Target]:
+        parsed: list[tuple[str, str | None]] = []
+        for entry in entries:
+            name, slash, model = entry.partition("/")
+            if name not in self.config.providers:
+                raise ConfigError(
+                    f"unknown provider {name!r}"
+                    + (
+                        did_you_mean(name, self.config.providers)
+                        or f" (configured: {', '.join(self.config.providers)})"
+                    ),
+                    path=f"providers={entries!r}",
+                )
+            parsed.append((name, model if slash else None))
+
+        narrowed: list[Target] = []
+        for name, named_model in parsed:
+            if named_model is not None:
+                narrowed.append(self.target(name, named_model))
+            else:
+                own = [c for c in candidates if c.provider == name]
+                narrowed.extend(own or [self.target(name)])
+        kept = {t.key for t in narrowed}
+        note = f"not in providers={entries!r}"
+        for c in candidates:
+            if c.key not in kept:
+                skipped.setdefault(c.key, note)
+        return narrowed
+
+    def _model_owner(
+        self, candidates: list[Target], providers: Sequence[str] | str | None, model: str
+    ) -> str | None:
+        """Which provider ``model=`` applies to."""
+        if providers:
+            first = providers if isinstance(providers, str) else providers[0]
+            name, slash, named_model = first.partition("/")
+            if slash and named_model != model:
+                raise ConfigError(
+                    f"providers[0]={first!r} names a model and model={model!r} another: "
+                    "give the model in one place"
+                )
+            return name
+        for c in candidates:
+            if model in self.config.providers[c.provider].models:
+                return c.provider
+        return candidates[0].provider if candidates else None
+
+    def _override_model(
+        self, candidates: list[Target], provider: str, model: str, skipped: dict[str, str]
+    ) -> list[Target]:
+        out: list[Target] = []
+        placed = False
+        for c in candidates:
+            if c.provider != provider:
+                out.append(c)
+                continue
+            if not placed:
+                out.append(self.target(provider, model, c.weight))
+                placed = True
+            if c.model != model:
+                skipped.setdefault(c.key, f"replaced by model={model!r}")
+        return out
+
+    def _disabled_reason(self, target: Target) -> str | None:
+        config = self.config.providers[target.provider]
+        reason = config.config_disabled_reason(target.provider)
+        if reason is not None or config.kind == FUNCTION_PROVIDER:
+            return reason
+        if self.is_enabled is not None:
+            return self.is_enabled(target.provider, self._settings[target.provider])
+        return config.disabled_reason(target.provider)
+
+    async def _circuit_reason(self, target: Target) -> str | None:
+        # The function body is the last resort: never take it out of rotation.
+        if self.circuit is None or target.kind == FUNCTION_PROVIDER:
+            return None
+        if await self.circuit.allow(target.key):
+            return None
+        status = await self.circuit.status(target.key)
+        if status.state is CircuitState.HALF_OPEN:
+            return "circuit half-open: a probe request is already in flight"
+        retry_in = status.retry_in or 0.0
+        until = datetime.fromtimestamp(time.time() + retry_in, tz=UTC)
+        return f"circuit open until {until:%H:%M:%S} UTC ({retry_in:.1f}s from now)"

@@ -1,0 +1,35 @@
+"""A target: one provider and one model that a request may be sent to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..providers.base import ModelPrice, ProviderSettings
+
+__all__ = ["Target"]
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """``provider/model`` plus what the strategies and the dispatcher need to know about it.
+
+    Equality and hashing use provider, model and weight only: settings and price are derived
+    from the configuration and would make the target unhashable.
+    """
+
+    provider: str
+    model: str
+    settings: ProviderSettings | None = field(default=None, compare=False, repr=False)
+    #: Share of traffic under the ``weighted`` strategy.
+    weight: float = 1.0
+    #: USD per one million tokens, when the configuration knows it.
+    price: ModelPrice | None = field(default=None, compare=False)
+
+    @property
+    def key(self) -> str:
+        """``provider/model``: the name in plans, logs, circuit state and latency stats."""
+        return f"{self.provider}/{self.model}"
+
+    @property
+    def kind(self) -> str | None:
+        return self.settings.kind if self.settings is not None else None

@@ -1,0 +1,600 @@
+"""The dispatch configuration as pydantic models.
+
+Every model forbids unknown keys, so a typo (``timeout:`` for ``timeouts:``) fails at load
+instead of being ignored. :class:`DispatchConfig` also checks the sections against each other
+(routes name known providers and models, route keys are task types) and fills in two
+implicit entries:
+
+- a provider named ``function`` of kind ``function`` (the decorated body), unless one is
+  declared, so routes and decorators can always name it;
+- a ``default`` route, unless one is declared, listing every configured provider (except
+  ``function``) in declaration order with the ``priority`` strategy.
+
+``DispatchConfig()`` with no arguments is the built-in configuration used when there is no
+file at all: OpenAI, Anthropic and Google with their SDKs' usual environment variables.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import urlparse
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
+
+from ..errors import ConfigError
+from ..providers.base import ModelPrice, ProviderSettings
+from ..task_types import TaskType
+from .paths import did_you_mean, format_path
+
+__all__ = [
+    "API_KEY_ENV_VARS",
+    "BASE_URL_ENV_VARS",
+    "FUNCTION_MODEL",
+    "FUNCTION_PROVIDER",
+    "ROUTE_KEYS",
+    "CircuitSettings",
+    "ConfigProblem",
+    "ConfigProblems",
+    "DispatchConfig",
+    "ModelPrice",
+    "PolicySettings",
+    "ProviderConfig",
+    "ProviderKind",
+    "RetrySettings",
+    "RouteConfig",
+    "RouteTarget",
+    "StrategyName",
+    "TimeoutOverride",
+    "TimeoutSettings",
+    "builtin_providers",
+]
+
+ProviderKind = Literal["openai", "anthropic", "google", "function"]
+StrategyName = Literal["priority", "cost", "latency", "weighted", "round_robin"]
+
+#: The provider name (and kind) of the decorated function's body.
+FUNCTION_PROVIDER = "function"
+#: The model name a ``function`` target gets when its provider declares none.
+FUNCTION_MODEL = "body"
+
+#: Route keys: a task type value, or ``default`` for every task type without its own route.
+ROUTE_KEYS: tuple[str, ...] = (*(t.value for t in TaskType), "default")
+
+#: Where each SDK looks for its key when ``api_key`` is not set (any one of them is enough).
+API_KEY_ENV_VARS: dict[str, tuple[str, ...]] = {
+    "openai": ("OPENAI_API_KEY",),
+    "anthropic": ("ANTHROPIC_API_KEY",),
+    "google": ("GEMINI_API_KEY", "GOOGLE_API_KEY"),
+}
+#: Where each SDK looks for its endpoint when ``base_url`` is not set.
+BASE_URL_ENV_VARS: dict[str, str] = {
+    "openai": "OPENAI_BASE_URL",
+    "anthropic": "ANTHROPIC_BASE_URL",
+    "google": "GOOGLE_GEMINI_BASE_URL",
+}
+
+
+# -- cross-check problems ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigProblem:
+    """One finding of a cross-section check; ``loc`` is relative to the model that found it."""
+
+    loc: tuple[str | int, ...]
+    message: str
+
+
+class ConfigProblems(ValueError):
+    """Raised by model validators so the loader can report each problem at its own key path.
+
+    pydantic wraps it in a ``value_error`` whose ``ctx["error"]`` is this instance; the loader
+    joins the error's location with each problem's ``loc``.
+    """
+
+    def __init__(self, problems: Sequence[ConfigProblem]) -> None:
+        self.problems = list(problems)
+        super().__init__(
+            "; ".join(
+                f"{format_path(p.loc)}: {p.message}" if p.loc else p.message for p in self.problems
+            )
+        )
+
+
+def _mask_password(url: Any) -> Any:
+    """``redis://user:***@host`` for reprs: a store URL may carry a password."""
+    if not isinstance(url, str):
+        return url
+    parts = urlparse(url)
+    if not parts.password:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    user = parts.username or ""
+    return parts._replace(netloc=f"{user}:***@{host}").geturl()
+
+
+# -- policies ------------------------------------------------------------------------------
+
+
+class TimeoutSettings(BaseModel):
+    """Dispatcher deadlines in seconds; ``None`` switches one off."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+    #: Establishing the TCP/TLS connection.
+    connect: float = Field(default=10.0, gt=0)
+    #: From sending the request to the first text chunk.
+    first_token: float | None = Field(default=60.0, gt=0)
+    #: Longest silence between two chunks.
+    idle: float | None = Field(default=60.0, gt=0)
+    #: The whole stream, every attempt included.
+    total: float | None = Field(default=None, gt=0)
+
+    def merged(self, override: TimeoutOverride | None) -> TimeoutSettings:
+        """These deadlines with the keys ``override`` sets explicitly replaced."""
+        if override is None or not override.model_fields_set:
+            return self
+        return self.model_copy(
+            update={name: getattr(override, name) for name in override.model_fields_set}
+        )
+
+
+class TimeoutOverride(BaseModel):
+    """A provider's partial override of :class:`TimeoutSettings`.
+
+    Only the keys written count (``first_token: null`` switches that deadline off for this
+    provider); the others keep the ``defaults.timeouts`` value.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+    connect: float | None = Field(default=None, gt=0)
+    first_token: float | None = Field(default=None, gt=0)
+    idle: float | None = Field(default=None, gt=0)
+    total: float | None = Field(default=None, gt=0)
+
+    @model_serializer(mode="wrap")
+    def _only_written(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Dump only the keys written, so that a dump validates back to the same override
+        # (an unset key and an explicit null mean different things here).
+        data: dict[str, Any] = handler(self)
+        return {k: v for k, v in data.items() if k in self.model_fields_set}
+
+    @model_validator(mode="after")
+    def _connect_not_null(self) -> TimeoutOverride:
+        if "connect" in self.model_fields_set and self.connect is None:
+            raise ConfigProblems(
+                [ConfigProblem(("connect",), "the connect timeout cannot be switched off")]
+            )
+        return self
+
+
+class RetrySettings(BaseModel):
+    """Retries of one target before falling back to the next."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+    #: Retries per target after the first try (0: no retry).
+    max_retries: int = Field(default=2, ge=0)
+    #: First backoff delay in seconds; doubles on each retry.
+    backoff_base: float = Field(default=0.5, ge=0)
+    #: Upper bound of one backoff delay in seconds.
+    backoff_max: float = Field(default=8.0, ge=0)
+    #: Random spread of each delay, as a fraction of it (0.25: ±25 %).
+    jitter: float = Field(default=0.25, ge=0, le=1)
+    #: Longest ``Retry-After`` honoured, in seconds.
+    retry_after_cap: float = Field(default=30.0, ge=0)
+
+
+class CircuitSettings(BaseModel):
+    """When a failing target is taken out of rotation, and where that state is kept."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+    enabled: bool = True
+    #: Failures within ``window`` seconds (with no success in between) that open the circuit.
+    failure_threshold: int = Field(default=5, ge=1)
+    window: float = Field(default=60.0, gt=0)
+    #: Seconds an open circuit skips the target before one probe request is let through.
+    cooldown: float = Field(default=30.0, gt=0)
+    #: ``memory`` (per process) or a ``redis://`` / ``rediss://`` / ``unix://`` URL (shared).
+    store: str = "memory"
+    #: Prefix of the Redis keys, so several applications can share one server.
+    namespace: str = Field(default="llm_dispatch:circuit", min_length=1)
+
+    @field_validator("store")
+    @classmethod
+    def _known_store(cls, value: str) -> str:
+        if value == "memory" or urlparse(value).scheme in ("redis", "rediss", "unix"):
+            return value
+        if "://" in value:
+            # Name only the scheme: the rest of a URL may hold a password.
+            raise ValueError(
+                f"unknown circuit store scheme {urlparse(value).scheme + '://'!r}: "
+                "use 'memory' or a redis://, rediss:// or unix:// URL"
+            )
+        raise ValueError(
+            f"unknown circuit store {value!r}: use 'memory' or a redis:// URL"
+            + did_you_mean(value, ["memory"])
+        )
+
+    def __repr_args__(self) -> Any:
+        for name, value in super().__repr_args__():
+            yield name, (_mask_password(value) if name == "store" else value)
+
+
+class PolicySettings(BaseModel):
+    """How hard to try: retry, fallback, deadlines, mid-stream failures, circuit breaker."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+    retry: RetrySettings = Field(default_factory=RetrySettings)
+    #: Try the next target when one fails (before any text reached the consumer).
+    fallback: bool = True
+    timeouts: TimeoutSettings = Field(default_factory=TimeoutSettings)
+    #: After text reached the consumer: ``raise`` StreamInterrupted, or ``continue`` on the
+    #: next target with the partial answer as assistant prefix.
+    mid_stream: Literal["raise", "continue"] = "raise"
+    circuit: CircuitSettings = Field(default_factory=CircuitSettings)
+
+
+# -- providers -----------------------------------------------------------------------------
+
+
+class ProviderConfig(BaseModel):
+    """One provider entry. ``api_key`` / ``base_url`` unset mean: the SDK's environment
+    variables (see :data:`API_KEY_ENV_VARS`, :data:`BASE_URL_ENV_VARS`)."""
+
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    kind: ProviderKind
+    #: ``false`` keeps the entry but never routes to it.
+    enabled: bool = True
+    api_key: SecretStr | None = None
+    base_url: str | None = None
+    #: The models this provider may be asked for; empty means any.
+    models: list[str] = Field(default_factory=list)
+    default_model: str | None = None
+    #: USD per one million input / output tokens, per model.
+    prices: dict[str, ModelPrice] = Field(default_factory=dict)
+    timeouts: TimeoutOverride | None = None
+    #: Share of traffic under the ``weighted`` strategy (a target's own weight wins).
+    weight: float = Field(default=1.0, ge=0)
+    # Headers may carry credentials of proxies: keep them out of reprs.
+    extra_headers: dict[str, str] = Field(default_factory=dict, repr=False)
+
+    # Set by the loader when ``api_key`` referenced an unset variable: the provider is then
+    # disabled rather than the whole configuration rejected.
+    _missing_key_variable: str | None = PrivateAttr(default=None)
+
+    @field_validator("api_key", mode="before")
+    @classmethod
+    def _empty_key_is_unset(cls, value: Any) -> Any:
+        # ``${KEY:-}`` yields "": treat it as "not configured", like an absent key.
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ProviderConfig:
+        problems: list[ConfigProblem] = []
+        if self.base_url is not None and urlparse(self.base_url).scheme not in ("http", "https"):
+            problems.append(
+                ConfigProblem(("base_url",), "base_url must start with http:// or https://")
+            )
+        if self.kind == FUNCTION_PROVIDER:
+            for key in ("api_key", "base_url"):
+                if getattr(self, key) is not None:
+                    problems.append(
+                        ConfigProblem((key,), f"a provider of kind 'function' takes no {key}")
+                    )
+        if self.models:
+            if self.default_model is not None and self.default_model not in self.models:
+                problems.append(
+                    ConfigProblem(
+                        ("default_model",),
+                        f"default_model {self.default_model!r} is not in models "
+                        f"{self.models}" + did_you_mean(self.default_model, self.models),
+                    )
+                )
+            for model in self.prices:
+                if model not in self.models:
+                    problems.append(
+                        ConfigProblem(
+                            ("prices", model),
+                            f"price for {model!r}, which is not in models {self.models}"
+                            + did_you_mean(model, self.models),
+                        )
+                    )
+        if problems:
+            raise ConfigProblems(problems)
+        return self
+
+    # -- derived values --
+
+    def resolved_model(self) -> str | None:
+        """The model a target naming only this provider uses."""
+        if self.default_model:
+            return self.default_model
+        if self.models:
+            return self.models[0]
+        return FUNCTION_MODEL if self.kind == FUNCTION_PROVIDER else None
+
+    def price_for(self, model: str) -> ModelPrice | None:
+        return self.prices.get(model)
+
+    def mark_missing_key(self, variable: str) -> None:
+        """Record that ``api_key`` named the unset variable ``variable`` (loader only)."""
+        self._missing_key_variable = variable
+
+    def config_disabled_reason(self, name: str) -> str | None:
+        """Why the configuration itself disables this provider, or None."""
+        if not self.enabled:
+            return f"disabled in the configuration (providers.{name}.enabled: false)"
+        if self._missing_key_variable is not None:
+            return (
+                f"disabled: no API key (providers.{name}.api_key names "
+                f"${{{self._missing_key_variable}}}, which is not set)"
+            )
+        return None
+
+    def disabled_reason(self, name: str, environ: Mapping[str, str] | None = None) -> str | None:
+        """Why this provider cannot be used now, or None when it can.
+
+        A ``function`` provider is always usable; the others need ``api_key`` or one of their
+        SDK's key variables in ``environ`` (default: the process environment).
+        """
+        reason = self.config_disabled_reason(name)
+        if reason is not None or self.kind == FUNCTION_PROVIDER or self.api_key is not None:
+            return reason
+        env = os.environ if environ is None else environ
+        variables = API_KEY_ENV_VARS.get(self.kind, ())
+        if any(env.get(v) for v in variables):
+            return None
+        return f"disabled: no API key (set {' or '.join(variables)} or providers.{name}.api_key)"
+
+    def to_settings(self, name: str, timeouts: TimeoutSettings | None = None) -> ProviderSettings:
+        """What a provider implementation needs, under the name routes use."""
+        effective = (timeouts or TimeoutSettings()).merged(self.timeouts)
+        return ProviderSettings(
+            name=name,
+            kind=self.kind,
+            api_key=self.api_key,
+            base_url=self.base_url,
+            models=tuple(self.models),
+            default_model=self.resolved_model(),
+            prices=dict(self.prices),
+            connect_timeout=effective.connect,
+            extra_headers=dict(self.extra_headers),
+        )
+
+
+# -- routes --------------------------------------------------------------------------------
+
+
+class RouteTarget(BaseModel):
+    """One entry of a route: ``"provider/model"``, ``"provider"`` or a mapping.
+
+    ``model`` None means the provider's default model. Only the first ``/`` separates the
+    provider, so ``"vllm/Qwen/Qwen2.5-7B-Instruct"`` names model ``Qwen/Qwen2.5-7B-Instruct``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+    provider: str = Field(min_length=1)
+    model: str | None = Field(default=None, min_length=1)
+    #: Weight under the ``weighted`` strategy; None: the provider's ``weight``.
+    weight: float | None = Field(default=None, ge=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_string(cls, data: Any) -> Any:
+        if not isinstance(data, str):
+            return data
+        provider, slash, model = data.strip().partition("/")
+        if slash and not model.strip():
+            raise ValueError(f"target {data!r} has an empty model after '/'")
+        return {"provider": provider.strip(), "model": model.strip() if slash else None}
+
+    @property
+    def label(self) -> str:
+        """How the target is written in YAML (``provider`` or ``provider/model``)."""
+        return self.provider if self.model is None else f"{self.provider}/{self.model}"
+
+
+class RouteConfig(BaseModel):
+    """Ordered targets of one task type and how to order them per request.
+
+    A bare list (``code_generation: [anthropic, openai]``) is a route with the ``priority``
+    strategy.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+    targets: list[RouteTarget] = Field(min_length=1)
+    strategy: StrategyName = "priority"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_list(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            return {"targets": [data]}
+        if isinstance(data, list):
+            return {"targets": data}
+        return data
+
+
+# -- the whole file ------------------------------------------------------------------------
+
+
+def builtin_providers() -> dict[str, ProviderConfig]:
+    """The providers used when no configuration file exists.
+
+    The prices are public list prices at the time of writing, as examples: adjust them in
+    your own ``dispatch.yaml``.
+    """
+    return {
+        "openai": ProviderConfig(
+            kind="openai",
+            default_model="gpt-4o-mini",
+            prices={
+                "gpt-4o-mini": ModelPrice(input=0.15, output=0.60),
+                "gpt-4o": ModelPrice(input=2.50, output=10.00),
+                "gpt-4.1": ModelPrice(input=2.00, output=8.00),
+                "gpt-4.1-mini": ModelPrice(input=0.40, output=1.60),
+            },
+        ),
+        "anthropic": ProviderConfig(
+            kind="anthropic",
+            default_model="claude-sonnet-4-5",
+            prices={
+                "claude-sonnet-4-5": ModelPrice(input=3.00, output=15.00),
+                "claude-haiku-4-5": ModelPrice(input=1.00, output=5.00),
+                "claude-opus-4-1": ModelPrice(input=15.00, output=75.00),
+            },
+        ),
+        "google": ProviderConfig(
+            kind="google",
+            default_model="gemini-2.5-flash",
+            prices={
+                "gemini-2.5-flash": ModelPrice(input=0.30, output=2.50),
+                "gemini-2.5-flash-lite": ModelPrice(input=0.10, output=0.40),
+                "gemini-2.5-pro": ModelPrice(input=1.25, output=10.00),
+            },
+        ),
+    }
+
+
+class DispatchConfig(BaseModel):
+    """The whole configuration: providers, routes, default policies, reserved sections."""
+
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    providers: dict[str, ProviderConfig] = Field(default_factory=builtin_providers)
+    routes: dict[str, RouteConfig] = Field(default_factory=dict)
+    defaults: PolicySettings = Field(default_factory=PolicySettings)
+    # Validated by their own models once the cache and embedding features read them.
+    cache: dict[str, Any] | None = None
+    embedding: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _complete_and_check(self) -> DispatchConfig:
+        problems: list[ConfigProblem] = []
+        function = self.providers.get(FUNCTION_PROVIDER)
+        if function is None:
+            self.providers[FUNCTION_PROVIDER] = ProviderConfig(kind="function")
+        elif function.kind != FUNCTION_PROVIDER:
+            problems.append(
+                ConfigProblem(
+                    ("providers", FUNCTION_PROVIDER, "kind"),
+                    "the name 'function' is reserved for the decorated body (kind: function)",
+                )
+            )
+
+        for key, route in self.routes.items():
+            if key not in ROUTE_KEYS:
+                problems.append(
+                    ConfigProblem(
+                        ("routes", key),
+                        f"unknown task type {key!r}"
+                        + (
+                            did_you_mean(key, ROUTE_KEYS)
+                            or f" (expected one of: {', '.join(ROUTE_KEYS)})"
+                        ),
+                    )
+                )
+            problems.extend(self._check_targets(key, route))
+
+        if "default" not in self.routes:
+            implicit = [
+                RouteTarget(provider=name)
+                for name, provider in self.providers.items()
+                if provider.kind != FUNCTION_PROVIDER and provider.resolved_model() is not None
+            ]
+            if implicit:
+                self.routes["default"] = RouteConfig(targets=implicit)
+
+        if problems:
+            raise ConfigProblems(problems)
+        return self
+
+    def _check_targets(self, key: str, route: RouteConfig) -> list[ConfigProblem]:
+        problems: list[ConfigProblem] = []
+        seen: dict[str, int] = {}
+        for i, target in enumerate(route.targets):
+            loc: tuple[str | int, ...] = ("routes", key, "targets", i)
+            provider = self.providers.get(target.provider)
+            if provider is None:
+                names = list(self.providers)
+                hint = did_you_mean(target.provider, names) or (
+                    f" (configured: {', '.join(names)})"
+                )
+                problems.append(ConfigProblem(loc, f"unknown provider {target.provider!r}{hint}"))
+                continue
+            model = target.model or provider.resolved_model()
+            if model is None:
+                problems.append(
+                    ConfigProblem(
+                        loc,
+                        f"provider {target.provider!r} has no default_model or models: "
+                        f"write '{target.provider}/<model>'",
+                    )
+                )
+                continue
+            if target.model is not None and provider.models and model not in provider.models:
+                problems.append(
+                    ConfigProblem(
+                        loc,
+                        f"model {model!r} is not in providers.{target.provider}.models "
+                        f"{provider.models}" + did_you_mean(model, provider.models),
+                    )
+                )
+            full = f"{target.provider}/{model}"
+            if full in seen:
+                problems.append(
+                    ConfigProblem(loc, f"duplicate target {full!r} (already at [{seen[full]}])")
+                )
+            seen.setdefault(full, i)
+        return problems
+
+    # -- lookups used by the dispatcher and the router --
+
+    def provider(self, name: str) -> ProviderConfig:
+        """The provider entry ``name``; a :class:`ValueError` with a suggestion otherwise."""
+        try:
+            return self.providers[name]
+        except KeyError:
+            raise ConfigError(
+                f"unknown provider {name!r}"
+                + (
+                    did_you_mean(name, self.providers)
+                    or f" (configured: {', '.join(self.providers)})"
+                )
+            ) from None
+
+    def provider_settings(self, name: str) -> ProviderSettings:
+        """The :class:`ProviderSettings` of provider ``name`` (its connect timeout included)."""
+        return self.provider(name).to_settings(name, self.defaults.timeouts)
+
+    def timeouts_for(self, name: str) -> TimeoutSettings:
+        """``defaults.timeouts`` with provider ``name``'s overrides applied."""
+        return self.defaults.timeouts.merged(self.provider(name).timeouts)
+
+    def route_for(self, task_type: str) -> tuple[str, RouteConfig] | None:
+        """The route key and route that serve ``task_type`` (its own, else ``default``)."""
+        for key in (str(task_type), "default"):
+            route = self.routes.get(key)
+            if route is not None:
+                return key, route
+        return None

@@ -1,0 +1,163 @@
+"""What a decorated call returns: an async iterable stream that keeps its result."""
+
+from __future__ import annotations
+
+import json
+import weakref
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+
+from .chunk import chunk_dict
+from .context import StreamContext
+from .errors import AttemptRecord, LLMDispatchError
+from .events import Usage
+
+if TYPE_CHECKING:
+    from .dispatcher import CallOptions, Dispatcher
+
+__all__ = ["DispatchStream", "InvalidJSONError"]
+
+T = TypeVar("T", str, dict[str, Any])
+
+
+class InvalidJSONError(LLMDispatchError, ValueError):
+    """The streamed text is not valid JSON. ``text`` holds it."""
+
+    def __init__(self, text: str, error: json.JSONDecodeError) -> None:
+        self.text = text
+        self.error = error
+        super().__init__(f"the streamed text is not valid JSON ({error}); it is on .text")
+
+
+class DispatchStream(Generic[T]):
+    """An async iterable of chunks (``str``, or ``dict`` for ``llm_stream_with_metadata``).
+
+    Iterate it once. Breaking out of the loop closes the provider's HTTP stream (the
+    iterator is an async generator that nothing else references, so it is finalised at
+    once); ``await stream.aclose()`` does the same explicitly. After iteration the result is
+    available: :meth:`get_text`, :attr:`usage`, :attr:`cost_usd` ...; ``await
+    stream.collect()`` runs the stream to the end and returns it.
+    """
+
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        ctx: StreamContext,
+        options: CallOptions,
+        mode: Literal["text", "metadata"],
+    ) -> None:
+        self._dispatcher = dispatcher
+        self._ctx = ctx
+        self._options = options
+        self._mode = mode
+        # A weak reference: the consumer's loop owns the generator, so a `break` drops the
+        # last strong reference and the generator (and the provider stream) closes at once.
+        self._iterator: weakref.ref[AsyncGenerator[Any, None]] | None = None
+        self._done = False
+
+    def __aiter__(self) -> AsyncIterator[T]:
+        if self._iterator is not None:
+            raise RuntimeError("a DispatchStream can be iterated only once")
+        iterator: AsyncGenerator[Any, None] = (
+            self._texts() if self._mode == "text" else self._dicts()
+        )
+        self._iterator = weakref.ref(iterator)
+        return iterator
+
+    async def _texts(self) -> AsyncIterator[str]:
+        ctx = self._ctx
+        async with aclosing(self._dispatcher.stream(ctx, self._options)) as texts:
+            async for text in texts:
+                yield text
+        self._done = True
+        if ctx.trailer:
+            ctx.delivered.append(ctx.trailer)
+            yield ctx.trailer
+
+    async def _dicts(self) -> AsyncIterator[dict[str, Any]]:
+        ctx = self._ctx
+        index = 0
+        async with aclosing(self._dispatcher.stream(ctx, self._options)) as texts:
+            async for text in texts:
+                yield chunk_dict(ctx, text, index, final=False)
+                index += 1
+        self._done = True
+        if ctx.trailer:
+            ctx.delivered.append(ctx.trailer)
+        yield chunk_dict(ctx, ctx.trailer, index, final=True)
+
+    async def aclose(self) -> None:
+        """Stop the stream now (closes the provider connection)."""
+        iterator = self._iterator() if self._iterator is not None else None
+        if iterator is not None:
+            await iterator.aclose()
+
+    async def collect(self) -> DispatchStream[T]:
+        """Run the stream to its end (if nobody iterated it) and return it for its result."""
+        if self._iterator is None:
+            async for _ in self:
+                pass
+        return self
+
+    # -- result -------------------------------------------------------------------------------
+
+    @property
+    def context(self) -> StreamContext:
+        return self._ctx
+
+    @property
+    def done(self) -> bool:
+        """True once the stream completed successfully."""
+        return self._done
+
+    def get_text(self) -> str:
+        """Everything delivered so far (the whole answer once the stream is done)."""
+        return self._ctx.text
+
+    def get_json(self) -> Any:
+        """The answer parsed as JSON; :class:`InvalidJSONError` carries the text if it is not."""
+        text = self._ctx.raw_text
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InvalidJSONError(text, exc) from None
+
+    @property
+    def request_id(self) -> str:
+        return self._ctx.request_id
+
+    @property
+    def usage(self) -> Usage | None:
+        return self._ctx.usage
+
+    @property
+    def cost_usd(self) -> float | None:
+        return self._ctx.cost_usd
+
+    @property
+    def duration_ms(self) -> float:
+        return self._ctx.elapsed_ms
+
+    @property
+    def attempts(self) -> list[AttemptRecord]:
+        return list(self._ctx.values.get("attempts", ()))
+
+    @property
+    def provider(self) -> str:
+        return self._ctx.provider
+
+    @property
+    def model(self) -> str:
+        return self._ctx.model
+
+    @property
+    def finish_reason(self) -> str | None:
+        return self._ctx.finish_reason
+
+    def __repr__(self) -> str:
+        state = "done" if self._done else ("started" if self._iterator else "new")
+        return (
+            f"DispatchStream(request_id={self._ctx.request_id!r}, provider={self._ctx.provider!r}, "
+            f"model={self._ctx.model!r}, {state})"
+        )

@@ -1,0 +1,192 @@
+"""Fixtures shared by the test suite."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from llm_dispatch.errors import ProviderError
+from llm_dispatch.events import ProviderEvent
+from llm_dispatch.providers import create_provider
+from llm_dispatch.providers.base import Provider, ProviderSettings
+from llm_dispatch.request import Request
+from llm_dispatch.testing import FakeProviderServer
+
+# Variables through which the SDKs (or an HTTP proxy) could send a test anywhere but the
+# fake server on 127.0.0.1.
+PROVIDER_ENV_VARS = (
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "OPENAI_ORG_ID",
+    "OPENAI_PROJECT_ID",
+    "OPENAI_CUSTOM_HEADERS",
+    "ANTHROPIC_API_KEY",
+    "ANTHROPIC_AUTH_TOKEN",
+    "ANTHROPIC_BASE_URL",
+    "ANTHROPIC_PROFILE",
+    "ANTHROPIC_CUSTOM_HEADERS",
+    "GEMINI_API_KEY",
+    "GOOGLE_API_KEY",
+    "GOOGLE_GEMINI_BASE_URL",
+    "GOOGLE_GENAI_USE_VERTEXAI",
+    "GOOGLE_GENAI_USE_ENTERPRISE",
+    "GOOGLE_GENAI_HTTP_CLIENT",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+)
+
+
+@pytest.fixture
+async def fake_server() -> AsyncIterator[FakeProviderServer]:
+    """A fake OpenAI / Anthropic / Gemini server on 127.0.0.1 (a fresh one per test)."""
+    async with FakeProviderServer() as server:
+        yield server
+
+
+@pytest.fixture
+def clean_provider_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unset every provider key / endpoint / proxy variable for the test."""
+    for name in PROVIDER_ENV_VARS:
+        monkeypatch.delenv(name, raising=False)
+
+
+# -- SDK providers against the fake server --------------------------------------------------
+
+#: Keys the fake server accepts; shaped like real ones so redaction patterns apply too.
+TEST_KEYS = {
+    "openai": "sk-test-0123456789abcdef",
+    "anthropic": "sk-ant-test-0123456789abcdef",
+    "google": "AIzaTEST0123456789abcdefghijkl",
+}
+
+
+@dataclass
+class StreamOutcome:
+    """Everything one provider stream produced: its events, and the error that ended it."""
+
+    events: list[ProviderEvent] = field(default_factory=list)
+    error: ProviderError | None = None
+
+    @property
+    def texts(self) -> list[str]:
+        return [e.text for e in self.events if e.text]
+
+    @property
+    def final(self) -> ProviderEvent:
+        return self.events[-1]
+
+
+async def collect_stream(provider: Provider, request: Request, model: str) -> StreamOutcome:
+    """Drain ``provider.stream``; a ProviderError ends the outcome, anything else fails."""
+    outcome = StreamOutcome()
+    try:
+        async for event in provider.stream(request, model):
+            outcome.events.append(event)
+    except ProviderError as exc:
+        outcome.error = exc
+    return outcome
+
+
+@pytest.fixture
+async def sdk_provider(
+    fake_server: FakeProviderServer, clean_provider_env: None
+) -> AsyncIterator[Callable[..., Provider]]:
+    """Build providers aimed at ``fake_server`` (kind, then ProviderSettings overrides);
+    every one is closed after the test."""
+    made: list[Provider] = []
+
+    def make(kind: str, **overrides: Any) -> Provider:
+        fields: dict[str, Any] = {
+            "name": kind,
+            "kind": kind,
+            "api_key": TEST_KEYS[kind],
+            "base_url": fake_server.base_url_for(kind),
+            **overrides,
+        }
+        provider = create_provider(ProviderSettings(**fields))
+        made.append(provider)
+        return provider
+
+    yield make
+    for provider in made:
+        await provider.aclose()
+
+
+@pytest.fixture
+def collect() -> Callable[[Provider, Request, str], Awaitable[StreamOutcome]]:
+    """:func:`collect_stream`, for tests to drain a provider stream."""
+    return collect_stream
+
+
+@pytest.fixture
+def provider_keys() -> dict[str, str]:
+    """The API key each ``sdk_provider`` kind is configured with."""
+    return dict(TEST_KEYS)
+
+
+# -- dispatchers against the fake server ----------------------------------------------------
+
+#: Models the dispatcher fixtures configure for each provider.
+TEST_MODELS = {"openai": "gpt-4o-mini", "anthropic": "claude-haiku-4-5", "google": "gemini-2.5-flash"}
+
+#: Fast retries so policy tests do not sleep long (Retry-After still applies as sent).
+FAST_RETRY = {"backoff_base": 0.01, "backoff_max": 0.02, "jitter": 0.0}
+
+
+def fake_providers(server: FakeProviderServer, **extra: dict[str, Any]) -> dict[str, Any]:
+    """Provider entries pointing the three SDK providers (and ``extra`` ones) at ``server``."""
+    providers: dict[str, Any] = {
+        kind: {
+            "kind": kind,
+            "api_key": TEST_KEYS[kind],
+            "base_url": server.base_url_for(kind),
+            "default_model": TEST_MODELS[kind],
+        }
+        for kind in TEST_MODELS
+    }
+    providers.update(extra)
+    return providers
+
+
+@pytest.fixture
+async def make_dispatcher(
+    fake_server: FakeProviderServer, clean_provider_env: None
+) -> AsyncIterator[Callable[..., Any]]:
+    """Build a Dispatcher whose providers are served by ``fake_server``.
+
+    Keyword arguments: ``routes``, ``defaults`` (merged over fast retries), ``providers``
+    (extra provider entries), anything else goes to ``Dispatcher``.
+    """
+    from llm_dispatch import Dispatcher
+
+    made: list[Any] = []
+
+    def make(
+        *,
+        routes: dict[str, Any] | None = None,
+        defaults: dict[str, Any] | None = None,
+        providers: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        defaults = dict(defaults or {})
+        defaults["retry"] = {**FAST_RETRY, **defaults.get("retry", {})}
+        config: dict[str, Any] = {
+            "providers": fake_providers(fake_server, **(providers or {})),
+            "defaults": defaults,
+        }
+        if routes is not None:
+            config["routes"] = routes
+        dispatcher = Dispatcher(config, **kwargs)
+        made.append(dispatcher)
+        return dispatcher
+
+    yield make
+    for dispatcher in made:
+        await dispatcher.aclose()

@@ -1,0 +1,638 @@
+"""Configuration: interpolation, resolution, defaults, and errors that point at the line."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from llm_dispatch.errors import ConfigError
+from llm_dispatch.settings.interpolation import (
+    InterpolationSyntaxError,
+    UnresolvedVariable,
+    interpolate,
+)
+from llm_dispatch.settings.loader import CONFIG_ENV_VAR, load_config
+from llm_dispatch.settings.models import (
+    CircuitSettings,
+    DispatchConfig,
+    PolicySettings,
+    ProviderConfig,
+    RouteTarget,
+    TimeoutSettings,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+SDK_VARIABLES = (
+    "OPENAI_API_KEY",
+    "ANTHROPIC_API_KEY",
+    "GEMINI_API_KEY",
+    "GOOGLE_API_KEY",
+    "OPENAI_BASE_URL",
+    "ANTHROPIC_BASE_URL",
+    "GOOGLE_GEMINI_BASE_URL",
+)
+
+
+def write(tmp_path: Path, text: str, name: str = "dispatch.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return path
+
+
+def load_error(source: Any, environ: dict[str, str] | None = None) -> ConfigError:
+    with pytest.raises(ConfigError) as info:
+        load_config(source, environ=environ or {})
+    return info.value
+
+
+# -- interpolation ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("plain", "plain"),
+        ("${HOST}", "example.org"),
+        ("https://${HOST}:${PORT:-443}/v1", "https://example.org:443/v1"),
+        ("${MISSING:-fallback}", "fallback"),
+        ("${MISSING:-}", ""),
+        ("${EMPTY:-used when empty}", "used when empty"),
+        ("${EMPTY}", ""),
+        ("$${HOST} is literal", "${HOST} is literal"),
+        ("cost $5", "cost $5"),
+    ],
+)
+def test_interpolate(text: str, expected: str) -> None:
+    assert interpolate(text, {"HOST": "example.org", "EMPTY": ""}) == expected
+
+
+def test_interpolate_unset_variable_names_it() -> None:
+    with pytest.raises(UnresolvedVariable, match=r"MISSING is not set") as info:
+        interpolate("x-${MISSING}", {})
+    assert info.value.name == "MISSING"
+
+
+@pytest.mark.parametrize("text", ["${", "${1ABC}", "${A-b}", "${UNCLOSED", "${A:b}"])
+def test_interpolate_malformed(text: str) -> None:
+    with pytest.raises(InterpolationSyntaxError, match="malformed reference"):
+        interpolate(text, {"A": "1"})
+
+
+def test_file_values_are_interpolated_before_validation(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+        providers:
+          vllm:
+            kind: openai
+            base_url: http://${VLLM_HOST:-127.0.0.1}:${VLLM_PORT}/v1
+            api_key: ${VLLM_KEY:-EMPTY}
+            models: [qwen]
+        defaults:
+          retry: {max_retries: "${RETRIES:-4}"}
+        """,
+    )
+    config = load_config(path, environ={"VLLM_PORT": "8000"})
+    vllm = config.providers["vllm"]
+    assert vllm.base_url == "http://127.0.0.1:8000/v1"
+    assert vllm.api_key is not None and vllm.api_key.get_secret_value() == "EMPTY"
+    assert config.defaults.retry.max_retries == 4  # "4" became an int
+
+
+def test_dict_sources_are_interpolated_too() -> None:
+    config = load_config(
+        {"providers": {"openai": {"kind": "openai", "default_model": "${MODEL}"}}},
+        environ={"MODEL": "gpt-4o"},
+    )
+    assert config.providers["openai"].default_model == "gpt-4o"
+
+
+# -- built-in defaults, resolution order, equivalent sources --------------------------------
+
+
+def test_builtin_defaults() -> None:
+    config = DispatchConfig()
+    assert list(config.providers) == ["openai", "anthropic", "google", "function"]
+    assert [config.providers[n].resolved_model() for n in config.providers] == [
+        "gpt-4o-mini",
+        "claude-sonnet-4-5",
+        "gemini-2.5-flash",
+        "body",
+    ]
+    assert all(config.providers[n].api_key is None for n in ("openai", "anthropic", "google"))
+    default = config.routes["default"]
+    assert default.strategy == "priority"
+    assert [t.label for t in default.targets] == ["openai", "anthropic", "google"]
+    assert config.defaults == PolicySettings()
+    assert config.providers["openai"].price_for("gpt-4o-mini") is not None
+
+
+def test_repo_dispatch_yaml_matches_the_builtin_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in SDK_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    loaded = load_config(REPO / "config" / "dispatch.yaml", environ={})
+    builtin = DispatchConfig()
+    assert loaded.providers == builtin.providers
+    assert loaded.routes == builtin.routes
+    assert loaded.defaults == builtin.defaults
+    assert (loaded.cache, loaded.embedding) == (None, None)
+    for name in ("openai", "anthropic", "google"):
+        assert loaded.providers[name].config_disabled_reason(name) is None
+
+
+def test_resolution_env_variable_then_cwd_file_then_builtin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(CONFIG_ENV_VAR, raising=False)
+    assert load_config() == DispatchConfig()
+
+    (tmp_path / "config").mkdir()
+    write(tmp_path / "config", "defaults: {fallback: false}\n")
+    assert load_config().defaults.fallback is False
+
+    named = write(tmp_path, "defaults: {mid_stream: continue}\n", name="other.yaml")
+    monkeypatch.setenv(CONFIG_ENV_VAR, str(named))
+    config = load_config()
+    assert config.defaults.mid_stream == "continue"
+    assert config.defaults.fallback is True  # the cwd file was not read
+
+    monkeypatch.setenv(CONFIG_ENV_VAR, str(tmp_path / "nope.yaml"))
+    with pytest.raises(ConfigError, match=f"{CONFIG_ENV_VAR} names a configuration file"):
+        load_config()
+
+
+def test_file_dict_and_model_sources_agree(tmp_path: Path) -> None:
+    data: dict[str, Any] = {
+        "providers": {
+            "anthropic": {"kind": "anthropic", "default_model": "claude-haiku-4-5"},
+            "vllm": {"kind": "openai", "base_url": "http://127.0.0.1:8000/v1", "models": ["q"]},
+        },
+        "routes": {"code_generation": {"strategy": "cost", "targets": ["vllm/q", "anthropic"]}},
+        "defaults": {"retry": {"max_retries": 0}, "timeouts": {"total": 120}},
+    }
+    import yaml
+
+    path = tmp_path / "dispatch.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    from_file = load_config(path, environ={})
+    from_dict = load_config(data, environ={})
+    model = DispatchConfig.model_validate(data)
+    assert from_file == from_dict == model
+    assert load_config(model) is model
+    assert list(from_dict.routes) == ["code_generation", "default"]
+    # implicit: every provider in declaration order
+    assert [t.label for t in from_dict.routes["default"].targets] == ["anthropic", "vllm"]
+
+
+def test_empty_file_is_the_builtin_configuration(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, "# nothing yet\n"), environ={}) == DispatchConfig()
+
+
+def test_reserved_sections_are_kept_loosely_typed() -> None:
+    config = load_config(
+        {"cache": {"backend": "redis", "similarity_threshold": 0.9}, "embedding": {"x": 1}},
+        environ={},
+    )
+    assert config.cache == {"backend": "redis", "similarity_threshold": 0.9}
+    assert config.embedding == {"x": 1}
+
+
+# -- models ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("written", "provider", "model"),
+    [
+        ("openai", "openai", None),
+        ("anthropic/claude-sonnet-4-5", "anthropic", "claude-sonnet-4-5"),
+        ("vllm/Qwen/Qwen2.5-7B-Instruct", "vllm", "Qwen/Qwen2.5-7B-Instruct"),
+        (
+            {"provider": "google", "model": "gemini-2.5-pro", "weight": 2},
+            "google",
+            "gemini-2.5-pro",
+        ),
+    ],
+)
+def test_route_target_forms(written: Any, provider: str, model: str | None) -> None:
+    target = RouteTarget.model_validate(written)
+    assert (target.provider, target.model) == (provider, model)
+
+
+def test_provider_timeouts_override_only_the_keys_written() -> None:
+    config = load_config(
+        {
+            "providers": {
+                "vllm": {
+                    "kind": "openai",
+                    "api_key": "EMPTY",
+                    "models": ["q"],
+                    "timeouts": {"connect": 2, "first_token": None},
+                }
+            },
+            "defaults": {"timeouts": {"idle": 15}},
+        },
+        environ={},
+    )
+    assert config.timeouts_for("vllm") == TimeoutSettings(
+        connect=2, first_token=None, idle=15, total=None
+    )
+    settings = config.provider_settings("vllm")
+    assert (settings.name, settings.kind, settings.connect_timeout) == ("vllm", "openai", 2)
+    assert settings.default_model == "q"
+    assert config.timeouts_for("function") == config.defaults.timeouts
+
+
+def test_api_keys_are_secret() -> None:
+    config = load_config(
+        {"providers": {"openai": {"kind": "openai", "api_key": "sk-live-very-secret-123456"}}},
+        environ={},
+    )
+    provider = config.providers["openai"]
+    assert "sk-live-very-secret" not in repr(provider)
+    assert "sk-live-very-secret" not in repr(config.provider_settings("openai"))
+    assert "sk-live-very-secret" not in str(config.model_dump())
+
+
+def test_an_error_never_shows_the_api_key(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+        providers:
+          openai:
+            kind: openai
+            api_key: [sk-live-very-secret-123456]
+        """,
+    )
+    err = load_error(path)
+    assert err.path == "providers.openai.api_key"
+    assert "sk-live-very-secret" not in str(err)
+
+
+def test_unset_variable_in_api_key_disables_only_that_provider(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+        providers:
+          openai:
+            kind: openai
+            api_key: ${TEST_CONFIG_OPENAI_KEY}
+            default_model: gpt-4o-mini
+          anthropic:
+            kind: anthropic
+            api_key: ${TEST_CONFIG_ANTHROPIC_KEY}
+            default_model: claude-sonnet-4-5
+        """,
+    )
+    config = load_config(path, environ={"TEST_CONFIG_ANTHROPIC_KEY": "sk-ant-0000000000"})
+    openai = config.providers["openai"]
+    assert openai.api_key is None
+    assert openai.config_disabled_reason("openai") == (
+        "disabled: no API key (providers.openai.api_key names ${TEST_CONFIG_OPENAI_KEY}, "
+        "which is not set)"
+    )
+    assert openai.disabled_reason("openai", environ={"OPENAI_API_KEY": "sk-x"}) is not None
+    assert config.providers["anthropic"].disabled_reason("anthropic", environ={}) is None
+
+
+def test_sdk_variables_enable_providers_without_api_key() -> None:
+    google = ProviderConfig(kind="google", default_model="gemini-2.5-flash")
+    assert google.disabled_reason("google", environ={"GOOGLE_API_KEY": "k"}) is None
+    assert google.disabled_reason("google", environ={"GEMINI_API_KEY": "k"}) is None
+    assert google.disabled_reason("google", environ={}) == (
+        "disabled: no API key (set GEMINI_API_KEY or GOOGLE_API_KEY or providers.google.api_key)"
+    )
+    assert ProviderConfig(kind="function").disabled_reason("function", environ={}) is None
+
+
+def test_policy_models_validate_ranges() -> None:
+    with pytest.raises(ValueError, match="greater than 0"):
+        TimeoutSettings(first_token=0)
+    assert TimeoutSettings(first_token=None).first_token is None
+    with pytest.raises(ValueError, match="unknown circuit store 'memcache'"):
+        CircuitSettings(store="memcache")
+    assert CircuitSettings(store="rediss://cache.internal:6380/1").store.startswith("rediss")
+
+
+# -- errors: file, line, key path ------------------------------------------------------------
+
+
+ROUTE_TYPO = """
+providers:
+  openai:
+    kind: openai
+    default_model: gpt-4o-mini
+  anthropic:
+    kind: anthropic
+    default_model: claude-sonnet-4-5
+  google:
+    kind: google
+    default_model: gemini-2.5-flash
+routes:
+  code_generation:
+    - openai
+    - antropic/claude-sonnet-4-5
+"""
+
+
+def test_unknown_provider_in_route_names_file_line_path_and_suggestion(tmp_path: Path) -> None:
+    path = write(tmp_path, ROUTE_TYPO)
+    err = load_error(path)
+    assert (err.source, err.line, err.path) == (str(path), 14, "routes.code_generation[1]")
+    assert str(err) == (
+        f"{path}:14 routes.code_generation[1]: "
+        "unknown provider 'antropic' (did you mean 'anthropic'?)"
+    )
+
+
+def test_mapping_form_route_reports_the_targets_path(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+        providers:
+          openai: {kind: openai, default_model: gpt-4o-mini}
+        routes:
+          default:
+            strategy: cost
+            targets:
+              - openai
+              - {provider: opnai, model: gpt-4o}
+        """,
+    )
+    err = load_error(path)
+    assert (err.line, err.path) == (8, "routes.default.targets[1]")
+    assert "unknown provider 'opnai' (did you mean 'openai'?)" in str(err)
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "line", "path", "message"),
+    [
+        (
+            """
+            defaults:
+              retry:
+                max_retrie: 3
+            """,
+            3,
+            "defaults.retry.max_retrie",
+            "unknown key 'max_retrie' (did you mean 'max_retries'?)",
+        ),
+        (
+            """
+            defaults:
+              retry:
+                backoff_base: 0.1
+                max_retries: many
+            """,
+            4,
+            "defaults.retry.max_retries",
+            "input should be a valid integer",
+        ),
+        (
+            """
+            providers:
+              openai:
+                kind: opneai
+            """,
+            3,
+            "providers.openai.kind",
+            "'opneai' is not one of 'openai', 'anthropic', 'google' or 'function' "
+            "(did you mean 'openai'?)",
+        ),
+        (
+            """
+            providers:
+              openai:
+                default_model: gpt-4o
+            """,
+            2,
+            "providers.openai.kind",
+            "missing required key 'kind'",
+        ),
+        (
+            """
+            routes:
+              code_generaton: [openai]
+            """,
+            2,
+            "routes.code_generaton",
+            "unknown task type 'code_generaton' (did you mean 'code_generation'?)",
+        ),
+        (
+            """
+            providers:
+              vllm:
+                kind: openai
+                models: [qwen-7b, llama-8b]
+            routes:
+              default:
+                - vllm/qwen-8b
+            """,
+            7,
+            "routes.default[0]",
+            "model 'qwen-8b' is not in providers.vllm.models ['qwen-7b', 'llama-8b'] "
+            "(did you mean 'qwen-7b'?)",
+        ),
+        (
+            """
+            providers:
+              vllm:
+                kind: openai
+                models: [qwen-7b]
+                default_model: qwen-7c
+            """,
+            5,
+            "providers.vllm.default_model",
+            "default_model 'qwen-7c' is not in models ['qwen-7b'] (did you mean 'qwen-7b'?)",
+        ),
+        (
+            """
+            providers:
+              vllm:
+                kind: openai
+                models: [qwen-7b]
+                prices:
+                  "qwen-7b.1": {input: 0, output: 0}
+            """,
+            6,
+            'providers.vllm.prices["qwen-7b.1"]',
+            "price for 'qwen-7b.1', which is not in models ['qwen-7b']",
+        ),
+        (
+            """
+            providers:
+              local:
+                kind: openai
+            routes:
+              default: [local]
+            """,
+            5,
+            "routes.default[0]",
+            "provider 'local' has no default_model or models: write 'local/<model>'",
+        ),
+        (
+            """
+            routes:
+              default: [openai, anthropic, openai]
+            """,
+            2,
+            "routes.default[2]",
+            "duplicate target 'openai/gpt-4o-mini' (already at [0])",
+        ),
+        (
+            """
+            providers:
+              openai:
+                kind: openai
+                base_url: ${OPENAI_TEST_URL}
+            """,
+            4,
+            "providers.openai.base_url",
+            "environment variable OPENAI_TEST_URL is not set",
+        ),
+        (
+            """
+            defaults:
+              circuit:
+                store: ${REDIS_URL
+            """,
+            3,
+            "defaults.circuit.store",
+            "malformed reference",
+        ),
+        (
+            """
+            defaults:
+              timeouts: {first_token: 0}
+            """,
+            2,
+            "defaults.timeouts.first_token",
+            "input should be greater than 0",
+        ),
+        (
+            """
+            provider:
+              openai: {kind: openai}
+            """,
+            1,
+            "provider",
+            "unknown key 'provider' (did you mean 'providers'?)",
+        ),
+        (
+            """
+            providers:
+              function: {kind: openai}
+            """,
+            2,
+            "providers.function.kind",
+            "the name 'function' is reserved",
+        ),
+    ],
+)
+def test_errors_carry_file_line_and_key_path(
+    tmp_path: Path, yaml_text: str, line: int, path: str, message: str
+) -> None:
+    file = write(tmp_path, yaml_text)
+    err = load_error(file)
+    assert (err.line, err.path) == (line, path), str(err)
+    assert str(err).startswith(f"{file}:{line} {path}: ")
+    assert message in str(err)
+
+
+def test_several_problems_are_all_reported_in_file_order(tmp_path: Path) -> None:
+    file = write(
+        tmp_path,
+        """
+        defaults:
+          retry:
+            jitter: 2
+          timeouts:
+            idel: 3
+        """,
+    )
+    err = load_error(file)
+    assert (err.line, err.path) == (3, "defaults.retry.jitter")
+    assert f"\n  also {file}:5 defaults.timeouts.idel: unknown key 'idel'" in str(err)
+
+
+def test_yaml_syntax_error_names_file_and_line(tmp_path: Path) -> None:
+    file = write(
+        tmp_path,
+        """
+        providers:
+          openai:
+            kind: openai
+           base_url: http://x
+        """,
+    )
+    err = load_error(file)
+    assert (err.source, err.line) == (str(file), 4)
+    assert str(err).startswith(f"{file}:4: invalid YAML: ")
+
+
+def test_duplicate_keys_are_an_error(tmp_path: Path) -> None:
+    file = write(
+        tmp_path,
+        """
+        defaults:
+          fallback: true
+          mid_stream: raise
+          fallback: false
+        """,
+    )
+    err = load_error(file)
+    assert (err.line, err.path) == (4, "defaults.fallback")
+    assert "duplicate key 'fallback' (first on line 2)" in str(err)
+
+
+def test_top_level_must_be_a_mapping(tmp_path: Path) -> None:
+    err = load_error(write(tmp_path, "- openai\n- anthropic\n"))
+    assert err.line == 1 and "top level must be a mapping" in str(err)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    err = load_error(tmp_path / "absent.yaml")
+    assert str(err) == f"{tmp_path / 'absent.yaml'}: configuration file not found"
+
+
+def test_dict_errors_carry_the_key_path_without_a_file() -> None:
+    err = load_error({"routes": {"code_generation": ["openai", "antropic"]}})
+    assert (err.source, err.line) == (None, None)
+    assert str(err) == (
+        "routes.code_generation[1]: unknown provider 'antropic' (did you mean 'anthropic'?)"
+    )
+
+
+def test_secrets_stay_out_of_reprs_and_validation_errors() -> None:
+    settings = CircuitSettings(store="redis://:hunter2-password@cache:6379/0")
+    assert "hunter2" not in repr(settings)
+    assert "hunter2" not in repr(PolicySettings(circuit=settings))
+    assert "redis://:***@cache:6379/0" in repr(settings)
+    err = load_error({"defaults": {"circuit": {"store": "redi://:hunter2-password@cache"}}})
+    assert "hunter2" not in str(err) and "unknown circuit store scheme 'redi://'" in str(err)
+    with pytest.raises(ValueError) as info:  # pydantic's own message, without the loader
+        ProviderConfig(kind="openai", api_key=["sk-live-very-secret-123456"])  # type: ignore[arg-type]
+    assert "sk-live-very-secret" not in str(info.value)
+
+
+def test_a_dump_validates_back_to_the_same_configuration() -> None:
+    config = load_config(
+        {
+            "providers": {
+                "openai": {
+                    "kind": "openai",
+                    "api_key": "sk-test-0000000000",
+                    "default_model": "gpt-4o",
+                    "timeouts": {"first_token": None},  # explicit null: switched off
+                }
+            }
+        },
+        environ={},
+    )
+    again = DispatchConfig.model_validate(config.model_dump())
+    assert again == config
+    assert again.timeouts_for("openai").first_token is None
+    assert again.timeouts_for("openai").idle == 60

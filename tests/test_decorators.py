@@ -1,0 +1,345 @@
+"""Both decorators end to end: real SDKs over real HTTP against the fake provider server."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+import structlog
+
+from llm_dispatch import (
+    ChunkMetadata,
+    RequestBindingError,
+    StreamInterrupted,
+    TaskType,
+    llm_stream,
+    llm_stream_with_metadata,
+)
+from llm_dispatch.errors import IncompleteStreamError
+from llm_dispatch.testing import FakeProviderServer, Script
+
+from conftest import TEST_KEYS, TEST_MODELS
+
+PROVIDERS = ["openai", "anthropic", "google"]
+CHUNKS = ["Hello", ", wor", "ld! ", "Chunk ", "boundaries ", "stay\n", "exactly ", "as sent."]
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_llm_stream_each_provider(
+    provider: str, fake_server: FakeProviderServer, make_dispatcher: Any
+) -> None:
+    dispatcher = make_dispatcher()
+    fake_server.enqueue(Script(chunks=CHUNKS, usage=(12, 8)), provider=provider)
+
+    @llm_stream(task_type=TaskType.TEXT_GENERATION, providers=[provider], dispatcher=dispatcher)
+    async def stream_text(prompt: str) -> Any:
+        yield "offline stand-in"
+
+    stream = stream_text("Write a long story about space exploration")
+    received = [chunk async for chunk in stream]
+
+    assert received == CHUNKS
+    assert stream.get_text() == "".join(CHUNKS)
+    assert stream.usage is not None
+    assert (stream.usage.prompt_tokens, stream.usage.completion_tokens) == (12, 8)
+    assert stream.usage.total_tokens == 20 and not stream.usage.estimated
+    assert stream.finish_reason == "stop"
+    assert (stream.provider, stream.model) == (provider, TEST_MODELS[provider])
+    [recorded] = fake_server.requests
+    assert recorded.prompt == "Write a long story about space exploration"
+    assert recorded.completed and not recorded.disconnected
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_llm_stream_with_metadata_dicts(
+    provider: str, fake_server: FakeProviderServer, make_dispatcher: Any
+) -> None:
+    dispatcher = make_dispatcher()
+    fake_server.enqueue(Script(chunks=CHUNKS, usage=(5, 8), finish_reason="length"))
+
+    @llm_stream_with_metadata(providers=[provider], dispatcher=dispatcher)
+    async def stream_with_metadata(prompt: str) -> Any:
+        yield "offline stand-in"
+
+    items = [m async for m in stream_with_metadata("Write a story")]
+
+    assert [m["chunk"] for m in items[:-1]] == CHUNKS
+    assert [m["chunk_index"] for m in items] == list(range(len(CHUNKS) + 1))
+    for item in items:
+        # One typed model describes every dict, key for key.
+        assert ChunkMetadata(**item).model_dump() == item
+        assert item["provider"] == provider and item["model"] == TEST_MODELS[provider]
+        assert item["task_type"] == "text_generation"
+        assert item["request_id"] == items[0]["request_id"]
+        assert item["cached"] is False and item["attempt"] == 1
+    assert not any(m["is_final"] for m in items[:-1])
+    final = items[-1]
+    assert final["is_final"] and final["chunk"] == "" and final["progress"] == 100
+    assert final["finish_reason"] == "length"
+    assert final["usage"] == {
+        "prompt_tokens": 5, "completion_tokens": 8, "total_tokens": 13, "estimated": False,
+    }
+    elapsed = [m["elapsed_ms"] for m in items]
+    assert elapsed == sorted(elapsed)
+
+
+async def test_openai_compatible_server_as_its_own_provider(
+    fake_server: FakeProviderServer, make_dispatcher: Any
+) -> None:
+    dispatcher = make_dispatcher(
+        providers={
+            "vllm": {
+                "kind": "openai",
+                "base_url": fake_server.openai_base_url,
+                "api_key": "EMPTY",
+                "models": ["meta-llama/Llama-3.1-8B-Instruct"],
+            }
+        }
+    )
+    fake_server.enqueue(Script(chunks=["local ", "model"]))
+
+    @llm_stream(providers=["vllm"], dispatcher=dispatcher)
+    async def local(prompt: str) -> Any:
+        yield "unused"
+
+    stream = local("hi")
+    assert [c async for c in stream] == ["local ", "model"]
+    assert stream.provider == "vllm"
+    [recorded] = fake_server.requests
+    assert recorded.provider == "openai"
+    assert recorded.model == "meta-llama/Llama-3.1-8B-Instruct"
+
+
+async def test_function_provider_streams_the_body(
+    fake_server: FakeProviderServer, make_dispatcher: Any
+) -> None:
+    dispatcher = make_dispatcher()
+
+    @llm_stream(providers=["function"], dispatcher=dispatcher)
+    async def body(prompt: str, n: int = 3) -> Any:
+        for i in range(n):
+            yield f"{prompt}-{i} "
+
+    @llm_stream_with_metadata(providers=["function"], dispatcher=dispatcher)
+    async def dict_body(prompt: str) -> Any:
+        # The seed documents' bodies yield dicts with a "chunk" key.
+        for i in range(2):
+            yield {"chunk": f"Chunk {i}: ", "chunk_index": i, "provider": "openai"}
+
+    stream = body("x", n=4)
+    assert [c async for c in stream] == ["x-0 ", "x-1 ", "x-2 ", "x-3 "]
+    assert stream.provider == "function" and stream.finish_reason == "stop"
+    assert stream.usage is not None and stream.usage.estimated
+    items = [m async for m in dict_body("y")]
+    assert [m["chunk"] for m in items] == ["Chunk 0: ", "Chunk 1: ", ""]
+    assert all(m["provider"] == "function" for m in items)
+    assert fake_server.requests == []
+
+
+async def test_body_not_run_when_routing_does_not_list_it(
+    fake_server: FakeProviderServer, make_dispatcher: Any
+) -> None:
+    ran = False
+
+    @llm_stream(providers=["openai"], dispatcher=make_dispatcher())
+    async def stream_text(prompt: str) -> Any:
+        nonlocal ran
+        ran = True
+        yield "body"
+
+    assert "body" not in "".join([c async for c in stream_text("hi")])
+    assert ran is False
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_break_closes_the_provider_stream(
+    provider: str, fake_server: FakeProviderServer, make_dispatcher: Any
+) -> None:
+    dispatcher = make_dispatcher()
+    fake_server.enqueue(Script(chunks=[f"c{i} " for i in range(200)], chunk_delay=0.02))
+
+    @llm_stream(providers=[provider], dispatcher=dispatcher)
+    async def stream_text(prompt: str) -> Any:
+        yield "unused"
+
+    stream = stream_text("a long answer please")
+    received = []
+    async for chunk in stream:
+        received.append(chunk)
+        if len(received) == 3:
+            break
+    [recorded] = fake_server.requests
+    await recorded.wait_done(timeout=2.0)
+    assert recorded.disconnected
+    assert recorded.chunks_sent < 20
+    assert received == ["c0 ", "c1 ", "c2 "]
+    await asyncio.sleep(0)
+    gc.collect()
+    leftover = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    assert all("aclose" not in repr(t) for t in leftover)
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_task_cancel_closes_the_provider_stream(
+    provider: str, fake_server: FakeProviderServer, make_dispatcher: Any
+) -> None:
+    dispatcher = make_dispatcher()
+    fake_server.enqueue(Script(chunks=[f"c{i} " for i in range(200)], chunk_delay=0.02))
+
+    @llm_stream(providers=[provider], dispatcher=dispatcher)
+    async def stream_text(prompt: str) -> Any:
+        yield "unused"
+
+    received: list[str] = []
+
+    async def consume() -> None:
+        async for chunk in stream_text("go"):
+            received.append(chunk)
+
+    task = asyncio.create_task(consume())
+    while len(received) < 3:
+        await asyncio.sleep(0.005)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    [recorded] = fake_server.requests
+    await recorded.wait_done(timeout=2.0)
+    assert recorded.disconnected
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_body_cut_without_closing_event_never_looks_like_success(
+    provider: str, fake_server: FakeProviderServer, make_dispatcher: Any
+) -> None:
+    dispatcher = make_dispatcher(defaults={"fallback": False})
+    chunks = [f"part{i} " for i in range(30)]
+    fake_server.enqueue(Script(chunks=chunks, cut_after=10))
+
+    @llm_stream_with_metadata(providers=[provider], dispatcher=dispatcher)
+    async def stream_text(prompt: str) -> Any:
+        yield "unused"
+
+    items: list[dict[str, Any]] = []
+    with pytest.raises(StreamInterrupted) as info:
+        async for item in stream_text("go"):
+            items.append(item)
+
+    assert [m["chunk"] for m in items] == chunks[:10]
+    assert not any(m["is_final"] for m in items)
+    assert info.value.partial_text == "".join(chunks[:10])
+    assert isinstance(info.value.cause, IncompleteStreamError)
+    assert info.value.cause.provider == provider
+
+
+async def test_prompt_binding_and_request_fields(
+    fake_server: FakeProviderServer, make_dispatcher: Any
+) -> None:
+    dispatcher = make_dispatcher()
+
+    @llm_stream(
+        providers=["openai"], dispatcher=dispatcher, system="Be brief.", temperature=0.2
+    )
+    async def ask(question: str, temperature: float = 0.7, max_tokens: int = 50) -> Any:
+        yield "unused"
+
+    await ask("What is 2+2?").collect()
+    body = fake_server.requests[-1].body
+    assert fake_server.requests[-1].system == "Be brief."
+    assert fake_server.requests[-1].prompt == "What is 2+2?"
+    assert body["temperature"] == 0.7  # the function's parameter wins over the decorator
+    assert body.get("max_tokens", body.get("max_completion_tokens")) == 50
+
+    @llm_stream(providers=["anthropic"], dispatcher=dispatcher)
+    async def chat(messages: list[dict[str, str]]) -> Any:
+        yield "unused"
+
+    history = [
+        {"role": "system", "content": "You are terse."},
+        {"role": "user", "content": "Hi"},
+        {"role": "assistant", "content": "Hello."},
+        {"role": "user", "content": "Bye"},
+    ]
+    await chat(history).collect()
+    recorded = fake_server.requests[-1]
+    assert recorded.system == "You are terse."
+    assert [m["role"] for m in recorded.messages] == ["user", "assistant", "user"]
+
+    @llm_stream(providers=["google"], prompt_arg="topic", dispatcher=dispatcher)
+    async def essay(topic: str, words: int = 100) -> Any:
+        yield "unused"
+
+    await essay("tides").collect()
+    assert fake_server.requests[-1].prompt == "tides"
+
+
+def test_prompt_not_found_is_a_type_error_naming_the_function() -> None:
+    @llm_stream(providers=["openai"])
+    async def nameless(topic: str) -> Any:
+        yield "unused"
+
+    with pytest.raises(RequestBindingError, match="nameless") as info:
+        nameless("x")
+    assert isinstance(info.value, TypeError)
+    assert "prompt_arg" in str(info.value)
+
+    with pytest.raises(RequestBindingError, match="prompt_arg='nope'"):
+
+        @llm_stream(prompt_arg="nope")
+        async def other(prompt: str) -> Any:
+            yield "unused"
+
+
+def test_decorating_anything_but_an_async_generator_fails_at_once() -> None:
+    async def coroutine(prompt: str) -> str:
+        return prompt
+
+    def plain(prompt: str) -> str:
+        return prompt
+
+    with pytest.raises(TypeError, match="async generator"):
+        llm_stream(coroutine)
+    with pytest.raises(TypeError, match="async generator"):
+        llm_stream_with_metadata(providers=["openai"])(plain)
+    with pytest.raises(TypeError, match="unknown argument"):
+        llm_stream(cache_size=3)(coroutine)
+
+
+def test_import_does_not_import_any_sdk() -> None:
+    code = (
+        "import sys, llm_dispatch\n"
+        "from llm_dispatch import llm_stream, Dispatcher, TaskType\n"
+        "loaded = [m for m in ('openai', 'anthropic', 'google.genai', 'httpx2') if m in sys.modules]\n"
+        "print(','.join(loaded))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert out.stdout.strip() == ""
+
+
+async def test_logs_tell_the_story_without_the_key(
+    fake_server: FakeProviderServer, make_dispatcher: Any
+) -> None:
+    dispatcher = make_dispatcher()
+    fake_server.enqueue(Script(status=503), Script(chunks=["ok"]), provider="openai")
+
+    @llm_stream(providers=["openai"], dispatcher=dispatcher)
+    async def stream_text(prompt: str) -> Any:
+        yield "unused"
+
+    with structlog.testing.capture_logs() as logs:
+        await stream_text("hi").collect()
+    events = [entry["event"] for entry in logs]
+    for name in ("stream.start", "stream.retry", "stream.first_chunk", "stream.end"):
+        assert name in events
+    end = next(e for e in logs if e["event"] == "stream.end")
+    assert end["chunks"] == 1 and end["usage"]["completion_tokens"] == 1
+    assert "elapsed_ms" in end and "ttft_ms" in end
+    dumped = repr(logs)
+    for key in TEST_KEYS.values():
+        assert key not in dumped
+    assert TEST_KEYS["openai"] not in repr(dispatcher.provider("openai"))

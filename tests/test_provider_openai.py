@@ -1,0 +1,142 @@
+"""OpenAIProvider against the fake server, through the real ``openai`` SDK."""
+
+from __future__ import annotations
+
+import pytest
+
+from llm_dispatch.events import ProviderEvent, Usage
+from llm_dispatch.providers import disabled_reason
+from llm_dispatch.providers.base import ProviderSettings
+from llm_dispatch.providers.openai import OpenAIProvider, _create_kwargs
+from llm_dispatch.request import Message, Request
+from llm_dispatch.testing import Script
+
+pytestmark = pytest.mark.usefixtures("clean_provider_env")
+
+MODEL = "gpt-test"
+
+
+def ask(*messages: Message, **fields: object) -> Request:
+    turns = messages or (Message(role="user", content="say hi"),)
+    return Request(messages=turns, **fields)  # type: ignore[arg-type]
+
+
+async def test_text_keeps_chunk_boundaries_then_usage_and_finish(
+    fake_server, sdk_provider, collect
+) -> None:
+    chunks = ["Hel", "lo", ", wor", "ld!", " ", "\n\nBye"]
+    fake_server.enqueue(Script(chunks=chunks, usage=(11, 6)))
+
+    outcome = await collect(sdk_provider("openai"), ask(), MODEL)
+
+    assert outcome.error is None
+    assert outcome.texts == chunks
+    assert [e.text for e in outcome.events[:-1]] == chunks
+    assert outcome.final == ProviderEvent(usage=Usage.of(11, 6), finish_reason="stop")
+
+
+@pytest.mark.parametrize("finish", ["length", "content_filter"])
+async def test_finish_reason_is_reported(fake_server, sdk_provider, collect, finish) -> None:
+    fake_server.enqueue(Script(chunks=["a", "b"], finish_reason=finish))
+
+    outcome = await collect(sdk_provider("openai"), ask(), MODEL)
+
+    assert outcome.error is None
+    assert outcome.final.finish_reason == finish
+
+
+async def test_missing_usage_still_completes(fake_server, sdk_provider, collect) -> None:
+    fake_server.enqueue(Script(chunks=["a", "b"], send_usage=False))
+
+    outcome = await collect(sdk_provider("openai"), ask(), MODEL)
+
+    assert outcome.error is None
+    assert outcome.final == ProviderEvent(usage=None, finish_reason="stop")
+
+
+async def test_request_fields_reach_the_wire(fake_server, sdk_provider, collect) -> None:
+    request = ask(
+        system="You are terse.",
+        temperature=0.3,
+        max_tokens=77,
+        stop=("END",),
+        response_format={"type": "json_object"},
+    )
+
+    outcome = await collect(sdk_provider("openai"), request, MODEL)
+
+    assert outcome.error is None
+    recorded = fake_server.requests[0]
+    body = recorded.body
+    assert body["model"] == MODEL
+    assert body["messages"] == [
+        {"role": "system", "content": "You are terse."},
+        {"role": "user", "content": "say hi"},
+    ]
+    assert body["temperature"] == 0.3
+    assert body["max_tokens"] == 77
+    assert "max_completion_tokens" not in body
+    assert body["stop"] == ["END"]
+    assert body["response_format"] == {"type": "json_object"}
+    assert body["stream"] is True
+    assert body["stream_options"] == {"include_usage": True}
+    assert recorded.json_mode
+
+
+async def test_unset_fields_are_not_sent(fake_server, sdk_provider, collect) -> None:
+    await collect(sdk_provider("openai"), ask(), MODEL)
+
+    body = fake_server.requests[0].body
+    for key in ("temperature", "max_tokens", "stop", "response_format"):
+        assert key not in body
+
+
+async def test_trailing_assistant_message_is_the_last_turn(
+    fake_server, sdk_provider, collect
+) -> None:
+    request = ask(
+        Message(role="user", content="Count to five."),
+        Message(role="assistant", content="One, two,"),
+    )
+
+    await collect(sdk_provider("openai"), request, MODEL)
+
+    assert fake_server.requests[0].body["messages"][-1] == {
+        "role": "assistant",
+        "content": "One, two,",
+    }
+
+
+def test_official_api_gets_max_completion_tokens() -> None:
+    kwargs = _create_kwargs(ask(max_tokens=50), MODEL, official_api=True)
+
+    assert kwargs["max_completion_tokens"] == 50
+    assert "max_tokens" not in kwargs
+
+
+async def test_environment_supplies_key_and_endpoint(fake_server, collect, monkeypatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-from-env-0123456789")
+    monkeypatch.setenv("OPENAI_BASE_URL", fake_server.openai_base_url)
+    provider = OpenAIProvider(ProviderSettings(name="openai", kind="openai"))
+    try:
+        outcome = await collect(provider, ask(), MODEL)
+    finally:
+        await provider.aclose()
+
+    assert outcome.error is None
+    headers = {k.lower(): v for k, v in fake_server.requests[0].headers.items()}
+    assert headers["authorization"] == "Bearer sk-from-env-0123456789"
+
+
+def test_has_credentials_from_settings_or_environment(monkeypatch) -> None:
+    bare = ProviderSettings(name="openai", kind="openai")
+    assert not OpenAIProvider.has_credentials(bare)
+    assert "OPENAI_API_KEY" in (disabled_reason(bare) or "")
+
+    assert OpenAIProvider.has_credentials(
+        ProviderSettings(name="openai", kind="openai", api_key="sk-x")
+    )
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-from-env-0123456789")
+    assert OpenAIProvider.has_credentials(bare)
+    assert disabled_reason(bare) is None
