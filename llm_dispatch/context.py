@@ -30,8 +30,7 @@ class StreamContext:
     started_at: float = field(default_factory=time.perf_counter)
     first_chunk_at: float | None = None
     chunk_index: int = -1
-    # Number of text events the provider(s) sent so far, and their characters.
-    provider_chunks: int = 0
+    # Characters the provider(s) sent so far.
     chars: int = 0
     usage: Usage | None = None
     finish_reason: str | None = None

@@ -1,6 +1,6 @@
 """The dispatcher: plan targets, open one under the policies, run the stages, deliver text.
 
-One request goes through one short loop (:meth:`Dispatcher._run`):
+One request goes through one loop (:meth:`Dispatcher.stream`):
 
 1. ``Router.plan`` orders the targets for the task type (minus open circuits).
 2. For each target, tenacity retries *opening* the stream and waiting for its first event;
@@ -20,12 +20,12 @@ import contextvars
 import time
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 
 from tenacity import RetryCallState
 
+from .chunk import chunk_dict
 from .context import StreamContext
 from .dispatch_events import (
     CircuitEvent,
@@ -54,7 +54,7 @@ from .request import Request
 from .routing.router import Router
 from .routing.target import Target
 from .settings.loader import load_config
-from .settings.models import DispatchConfig, PolicySettings
+from .settings.models import DispatchConfig, PolicySettings, TimeoutSettings
 from .stages.base import Stage
 from .stages.usage import UsageStage
 
@@ -131,13 +131,17 @@ class Dispatcher:
     def policy_for(self, options: CallOptions) -> PolicySettings:
         return options.policy or self.config.defaults
 
-    async def stream(self, ctx: StreamContext, options: CallOptions) -> AsyncIterator[str]:
-        """Deliver the text of ``ctx.request`` chunk by chunk (after every stage).
+    async def stream(
+        self, ctx: StreamContext, options: CallOptions, *, as_dicts: bool = False
+    ) -> AsyncIterator[Any]:
+        """Stream ``ctx.request``: ``str`` chunks, or chunk dicts when ``as_dicts``.
 
-        Text the stages add at the end is left in ``ctx.trailer`` for the caller to deliver
-        with the final chunk.
+        One generator from the plan to the last chunk, because every pass-through generator
+        layer would cost a share of the per-chunk budget.
         """
         stages = (*self.stages, *options.stages)
+        chunk_stages = [s for s in stages if s.handles_chunks()]
+        policy = self.policy_for(options)
         plan = await self.router.plan(ctx.request, providers=options.providers, model=options.model)
         first = plan.targets[0]
         ctx.provider, ctx.model, ctx.price = first.provider, first.model, first.price
@@ -150,60 +154,16 @@ class Dispatcher:
         )
         for stage in stages:
             await stage.on_start(ctx)
-        try:
-            async with aclosing(self._run(ctx, plan.targets, options, stages)) as texts:
-                async for text in texts:
-                    yield text
-            trailer = ""
-            for stage in stages:
-                trailer += await stage.on_end(ctx)
-            ctx.trailer = trailer
-        except BaseException as exc:
-            for stage in stages:
-                await stage.on_error(ctx, exc)
-            log.info(
-                "stream.error",
-                request_id=ctx.request_id,
-                error=type(exc).__name__,
-                detail=str(exc) if not isinstance(exc, GeneratorExit) else "consumer closed",
-                elapsed_ms=round(ctx.elapsed_ms, 1),
-                chunks=ctx.chunk_index + 1,
-            )
-            raise
-        log.info(
-            "stream.end",
-            request_id=ctx.request_id,
-            provider=ctx.provider,
-            model=ctx.model,
-            elapsed_ms=round(ctx.elapsed_ms, 1),
-            ttft_ms=(
-                round((ctx.first_chunk_at - ctx.started_at) * 1000, 1)
-                if ctx.first_chunk_at
-                else None
-            ),
-            chunks=ctx.chunk_index + 1,
-            usage=ctx.usage.model_dump() if ctx.usage else None,
-            finish_reason=ctx.finish_reason,
-        )
 
-    # -- the loop -----------------------------------------------------------------------------
-
-    async def _run(
-        self,
-        ctx: StreamContext,
-        targets: Sequence[Target],
-        options: CallOptions,
-        stages: Sequence[Stage],
-    ) -> AsyncIterator[str]:
-        policy = self.policy_for(options)
-        chunk_stages = [s for s in stages if s.handles_chunks()]
         watchdog = Watchdog(policy.timeouts.total)
         attempts: list[AttemptRecord] = []
+        ctx.values["attempts"] = attempts
         request = ctx.request
         last_error: ProviderError | None = None
         previous: Target | None = None
+        completed = False
         try:
-            for target in targets:
+            for target in plan.targets:
                 continuing = bool(ctx.raw)
                 if continuing and self._is_function(target, options):
                     attempts.append(
@@ -231,7 +191,7 @@ class Dispatcher:
                     )
                 previous = target
                 try:
-                    agen, first = await self._open(
+                    agen, event = await self._open(
                         ctx, target, request, options, policy, watchdog, attempts, stages
                     )
                 except ProviderError as exc:
@@ -246,37 +206,44 @@ class Dispatcher:
                         ctx, stages, ContinuationEvent(target.provider, target.model, ctx.chars)
                     )
                 failure: BaseException | None = None
-                event: ProviderEvent | None = first
                 chars_before = ctx.chars
-                idle = policy.timeouts.idle
+                idle = self._timeouts(policy, target).idle
+                # The per-chunk path: every statement here runs once per chunk, so lookups
+                # are hoisted into locals and nothing runs that is not needed per chunk.
+                next_event = agen.__anext__
+                arm, disarm = watchdog.arm, watchdog.disarm
+                raw_append, delivered_append = ctx.raw.append, ctx.delivered.append
                 try:
                     while event is not None:
-                        if event.usage is not None:
-                            ctx.usage = event.usage
-                        if event.finish_reason is not None:
-                            ctx.finish_reason = event.finish_reason
                         text = event.text
                         if text:
                             if ctx.chars == chars_before:
                                 ctx.contributors.append(target.provider)
                                 if ctx.first_chunk_at is None:
                                     ctx.first_chunk_at = time.perf_counter()
-                            ctx.provider_chunks += 1
                             ctx.chars += len(text)
-                            ctx.raw.append(text)
+                            raw_append(text)
                             for stage in chunk_stages:
                                 text = await stage.on_chunk(ctx, text)
                             if text:
                                 ctx.chunk_index += 1
-                                ctx.delivered.append(text)
-                                yield text
-                        watchdog.arm("idle", idle)
+                                delivered_append(text)
+                                if as_dicts:
+                                    yield chunk_dict(ctx, text, ctx.chunk_index, final=False)
+                                else:
+                                    yield text
+                        else:
+                            if event.usage is not None:
+                                ctx.usage = event.usage
+                            if event.finish_reason is not None:
+                                ctx.finish_reason = event.finish_reason
+                        arm("idle", idle)
                         try:
-                            event = await agen.__anext__()
+                            event = await next_event()
                         except StopAsyncIteration:
                             event = None
                         finally:
-                            watchdog.disarm()
+                            disarm()
                 except asyncio.CancelledError as exc:
                     timeout = watchdog.check(exc)
                     if timeout is None:
@@ -300,32 +267,76 @@ class Dispatcher:
                         )
                     )
                     await self._record(ctx, stages, target.key, ok=True)
-                    return
+                    completed = True
+                    break
                 self._mark(failure, ctx, target)
                 last_error = await self._mid_stream_failure(
                     ctx, target, failure, policy, attempts, stages, chars_before
                 )
                 request = ctx.request.with_assistant_prefix(ctx.raw_text)
-        except StreamTimeout as exc:
-            exc.partial_text = ctx.text
-            exc.attempts = attempts
+            if not completed:
+                assert last_error is not None
+                raise self._final_error(ctx, attempts, last_error)
+            trailer = ""
+            for stage in stages:
+                trailer += await stage.on_end(ctx)
+        except BaseException as exc:
+            if isinstance(exc, StreamTimeout):
+                exc.partial_text = ctx.text
+                exc.attempts = attempts
+            for stage in stages:
+                await stage.on_error(ctx, exc)
+            log.info(
+                "stream.error",
+                request_id=ctx.request_id,
+                error=type(exc).__name__,
+                detail=str(exc) if not isinstance(exc, GeneratorExit) else "consumer closed",
+                elapsed_ms=round(ctx.elapsed_ms, 1),
+                chunks=ctx.chunk_index + 1,
+            )
             raise
         finally:
             watchdog.close()
-            ctx.values["attempts"] = attempts
 
-        assert last_error is not None
+        ctx.trailer = trailer
+        if trailer:
+            ctx.delivered.append(trailer)
+        ctx.values["done"] = True
+        log.info(
+            "stream.end",
+            request_id=ctx.request_id,
+            provider=ctx.provider,
+            model=ctx.model,
+            elapsed_ms=round(ctx.elapsed_ms, 1),
+            ttft_ms=(
+                round((ctx.first_chunk_at - ctx.started_at) * 1000, 1)
+                if ctx.first_chunk_at
+                else None
+            ),
+            chunks=ctx.chunk_index + 1,
+            usage=ctx.usage.model_dump() if ctx.usage else None,
+            finish_reason=ctx.finish_reason,
+        )
+        if as_dicts:
+            yield chunk_dict(ctx, trailer, ctx.chunk_index + 1, final=True)
+        elif trailer:
+            yield trailer
+
+    @staticmethod
+    def _final_error(
+        ctx: StreamContext, attempts: list[AttemptRecord], last: ProviderError
+    ) -> BaseException:
+        """What to raise when no target completed the stream."""
         if ctx.raw:
-            raise StreamInterrupted(
-                ctx.text,
-                provider=ctx.provider,
-                model=ctx.model,
-                cause=last_error,
-                attempts=attempts,
-            ) from last_error
-        if not last_error.allows_fallback and len(attempts) == 1:
-            raise last_error
-        raise AllProvidersFailed(attempts, last_error) from last_error
+            error: BaseException = StreamInterrupted(
+                ctx.text, provider=ctx.provider, model=ctx.model, cause=last, attempts=attempts
+            )
+        elif not last.allows_fallback and len(attempts) == 1:
+            return last
+        else:
+            error = AllProvidersFailed(attempts, last)
+        error.__cause__ = last
+        return error
 
     async def _mid_stream_failure(
         self,
@@ -396,7 +407,7 @@ class Dispatcher:
         :class:`StreamTimeout` when the total deadline passes.
         """
         provider = self._provider_for(target, options)
-        first_token = policy.timeouts.first_token
+        first_token = self._timeouts(policy, target).first_token
         loop = asyncio.get_running_loop()
 
         async def before_sleep(state: RetryCallState) -> None:
@@ -481,6 +492,7 @@ class Dispatcher:
         first_token: float | None,
     ) -> tuple[AsyncIterator[ProviderEvent], ProviderEvent | None]:
         agen = provider.stream(request, target.model)
+        watchdog.watch()
         watchdog.arm("first_token", first_token)
         try:
             while True:
@@ -513,6 +525,11 @@ class Dispatcher:
             watchdog.disarm()
 
     # -- helpers ------------------------------------------------------------------------------
+
+    def _timeouts(self, policy: PolicySettings, target: Target) -> TimeoutSettings:
+        """The policy's timeouts with the target provider's own overrides."""
+        entry = self.config.providers.get(target.provider)
+        return policy.timeouts.merged(entry.timeouts if entry is not None else None)
 
     def _provider_for(self, target: Target, options: CallOptions) -> Provider:
         if self._is_function(target, options):

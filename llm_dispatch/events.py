@@ -34,10 +34,12 @@ class Usage(BaseModel):
 
 @dataclass(slots=True)
 class ProviderEvent:
-    """One normalised event: a text delta, a usage report, a finish reason, or several.
+    """One normalised event: a text delta, or a report of usage and/or finish reason.
 
-    A provider stream yields these and ends normally only after it has seen the provider's
-    closing event; a body that ends without one is an ``IncompleteStreamError``.
+    A text event carries only ``text``; ``usage`` and ``finish_reason`` come in events with no
+    text (the dispatcher's per-chunk path reads nothing else from a text event). A provider
+    stream ends normally only after it has seen the provider's closing event; a body that
+    ends without one is an ``IncompleteStreamError``.
     """
 
     text: str = ""

@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 import weakref
 from collections.abc import AsyncGenerator, AsyncIterator
-from contextlib import aclosing
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
-from .chunk import chunk_dict
 from .context import StreamContext
 from .errors import AttemptRecord, LLMDispatchError
 from .events import Usage
@@ -54,38 +52,15 @@ class DispatchStream(Generic[T]):
         # A weak reference: the consumer's loop owns the generator, so a `break` drops the
         # last strong reference and the generator (and the provider stream) closes at once.
         self._iterator: weakref.ref[AsyncGenerator[Any, None]] | None = None
-        self._done = False
 
     def __aiter__(self) -> AsyncIterator[T]:
         if self._iterator is not None:
             raise RuntimeError("a DispatchStream can be iterated only once")
-        iterator: AsyncGenerator[Any, None] = (
-            self._texts() if self._mode == "text" else self._dicts()
+        iterator: AsyncGenerator[Any, None] = self._dispatcher.stream(
+            self._ctx, self._options, as_dicts=self._mode == "metadata"
         )
         self._iterator = weakref.ref(iterator)
         return iterator
-
-    async def _texts(self) -> AsyncIterator[str]:
-        ctx = self._ctx
-        async with aclosing(self._dispatcher.stream(ctx, self._options)) as texts:
-            async for text in texts:
-                yield text
-        self._done = True
-        if ctx.trailer:
-            ctx.delivered.append(ctx.trailer)
-            yield ctx.trailer
-
-    async def _dicts(self) -> AsyncIterator[dict[str, Any]]:
-        ctx = self._ctx
-        index = 0
-        async with aclosing(self._dispatcher.stream(ctx, self._options)) as texts:
-            async for text in texts:
-                yield chunk_dict(ctx, text, index, final=False)
-                index += 1
-        self._done = True
-        if ctx.trailer:
-            ctx.delivered.append(ctx.trailer)
-        yield chunk_dict(ctx, ctx.trailer, index, final=True)
 
     async def aclose(self) -> None:
         """Stop the stream now (closes the provider connection)."""
@@ -109,7 +84,7 @@ class DispatchStream(Generic[T]):
     @property
     def done(self) -> bool:
         """True once the stream completed successfully."""
-        return self._done
+        return bool(self._ctx.values.get("done"))
 
     def get_text(self) -> str:
         """Everything delivered so far (the whole answer once the stream is done)."""
@@ -156,7 +131,7 @@ class DispatchStream(Generic[T]):
         return self._ctx.finish_reason
 
     def __repr__(self) -> str:
-        state = "done" if self._done else ("started" if self._iterator else "new")
+        state = "done" if self.done else ("started" if self._iterator else "new")
         return (
             f"DispatchStream(request_id={self._ctx.request_id!r}, provider={self._ctx.provider!r}, "
             f"model={self._ctx.model!r}, {state})"

@@ -11,7 +11,7 @@ from llm_dispatch.cache.guard import decisive_tokens
 from llm_dispatch.cache.normalize import TokenKind, normalize_prompt, tokenize
 
 try:
-    from cache_fixtures import backend, make_cache, req, stream  # noqa: F401
+    from cache_fixtures import backend, make_cache, req, stream
 except ImportError:  # tests/ imported as a package
     from tests.cache_fixtures import backend, make_cache, req, stream  # noqa: F401
 

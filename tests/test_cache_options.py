@@ -81,6 +81,14 @@ def test_unsupported_backend_instance() -> None:
     with pytest.raises(ValidationError):
         StreamingCache(backend=NotACache())  # type: ignore[arg-type]
 
+    from aiocache.base import BaseCache
+
+    class OtherCache(BaseCache):
+        NAME = "other"
+
+    with pytest.raises(TypeError, match="unsupported aiocache backend"):
+        StreamingCache(backend=OtherCache())
+
 
 def test_hashing_vectorizer_is_deterministic_and_normalised() -> None:
     hv = HashingVectorizer(dim=64)

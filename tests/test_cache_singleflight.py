@@ -118,7 +118,9 @@ async def test_producer_is_closed_when_every_consumer_left() -> None:
 async def test_error_reaches_every_consumer() -> None:
     flight: SingleFlight[str] = SingleFlight()
     source = Source(items=10, fail_at=3)
-    results = await asyncio.gather(*(drain(flight, source) for _ in range(5)), return_exceptions=True)
+    results = await asyncio.gather(
+        *(drain(flight, source) for _ in range(5)), return_exceptions=True
+    )
     assert all(isinstance(r, ConnectionError) for r in results)
     assert source.started == 1 and source.closed == 1
     assert len(flight) == 0

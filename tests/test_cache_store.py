@@ -9,10 +9,11 @@ import pytest
 
 from llm_dispatch.cache import CachedStream, StreamingCache
 from llm_dispatch.events import ProviderEvent, Usage
+from llm_dispatch.request import Request
 from llm_dispatch.task_types import TaskType
 
 try:
-    from cache_fixtures import backend, make_cache, req, stream  # noqa: F401
+    from cache_fixtures import backend, make_cache, req, stream
 except ImportError:  # tests/ imported as a package
     from tests.cache_fixtures import backend, make_cache, req, stream  # noqa: F401
 
@@ -32,6 +33,9 @@ async def test_exact_hit_returns_the_stored_stream(make_cache: MakeCache) -> Non
     assert hit.entry.usage == {"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10}
     assert hit.entry.prompt == "Write a haiku about Python"
     assert cache.stats().hits == 1 and cache.stats().misses == 1
+    info = hit.info()
+    assert info["cache"] == "exact" and info["provider"] == "openai" and info["chunks"] == 2
+    assert "prompt" not in info
 
 
 async def test_similar_hit_and_miss_below_threshold(make_cache: MakeCache) -> None:
@@ -86,11 +90,22 @@ async def test_the_best_scoring_candidate_wins(make_cache: MakeCache) -> None:
         (req("q", extra={"seed": 1}), req("q")),
     ],
     ids=[
-        "system", "system-added", "temperature", "max_tokens", "stop", "response_format",
-        "task_type", "history", "history-content", "tools", "extra",
-    ],  # fmt: skip
+        "system",
+        "system-added",
+        "temperature",
+        "max_tokens",
+        "stop",
+        "response_format",
+        "task_type",
+        "history",
+        "history-content",
+        "tools",
+        "extra",
+    ],
 )
-async def test_partition_differences_miss(make_cache: MakeCache, stored, asked) -> None:  # type: ignore[no-untyped-def]
+async def test_partition_differences_miss(
+    make_cache: MakeCache, stored: Request, asked: Request
+) -> None:
     cache = make_cache()
     await cache.store(stored, stream("answer"), route="r")
     assert await cache.lookup(asked, route="r") is None
@@ -112,12 +127,16 @@ async def test_scope_and_route_partition(make_cache: MakeCache) -> None:
 async def test_similarity_stays_inside_the_partition(make_cache: MakeCache) -> None:
     cache = make_cache()
     await cache.store(req("Write a haiku about Python", system="A"), stream("x"), route="r")
-    assert await cache.lookup(req("Please write a haiku about Python", system="B"), route="r") is None
+    assert (
+        await cache.lookup(req("Please write a haiku about Python", system="B"), route="r") is None
+    )
 
 
 async def test_ignored_and_secret_extra_keys_do_not_partition(make_cache: MakeCache) -> None:
     cache = make_cache()
-    await cache.store(req("q", extra={"request_id": "1", "api_key": "sk-live-SECRET"}), stream(), route="r")
+    await cache.store(
+        req("q", extra={"request_id": "1", "api_key": "sk-live-SECRET"}), stream(), route="r"
+    )
     assert await cache.lookup(req("q", extra={"request_id": "2"}), route="r") is not None
 
 

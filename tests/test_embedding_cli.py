@@ -116,9 +116,7 @@ def test_strip_without_payload(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert "no embedded metadata" in capsys.readouterr().err
 
 
-def test_add_subcommands_wires_both(
-    signed_file: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_add_subcommands_wires_both(signed_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
     parser = argparse.ArgumentParser(prog="llm-dispatch")
     add_subcommands(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(["verify", str(signed_file), "--key", KEY])

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 # Seed 000, "Usage Example", as written there but for the two import lines.
-SEED_000 = '''
+SEED_000 = """
 from llm_dispatch.embedding import StreamingHandler
 from datetime import datetime, timezone
 
@@ -64,10 +64,10 @@ verification_result = encoder.verify_text(full_text)
 
 print(f"Extracted metadata: {extracted_metadata}")
 print(f"Verification result: {verification_result}")
-'''
+"""
 
 # Seed 001, "Using the StreamingHandler"; the loop's ``process_chunk`` marks the last chunk.
-SEED_001 = '''
+SEED_001 = """
 from llm_dispatch.embedding import StreamingHandler
 import time
 # Create metadata
@@ -110,7 +110,7 @@ hmac_secret_key="your-secret-key" # Use the same secret key as above
 )
 print(f"Verification result: {'✅ Verified' if is_valid else '❌ Failed'}")
 print(f"Verified metadata: {verified_metadata}")
-'''
+"""
 
 CHUNKS = [
     "This is the first chunk of text. ",
@@ -190,9 +190,7 @@ def test_seed_001_custom_target_and_strategies() -> None:
     ):
         handler = StreamingHandler(metadata=metadata, hmac_secret_key="your-secret-key",
                                    **kwargs)  # fmt: skip
-        text = "".join(
-            handler.process_chunk(c, is_final=c is CHUNKS[-1]) for c in CHUNKS
-        )
+        text = "".join(handler.process_chunk(c, is_final=c is CHUNKS[-1]) for c in CHUNKS)
         assert UnicodeMetadata.verify_metadata(text, hmac_secret_key="your-secret-key") == (
             True,
             metadata,

@@ -177,7 +177,7 @@ def test_key_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
     assert options.key_source == "env"
     assert options.hmac_key is not None and options.hmac_key.get_secret_value() == "env-key"
     # An empty key (e.g. "${LLM_DISPATCH_HMAC_KEY:-}" in YAML) also falls back to the env.
-    assert EmbeddingOptions(key="").key_source == "env"
+    assert EmbeddingOptions.model_validate({"key": ""}).key_source == "env"
 
 
 async def test_random_key_when_none_is_configured(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -199,7 +199,7 @@ def test_options_aliases_targets_and_validation() -> None:
     with pytest.raises(ValidationError):
         EmbeddingOptions(fields={"x": {1, 2}})
     with pytest.raises(ValidationError, match="unknown metadata target"):
-        EmbeddingOptions(target="nowhere")
+        EmbeddingOptions.model_validate({"target": "nowhere"})
     with pytest.raises(ValidationError):
         EmbeddingOptions(unknown_option=1)  # type: ignore[call-arg]
 
@@ -220,6 +220,8 @@ def test_stage_overrides_keep_the_key() -> None:
     stage = EmbeddingStage(base, target="punctuation")
     assert stage.options.target is MetadataTarget.PUNCTUATION
     assert stage.hmac_key.get_secret_value() == KEY
+    random_base = EmbeddingOptions.model_validate({})  # random key unless the env has one
+    assert EmbeddingStage(random_base, target="end").options.key_source == (random_base.key_source)
 
 
 async def test_secrets_never_in_repr_dumps_or_logs(caplog: pytest.LogCaptureFixture) -> None:

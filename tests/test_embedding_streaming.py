@@ -32,11 +32,7 @@ targets = st.sampled_from(list(MetadataTarget)) | st.sampled_from(
     ["whitespace", "PUNCTUATION", "first-letter", "last_letter", "All_Characters", "end"]
 )
 metadata_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False)
-    | st.text(max_size=20),
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
     lambda c: st.lists(c, max_size=4) | st.dictionaries(st.text(max_size=8), c, max_size=4),
     max_leaves=8,
 )
@@ -84,7 +80,7 @@ def streams(draw: Any) -> tuple[str, list[str], dict[str, Any], dict[str, Any]]:
     return text, chunked(draw, text), draw(metadatas), kwargs
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(streams(), st.sampled_from(["is_final", "finalize"]))
 def test_any_stream_strips_back_extracts_and_verifies(
     case: tuple[str, list[str], dict[str, Any], dict[str, Any]], end: str
@@ -104,7 +100,7 @@ def test_any_stream_strips_back_extracts_and_verifies(
 def test_no_chunk_is_held_back_or_repeated(
     case: tuple[str, list[str], dict[str, Any], dict[str, Any]],
 ) -> None:
-    text, chunks, metadata, kwargs = case
+    _, chunks, metadata, kwargs = case
     out, _ = stream(chunks, metadata=metadata, **kwargs)
     # Each output chunk is its input chunk plus whole frames of ours, nothing else.
     for given_chunk, returned in zip(chunks, out, strict=True):
@@ -139,7 +135,7 @@ def edits(draw: Any) -> tuple[str, str]:
     return signed, edited
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=500, deadline=None)
 @given(edits())
 def test_any_single_character_edit_or_truncation_is_not_valid(case: tuple[str, str]) -> None:
     signed, edited = case
@@ -197,7 +193,7 @@ def test_min_buffer_size_delays_the_header_without_holding_text() -> None:
 
 def test_spread_header_uses_several_targets_and_leftovers_go_at_the_end() -> None:
     metadata = {"model": "gpt-4", "organization": "MyCompany", "note": "x" * 40, "n": 1}
-    out, handler = stream(["a b c d e f g h i j k"], metadata=metadata,
+    out, _ = stream(["a b c d e f g h i j k"], metadata=metadata,
                           encode_first_chunk_only=False)  # fmt: skip
     result = verify("".join(out), KEY)
     assert result.valid and len(result.header_spans) > 2
@@ -315,6 +311,19 @@ def test_unencodable_metadata_fails_at_construction() -> None:
     handler = StreamingHandler({}, hmac_secret_key=KEY)
     with pytest.raises(TypeError):
         handler.update_metadata({"x": object()})
+
+
+def test_oversized_metadata_fails_at_construction_not_mid_stream() -> None:
+    with pytest.raises(ValueError, match="limit"):
+        StreamingHandler({"blob": "x" * 70_000}, hmac_secret_key=KEY)
+    handler = StreamingHandler({}, hmac_secret_key=KEY)
+    with pytest.raises(ValueError, match="limit"):
+        handler.update_metadata({"blob": "x" * 70_000})
+    # Big but allowed metadata still streams and verifies, spread or not.
+    for first_only in (True, False):
+        big = {"blob": "y" * 20_000}
+        out, _ = stream(["a b c"], metadata=big, encode_first_chunk_only=first_only)
+        assert verify("".join(out), KEY).metadata == big
 
 
 def test_non_str_chunks_are_refused() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 
@@ -19,7 +20,7 @@ KEY = "verify-key"
 TEXT = "The quick brown fox jumps over the lazy dog. It was not amused."
 
 
-def sign(text: str = TEXT, metadata: dict[str, object] | None = None, **kwargs: object) -> str:
+def sign(text: str = TEXT, metadata: dict[str, object] | None = None, **kwargs: Any) -> str:
     return UnicodeMetadata.embed_metadata(
         text, metadata or {"model": "gpt-4"}, hmac_secret_key=KEY, **kwargs
     )
@@ -86,7 +87,7 @@ def test_truncated_text_is_truncated_not_valid() -> None:
 
 def test_deleting_the_header_or_the_trailer_is_caught() -> None:
     signed = sign()
-    (h0, h1), (t0, t1) = payload_runs(signed)
+    (h0, h1), (t0, _) = payload_runs(signed)
     assert verify(signed[:h0] + signed[h1:], KEY).status is VerifyStatus.TAMPERED
     assert verify(signed[:t0], KEY).status is VerifyStatus.TRUNCATED
 
@@ -127,9 +128,7 @@ def test_a_quoted_older_signed_text_neither_breaks_nor_verifies_as_this_one() ->
         assert result.valid, result.message
         assert result.metadata == {"model": "new-model"}
         assert strip(signed) == new_text  # the quote, payload and all, is content
-        assert strip(signed, all_payloads=True) == new_text.replace(
-            old, "Old answer here."
-        )
+        assert strip(signed, all_payloads=True) == new_text.replace(old, "Old answer here.")
         # Cut the new text right after the quote: the quote's trailer then ends the
         # text, but it signs a different text and never passes for this one.
         old_trailer = old[payload_runs(old)[-1][0] :]
@@ -139,7 +138,7 @@ def test_a_quoted_older_signed_text_neither_breaks_nor_verifies_as_this_one() ->
 
 def test_a_copied_old_payload_on_unsigned_text_does_not_verify() -> None:
     old = sign("Old answer here.")
-    (h0, h1), (t0, t1) = payload_runs(old)
+    _, (t0, t1) = payload_runs(old)
     new = "Brand new text that was never signed" + old[t0:t1]
     assert verify(new, KEY).status is VerifyStatus.TAMPERED
 
@@ -157,9 +156,7 @@ def test_a_copied_old_payload_on_unsigned_text_does_not_verify() -> None:
     ],
 )
 @pytest.mark.parametrize("target", ["whitespace", "all_characters", "last_letter", "end"])
-def test_foreign_selectors_bom_and_zero_width_are_kept_and_ignored(
-    text: str, target: str
-) -> None:
+def test_foreign_selectors_bom_and_zero_width_are_kept_and_ignored(text: str, target: str) -> None:
     signed = sign(text, target=target)
     assert strip(signed) == text
     assert extract(signed) == {"model": "gpt-4"}

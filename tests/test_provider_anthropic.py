@@ -37,8 +37,7 @@ async def test_text_keeps_chunk_boundaries_then_usage_and_finish(
     assert outcome.error is None
     assert outcome.texts == chunks
     assert [e.text for e in outcome.events[:-1]] == chunks
-    # Input tokens come from message_start, where the fake counts the prompt's words.
-    assert outcome.final == ProviderEvent(usage=Usage.of(2, 6), finish_reason="stop")
+    assert outcome.final == ProviderEvent(usage=Usage.of(11, 6), finish_reason="stop")
 
 
 @pytest.mark.parametrize("finish", ["length", "content_filter"])

@@ -105,5 +105,5 @@ def build_backend(spec: str | BaseCache, *, timeout: float) -> Backend:
     scheme = urlsplit(spec).scheme
     if scheme in ("redis", "rediss"):
         cache = _redis_from_url(spec, timeout)
-        return Backend("redis", cache, cache.client, True, redact_url(spec))  # type: ignore[attr-defined]
+        return Backend("redis", cache, cache.client, True, redact_url(spec))
     raise ValueError(f"unknown cache backend {redact_url(spec)!r}")

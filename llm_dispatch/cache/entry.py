@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -83,6 +83,27 @@ class CacheHit:
     @property
     def kind(self) -> Literal["exact", "similar"]:
         return "exact" if self.exact else "similar"
+
+    @property
+    def age_seconds(self) -> float:
+        """How long ago the answer was stored."""
+        return max(0.0, time.time() - self.entry.created_at)
+
+    def info(self) -> dict[str, Any]:
+        """What an ``on_cache_hit`` event may tell about the hit.
+
+        Deliberately without the stored prompt: in an unscoped cache it may be another
+        user's wording.
+        """
+        return {
+            "cache": self.kind,
+            "similarity": round(self.similarity, 4),
+            "entry_id": self.entry_id,
+            "provider": self.entry.provider,
+            "model": self.entry.model,
+            "age_s": round(self.age_seconds, 3),
+            "chunks": len(self.entry.chunks),
+        }
 
     def events(self, timing: ReplayTiming | None = None) -> AsyncIterator[ProviderEvent]:
         """Replay the stored stream as provider events (see :func:`.replay.replay_events`)."""

@@ -6,8 +6,9 @@ guard bucket prompts differ only in filler (articles, politeness, contractions),
 default vectorizer is built to measure exactly that, cheaply and deterministically:
 
 - features are word unigrams of the normalised prompt (contractions spelled out), weighted
-  1.0 for decisive words and :attr:`HashingVectorizer.filler_weight` for filler words (an IDF-like prior: filler
-  carries little information), plus bigrams of the decisive sequence (weight 0.5);
+  1.0 for decisive words and :attr:`HashingVectorizer.filler_weight` for filler words (an
+  IDF-like prior: filler carries little information), plus bigrams of the decisive
+  sequence (weight 0.5);
 - features are hashed (CRC-32, stable across processes, unlike ``hash()``) into
   :attr:`HashingVectorizer.dim` signed buckets, and the vector is L2-normalised.
 
@@ -28,6 +29,7 @@ import zlib
 from array import array
 from collections.abc import Sequence
 from itertools import pairwise
+from operator import mul
 from typing import Any, Protocol, runtime_checkable
 
 from .guard import ARTICLES, POLITENESS, decisive_tokens, expand_contractions
@@ -64,9 +66,11 @@ def cosine(a: Sequence[float], b: Sequence[float]) -> float:
     """Cosine similarity; 0.0 when either vector is null or their sizes differ."""
     if len(a) != len(b):
         return 0.0
-    dot = math.fsum(x * y for x, y in zip(a, b, strict=True))
-    na = math.sqrt(math.fsum(x * x for x in a))
-    nb = math.sqrt(math.fsum(y * y for y in b))
+    # map(mul) runs in C: several times faster than a generator, and float64 sums of a few
+    # hundred terms are far more precise than any threshold needs.
+    dot = float(sum(map(mul, a, b)))
+    na = math.sqrt(sum(map(mul, a, a)))
+    nb = math.sqrt(sum(map(mul, b, b)))
     if na == 0.0 or nb == 0.0:
         return 0.0
     return dot / (na * nb)
@@ -123,7 +127,7 @@ class HashingVectorizer:
         decisive = decisive_tokens(tokens)
         for left, right in pairwise(decisive):
             self._add(vec, "b\x00" + left + "\x00" + right, 0.5)
-        norm = math.sqrt(math.fsum(x * x for x in vec))
+        norm = math.sqrt(sum(map(mul, vec, vec)))
         return [x / norm for x in vec] if norm else vec
 
     def _add(self, vec: list[float], feature: str, weight: float) -> None:

@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import structlog
+from aiocache import SimpleMemoryCache
 from aiocache.base import BaseCache
 from pydantic import ValidationError
 
@@ -133,6 +134,7 @@ class StreamingCache:
         self._store: EntryStore | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         if instance is not None:
+            build_backend(instance, timeout=options.backend_timeout)  # fail fast on the type
             self._description = f"{type(instance).__name__} instance"
         else:
             self._description = redact_url(options.redis_url) if options.redis_url else "memory"
@@ -170,7 +172,7 @@ class StreamingCache:
     def backend_kind(self) -> str:
         """``"memory"`` or ``"redis"``."""
         if self._instance is not None:
-            return "memory" if type(self._instance).__name__ == "SimpleMemoryCache" else "redis"
+            return "memory" if isinstance(self._instance, SimpleMemoryCache) else "redis"
         return "redis" if self.options.redis_url else "memory"
 
     def _drain_expired(self) -> None:

@@ -124,7 +124,7 @@ def scan_frames(text: str) -> list[RawFrame]:
     """Every well-formed frame in ``text``, in order.
 
     Linear in ``len(text)``: the magic is searched by the regex engine, each selector run is
-    measured once, and a candidate is either rejected after reading at most five selectors or
+    measured once, and a candidate is either rejected after reading at most six selectors or
     accepted and skipped over whole. Selectors that belong to no frame are left alone.
     """
     frames: list[RawFrame] = []

@@ -49,7 +49,10 @@ class EmbeddingStage(Stage):
         elif overrides:
             data = options.model_dump(exclude={"hmac_key"})
             data["hmac_key"] = options.hmac_key
-            options = EmbeddingOptions.model_validate({**data, **overrides})
+            updated = EmbeddingOptions.model_validate({**data, **overrides})
+            if not {"hmac_key", "key", "secret_key", "hmac_secret_key"} & overrides.keys():
+                updated._key_source = options.key_source
+            options = updated
         self.options: EmbeddingOptions = options
         assert options.hmac_key is not None  # filled by the options' validator
         # Unwrapped once here rather than per stream; kept private and out of repr.

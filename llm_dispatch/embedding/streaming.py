@@ -29,6 +29,17 @@ __all__ = ["StreamingHandler"]
 
 _SEEKING, _STREAMING, _DONE = 0, 1, 2
 _NO_KEY_ID = bytes(4)
+#: Largest packed metadata accepted; keeps the header (and the trailer, which can only
+#: repeat metadata keys) within one frame.
+MAX_METADATA_BYTES = 60_000
+
+
+def _check_size(packed: bytes) -> None:
+    if len(packed) > MAX_METADATA_BYTES:
+        raise ValueError(
+            f"metadata packs to {len(packed)} bytes; the limit is {MAX_METADATA_BYTES} "
+            "(it becomes as many invisible characters)"
+        )
 
 
 class StreamingHandler:
@@ -80,7 +91,7 @@ class StreamingHandler:
         self.metadata: dict[str, Any] = (
             dict(metadata) if metadata is not None else {"timestamp": utc_timestamp()}
         )
-        pack(self.metadata)  # fail now, not mid-stream, on a value that cannot be embedded
+        _check_size(pack(self.metadata))  # fail now, not mid-stream, on what cannot embed
         self.target = MetadataTarget.coerce(target)
         self.encode_first_chunk_only = encode_first_chunk_only
         self.buffer_size = buffer_size
@@ -93,6 +104,10 @@ class StreamingHandler:
         self._scanner = TargetScanner(self.target)
         self._state = _SEEKING
         self._header: HeaderData | None = None
+        #: Whether the header is fixed (its first frame went out, or the stream ended):
+        #: metadata changed from now on travels in the trailer. A plain attribute rather
+        #: than a property because the stage reads it on every chunk.
+        self.header_sealed = False
         self._frames: list[str] = []
         self._offsets: list[int] = []
         self._chars = 0
@@ -161,6 +176,7 @@ class StreamingHandler:
         self._header = HeaderData.build(
             self.metadata, signed=self.signed, key_id=self._key_id, nonce=self._nonce
         )
+        self.header_sealed = True
         piece_size = None if self.encode_first_chunk_only else SPREAD_PIECE_SIZE
         self._frames = header_frames(self._header, piece_size)
 
@@ -243,7 +259,8 @@ class StreamingHandler:
         """
         if self._state == _DONE:
             raise RuntimeError("this stream is finished; its metadata can no longer change")
-        pack(dict(metadata))
+        merged = {**self.metadata, **metadata}
+        _check_size(pack(merged))
         self.metadata.update(metadata)
 
     # -- introspection ------------------------------------------------------------------
@@ -257,12 +274,6 @@ class StreamingHandler:
     def key_id(self) -> str:
         """Hex id of the signing key (safe to show: it does not reveal the key)."""
         return self._key_id.hex()
-
-    @property
-    def header_sealed(self) -> bool:
-        """Whether the header is fixed (its first frame went out, or the stream ended):
-        metadata changed from now on travels in the trailer."""
-        return self._header is not None
 
     @property
     def header_emitted(self) -> bool:

@@ -28,6 +28,7 @@ class Watchdog:
     __slots__ = (
         "_expires",
         "_handle",
+        "_handle_at",
         "_limit",
         "_loop",
         "_seconds",
@@ -45,6 +46,7 @@ class Watchdog:
         self._limit = ""
         self._seconds = 0.0
         self._handle: asyncio.TimerHandle | None = None
+        self._handle_at = math.inf
         self._task: asyncio.Task[object] | None = None
         self.fired: StreamTimeout | None = None
 
@@ -52,35 +54,46 @@ class Watchdog:
         """Seconds left before the total deadline (``inf`` without one)."""
         return self.total_at - self._loop.time()
 
+    def watch(self) -> None:
+        """Bind to the task now running: the one a firing deadline cancels.
+
+        Called when a provider stream is opened rather than on every :meth:`arm`, because
+        looking up the current task costs more than the rest of an arm. A stream is consumed
+        by the task that opened it (or by one task at a time after a ``watch``).
+        """
+        self._task = asyncio.current_task()
+
     def arm(self, limit: str, seconds: float | None) -> None:
         """Start waiting: ``limit`` fires after ``seconds`` unless the total deadline is nearer."""
-        now = self._loop.time()
-        expires = now + seconds if seconds is not None else math.inf
+        expires = self._loop.time() + seconds if seconds is not None else math.inf
         if self.total_at <= expires:
+            if self.total is None:
+                self._expires = None
+                return
             expires, limit, seconds = self.total_at, "total", self.total
-        if expires == math.inf:
-            self._expires = None
-            return
         self._expires = expires
         self._limit = limit
-        self._seconds = seconds or 0.0
-        self._task = asyncio.current_task()
-        handle = self._handle
-        if handle is None or handle.when() > expires:
-            if handle is not None:
-                handle.cancel()
+        self._seconds = seconds  # type: ignore[assignment]
+        if self._handle_at > expires:
+            # Only a nearer deadline needs a new timer; a later one is picked up lazily when
+            # the current timer wakes (see _wake).
+            if self._handle is not None:
+                self._handle.cancel()
             self._handle = self._loop.call_at(expires, self._wake)
+            self._handle_at = expires
 
     def disarm(self) -> None:
         self._expires = None
 
     def _wake(self) -> None:
         self._handle = None
+        self._handle_at = math.inf
         expires = self._expires
         if expires is None:
             return
         if self._loop.time() < expires:
             self._handle = self._loop.call_at(expires, self._wake)
+            self._handle_at = expires
             return
         self._expires = None
         self.fired = StreamTimeout(self._limit, self._seconds)
@@ -105,6 +118,7 @@ class Watchdog:
 
     def close(self) -> None:
         self._expires = None
+        self._handle_at = math.inf
         if self._handle is not None:
             self._handle.cancel()
             self._handle = None

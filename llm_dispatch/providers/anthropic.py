@@ -95,16 +95,19 @@ class AnthropicProvider(Provider):
             client = self._get_client()
             sdk_stream = await client.messages.create(**_create_kwargs(request, model))
             async for event in sdk_stream:
-                if event.type == "message_start":
+                kind = event.type
+                # Text deltas are nearly every event: test for them first.
+                if kind == "content_block_delta":
+                    delta = event.delta
+                    if delta.type == "text_delta" and delta.text:
+                        chars += len(delta.text)
+                        yield ProviderEvent(text=delta.text)
+                elif kind == "message_start":
                     prompt_tokens = _input_tokens(event.message.usage)
-                elif event.type == "content_block_delta" and event.delta.type == "text_delta":
-                    if event.delta.text:
-                        chars += len(event.delta.text)
-                        yield ProviderEvent(text=event.delta.text)
-                elif event.type == "message_delta":
+                elif kind == "message_delta":
                     finish = normalise_finish_reason(event.delta.stop_reason, _FINISH_REASONS)
                     output_tokens = event.usage.output_tokens
-                elif event.type == "message_stop":
+                elif kind == "message_stop":
                     stopped = True
         except Exception as exc:
             raise self.map_error(exc, model) from exc

@@ -24,8 +24,9 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..errors import ConfigError
 from .interpolation import InterpolationError, UnresolvedVariable, interpolate
-from .models import ConfigProblems, DispatchConfig
+from .models import DispatchConfig
 from .paths import did_you_mean, format_path
+from .problems import ConfigProblems
 
 __all__ = ["CONFIG_ENV_VAR", "DEFAULT_CONFIG_PATH", "ConfigSource", "load_config"]
 

@@ -1,0 +1,201 @@
+"""Benchmark of the metadata embedding: one ~4,000-character answer streamed in ~1,000
+token-sized chunks through ``StreamingHandler``.
+
+Run: ``.venv/bin/python benchmarks/embedding.py [--repeat N]``
+
+Prints the per-chunk cost, the whole stream (handler creation, every chunk, trailer),
+extraction, verification and stripping of the signed text, and the payload size in
+invisible characters. Targets (issue 4): whole stream < 0.5 ms, verify < 0.2 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import re
+import statistics
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from llm_dispatch.context import StreamContext
+from llm_dispatch.embedding import EmbeddingStage, StreamingHandler, UnicodeMetadata
+from llm_dispatch.embedding.compact import utc_timestamp
+from llm_dispatch.embedding.verify import strip
+from llm_dispatch.request import Message, Request
+
+KEY = "benchmark-key"
+SEED_METADATA = {
+    "model": "gpt-4",
+    "organization": "MyCompany",
+    "timestamp": "2025-06-01T12:34:56.789012+00:00",
+    "version": "1.0.0",
+}
+
+_PROSE = (
+    "the provider streams tokens while the dispatcher routes retries and signs every "
+    "answer with invisible provenance so that readers can verify where a text came from "
+    "and whether anyone changed it after generation including punctuation, numbers like "
+    "42 and 3.14, code such as sorted(items, key=len) and unicode like café or naïve."
+)
+_WORDS = tuple(_PROSE.split(" "))
+
+
+def answer(chars: int = 4000) -> str:
+    """A deterministic English-like answer of about ``chars`` characters."""
+    words: list[str] = []
+    size = 0
+    i = 0
+    while size < chars:
+        word = _WORDS[(i * 7) % len(_WORDS)]
+        words.append(word + ("." if i % 13 == 12 else ""))
+        size += len(words[-1]) + 1
+        i += 1
+    return " ".join(words)[:chars]
+
+
+def tokenize(text: str) -> list[str]:
+    """Token-sized chunks (~4 characters), like an LLM's stream deltas."""
+    return re.findall(r" ?[^\s]{1,4}|\s+", text)
+
+
+def timed(func: Callable[[], Any], repeat: int) -> tuple[float, float]:
+    """Median and best wall time of ``func`` in microseconds."""
+    samples: list[float] = []
+    gc.disable()
+    try:
+        for _ in range(repeat):
+            start = time.perf_counter_ns()
+            func()
+            samples.append((time.perf_counter_ns() - start) / 1000)
+    finally:
+        gc.enable()
+    return statistics.median(samples), min(samples)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=300)
+    args = parser.parse_args()
+
+    text = answer()
+    chunks = tokenize(text)
+    assert "".join(chunks) == text
+    last = len(chunks) - 1
+
+    def whole_stream() -> str:
+        handler = StreamingHandler(SEED_METADATA, hmac_secret_key=KEY)
+        process = handler.process_chunk
+        out = [process(c) for c in chunks[:last]]
+        out.append(process(chunks[last], is_final=True))
+        return "".join(out)
+
+    signed = whole_stream()
+    assert UnicodeMetadata.verify(signed, KEY).valid
+
+    # The hot path alone: chunks after the header went out.
+    def hot_path() -> None:
+        handler = StreamingHandler(SEED_METADATA, hmac_secret_key=KEY)
+        handler.process_chunk("Warm up ")
+        process = handler.process_chunk
+        for c in chunks:
+            process(c)
+
+    def bare_loop() -> None:
+        out = []
+        for c in chunks:
+            out.append(c)
+
+    # The dispatcher's view: one stage, awaited hooks, a fresh context per stream.
+    stage = EmbeddingStage(hmac_key=KEY)
+    request = Request(messages=(Message(role="user", content="q"),))
+
+    async def stage_stream() -> None:
+        ctx = StreamContext(request=request, request_id="r", provider="openai", model="m")
+        await stage.on_start(ctx)
+        on_chunk = stage.on_chunk
+        for c in chunks:
+            await on_chunk(ctx, c)
+        await stage.on_end(ctx)
+
+    loop = asyncio.new_event_loop()
+    stage_med, _ = timed(lambda: loop.run_until_complete(stage_stream()), args.repeat)
+    loop.close()
+
+    stream_med, stream_best = timed(whole_stream, args.repeat)
+    hot_med, _ = timed(hot_path, args.repeat)
+    loop_med, _ = timed(bare_loop, args.repeat)
+    extract_med, extract_best = timed(lambda: UnicodeMetadata.extract_metadata(signed), args.repeat)
+    verify_med, verify_best = timed(lambda: UnicodeMetadata.verify(signed, KEY), args.repeat)
+    strip_med, _ = timed(lambda: strip(signed), args.repeat)
+
+    payload = len(signed) - len(text)
+    result = UnicodeMetadata.verify(signed, KEY)
+    (h0, h1) = result.header_spans[0]
+    assert result.trailer_span is not None
+    t0, t1 = result.trailer_span
+
+    dispatch_meta = {
+        "provider": "openai",
+        "model": "gpt-4o",
+        "task_type": "code_generation",
+        "request_id": uuid.uuid4().hex,
+        "timestamp": utc_timestamp(),
+    }
+    handler = StreamingHandler(dispatch_meta, hmac_secret_key=KEY)
+    out = [handler.process_chunk(c) for c in chunks]
+    handler.update_metadata({"contributors": ["openai"], "cached": False})
+    dispatch_payload = handler.finalize()["payload_characters"]
+
+    spread = StreamingHandler(SEED_METADATA, hmac_secret_key=KEY, encode_first_chunk_only=False)
+    for c in chunks:
+        spread.process_chunk(c)
+    spread_summary = spread.finalize()
+
+    n = len(chunks)
+    rows = [
+        ("answer", f"{len(text)} characters in {n} chunks"),
+        (
+            "whole stream",
+            f"{stream_med:8.1f} µs median, {stream_best:.1f} µs best "
+            "(new handler, every chunk, trailer; target < 500 µs)",
+        ),
+        ("per chunk, whole stream", f"{stream_med * 1000 / n:8.0f} ns"),
+        (
+            "per chunk, after the header",
+            f"{hot_med * 1000 / n:8.0f} ns "
+            f"(a bare loop appending the chunk: {loop_med * 1000 / n:.0f} ns)",
+        ),
+        (
+            "EmbeddingStage, whole stream",
+            f"{stage_med:8.1f} µs median ({stage_med * 1000 / n:.0f} ns per chunk, "
+            "awaited on_chunk included)",
+        ),
+        ("extract_metadata", f"{extract_med:8.1f} µs median, {extract_best:.1f} µs best"),
+        ("verify", f"{verify_med:8.1f} µs median, {verify_best:.1f} µs best (target < 200 µs)"),
+        ("strip", f"{strip_med:8.1f} µs median"),
+        (
+            "payload, seed 4-field dict",
+            f"{payload:5d} invisible characters "
+            f"(header {h1 - h0}, trailer {t1 - t0}; target ≤ 200)",
+        ),
+        (
+            "payload, spread header",
+            f"{spread_summary['payload_characters']:5d} invisible characters "
+            f"({spread_summary['header_pieces']} header pieces + trailer)",
+        ),
+        (
+            "payload, dispatcher metadata",
+            f"{dispatch_payload:5d} invisible characters (provider, model, task_type, "
+            "request_id, timestamp; contributors, cached in the trailer)",
+        ),
+    ]
+    for label, value in rows:
+        print(f"{label + ':':30s} {value}")
+    del out
+
+
+if __name__ == "__main__":
+    main()

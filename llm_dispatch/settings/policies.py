@@ -1,0 +1,165 @@
+"""Policy settings: retry, timeouts, circuit breaker, and the section that groups them.
+
+They are the ``defaults`` section of the configuration and what decorator arguments
+override per function. All are frozen: one instance is shared by every call.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+from urllib.parse import urlparse
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
+
+from .paths import did_you_mean
+from .problems import ConfigProblem, ConfigProblems
+
+__all__ = [
+    "CircuitSettings",
+    "PolicySettings",
+    "RetrySettings",
+    "TimeoutOverride",
+    "TimeoutSettings",
+]
+
+
+def _mask_password(url: Any) -> Any:
+    """``redis://user:***@host`` for reprs: a store URL may carry a password."""
+    if not isinstance(url, str):
+        return url
+    parts = urlparse(url)
+    if not parts.password:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    user = parts.username or ""
+    return parts._replace(netloc=f"{user}:***@{host}").geturl()
+
+
+class TimeoutSettings(BaseModel):
+    """Dispatcher deadlines in seconds; ``None`` switches one off."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+    #: Establishing the TCP/TLS connection.
+    connect: float = Field(default=10.0, gt=0)
+    #: From sending the request to the first text chunk.
+    first_token: float | None = Field(default=60.0, gt=0)
+    #: Longest silence between two chunks.
+    idle: float | None = Field(default=60.0, gt=0)
+    #: The whole stream, every attempt included.
+    total: float | None = Field(default=None, gt=0)
+
+    def merged(self, override: TimeoutOverride | None) -> TimeoutSettings:
+        """These deadlines with the keys ``override`` sets explicitly replaced."""
+        if override is None or not override.model_fields_set:
+            return self
+        return self.model_copy(
+            update={name: getattr(override, name) for name in override.model_fields_set}
+        )
+
+
+class TimeoutOverride(BaseModel):
+    """A provider's partial override of :class:`TimeoutSettings`.
+
+    Only the keys written count (``first_token: null`` switches that deadline off for this
+    provider); the others keep the ``defaults.timeouts`` value.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+    connect: float | None = Field(default=None, gt=0)
+    first_token: float | None = Field(default=None, gt=0)
+    idle: float | None = Field(default=None, gt=0)
+    total: float | None = Field(default=None, gt=0)
+
+    @model_serializer(mode="wrap")
+    def _only_written(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Dump only the keys written, so that a dump validates back to the same override
+        # (an unset key and an explicit null mean different things here).
+        data: dict[str, Any] = handler(self)
+        return {k: v for k, v in data.items() if k in self.model_fields_set}
+
+    @model_validator(mode="after")
+    def _connect_not_null(self) -> TimeoutOverride:
+        if "connect" in self.model_fields_set and self.connect is None:
+            raise ConfigProblems(
+                [ConfigProblem(("connect",), "the connect timeout cannot be switched off")]
+            )
+        return self
+
+
+class RetrySettings(BaseModel):
+    """Retries of one target before falling back to the next."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+    #: Retries per target after the first try (0: no retry).
+    max_retries: int = Field(default=2, ge=0)
+    #: First backoff delay in seconds; doubles on each retry.
+    backoff_base: float = Field(default=0.5, ge=0)
+    #: Upper bound of one backoff delay in seconds.
+    backoff_max: float = Field(default=8.0, ge=0)
+    #: Random spread of each delay, as a fraction of it (0.25: ±25 %).
+    jitter: float = Field(default=0.25, ge=0, le=1)
+    #: Longest ``Retry-After`` honoured, in seconds.
+    retry_after_cap: float = Field(default=30.0, ge=0)
+
+
+class CircuitSettings(BaseModel):
+    """When a failing target is taken out of rotation, and where that state is kept."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+    enabled: bool = True
+    #: Failures within ``window`` seconds (with no success in between) that open the circuit.
+    failure_threshold: int = Field(default=5, ge=1)
+    window: float = Field(default=60.0, gt=0)
+    #: Seconds an open circuit skips the target before one probe request is let through.
+    cooldown: float = Field(default=30.0, gt=0)
+    #: ``memory`` (per process) or a ``redis://`` / ``rediss://`` / ``unix://`` URL (shared).
+    store: str = "memory"
+    #: Prefix of the Redis keys, so several applications can share one server.
+    namespace: str = Field(default="llm_dispatch:circuit", min_length=1)
+
+    @field_validator("store")
+    @classmethod
+    def _known_store(cls, value: str) -> str:
+        if value == "memory" or urlparse(value).scheme in ("redis", "rediss", "unix"):
+            return value
+        if "://" in value:
+            # Name only the scheme: the rest of a URL may hold a password.
+            raise ValueError(
+                f"unknown circuit store scheme {urlparse(value).scheme + '://'!r}: "
+                "use 'memory' or a redis://, rediss:// or unix:// URL"
+            )
+        raise ValueError(
+            f"unknown circuit store {value!r}: use 'memory' or a redis:// URL"
+            + did_you_mean(value, ["memory"])
+        )
+
+    def __repr_args__(self) -> Any:
+        for name, value in super().__repr_args__():
+            yield name, (_mask_password(value) if name == "store" else value)
+
+
+class PolicySettings(BaseModel):
+    """How hard to try: retry, fallback, deadlines, mid-stream failures, circuit breaker."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+    retry: RetrySettings = Field(default_factory=RetrySettings)
+    #: Try the next target when one fails (before any text reached the consumer).
+    fallback: bool = True
+    timeouts: TimeoutSettings = Field(default_factory=TimeoutSettings)
+    #: After text reached the consumer: ``raise`` StreamInterrupted, or ``continue`` on the
+    #: next target with the partial answer as assistant prefix.
+    mid_stream: Literal["raise", "continue"] = "raise"
+    circuit: CircuitSettings = Field(default_factory=CircuitSettings)
