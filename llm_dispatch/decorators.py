@@ -9,6 +9,8 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any, Literal, overload
 
 from .dispatcher import CallOptions, Dispatcher
+from .embedding.options import EmbeddingOptions
+from .embedding.stage import EmbeddingStage
 from .global_dispatcher import get_dispatcher
 from .providers.function import FunctionProvider
 from .request import RequestBinder
@@ -58,6 +60,11 @@ class _Decorated:
         )
         self._stages = tuple(o["stages"])
         self._dispatcher: Dispatcher | None = o["dispatcher"]
+        embed = o["embed_metadata"]
+        # None: as the configuration says; False: never; anything else: this function's own.
+        self._embed_off = embed is False
+        options = EmbeddingOptions.from_value(embed) if embed is not None else None
+        self.embedding: EmbeddingStage | None = EmbeddingStage(options) if options else None
 
     def with_options(self, **overrides: Any) -> _Decorated:
         """The same function decorated with some arguments changed (e.g. ``providers=``)."""
@@ -71,11 +78,14 @@ class _Decorated:
     def __call__(self, *args: Any, **kwargs: Any) -> DispatchStream[Any]:
         request = self._binder.bind(args, kwargs)
         dispatcher = self._dispatcher or get_dispatcher()
+        embedding = None if self._embed_off else (self.embedding or dispatcher.embedding_stage)
         options = CallOptions(
             providers=self.providers,
             model=self.model,
             policy=self.policy(dispatcher) if self._overrides else None,
-            stages=self._stages,
+            # The embedding stage signs what the consumer sees, so it runs after every stage
+            # that changes text.
+            stages=(*self._stages, embedding) if embedding is not None else self._stages,
             body=FunctionProvider(self._func, args, kwargs),
         )
         return DispatchStream(dispatcher, dispatcher.new_context(request), options, self._mode)
@@ -105,6 +115,7 @@ _DEFAULTS: dict[str, Any] = {
     "response_format": None,
     "stages": (),
     "dispatcher": None,
+    "embed_metadata": None,
 }
 
 
@@ -179,7 +190,9 @@ def llm_stream(func: BodyFunc | None = None, /, **kwargs: Any) -> Any:
     ``temperature``, ``max_tokens``, ``stop``, ``response_format`` are request defaults
     (parameters of the same name on the function win); ``prompt_arg`` names the parameter
     holding the prompt when it is not one of the usual names; ``stages`` run after the
-    dispatcher's own. The body runs only when routing picks the ``function`` provider.
+    dispatcher's own; ``embed_metadata`` (``True``, a dict or :class:`EmbeddingOptions`;
+    ``False`` to turn off the configuration's) signs the stream with invisible provenance.
+    The body runs only when routing picks the ``function`` provider.
     """
     return _decorate("text", func, kwargs)
 

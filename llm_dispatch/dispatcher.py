@@ -42,6 +42,7 @@ from .errors import (
     StreamInterrupted,
     StreamTimeout,
 )
+from .embedding.stage import EmbeddingStage
 from .events import ProviderEvent
 from .log import get_logger
 from .policies.circuit import CircuitBreaker, CircuitChange
@@ -100,6 +101,11 @@ class Dispatcher:
         self.circuit = CircuitBreaker(self.config.defaults.circuit, on_change=self._circuit_changed)
         self.router = Router(self.config, circuit=self.circuit, is_enabled=self._enabled_reason)
         self.stages: tuple[Stage, ...] = (UsageStage(), *stages)
+        embedding = self.config.embedding
+        #: Signs every stream when the configuration's ``embedding`` section enables it.
+        self.embedding_stage: EmbeddingStage | None = (
+            EmbeddingStage(embedding) if embedding is not None and embedding.enabled else None
+        )
 
     # -- providers ----------------------------------------------------------------------------
 

@@ -190,3 +190,18 @@ async def test_this_process_stores_another_one_hits(cache: StreamingCache) -> No
         "exact": False,
     }
     assert await run_child(ns, "lookup", "Convert 101 Fahrenheit to Celsius") is None
+
+
+def test_a_cache_survives_several_event_loops() -> None:
+    """A cache made at import time may serve several ``asyncio.run`` calls."""
+    cache = StreamingCache(backend=REDIS_URL, namespace=unique_namespace())
+    assert asyncio.run(cache.store(req("q"), stream("answer"), route="r"))
+    hit = asyncio.run(cache.lookup(req("q"), route="r"))
+    assert hit is not None and hit.entry.text == "answer"
+
+    async def finish() -> None:
+        await cache.clear()
+        await cache.aclose()
+
+    asyncio.run(finish())
+    assert cache.stats().errors == 0

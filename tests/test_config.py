@@ -192,13 +192,26 @@ def test_empty_file_is_the_builtin_configuration(tmp_path: Path) -> None:
     assert load_config(write(tmp_path, "# nothing yet\n"), environ={}) == DispatchConfig()
 
 
-def test_reserved_sections_are_kept_loosely_typed() -> None:
+def test_cache_and_embedding_sections_are_validated_with_file_and_line(tmp_path: Any) -> None:
     config = load_config(
-        {"cache": {"backend": "redis", "similarity_threshold": 0.9}, "embedding": {"x": 1}},
+        {"cache": {"backend": "memory", "similarity_threshold": 0.9},
+         "embedding": {"target": "punctuation", "hmac_key": "k" * 16}},
         environ={},
     )
-    assert config.cache == {"backend": "redis", "similarity_threshold": 0.9}
-    assert config.embedding == {"x": 1}
+    assert config.cache is not None and config.cache.similarity_threshold == 0.9
+    assert config.embedding is not None and config.embedding.target.value == "punctuation"
+
+    path = tmp_path / "dispatch.yaml"
+    path.write_text("cache:\n  similarity_threshold: 0.9\nembedding:\n  taget: whitespace\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path, environ={})
+    assert "dispatch.yaml:4" in str(info.value) and "embedding.taget" in str(info.value)
+
+    path.write_text("cache:\n  similarity_threshold: 1.5\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path, environ={})
+    assert "dispatch.yaml:2" in str(info.value)
+    assert "cache.similarity_threshold" in str(info.value)
 
 
 # -- models ----------------------------------------------------------------------------------

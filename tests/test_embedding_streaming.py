@@ -390,3 +390,27 @@ def test_custom_subclass_from_the_seed_docs() -> None:
         "total_characters": 64,
         "final_chunk_count": 3,
     }
+
+
+def test_buffer_size_bounds_how_long_the_header_waits_for_a_target() -> None:
+    from llm_dispatch.embedding import StreamingHandler, UnicodeMetadata
+    from llm_dispatch.embedding.verify import locate
+
+    chunks = ["a" * 40] * 5  # no whitespace anywhere: no target for "whitespace"
+    key = "k" * 16
+    for buffer_size, expect_early in ((100, True), (10_000, False)):
+        handler = StreamingHandler({"m": 1}, "whitespace", key, buffer_size=buffer_size)
+        out = [
+            handler.process_chunk(c, is_final=i == len(chunks) - 1) for i, c in enumerate(chunks)
+        ]
+        text = "".join(out)
+        assert UnicodeMetadata.strip_metadata(text) == "".join(chunks)
+        assert UnicodeMetadata.verify(text, hmac_secret_key=key).valid
+        located = locate(text)
+        assert located is not None
+        first_span = located.spans()[0][0]
+        # Early: right after the first character past buffer_size; late: at the very end.
+        assert (first_span <= 121) is expect_early, (buffer_size, first_span)
+
+    with pytest.raises(ValueError, match="min_buffer_size"):
+        StreamingHandler({"m": 1}, buffer_size=5, min_buffer_size=6)

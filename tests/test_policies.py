@@ -278,9 +278,12 @@ async def test_mid_stream_continue_appends_the_continuation(
     first, second = fake_server.requests
     assert second.provider == fallback
     assert second.system == "Answer in English."
+    partial = "".join(chunks[:10])
+    # Anthropic rejects a prefill ending in whitespace: it is sent trimmed.
+    sent = partial.rstrip() if fallback == "anthropic" else partial
     assert second.messages == [
         {"role": "user", "content": "Tell me"},
-        {"role": "assistant", "content": "".join(chunks[:10])},
+        {"role": "assistant", "content": sent},
     ]
     [cont] = log.of(ContinuationEvent)
     assert cont.provider == fallback and cont.prefix_chars == len("".join(chunks[:10]))

@@ -140,3 +140,24 @@ def test_has_credentials_from_settings_or_environment(monkeypatch) -> None:
 
     monkeypatch.setenv("ANTHROPIC_AUTH_TOKEN", "token-from-env")
     assert AnthropicProvider.has_credentials(bare)
+
+
+async def test_continuation_prefill_ending_in_whitespace_is_trimmed_not_repeated(
+    fake_server: FakeProviderServer, sdk_provider: Any, collect: Any
+) -> None:
+    # The real API rejects an assistant prefill that ends in whitespace.
+    provider = sdk_provider("anthropic")
+    fake_server.enqueue(Script(chunks=["  ", " next", " words."]))
+    request = Request(
+        messages=(
+            Message(role="user", content="Tell me"),
+            Message(role="assistant", content="Once upon a time \n"),
+        )
+    )
+    outcome = await collect(provider, request, "claude-haiku-4-5")
+    assert outcome.error is None
+    assert outcome.texts == ["next", " words."]
+    assert fake_server.requests[-1].messages[-1] == {
+        "role": "assistant",
+        "content": "Once upon a time",
+    }

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -62,7 +63,9 @@ class PutResult:
     expired: int = 0
 
 
-def entry_filter(route: str | None, scope: str | None, any_scope: bool) -> Any:
+def entry_filter(
+    route: str | None, scope: str | None, any_scope: bool
+) -> Callable[[str, str | None], bool]:
     """A predicate on (route, scope) for bulk invalidation."""
 
     def matches(entry_route: str, entry_scope: str | None) -> bool:

@@ -42,6 +42,10 @@ def _check_size(packed: bytes) -> None:
         )
 
 
+# Targets that never fall back to "any character" when buffer_size runs out.
+_FALLBACK_EXEMPT = frozenset({MetadataTarget.END, MetadataTarget.ALL_CHARACTERS})
+
+
 class StreamingHandler:
     """Embeds signed metadata into a stream of text chunks.
 
@@ -55,9 +59,14 @@ class StreamingHandler:
         encode_first_chunk_only: ``True`` puts the whole header after the first target;
             ``False`` spreads it in 16-byte pieces over the following targets (shorter
             invisible runs), any pieces left over going out at the end.
-        buffer_size: accepted for compatibility and ignored: nothing is ever buffered.
+        buffer_size: how far into the text the header may wait for a target. Nothing is
+            ever held back; once this many characters went by without a target, any
+            character counts as one, so a text with no targets (no whitespace, say) still
+            carries its metadata near its start rather than only at its end. Not applied to
+            ``MetadataTarget.END``, which asks for the end.
         min_buffer_size: the header goes after the first target found at or after this
-            many characters of text (no text is held back to honour it).
+            many characters of text (no text is held back to honour it); at most
+            ``buffer_size``.
         sign: ``False`` writes an unsigned payload (verifies as ``unsigned``).
 
     One handler serves one stream. Mutating :attr:`metadata` (or calling
@@ -84,6 +93,10 @@ class StreamingHandler:
             key = default_key()
         if buffer_size < 0 or min_buffer_size < 0:
             raise ValueError("buffer sizes must not be negative")
+        if min_buffer_size > buffer_size:
+            raise ValueError(
+                f"min_buffer_size ({min_buffer_size}) must not exceed buffer_size ({buffer_size})"
+            )
         #: The key as given (or generated); never shown by ``repr``.
         self.hmac_secret_key: KeyLike = key
         self._key = key_to_bytes(key)
@@ -141,6 +154,9 @@ class StreamingHandler:
             raise TypeError(f"chunk must be str, not {type(chunk).__name__}")
         out = chunk
         if self._state == _SEEKING and chunk:
+            if self._chars >= self.buffer_size and self._scanner.target not in _FALLBACK_EXEMPT:
+                # No target within buffer_size characters: from here any character will do.
+                self._scanner.target = MetadataTarget.ALL_CHARACTERS
             # Ask for every point in the chunk when spreading: the piece count is only
             # known once the header is sealed, and extra points are simply not used.
             wanted = 1 if self.encode_first_chunk_only else 255

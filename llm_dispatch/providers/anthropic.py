@@ -91,6 +91,9 @@ class AnthropicProvider(Provider):
         finish: str | None = None
         stopped = False
         sdk_stream = None
+        # A continuation whose prefill lost its trailing whitespace: the consumer already has
+        # that whitespace, so leading whitespace of the continuation is dropped, not repeated.
+        trim_leading_space = _prefill_ends_in_space(request)
         try:
             client = self._get_client()
             sdk_stream = await client.messages.create(**_create_kwargs(request, model))
@@ -100,8 +103,14 @@ class AnthropicProvider(Provider):
                 if kind == "content_block_delta":
                     delta = event.delta
                     if delta.type == "text_delta" and delta.text:
-                        chars += len(delta.text)
-                        yield ProviderEvent(text=delta.text)
+                        text = delta.text
+                        if trim_leading_space:
+                            text = text.lstrip()
+                            if not text:
+                                continue
+                            trim_leading_space = False
+                        chars += len(text)
+                        yield ProviderEvent(text=text)
                 elif kind == "message_start":
                     prompt_tokens = _input_tokens(event.message.usage)
                 elif kind == "message_delta":
@@ -189,6 +198,11 @@ def _create_kwargs(request: Request, model: str) -> dict[str, Any]:
         "messages": [{"role": m.role, "content": m.content} for m in request.messages],
         "stream": True,
     }
+    last = kwargs["messages"][-1]
+    if last["role"] == "assistant":
+        # The API rejects a prefill that ends in whitespace; the stream then drops the
+        # whitespace the continuation starts with (see _continuation_text).
+        last["content"] = last["content"].rstrip()
     schema, json_only = _json_format(request.response_format)
     system = request.system
     if json_only:
@@ -202,6 +216,11 @@ def _create_kwargs(request: Request, model: str) -> dict[str, Any]:
     if request.temperature is not None:
         kwargs["extra_body"] = {"temperature": request.temperature}
     return kwargs
+
+
+def _prefill_ends_in_space(request: Request) -> bool:
+    last = request.messages[-1]
+    return last.role == "assistant" and last.content != last.content.rstrip()
 
 
 def _json_format(response_format: dict[str, Any] | None) -> tuple[dict[str, Any] | None, bool]:

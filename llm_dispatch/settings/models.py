@@ -35,6 +35,8 @@ from pydantic import (
 )
 
 from ..errors import ConfigError
+from ..cache.options import CacheOptions
+from ..embedding.options import EmbeddingOptions
 from ..providers.base import ModelPrice, ProviderSettings
 from ..task_types import TaskType
 from .paths import did_you_mean
@@ -328,9 +330,12 @@ class DispatchConfig(BaseModel):
     providers: dict[str, ProviderConfig] = Field(default_factory=builtin_providers)
     routes: dict[str, RouteConfig] = Field(default_factory=dict)
     defaults: PolicySettings = Field(default_factory=PolicySettings)
-    # Validated by their own models once the cache and embedding features read them.
-    cache: dict[str, Any] | None = None
-    embedding: dict[str, Any] | None = None
+    #: The similar-prompt stream cache shared by every function that asks for it
+    #: (``cache=True``); see docs/cache.md.
+    cache: CacheOptions | None = None
+    #: Signed provenance for every stream (see docs/embedding.md); a function's
+    #: ``embed_metadata=`` argument wins over it.
+    embedding: EmbeddingOptions | None = None
 
     @model_validator(mode="after")
     def _complete_and_check(self) -> DispatchConfig:

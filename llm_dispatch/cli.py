@@ -1,0 +1,52 @@
+"""The ``llm-dispatch`` command.
+
+    llm-dispatch verify [FILE|-]     check the signed provenance in a text (exit 0 only if valid)
+    llm-dispatch strip [FILE|-]      remove the invisible payload
+    llm-dispatch fake-server         run the fake provider server on 127.0.0.1
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = ["build_parser", "main"]
+
+
+def _run_fake_server(args: argparse.Namespace) -> int:
+    from .testing.__main__ import main as serve
+
+    argv = ["--port", str(args.port)]
+    if args.chunks is not None:
+        argv += ["--chunks", str(args.chunks)]
+    return serve(argv)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="llm-dispatch", description="Streaming LLM dispatcher tools."
+    )
+    subparsers: Any = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    from .embedding.cli import add_subcommands
+
+    add_subcommands(subparsers)
+
+    p = subparsers.add_parser(
+        "fake-server", help="run the fake OpenAI / Anthropic / Gemini server on 127.0.0.1"
+    )
+    p.add_argument("--port", type=int, default=0, help="port (0: any free port)")
+    p.add_argument("--chunks", type=int, default=None, help="answer every request with N chunks")
+    p.set_defaults(func=_run_fake_server)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
