@@ -1,8 +1,8 @@
 """The ``llm-dispatch`` command.
 
-    llm-dispatch verify [FILE|-]     check the signed provenance in a text (exit 0 only if valid)
-    llm-dispatch strip [FILE|-]      remove the invisible payload
-    llm-dispatch fake-server         run the fake provider server on 127.0.0.1
+llm-dispatch verify [FILE|-]     check the signed provenance in a text (exit 0 only if valid)
+llm-dispatch strip [FILE|-]      remove the invisible payload
+llm-dispatch fake-server         run the fake provider server on 127.0.0.1
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any, Literal, overload
 
 from .dispatcher import CallOptions, Dispatcher
+from .cache.streaming_cache import StreamingCache
 from .embedding.options import EmbeddingOptions
 from .embedding.stage import EmbeddingStage
 from .global_dispatcher import get_dispatcher
@@ -65,6 +66,17 @@ class _Decorated:
         self._embed_off = embed is False
         options = EmbeddingOptions.from_value(embed) if embed is not None else None
         self.embedding: EmbeddingStage | None = EmbeddingStage(options) if options else None
+        cache = o["cache"]
+        if cache is not None and not isinstance(cache, (bool, StreamingCache)):
+            raise TypeError(
+                f"cache= takes a StreamingCache, True (the configuration's cache) or False, "
+                f"not {type(cache).__name__}"
+            )
+        self._cache: StreamingCache | bool | None = cache
+        scope = o["cache_scope"]
+        if scope is not None and not (isinstance(scope, str) or callable(scope)):
+            raise TypeError("cache_scope= takes a string or a callable returning one")
+        self._cache_scope: str | Callable[[], str | None] | None = scope
 
     def with_options(self, **overrides: Any) -> _Decorated:
         """The same function decorated with some arguments changed (e.g. ``providers=``)."""
@@ -79,6 +91,8 @@ class _Decorated:
         request = self._binder.bind(args, kwargs)
         dispatcher = self._dispatcher or get_dispatcher()
         embedding = None if self._embed_off else (self.embedding or dispatcher.embedding_stage)
+        cache = self._resolve_cache(dispatcher)
+        scope = self._cache_scope() if callable(self._cache_scope) else self._cache_scope
         options = CallOptions(
             providers=self.providers,
             model=self.model,
@@ -87,8 +101,26 @@ class _Decorated:
             # that changes text.
             stages=(*self._stages, embedding) if embedding is not None else self._stages,
             body=FunctionProvider(self._func, args, kwargs),
+            cache=cache,
+            cache_scope=scope,
         )
         return DispatchStream(dispatcher, dispatcher.new_context(request), options, self._mode)
+
+    def _resolve_cache(self, dispatcher: Dispatcher) -> StreamingCache | None:
+        """This call's cache: the function's own, else the configuration's (``cache=True``
+        or unset), none with ``cache=False`` (counted as a bypass)."""
+        if isinstance(self._cache, StreamingCache):
+            return self._cache
+        if self._cache is False:
+            if dispatcher.cache is not None:
+                dispatcher.cache.record_bypass()
+            return None
+        if self._cache is True and dispatcher.cache is None:
+            raise ValueError(
+                f"{self._func.__qualname__}: cache=True but the configuration has no "
+                "enabled 'cache' section"
+            )
+        return dispatcher.cache
 
     def __repr__(self) -> str:
         decorator = "llm_stream" if self._mode == "text" else "llm_stream_with_metadata"
@@ -116,6 +148,8 @@ _DEFAULTS: dict[str, Any] = {
     "stages": (),
     "dispatcher": None,
     "embed_metadata": None,
+    "cache": None,
+    "cache_scope": None,
 }
 
 
@@ -191,7 +225,11 @@ def llm_stream(func: BodyFunc | None = None, /, **kwargs: Any) -> Any:
     (parameters of the same name on the function win); ``prompt_arg`` names the parameter
     holding the prompt when it is not one of the usual names; ``stages`` run after the
     dispatcher's own; ``embed_metadata`` (``True``, a dict or :class:`EmbeddingOptions`;
-    ``False`` to turn off the configuration's) signs the stream with invisible provenance.
+    ``False`` to turn off the configuration's) signs the stream with invisible provenance;
+    ``cache`` (a :class:`StreamingCache`, ``True`` for the configuration's, ``False`` to
+    bypass it) replays close-enough earlier answers, and ``cache_scope`` (a string, or a
+    callable evaluated per call) keeps tenants apart. ``fn.with_options(cache=False)(...)``
+    bypasses the cache for one call.
     The body runs only when routing picks the ``function`` provider.
     """
     return _decorate("text", func, kwargs)

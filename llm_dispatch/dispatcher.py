@@ -25,15 +25,20 @@ from typing import Any
 
 from tenacity import RetryCallState
 
+from .cache.entry import CacheHit
+from .cache.providers import ReplayProvider, SharedProvider
+from .cache.streaming_cache import StreamingCache
 from .chunk import chunk_dict
 from .context import StreamContext
 from .dispatch_events import (
+    CacheHitEvent,
     CircuitEvent,
     ContinuationEvent,
     FallbackEvent,
     InterruptionEvent,
     RetryEvent,
 )
+from .embedding.stage import EmbeddingStage
 from .errors import (
     AllProvidersFailed,
     AttemptRecord,
@@ -42,17 +47,16 @@ from .errors import (
     StreamInterrupted,
     StreamTimeout,
 )
-from .embedding.stage import EmbeddingStage
 from .events import ProviderEvent
 from .log import get_logger
 from .policies.circuit import CircuitBreaker, CircuitChange
 from .policies.retry import build_retrying
 from .policies.timeouts import Watchdog
 from .providers import create_provider
-from .providers.base import Provider
+from .providers.base import ModelPrice, Provider
 from .providers.function import FUNCTION_PROVIDER
 from .request import Request
-from .routing.router import Router
+from .routing.router import Plan, Router
 from .routing.target import Target
 from .settings.loader import load_config
 from .settings.models import DispatchConfig, PolicySettings, TimeoutSettings
@@ -79,6 +83,9 @@ class CallOptions:
     stages: tuple[Stage, ...] = ()
     # The decorated body, when routing may pick the ``function`` provider.
     body: Provider | None = None
+    # The similar-prompt cache this call reads and fills, and its tenant/scope key.
+    cache: StreamingCache | None = None
+    cache_scope: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -102,6 +109,12 @@ class Dispatcher:
         self.router = Router(self.config, circuit=self.circuit, is_enabled=self._enabled_reason)
         self.stages: tuple[Stage, ...] = (UsageStage(), *stages)
         embedding = self.config.embedding
+        cache = self.config.cache
+        #: The similar-prompt cache of the configuration's ``cache`` section, shared by every
+        #: function that does not bring its own.
+        self.cache: StreamingCache | None = (
+            StreamingCache.from_options(cache) if cache is not None and cache.enabled else None
+        )
         #: Signs every stream when the configuration's ``embedding`` section enables it.
         self.embedding_stage: EmbeddingStage | None = (
             EmbeddingStage(embedding) if embedding is not None and embedding.enabled else None
@@ -124,10 +137,12 @@ class Dispatcher:
         return disabled_reason(settings)
 
     async def aclose(self) -> None:
-        """Close every provider's HTTP client."""
+        """Close every provider's HTTP client, and the configuration's cache."""
         providers, self._providers = list(self._providers.values()), {}
         for provider in providers:
             await provider.aclose()
+        if self.cache is not None:
+            await self.cache.aclose()
 
     # -- entry point --------------------------------------------------------------------------
 
@@ -148,7 +163,18 @@ class Dispatcher:
         stages = (*self.stages, *options.stages)
         chunk_stages = [s for s in stages if s.handles_chunks()]
         policy = self.policy_for(options)
-        plan = await self.router.plan(ctx.request, providers=options.providers, model=options.model)
+        hit = await self._cache_lookup(ctx, options)
+        if hit is not None:
+            # The stored answer, replayed through the same loop and stages as a live one.
+            ctx.cached = True
+            replay: Provider | None = ReplayProvider(hit)
+            free = ModelPrice(input=0.0, output=0.0)
+            plan = Plan([Target(hit.entry.provider, hit.entry.model, price=free)], route="cache")
+        else:
+            replay = None
+            plan = await self.router.plan(
+                ctx.request, providers=options.providers, model=options.model
+            )
         first = plan.targets[0]
         ctx.provider, ctx.model, ctx.price = first.provider, first.model, first.price
         log.info(
@@ -160,6 +186,12 @@ class Dispatcher:
         )
         for stage in stages:
             await stage.on_start(ctx)
+        if hit is not None:
+            await self._emit(
+                ctx,
+                stages,
+                CacheHitEvent(hit.similarity, hit.exact, hit.entry.provider, hit.entry.model),
+            )
 
         watchdog = Watchdog(policy.timeouts.total)
         attempts: list[AttemptRecord] = []
@@ -197,8 +229,9 @@ class Dispatcher:
                     )
                 previous = target
                 try:
+                    provider = replay or self._provider_for(target, options)
                     agen, event = await self._open(
-                        ctx, target, request, options, policy, watchdog, attempts, stages
+                        ctx, target, provider, request, policy, watchdog, attempts, stages
                     )
                 except ProviderError as exc:
                     last_error = exc
@@ -400,19 +433,19 @@ class Dispatcher:
         self,
         ctx: StreamContext,
         target: Target,
+        provider: Provider,
         request: Request,
-        options: CallOptions,
         policy: PolicySettings,
         watchdog: Watchdog,
         attempts: list[AttemptRecord],
         stages: Sequence[Stage],
     ) -> tuple[AsyncIterator[ProviderEvent], ProviderEvent | None]:
-        """Open ``target`` with retries; return the stream and its first text event.
+        """Open ``target`` (served by ``provider``) with retries; return the stream and its
+        first text event.
 
         Raises the last :class:`ProviderError` when the target is exhausted, or
         :class:`StreamTimeout` when the total deadline passes.
         """
-        provider = self._provider_for(target, options)
         first_token = self._timeouts(policy, target).first_token
         loop = asyncio.get_running_loop()
 
@@ -546,7 +579,22 @@ class Dispatcher:
                     kind="bad_request",
                 )
             return options.body
-        return self.provider(target.provider)
+        provider = self.provider(target.provider)
+        if options.cache is not None:
+            return SharedProvider(
+                provider, options.cache, route=_cache_route(options), scope=options.cache_scope
+            )
+        return provider
+
+    async def _cache_lookup(self, ctx: StreamContext, options: CallOptions) -> CacheHit | None:
+        cache = options.cache
+        if cache is None:
+            return None
+        route = _cache_route(options)
+        hit = await cache.lookup(ctx.request, route=route, scope=options.cache_scope)
+        if hit is not None:
+            log.info("cache.hit", request_id=ctx.request_id, **hit.info())
+        return hit
 
     def _is_function(self, target: Target, options: CallOptions) -> bool:
         settings = target.settings
@@ -587,3 +635,9 @@ class Dispatcher:
         changes = _circuit_changes.get()
         if changes is not None:
             changes.append(change)
+
+
+def _cache_route(options: CallOptions) -> str:
+    """What would answer a call, for the cache partition: the route narrowed by the call's
+    ``providers`` / ``model`` (the task type is part of the request itself)."""
+    return f"providers={','.join(options.providers or ())};model={options.model or ''}"

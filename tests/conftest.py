@@ -136,7 +136,11 @@ def provider_keys() -> dict[str, str]:
 # -- dispatchers against the fake server ----------------------------------------------------
 
 #: Models the dispatcher fixtures configure for each provider.
-TEST_MODELS = {"openai": "gpt-4o-mini", "anthropic": "claude-haiku-4-5", "google": "gemini-2.5-flash"}
+TEST_MODELS = {
+    "openai": "gpt-4o-mini",
+    "anthropic": "claude-haiku-4-5",
+    "google": "gemini-2.5-flash",
+}
 
 #: Fast retries so policy tests do not sleep long (Retry-After still applies as sent).
 FAST_RETRY = {"backoff_base": 0.01, "backoff_max": 0.02, "jitter": 0.0}

@@ -81,7 +81,10 @@ async def test_llm_stream_with_metadata_dicts(
     assert final["is_final"] and final["chunk"] == "" and final["progress"] == 100
     assert final["finish_reason"] == "length"
     assert final["usage"] == {
-        "prompt_tokens": 5, "completion_tokens": 8, "total_tokens": 13, "estimated": False,
+        "prompt_tokens": 5,
+        "completion_tokens": 8,
+        "total_tokens": 13,
+        "estimated": False,
     }
     elapsed = [m["elapsed_ms"] for m in items]
     assert elapsed == sorted(elapsed)
@@ -240,9 +243,7 @@ async def test_prompt_binding_and_request_fields(
 ) -> None:
     dispatcher = make_dispatcher()
 
-    @llm_stream(
-        providers=["openai"], dispatcher=dispatcher, system="Be brief.", temperature=0.2
-    )
+    @llm_stream(providers=["openai"], dispatcher=dispatcher, system="Be brief.", temperature=0.2)
     async def ask(question: str, temperature: float = 0.7, max_tokens: int = 50) -> Any:
         yield "unused"
 

@@ -23,8 +23,11 @@ async def test_each_provider_stream_is_signed_and_verifies(
 ) -> None:
     fake_server.enqueue(Script(chunks=CHUNKS))
 
-    @llm_stream(providers=[provider], dispatcher=make_dispatcher(),
-                embed_metadata={"hmac_key": KEY, "fields": {"organization": "Acme"}})
+    @llm_stream(
+        providers=[provider],
+        dispatcher=make_dispatcher(),
+        embed_metadata={"hmac_key": KEY, "fields": {"organization": "Acme"}},
+    )
     async def answer(prompt: str) -> Any:
         yield "unused"
 
@@ -86,8 +89,12 @@ async def test_continuation_names_every_contributor_and_still_verifies(
     fake_server.enqueue(Script(chunks=CHUNKS, drop_after=3), provider="openai")
     fake_server.enqueue(Script(chunks=["the ", "rest."]), provider="google")
 
-    @llm_stream(providers=["openai", "google"], mid_stream="continue",
-                dispatcher=make_dispatcher(), embed_metadata={"hmac_key": KEY})
+    @llm_stream(
+        providers=["openai", "google"],
+        mid_stream="continue",
+        dispatcher=make_dispatcher(),
+        embed_metadata={"hmac_key": KEY},
+    )
     async def answer(prompt: str) -> Any:
         yield "unused"
 
@@ -107,8 +114,9 @@ async def test_interrupted_signed_stream_never_verifies(
 ) -> None:
     fake_server.enqueue(Script(chunks=CHUNKS, cut_after=4))
 
-    @llm_stream(providers=["anthropic"], dispatcher=make_dispatcher(),
-                embed_metadata={"hmac_key": KEY})
+    @llm_stream(
+        providers=["anthropic"], dispatcher=make_dispatcher(), embed_metadata={"hmac_key": KEY}
+    )
     async def answer(prompt: str) -> Any:
         yield "unused"
 

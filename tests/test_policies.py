@@ -56,8 +56,9 @@ class EventLog(Stage):
         return [e for e in self.events if isinstance(e, kind)]
 
 
-def streamer(dispatcher: Any, *, stages: tuple[Stage, ...] = (), metadata: bool = False,
-             **options: Any) -> Any:
+def streamer(
+    dispatcher: Any, *, stages: tuple[Stage, ...] = (), metadata: bool = False, **options: Any
+) -> Any:
     decorator = llm_stream_with_metadata if metadata else llm_stream
 
     @decorator(dispatcher=dispatcher, stages=stages, **options)
@@ -73,8 +74,9 @@ async def test_rate_limit_with_retry_after_is_retried_once(
 ) -> None:
     log = EventLog()
     answer = streamer(make_dispatcher(), providers=[provider], stages=(log,))
-    fake_server.enqueue(Script(status=429, retry_after=1), Script(chunks=["once ", "only"]),
-                        provider=provider)
+    fake_server.enqueue(
+        Script(status=429, retry_after=1), Script(chunks=["once ", "only"]), provider=provider
+    )
 
     importlib.import_module(SDK_MODULES[provider])  # keep the SDK's import out of the timing
     started = time.monotonic()
@@ -96,8 +98,9 @@ async def test_server_errors_exhaust_retries_then_fall_back(
 ) -> None:
     fallback = OTHER[provider]
     log = EventLog()
-    answer = streamer(make_dispatcher(), providers=[provider, fallback], max_retries=2,
-                      stages=(log,))
+    answer = streamer(
+        make_dispatcher(), providers=[provider, fallback], max_retries=2, stages=(log,)
+    )
     fake_server.enqueue(Script(status=500), provider=provider, times=3)
     fake_server.enqueue(Script(chunks=["from ", "the ", "fallback"]), provider=fallback)
 
@@ -135,8 +138,9 @@ async def test_bad_request_is_raised_at_once_without_fallback(
 ) -> None:
     log = EventLog()
     answer = streamer(make_dispatcher(), providers=["anthropic", "openai"], stages=(log,))
-    fake_server.enqueue(Script(status=400, error_message="messages: field required"),
-                        provider="anthropic")
+    fake_server.enqueue(
+        Script(status=400, error_message="messages: field required"), provider="anthropic"
+    )
 
     with pytest.raises(BadRequestError) as info:
         await answer("hi").collect()
@@ -170,8 +174,9 @@ async def test_all_targets_failing_lists_every_attempt(
 async def test_fallback_disabled_stops_at_the_first_target(
     fake_server: FakeProviderServer, make_dispatcher: Any
 ) -> None:
-    answer = streamer(make_dispatcher(), providers=["openai", "anthropic"],
-                      fallback_enabled=False, max_retries=0)
+    answer = streamer(
+        make_dispatcher(), providers=["openai", "anthropic"], fallback_enabled=False, max_retries=0
+    )
     fake_server.enqueue(Script(status=500), provider="openai")
     with pytest.raises(AllProvidersFailed):
         await answer("hi").collect()
@@ -192,7 +197,9 @@ async def test_slow_first_token_is_retried_within_the_deadline(
     assert [c async for c in stream] == ["quick"]
     assert time.monotonic() - started < 1.5
     assert [(a.provider, a.kind) for a in stream.attempts] == [
-        (provider, "timeout"), (provider, "timeout"), (OTHER[provider], None),
+        (provider, "timeout"),
+        (provider, "timeout"),
+        (OTHER[provider], None),
     ]
     for recorded in fake_server.requests[:2]:
         await recorded.wait_done(timeout=3)
@@ -203,8 +210,9 @@ async def test_total_deadline_stops_a_chain_of_slow_failures(
     fake_server: FakeProviderServer, make_dispatcher: Any
 ) -> None:
     dispatcher = make_dispatcher(defaults={"timeouts": {"first_token": 10}})
-    answer = streamer(dispatcher, providers=["openai", "anthropic", "google"], timeout=1.0,
-                      max_retries=5)
+    answer = streamer(
+        dispatcher, providers=["openai", "anthropic", "google"], timeout=1.0, max_retries=5
+    )
     fake_server.default = Script(status=503, first_delay=0.3)
 
     started = time.monotonic()
@@ -262,8 +270,13 @@ async def test_mid_stream_continue_appends_the_continuation(
 ) -> None:
     fallback = OTHER[provider]
     log = EventLog()
-    answer = streamer(make_dispatcher(), providers=[provider, fallback], mid_stream="continue",
-                      stages=(log,), metadata=True)
+    answer = streamer(
+        make_dispatcher(),
+        providers=[provider, fallback],
+        mid_stream="continue",
+        stages=(log,),
+        metadata=True,
+    )
     chunks = [f"w{i} " for i in range(25)]
     fake_server.enqueue(Script(chunks=chunks, **{fault: 10}), provider=provider)
     fake_server.enqueue(Script(chunks=["and ", "the ", "end."]), provider=fallback)
@@ -295,8 +308,9 @@ async def test_in_stream_error_before_text_is_retried(
     provider: str, fake_server: FakeProviderServer, make_dispatcher: Any
 ) -> None:
     answer = streamer(make_dispatcher(), providers=[provider])
-    fake_server.enqueue(Script(chunks=["x"], error_event_after=0), Script(chunks=["fine"]),
-                        provider=provider)
+    fake_server.enqueue(
+        Script(chunks=["x"], error_event_after=0), Script(chunks=["fine"]), provider=provider
+    )
     stream = answer("hi")
     assert [c async for c in stream] == ["fine"]
     assert stream.attempts[0].kind == "overloaded"
@@ -319,8 +333,7 @@ async def test_circuit_opens_skips_target_and_closes_after_cooldown(
         defaults={"circuit": {"failure_threshold": 2, "window": 10, "cooldown": 0.4}}
     )
     log = EventLog()
-    answer = streamer(dispatcher, providers=["openai", "anthropic"], max_retries=0,
-                      stages=(log,))
+    answer = streamer(dispatcher, providers=["openai", "anthropic"], max_retries=0, stages=(log,))
     fake_server.enqueue(Script(status=500), provider="openai", times=2)
 
     for _ in range(2):

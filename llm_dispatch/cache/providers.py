@@ -1,0 +1,90 @@
+"""The cache seen by the dispatcher as two providers.
+
+- :class:`ReplayProvider` streams a stored answer, so a hit goes through the same loop and
+  stages as a live stream (progress, callbacks, usage; embedding signs it afresh).
+- :class:`SharedProvider` wraps a real provider: identical calls in flight at the same time
+  share one provider stream (single-flight), and that stream is recorded once and stored
+  when it completes.
+
+Each consumer of a shared stream keeps its own context, stages, deadlines and retries; only
+the provider's HTTP stream is shared. It runs in a task of its own, so a consumer that leaves
+does not stop it for the others; when the last one leaves it is closed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from ..errors import ProviderError
+from ..events import ProviderEvent
+from ..providers.base import Provider, ProviderSettings
+from ..request import Request
+from .entry import CacheHit
+from .streaming_cache import StreamingCache
+
+__all__ = ["ReplayProvider", "SharedProvider"]
+
+
+class ReplayProvider(Provider):
+    """Streams one cache hit's stored chunks, then its usage and finish reason."""
+
+    def __init__(self, hit: CacheHit) -> None:
+        entry = hit.entry
+        super().__init__(ProviderSettings(name=entry.provider, kind="cache"))
+        self.hit = hit
+
+    async def stream(self, request: Request, model: str) -> AsyncIterator[ProviderEvent]:
+        async for event in self.hit.events():
+            yield event
+
+    def map_error(self, exc: BaseException, model: str) -> ProviderError:
+        return ProviderError(f"cache replay failed: {exc}", provider=self.name, model=model)
+
+
+class SharedProvider(Provider):
+    """``inner`` with single-flight and recording for one call's cache key."""
+
+    def __init__(
+        self, inner: Provider, cache: StreamingCache, *, route: str, scope: str | None
+    ) -> None:
+        super().__init__(inner.settings)
+        self.inner = inner
+        self.cache = cache
+        self.route = route
+        self.scope = scope
+
+    async def stream(self, request: Request, model: str) -> AsyncIterator[ProviderEvent]:
+        key = None
+        if request.messages[-1].role != "assistant":
+            # A continuation (assistant prefix last) is neither shared nor stored: it is the
+            # tail of an interrupted answer, not an answer to the request.
+            key = self.cache.flight_key(request, route=self.route, scope=self.scope)
+        if key is None:
+            async for event in self.inner.stream(request, model):
+                yield event
+            return
+        flight = (key, self.name, model)
+        async for event in self.cache.singleflight.stream(
+            flight, lambda: self._record(request, model)
+        ):
+            yield event
+
+    async def _record(self, request: Request, model: str) -> AsyncIterator[ProviderEvent]:
+        """The shared producer: the real stream, recorded, stored once it completed."""
+        recorder = self.cache.recorder(request, route=self.route, scope=self.scope)
+        completed = False
+        try:
+            async for event in self.inner.stream(request, model):
+                recorder.add_event(event)
+                yield event
+            completed = True
+        finally:
+            if not completed:
+                recorder.discard()
+        await recorder.commit(provider=self.name, model=model)
+
+    def map_error(self, exc: BaseException, model: str) -> ProviderError:
+        return self.inner.map_error(exc, model)
+
+    def secrets(self) -> tuple[str, ...]:
+        return self.inner.secrets()
