@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .events import Usage
+from .ledger import Ledger
 from .providers.base import ModelPrice
 from .request import Request
+
+if TYPE_CHECKING:
+    from .streaming.progress import StreamProgress
 
 __all__ = ["StreamContext"]
 
@@ -37,9 +41,12 @@ class StreamContext:
     cached: bool = False
     # Price of the current target, when the configuration knows it.
     price: ModelPrice | None = None
-    # Set by stages: 0-100 while streaming (a progress stage), cost once usage is known.
-    progress: float = 0.0
+    # Set by the usage stage once the stream ended: the ledger's total cost.
     cost_usd: float | None = None
+    # Every attempt with its tokens and cost; ``usage`` / ``cost_usd`` end as its sums.
+    ledger: Ledger = field(default_factory=Ledger)
+    # Set by the progress stage at the start; ``progress`` reads it (nothing runs per chunk).
+    gauge: StreamProgress | None = None
     # Providers that contributed text, in order (several after a mid-stream continuation).
     contributors: list[str] = field(default_factory=list)
     # What the provider(s) sent, chunk by chunk, before any stage touched it.
@@ -56,6 +63,13 @@ class StreamContext:
         if self.usage is not None:
             return self.usage.completion_tokens
         return (self.chars + 3) // 4
+
+    @property
+    def progress(self) -> float:
+        """0-100: how far the answer is, by the progress stage's expected length (0 without
+        one). Computed when read, from the characters received so far."""
+        gauge = self.gauge
+        return 0.0 if gauge is None else gauge.percent(self.chars)
 
     @property
     def task_type(self) -> str:

@@ -47,7 +47,7 @@ from .errors import (
     StreamInterrupted,
     StreamTimeout,
 )
-from .events import ProviderEvent
+from .events import ProviderEvent, Usage
 from .log import get_logger
 from .policies.circuit import CircuitBreaker, CircuitChange
 from .policies.retry import build_retrying
@@ -199,12 +199,15 @@ class Dispatcher:
         request = ctx.request
         last_error: ProviderError | None = None
         previous: Target | None = None
+        tried: set[str] = set()
         completed = False
         try:
             for target in plan.targets:
                 continuing = bool(ctx.raw)
                 if continuing and self._is_function(target, options):
-                    attempts.append(
+                    self._account(
+                        ctx,
+                        attempts,
                         AttemptRecord(
                             target.provider,
                             target.model,
@@ -212,7 +215,9 @@ class Dispatcher:
                             "skipped",
                             None,
                             "the function body cannot continue a partial answer",
-                        )
+                        ),
+                        target,
+                        request,
                     )
                     continue
                 if previous is not None:
@@ -228,6 +233,7 @@ class Dispatcher:
                         ),
                     )
                 previous = target
+                tried.add(target.key)
                 try:
                     provider = replay or self._provider_for(target, options)
                     agen, event = await self._open(
@@ -246,6 +252,8 @@ class Dispatcher:
                     )
                 failure: BaseException | None = None
                 chars_before = ctx.chars
+                # This attempt's own usage report (the ledger charges each attempt).
+                reported: Usage | None = None
                 idle = self._timeouts(policy, target).idle
                 # The per-chunk path: every statement here runs once per chunk, so lookups
                 # are hoisted into locals and nothing runs that is not needed per chunk.
@@ -273,7 +281,7 @@ class Dispatcher:
                                     yield text
                         else:
                             if event.usage is not None:
-                                ctx.usage = event.usage
+                                ctx.usage = reported = event.usage
                             if event.finish_reason is not None:
                                 ctx.finish_reason = event.finish_reason
                         arm("idle", idle)
@@ -286,15 +294,23 @@ class Dispatcher:
                 except asyncio.CancelledError as exc:
                     timeout = watchdog.check(exc)
                     if timeout is None:
+                        self._abandon(ctx, attempts, target, request, exc, chars_before)
                         raise
                     failure = timeout
                 except ProviderError as exc:
                     failure = exc
+                except BaseException as exc:
+                    # The consumer left (GeneratorExit) or a stage raised: the attempt still
+                    # used tokens, so the ledger keeps it.
+                    self._abandon(ctx, attempts, target, request, exc, chars_before)
+                    raise
                 finally:
                     await agen.aclose()
 
                 if failure is None:
-                    attempts.append(
+                    self._account(
+                        ctx,
+                        attempts,
                         AttemptRecord(
                             target.provider,
                             target.model,
@@ -303,14 +319,18 @@ class Dispatcher:
                             None,
                             "ok",
                             ctx.chars - chars_before,
-                        )
+                        ),
+                        target,
+                        request,
+                        usage=reported,
+                        text=ctx.raw_text[chars_before:],
                     )
                     await self._record(ctx, stages, target.key, ok=True)
                     completed = True
                     break
                 self._mark(failure, ctx, target)
                 last_error = await self._mid_stream_failure(
-                    ctx, target, failure, policy, attempts, stages, chars_before
+                    ctx, target, request, failure, policy, attempts, stages, chars_before
                 )
                 request = ctx.request.with_assistant_prefix(ctx.raw_text)
             if not completed:
@@ -336,6 +356,12 @@ class Dispatcher:
             raise
         finally:
             watchdog.close()
+            if replay is None:
+                # Planning claimed the probe of any half-open target; give back the ones
+                # this stream never tried so their circuits can be probed by others now.
+                for target in plan.targets:
+                    if target.key not in tried:
+                        await self.circuit.release(target.key)
 
         ctx.trailer = trailer
         if trailer:
@@ -381,6 +407,7 @@ class Dispatcher:
         self,
         ctx: StreamContext,
         target: Target,
+        request: Request,
         failure: BaseException,
         policy: PolicySettings,
         attempts: list[AttemptRecord],
@@ -390,7 +417,9 @@ class Dispatcher:
         """Record a failure after text; raise unless the policy says continue."""
         kind = getattr(failure, "kind", None) or getattr(failure, "limit", "timeout")
         status = getattr(failure, "status_code", None)
-        attempts.append(
+        self._account(
+            ctx,
+            attempts,
             AttemptRecord(
                 target.provider,
                 target.model,
@@ -399,7 +428,10 @@ class Dispatcher:
                 status,
                 str(failure),
                 ctx.chars - chars_before,
-            )
+            ),
+            target,
+            request,
+            text=ctx.raw_text[chars_before:],
         )
         await self._record(ctx, stages, target.key, ok=False)
         await self._emit(
@@ -497,7 +529,9 @@ class Dispatcher:
                     )
                 except ProviderError as exc:
                     self._mark(exc, ctx, target, attempt_number)
-                    attempts.append(
+                    self._account(
+                        ctx,
+                        attempts,
                         AttemptRecord(
                             target.provider,
                             target.model,
@@ -505,10 +539,16 @@ class Dispatcher:
                             exc.kind.value,
                             exc.status_code,
                             exc.message,
-                        )
+                        ),
+                        target,
+                        request,
                     )
                     if exc.allows_fallback:
                         await self._record(ctx, stages, target.key, ok=False)
+                    raise
+                except BaseException as exc:
+                    # Cancelled, or the total deadline, while waiting for the first event.
+                    self._abandon(ctx, attempts, target, request, exc, ctx.chars)
                     raise
                 self.router.observe_ttft(target.key, loop.time() - sent_at)
                 log.info(
@@ -564,6 +604,43 @@ class Dispatcher:
             watchdog.disarm()
 
     # -- helpers ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _account(
+        ctx: StreamContext,
+        attempts: list[AttemptRecord],
+        record: AttemptRecord,
+        target: Target,
+        request: Request,
+        *,
+        usage: Usage | None = None,
+        text: str = "",
+    ) -> None:
+        """Keep ``record`` and charge it to the request's ledger (``request`` as sent)."""
+        attempts.append(record)
+        ctx.ledger.add(record, request=request, price=target.price, usage=usage, text=text)
+
+    @classmethod
+    def _abandon(
+        cls,
+        ctx: StreamContext,
+        attempts: list[AttemptRecord],
+        target: Target,
+        request: Request,
+        exc: BaseException,
+        chars_before: int,
+    ) -> None:
+        """Account for an attempt that ended because the stream as a whole stopped."""
+        if isinstance(exc, StreamTimeout):
+            kind, message = "timeout", str(exc)
+        elif isinstance(exc, (asyncio.CancelledError, GeneratorExit)):
+            kind, message = "cancelled", "the consumer stopped the stream"
+        else:
+            kind, message = "aborted", f"{type(exc).__name__}: {exc}"
+        record = AttemptRecord(
+            target.provider, target.model, ctx.attempt, kind, None, message, ctx.chars - chars_before
+        )
+        cls._account(ctx, attempts, record, target, request, text=ctx.raw_text[chars_before:])
 
     def _timeouts(self, policy: PolicySettings, target: Target) -> TimeoutSettings:
         """The policy's timeouts with the target provider's own overrides."""

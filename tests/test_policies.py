@@ -350,3 +350,21 @@ async def test_circuit_opens_skips_target_and_closes_after_cooldown(
     assert "openai" in "".join([c async for c in answer("hi")])  # half-open probe succeeds
     assert [r.provider for r in fake_server.requests] == ["openai"]
     assert any(e.new == "closed" for e in log.of(CircuitEvent))
+
+
+async def test_half_open_probe_planned_but_not_tried_is_given_back(
+    fake_server: FakeProviderServer, make_dispatcher: Any
+) -> None:
+    dispatcher = make_dispatcher(
+        defaults={"circuit": {"failure_threshold": 1, "window": 10, "cooldown": 0.2}}
+    )
+    fake_server.enqueue(Script(status=500), provider="openai")
+    await streamer(dispatcher, providers=["openai", "anthropic"], max_retries=0)("hi").collect()
+    await asyncio.sleep(0.25)  # openai is half-open now: one probe allowed
+
+    # Planned second behind a target that succeeds: its probe is claimed, never used.
+    await streamer(dispatcher, providers=["anthropic", "openai"])("hi").collect()
+    fake_server.requests.clear()
+    stream = await streamer(dispatcher, providers=["openai"])("hi").collect()
+    assert stream.provider == "openai"
+    assert [r.provider for r in fake_server.requests] == ["openai"]

@@ -1,33 +1,46 @@
-"""Usage accounting: the provider's token counts, or an estimate, and the cost."""
+"""Usage accounting: the stream's token counts and cost, from the per-attempt ledger."""
 
 from __future__ import annotations
 
 from ..context import StreamContext
 from ..events import Usage
+from ..ledger import cost_of
+from ..tokens import estimate_prompt_tokens, estimate_tokens
 from .base import Stage
 
 __all__ = ["UsageStage", "estimate_tokens"]
 
 
-def estimate_tokens(text: str) -> int:
-    """A rough token count (about four characters a token for English text)."""
-    return (len(text) + 3) // 4
-
-
 class UsageStage(Stage):
-    """Fills ``ctx.usage`` (estimated when the provider sent none) and ``ctx.cost_usd``."""
+    """Sets ``ctx.usage`` and ``ctx.cost_usd`` to the ledger's sums when the stream ends.
+
+    It runs first, at the end as on an error, so every later stage (callbacks, progress) and
+    the final chunk dict see the totals of every attempt — retries, the interrupted part of
+    a continued answer — not only the last provider's report. A stream with no attempt in
+    its ledger keeps what it has, or gets an estimate.
+    """
 
     name = "usage"
 
     async def on_end(self, ctx: StreamContext) -> str:
-        if ctx.usage is None:
-            request = ctx.request
-            prompt = sum(estimate_tokens(m.content) for m in request.messages)
-            prompt += estimate_tokens(request.system or "")
-            ctx.usage = Usage.of(prompt, estimate_tokens(ctx.raw_text), estimated=True)
-        if ctx.price is not None:
-            usage = ctx.usage
-            ctx.cost_usd = (
-                usage.prompt_tokens * ctx.price.input + usage.completion_tokens * ctx.price.output
-            ) / 1_000_000
+        self._settle(ctx)
         return ""
+
+    async def on_error(self, ctx: StreamContext, exc: BaseException) -> None:
+        self._settle(ctx)
+
+    @staticmethod
+    def _settle(ctx: StreamContext) -> None:
+        ledger = ctx.ledger
+        if ledger.entries:
+            ctx.usage = ledger.usage
+            ctx.cost_usd = ledger.cost_usd
+            return
+        if ctx.usage is None and ctx.raw:
+            ctx.usage = Usage.of(
+                estimate_prompt_tokens(ctx.request),
+                estimate_tokens(ctx.raw_text),
+                estimated=True,
+            )
+        if ctx.usage is not None:
+            ctx.cost_usd = cost_of(ctx.usage, ctx.price)

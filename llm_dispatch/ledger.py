@@ -1,0 +1,150 @@
+"""The per-request ledger: every attempt with the tokens it used and what it cost.
+
+A dispatched stream may take several attempts: retries of one target, fallbacks to others,
+the interrupted part of an answer and its continuation. Each is billed by its provider, so
+each gets one :class:`LedgerEntry`, and the stream's ``usage`` / ``cost_usd`` are the
+ledger's sums (never just the last provider's report).
+
+How an attempt is charged:
+
+- **refused or never sent** — an HTTP error status (429, 5xx, 4xx) before any text, a
+  connection that failed before any text, a target skipped without a request: nothing
+  (``charged=False``). Providers do not bill requests they refuse.
+- **accepted, failed before text** — a first-token timeout, a cut, malformed or blocked
+  stream, a consumer that left while waiting: the prompt (estimated), no completion. The
+  provider read the prompt and may bill it; the ledger errs on the side of counting.
+- **delivered text** — the prompt and the text this attempt delivered: the provider's
+  counts when it reported them (a completed stream), else estimates from the request that
+  was sent (including any continuation prefix) and the characters received. A provider
+  report with a count missing (zero while the prompt / text was not empty) has that count
+  estimated.
+
+Estimated counts set ``usage.estimated``; the totals are estimated when any entry is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+from .errors import AttemptRecord
+from .events import Usage
+from .providers.base import ModelPrice
+from .request import Request
+from .tokens import estimate_prompt_tokens, estimate_tokens
+
+__all__ = ["Ledger", "LedgerEntry", "cost_of"]
+
+# Outcomes for which no request reached a provider, whatever else is known.
+_NOT_SENT = frozenset({"skipped"})
+
+
+def cost_of(usage: Usage, price: ModelPrice | None) -> float | None:
+    """USD for ``usage`` at ``price`` (per million tokens); None when the price is unknown."""
+    if usage.total_tokens == 0:
+        return 0.0
+    if price is None:
+        return None
+    return (usage.prompt_tokens * price.input + usage.completion_tokens * price.output) / 1e6
+
+
+class LedgerEntry(BaseModel):
+    """One attempt: where it went, how it ended, the tokens charged and their cost."""
+
+    model_config = ConfigDict(frozen=True)
+
+    provider: str
+    model: str
+    attempt: int = Field(description="1-based try number on this target.")
+    outcome: str = Field(
+        description="'ok', an error kind (rate_limit, timeout ...), 'skipped', 'cancelled' "
+        "(the consumer left) or 'aborted' (a stage raised)."
+    )
+    status_code: int | None = None
+    chars: int = Field(description="Characters this attempt delivered.")
+    charged: bool = Field(description="False when the provider refused or never got it.")
+    usage: Usage
+    cost_usd: float | None = Field(description="None when the target's price is unknown.")
+
+
+class Ledger(BaseModel):
+    """Every attempt of one request, and their totals (``usage``, ``cost_usd``)."""
+
+    entries: list[LedgerEntry] = Field(default_factory=list)
+
+    def add(
+        self,
+        record: AttemptRecord,
+        *,
+        request: Request,
+        price: ModelPrice | None,
+        usage: Usage | None = None,
+        text: str = "",
+    ) -> LedgerEntry:
+        """Charge one finished attempt (see the module docstring for the rules).
+
+        ``request`` is what was sent (with any continuation prefix), ``usage`` the provider's
+        report for this attempt if it sent one, ``text`` what the attempt delivered.
+        """
+        charged_usage, charged = _charge(record, request, usage, text)
+        entry = LedgerEntry(
+            provider=record.provider,
+            model=record.model,
+            attempt=record.attempt,
+            outcome=record.kind or "ok",
+            status_code=record.status_code,
+            chars=record.chars,
+            charged=charged,
+            usage=charged_usage,
+            cost_usd=cost_of(charged_usage, price),
+        )
+        self.entries.append(entry)
+        return entry
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def usage(self) -> Usage | None:
+        """The sum over every attempt; None before any attempt ended."""
+        return _total(self.entries)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def cost_usd(self) -> float | None:
+        """The sum over every attempt; None when an attempt with tokens has no known price."""
+        if not self.entries:
+            return None
+        total = 0.0
+        for entry in self.entries:
+            if entry.cost_usd is None:
+                return None
+            total += entry.cost_usd
+        return total
+
+
+def _charge(
+    record: AttemptRecord, request: Request, usage: Usage | None, text: str
+) -> tuple[Usage, bool]:
+    outcome = record.kind or "ok"
+    if outcome in _NOT_SENT:
+        return Usage(), False
+    if not text and usage is None and (record.status_code is not None or outcome == "connection"):
+        return Usage(), False
+    estimated = False
+    prompt = usage.prompt_tokens if usage is not None else 0
+    if prompt == 0:
+        prompt = estimate_prompt_tokens(request)
+        estimated = prompt > 0
+    completion = usage.completion_tokens if usage is not None else 0
+    if completion == 0 and text:
+        completion = estimate_tokens(text)
+        estimated = True
+    return Usage.of(prompt, completion, estimated=estimated), True
+
+
+def _total(entries: Sequence[LedgerEntry]) -> Usage | None:
+    if not entries:
+        return None
+    prompt = sum(e.usage.prompt_tokens for e in entries)
+    completion = sum(e.usage.completion_tokens for e in entries)
+    return Usage.of(prompt, completion, estimated=any(e.usage.estimated for e in entries))

@@ -1,0 +1,80 @@
+"""The progress stage: gives each stream its :class:`StreamProgress` and learns lengths.
+
+It has no ``on_chunk``: progress is computed from the context when read, so the stage costs
+nothing per chunk and is attached to every decorated call (that is what makes the chunk
+dicts' ``progress`` key move).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..streaming.progress import (
+    CompletionLengths,
+    ProgressTracker,
+    StreamProgress,
+    default_lengths,
+)
+from .base import Stage
+
+if TYPE_CHECKING:
+    from ..context import StreamContext
+
+__all__ = ["ProgressStage"]
+
+
+class ProgressStage(Stage):
+    """Starts the stream's progress, reports it to ``tracker``, settles it at the end.
+
+    One instance may serve many concurrent streams: per-stream state lives on ``ctx.gauge``.
+    When a stream already has a gauge (two progress stages on one call), this stage only
+    points its tracker at it.
+    """
+
+    name = "progress"
+
+    def __init__(
+        self, tracker: ProgressTracker | None = None, *, lengths: CompletionLengths | None = None
+    ) -> None:
+        self.tracker = tracker
+        if lengths is None:
+            lengths = tracker.lengths if tracker is not None else default_lengths()
+        self.lengths = lengths
+
+    async def on_start(self, ctx: StreamContext) -> None:
+        gauge = ctx.gauge
+        if gauge is None:
+            gauge = ctx.gauge = StreamProgress.begin(ctx, self.lengths)
+            ctx.values[self._owner_key] = self
+        if self.tracker is not None:
+            self.tracker.follow(gauge)
+
+    async def on_end(self, ctx: StreamContext) -> str:
+        gauge = ctx.gauge
+        if gauge is None or ctx.values.get(self._owner_key) is not self:
+            return ""
+        # Before `finish`, so that progress reads 100 only once the figures are final.
+        self._learn(ctx, gauge)
+        gauge.finish(ok=True)
+        return ""
+
+    async def on_error(self, ctx: StreamContext, exc: BaseException) -> None:
+        gauge = ctx.gauge
+        if gauge is not None and ctx.values.get(self._owner_key) is self:
+            gauge.finish(ok=False)
+
+    _owner_key = "progress_stage"
+
+    def _learn(self, ctx: StreamContext, gauge: StreamProgress) -> None:
+        # A truncated answer says more about max_tokens than about how long answers are.
+        if ctx.finish_reason == "length" or not ctx.chars:
+            return
+        usage = ctx.usage
+        exact = usage is not None and not usage.estimated
+        tokens = usage.completion_tokens if usage is not None else gauge.tokens
+        self.lengths.observe(
+            gauge.route, ctx.task_type, tokens=tokens, chars=ctx.chars, exact=exact
+        )
+
+    def __repr__(self) -> str:
+        return f"ProgressStage(tracker={self.tracker!r})"

@@ -1,0 +1,418 @@
+"""How far a stream is: expected length, progress 0-100, rate, time to first token, ETA.
+
+Nothing here runs per chunk. The progress stage creates one :class:`StreamProgress` per
+stream when it starts; every figure is computed when read, from the characters the
+dispatcher counts anyway. So progress costs nothing on the per-chunk path, and a
+:class:`ProgressTracker` (or the ``progress`` key of a chunk dict) is always current.
+
+Expected length, in order:
+
+1. the request's ``max_tokens``;
+2. a running estimate of past completions on the same route (task type and first planned
+   provider/model), then on the same task type — it improves as the application runs;
+3. a per-task-type default (:data:`DEFAULT_EXPECTED_TOKENS`).
+
+Progress is a function of the characters received that only grows: linear up to 95 % at
+the expected length, then closing in on (never reaching) 100 when the answer runs longer.
+It is exactly 100 once the stream completed, whether the estimate was too low or too high.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..task_types import TaskType
+from ..tokens import CHARS_PER_TOKEN
+
+if TYPE_CHECKING:
+    from ..context import StreamContext
+
+__all__ = [
+    "DEFAULT_EXPECTED_TOKENS",
+    "CompletionLengths",
+    "ExpectedSource",
+    "ProgressSnapshot",
+    "ProgressStatus",
+    "ProgressTracker",
+    "StreamProgress",
+    "default_lengths",
+]
+
+#: Completion length (tokens) assumed for a task type before anything was learned.
+DEFAULT_EXPECTED_TOKENS: Mapping[str, int] = {
+    TaskType.TEXT_GENERATION: 500,
+    TaskType.CODE_GENERATION: 600,
+    TaskType.TRANSLATION: 300,
+    TaskType.SUMMARIZATION: 250,
+    TaskType.QUESTION_ANSWERING: 250,
+    TaskType.CLASSIFICATION: 20,
+    TaskType.SENTIMENT_ANALYSIS: 20,
+    TaskType.VISION_ANALYSIS: 300,
+    TaskType.AUDIO_TRANSCRIPTION: 500,
+    TaskType.STRUCTURED_OUTPUT: 200,
+    TaskType.FUNCTION_CALLING: 100,
+    TaskType.REASONING: 800,
+    TaskType.MATH: 400,
+}
+_FALLBACK_TOKENS = 400
+
+# Progress at the expected length; beyond it the curve closes in on _CEILING.
+_AT_EXPECTED = 95.0
+_CEILING = 99.9
+
+ExpectedSource = Literal["max_tokens", "learned", "default"]
+
+
+class ProgressStatus(StrEnum):
+    """Where a stream is: no text yet, text arriving, completed, or failed / cancelled."""
+
+    WAITING = "waiting"
+    STREAMING = "streaming"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class ProgressSnapshot(BaseModel):
+    """Every progress figure of one stream at one moment."""
+
+    model_config = ConfigDict(frozen=True)
+
+    request_id: str | None = None
+    provider: str = ""
+    model: str = ""
+    status: ProgressStatus = ProgressStatus.WAITING
+    progress: float = Field(default=0.0, ge=0, le=100, description="0-100; 100 once done.")
+    tokens: int = Field(default=0, description="Completion tokens so far (estimated until usage).")
+    expected_tokens: int = 0
+    expected_source: ExpectedSource = "default"
+    chunk_count: int = 0
+    tokens_per_second: float | None = Field(default=None, description="Since the first chunk.")
+    time_to_first_token_ms: float | None = None
+    eta_seconds: float | None = Field(
+        default=None, description="None while unknown (no text yet, or past the estimate)."
+    )
+    elapsed_ms: float = 0.0
+
+
+@dataclass(slots=True)
+class _Average:
+    count: int = 0
+    value: float = 0.0
+
+    def add(self, sample: float, floor: float) -> None:
+        # A plain mean for the first samples, then an exponential average so the estimate
+        # follows an application whose answers change over time.
+        self.count += 1
+        weight = max(1.0 / self.count, floor)
+        self.value += (sample - self.value) * weight
+
+
+class CompletionLengths:
+    """Running estimates, per route and per task type, of completion length and of
+    characters per token. Shared by every stream that uses it (process-wide by default:
+    :func:`default_lengths`)."""
+
+    def __init__(self, *, smoothing: float = 0.2) -> None:
+        if not 0.0 < smoothing <= 1.0:
+            raise ValueError("smoothing must be in (0, 1]")
+        self.smoothing = smoothing
+        self._tokens: dict[str, _Average] = {}
+        self._chars_per_token: dict[str, _Average] = {}
+
+    def expected_tokens(self, route: str, task_type: str) -> int | None:
+        """The learned completion length for ``route``, else for ``task_type``, else None."""
+        for key in (route, task_type):
+            average = self._tokens.get(key)
+            if average is not None and average.count:
+                return max(1, round(average.value))
+        return None
+
+    def chars_per_token(self, route: str, task_type: str) -> float | None:
+        for key in (route, task_type):
+            average = self._chars_per_token.get(key)
+            if average is not None and average.count:
+                return average.value
+        return None
+
+    def observe(self, route: str, task_type: str, *, tokens: int, chars: int, exact: bool) -> None:
+        """Learn from one completed answer (``exact``: ``tokens`` is the provider's count)."""
+        if tokens <= 0:
+            return
+        for key in (route, task_type):
+            self._tokens.setdefault(key, _Average()).add(tokens, self.smoothing)
+            if exact and chars > 0:
+                ratio = min(max(chars / tokens, 1.0), 10.0)
+                self._chars_per_token.setdefault(key, _Average()).add(ratio, self.smoothing)
+
+    def reset(self) -> None:
+        """Forget everything learned."""
+        self._tokens.clear()
+        self._chars_per_token.clear()
+
+
+_DEFAULT_LENGTHS = CompletionLengths()
+
+
+def default_lengths() -> CompletionLengths:
+    """The process-wide estimates every progress stage uses unless given its own."""
+    return _DEFAULT_LENGTHS
+
+
+def route_key(ctx: StreamContext) -> str:
+    """The route a stream's length is learned under: task type and first planned target."""
+    return f"{ctx.task_type}:{ctx.provider}/{ctx.model}"
+
+
+class StreamProgress:
+    """The progress of one stream, read from its context when asked.
+
+    ``percent`` is what the chunk dicts' ``progress`` key and :meth:`ProgressTracker.
+    get_progress` return; it is called once per chunk dict, so it is kept to a few
+    arithmetic operations.
+    """
+
+    __slots__ = (
+        "_ctx",
+        "_ended_at",
+        "_expected_chars",
+        "_scale",
+        "chars_per_token",
+        "expected_source",
+        "expected_tokens",
+        "route",
+        "status",
+    )
+
+    def __init__(
+        self,
+        ctx: StreamContext,
+        *,
+        expected_tokens: int,
+        expected_source: ExpectedSource,
+        chars_per_token: float = CHARS_PER_TOKEN,
+        route: str = "",
+    ) -> None:
+        self._ctx = ctx
+        self.expected_tokens = max(1, expected_tokens)
+        self.expected_source: ExpectedSource = expected_source
+        self.chars_per_token = chars_per_token
+        self._expected_chars = self.expected_tokens * chars_per_token
+        self._scale = 1.0 / self._expected_chars
+        self.route = route
+        # Only the terminal states are stored; waiting / streaming are read from the context.
+        self.status: ProgressStatus | None = None
+        self._ended_at: float | None = None
+
+    @classmethod
+    def begin(cls, ctx: StreamContext, lengths: CompletionLengths) -> StreamProgress:
+        """The progress of ``ctx``'s stream, with its expected length decided now."""
+        route = route_key(ctx)
+        task = ctx.task_type
+        source: ExpectedSource
+        max_tokens = ctx.request.max_tokens
+        if max_tokens is not None:
+            expected, source = max_tokens, "max_tokens"
+        else:
+            learned = lengths.expected_tokens(route, task)
+            if learned is not None:
+                expected, source = learned, "learned"
+            else:
+                expected = DEFAULT_EXPECTED_TOKENS.get(task, _FALLBACK_TOKENS)
+                source = "default"
+        ratio = lengths.chars_per_token(route, task) or CHARS_PER_TOKEN
+        return cls(
+            ctx,
+            expected_tokens=expected,
+            expected_source=source,
+            chars_per_token=ratio,
+            route=route,
+        )
+
+    # -- per chunk ----------------------------------------------------------------------------
+
+    def percent(self, chars: int) -> float:
+        """Progress for ``chars`` characters received: grows with them, < 100 until done."""
+        if self.status is ProgressStatus.DONE:
+            return 100.0
+        x = chars * self._scale
+        if x <= 1.0:
+            return _AT_EXPECTED * x
+        return _CEILING - (_CEILING - _AT_EXPECTED) / x
+
+    # -- end ----------------------------------------------------------------------------------
+
+    def finish(self, *, ok: bool) -> bool:
+        """Mark the stream done or failed; False if it had already ended."""
+        if self.status is not None:
+            return False
+        self.status = ProgressStatus.DONE if ok else ProgressStatus.FAILED
+        self._ended_at = time.perf_counter()
+        return True
+
+    # -- figures ------------------------------------------------------------------------------
+
+    @property
+    def current_status(self) -> ProgressStatus:
+        if self.status is not None:
+            return self.status
+        if self._ctx.first_chunk_at is None:
+            return ProgressStatus.WAITING
+        return ProgressStatus.STREAMING
+
+    @property
+    def progress(self) -> float:
+        return self.percent(self._ctx.chars)
+
+    @property
+    def tokens(self) -> int:
+        """The provider's completion count once the stream ended with one, else an estimate."""
+        ctx = self._ctx
+        if self.status is not None and ctx.usage is not None:
+            return ctx.usage.completion_tokens
+        return int(-(-ctx.chars // self.chars_per_token))
+
+    @property
+    def chunk_count(self) -> int:
+        return self._ctx.chunk_index + 1
+
+    @property
+    def time_to_first_token_ms(self) -> float | None:
+        ctx = self._ctx
+        if ctx.first_chunk_at is None:
+            return None
+        return (ctx.first_chunk_at - ctx.started_at) * 1000.0
+
+    def _streaming_seconds(self) -> float | None:
+        first = self._ctx.first_chunk_at
+        if first is None:
+            return None
+        end = self._ended_at if self._ended_at is not None else time.perf_counter()
+        seconds = end - first
+        return seconds if seconds > 0 else None
+
+    @property
+    def tokens_per_second(self) -> float | None:
+        seconds = self._streaming_seconds()
+        return None if seconds is None else self.tokens / seconds
+
+    @property
+    def eta_seconds(self) -> float | None:
+        if self.status is ProgressStatus.DONE:
+            return 0.0
+        if self.status is not None:
+            return None
+        seconds = self._streaming_seconds()
+        chars = self._ctx.chars
+        remaining = self._expected_chars - chars
+        if seconds is None or chars == 0 or remaining <= 0:
+            return None
+        return remaining / (chars / seconds)
+
+    def snapshot(self) -> ProgressSnapshot:
+        ctx = self._ctx
+        return ProgressSnapshot(
+            request_id=ctx.request_id,
+            provider=ctx.provider,
+            model=ctx.model,
+            status=self.current_status,
+            progress=self.progress,
+            tokens=self.tokens,
+            expected_tokens=self.expected_tokens,
+            expected_source=self.expected_source,
+            chunk_count=self.chunk_count,
+            tokens_per_second=self.tokens_per_second,
+            time_to_first_token_ms=self.time_to_first_token_ms,
+            eta_seconds=self.eta_seconds,
+            elapsed_ms=(
+                (self._ended_at - ctx.started_at) * 1000.0
+                if self._ended_at is not None
+                else ctx.elapsed_ms
+            ),
+        )
+
+
+class ProgressTracker:
+    """Follows the progress of the streams it is attached to.
+
+    Attach it with ``@llm_stream(progress_tracker=tracker)`` (or the client's
+    ``progress_tracker=``) and read it while iterating::
+
+        tracker = ProgressTracker()
+
+        @llm_stream(progress_tracker=tracker)
+        async def write(prompt: str): ...
+
+        async for chunk in write("..."):
+            print(f"{tracker.get_progress():.0f}%  {tracker.tokens_per_second or 0:.0f} tok/s")
+
+    It reports the stream most recently started with it (the same tracker on a function
+    called concurrently follows the latest call; each stream's own figures are on
+    ``DispatchStream.progress``). Before any stream it reads as waiting at 0.
+    ``lengths`` holds the learned completion lengths (default: process-wide).
+    """
+
+    def __init__(self, *, lengths: CompletionLengths | None = None) -> None:
+        self.lengths = lengths if lengths is not None else default_lengths()
+        self._current: StreamProgress | None = None
+
+    def follow(self, progress: StreamProgress) -> None:
+        """Report ``progress`` from now on (the progress stage calls this at the start)."""
+        self._current = progress
+
+    @property
+    def current(self) -> StreamProgress | None:
+        """The stream followed now, or None before any."""
+        return self._current
+
+    def get_progress(self) -> float:
+        """0-100 for the current stream (0 before any)."""
+        current = self._current
+        return current.progress if current is not None else 0.0
+
+    def snapshot(self) -> ProgressSnapshot:
+        current = self._current
+        return current.snapshot() if current is not None else ProgressSnapshot()
+
+    @property
+    def status(self) -> ProgressStatus:
+        current = self._current
+        return current.current_status if current is not None else ProgressStatus.WAITING
+
+    @property
+    def tokens(self) -> int:
+        current = self._current
+        return current.tokens if current is not None else 0
+
+    @property
+    def expected_tokens(self) -> int | None:
+        current = self._current
+        return current.expected_tokens if current is not None else None
+
+    @property
+    def tokens_per_second(self) -> float | None:
+        current = self._current
+        return current.tokens_per_second if current is not None else None
+
+    @property
+    def time_to_first_token_ms(self) -> float | None:
+        current = self._current
+        return current.time_to_first_token_ms if current is not None else None
+
+    @property
+    def eta_seconds(self) -> float | None:
+        current = self._current
+        return current.eta_seconds if current is not None else None
+
+    @property
+    def chunk_count(self) -> int:
+        current = self._current
+        return current.chunk_count if current is not None else 0
+
+    def __repr__(self) -> str:
+        return f"ProgressTracker(status={self.status.value}, progress={self.get_progress():.1f})"
