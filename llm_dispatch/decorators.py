@@ -8,8 +8,8 @@ import inspect
 from collections.abc import AsyncIterator, Callable
 from typing import Any, Literal, overload
 
-from .dispatcher import CallOptions, Dispatcher
 from .cache.streaming_cache import StreamingCache
+from .dispatcher import CallOptions, Dispatcher
 from .embedding.options import EmbeddingOptions
 from .embedding.stage import EmbeddingStage
 from .global_dispatcher import get_dispatcher
@@ -64,8 +64,8 @@ class _Decorated:
         embed = o["embed_metadata"]
         # None: as the configuration says; False: never; anything else: this function's own.
         self._embed_off = embed is False
-        options = EmbeddingOptions.from_value(embed) if embed is not None else None
-        self.embedding: EmbeddingStage | None = EmbeddingStage(options) if options else None
+        embedding = EmbeddingOptions.from_value(embed) if embed is not None else None
+        self.embedding: EmbeddingStage | None = EmbeddingStage(embedding) if embedding else None
         cache = o["cache"]
         if cache is not None and not isinstance(cache, (bool, StreamingCache)):
             raise TypeError(

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import os
 import time
 import uuid
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +43,7 @@ from .embedding.stage import EmbeddingStage
 from .errors import (
     AllProvidersFailed,
     AttemptRecord,
+    ErrorKind,
     ProviderError,
     ProviderTimeoutError,
     StreamInterrupted,
@@ -99,7 +101,7 @@ class Dispatcher:
 
     def __init__(
         self,
-        config: DispatchConfig | Mapping[str, Any] | str | None = None,
+        config: DispatchConfig | Mapping[str, Any] | str | os.PathLike[str] | None = None,
         *,
         stages: Sequence[Stage] = (),
     ) -> None:
@@ -154,7 +156,7 @@ class Dispatcher:
 
     async def stream(
         self, ctx: StreamContext, options: CallOptions, *, as_dicts: bool = False
-    ) -> AsyncIterator[Any]:
+    ) -> AsyncGenerator[Any, None]:
         """Stream ``ctx.request``: ``str`` chunks, or chunk dicts when ``as_dicts``.
 
         One generator from the plan to the last chunk, because every pass-through generator
@@ -184,14 +186,21 @@ class Dispatcher:
             targets=[t.key for t in plan.targets],
             skipped=plan.skipped or None,
         )
-        for stage in stages:
-            await stage.on_start(ctx)
-        if hit is not None:
-            await self._emit(
-                ctx,
-                stages,
-                CacheHitEvent(hit.similarity, hit.exact, hit.entry.provider, hit.entry.model),
-            )
+        try:
+            for stage in stages:
+                await stage.on_start(ctx)
+            if hit is not None:
+                await self._emit(
+                    ctx,
+                    stages,
+                    CacheHitEvent(hit.similarity, hit.exact, hit.entry.provider, hit.entry.model),
+                )
+        except BaseException as exc:
+            # A stage's start failed or the consumer was cancelled meanwhile: the stages
+            # that started still get their one on_error.
+            for stage in stages:
+                await stage.on_error(ctx, exc)
+            raise
 
         watchdog = Watchdog(policy.timeouts.total)
         attempts: list[AttemptRecord] = []
@@ -336,9 +345,11 @@ class Dispatcher:
             if not completed:
                 assert last_error is not None
                 raise self._final_error(ctx, attempts, last_error)
-            trailer = ""
             for stage in stages:
-                trailer += await stage.on_end(ctx)
+                # Accumulated on the context so that later stages (callbacks) see the text
+                # earlier ones add at the end.
+                ctx.trailer += await stage.on_end(ctx)
+            trailer = ctx.trailer
         except BaseException as exc:
             if isinstance(exc, StreamTimeout):
                 exc.partial_text = ctx.text
@@ -363,7 +374,6 @@ class Dispatcher:
                     if target.key not in tried:
                         await self.circuit.release(target.key)
 
-        ctx.trailer = trailer
         if trailer:
             ctx.delivered.append(trailer)
         ctx.values["done"] = True
@@ -471,7 +481,7 @@ class Dispatcher:
         watchdog: Watchdog,
         attempts: list[AttemptRecord],
         stages: Sequence[Stage],
-    ) -> tuple[AsyncIterator[ProviderEvent], ProviderEvent | None]:
+    ) -> tuple[AsyncGenerator[ProviderEvent, None], ProviderEvent | None]:
         """Open ``target`` (served by ``provider``) with retries; return the stream and its
         first text event.
 
@@ -569,7 +579,7 @@ class Dispatcher:
         target: Target,
         watchdog: Watchdog,
         first_token: float | None,
-    ) -> tuple[AsyncIterator[ProviderEvent], ProviderEvent | None]:
+    ) -> tuple[AsyncGenerator[ProviderEvent, None], ProviderEvent | None]:
         agen = provider.stream(request, target.model)
         watchdog.watch()
         watchdog.arm("first_token", first_token)
@@ -638,7 +648,13 @@ class Dispatcher:
         else:
             kind, message = "aborted", f"{type(exc).__name__}: {exc}"
         record = AttemptRecord(
-            target.provider, target.model, ctx.attempt, kind, None, message, ctx.chars - chars_before
+            target.provider,
+            target.model,
+            ctx.attempt,
+            kind,
+            None,
+            message,
+            ctx.chars - chars_before,
         )
         cls._account(ctx, attempts, record, target, request, text=ctx.raw_text[chars_before:])
 
@@ -653,7 +669,7 @@ class Dispatcher:
                 raise ProviderError(
                     "the route names the function provider but this call has no decorated body",
                     provider=FUNCTION_PROVIDER,
-                    kind="bad_request",
+                    kind=ErrorKind.BAD_REQUEST,
                 )
             return options.body
         provider = self.provider(target.provider)

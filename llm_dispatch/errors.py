@@ -10,7 +10,7 @@ The hierarchy lets callers catch at the level they care about::
     │   │   ProviderConnectionError, AuthenticationError, BadRequestError, NotFoundError,
     │   │   ContextLengthError, ContentFilterError, IncompleteStreamError, MalformedEventError
     └── StreamingError                   the stream as a whole failed
-        ├── StreamTimeout (TimeoutError)  a dispatcher deadline fired (connect/first_token/idle/total)
+        ├── StreamTimeout (TimeoutError)  a deadline fired (first_token, idle or total)
         ├── StreamInterrupted             failed after text reached the consumer; carries the text
         ├── AllProvidersFailed            every target was tried; lists each attempt
         └── NoProviderAvailable           no enabled target could be planned

@@ -13,7 +13,7 @@ does not stop it for the others; when the last one leaves it is closed.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 
 from ..errors import ProviderError
 from ..events import ProviderEvent
@@ -33,7 +33,7 @@ class ReplayProvider(Provider):
         super().__init__(ProviderSettings(name=entry.provider, kind="cache"))
         self.hit = hit
 
-    async def stream(self, request: Request, model: str) -> AsyncIterator[ProviderEvent]:
+    async def stream(self, request: Request, model: str) -> AsyncGenerator[ProviderEvent, None]:
         async for event in self.hit.events():
             yield event
 
@@ -53,7 +53,7 @@ class SharedProvider(Provider):
         self.route = route
         self.scope = scope
 
-    async def stream(self, request: Request, model: str) -> AsyncIterator[ProviderEvent]:
+    async def stream(self, request: Request, model: str) -> AsyncGenerator[ProviderEvent, None]:
         key = None
         if request.messages[-1].role != "assistant":
             # A continuation (assistant prefix last) is neither shared nor stored: it is the

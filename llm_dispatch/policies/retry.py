@@ -21,8 +21,8 @@ __all__ = ["build_retrying", "retry_wait"]
 def retry_wait(settings: RetrySettings, attempt: int, exc: BaseException | None) -> float:
     """Seconds to wait before retry number ``attempt`` (1 = the first retry)."""
     if isinstance(exc, ProviderError) and exc.retry_after is not None:
-        return min(max(exc.retry_after, 0.0), settings.retry_after_cap)
-    delay = min(settings.backoff_base * (2 ** (attempt - 1)), settings.backoff_max)
+        return min(max(float(exc.retry_after), 0.0), settings.retry_after_cap)
+    delay: float = min(settings.backoff_base * (2 ** (attempt - 1)), settings.backoff_max)
     return delay * (1 + random.uniform(-settings.jitter, settings.jitter))
 
 

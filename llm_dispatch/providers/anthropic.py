@@ -23,7 +23,7 @@ Choices worth knowing:
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..errors import ErrorKind, ProviderError
@@ -84,7 +84,7 @@ class AnthropicProvider(Provider):
         from_env = (os.environ.get(v, "") for v in self.credential_env_vars)
         return (*super().secrets(), *(s for s in from_env if s))
 
-    async def stream(self, request: Request, model: str) -> AsyncIterator[ProviderEvent]:
+    async def stream(self, request: Request, model: str) -> AsyncGenerator[ProviderEvent, None]:
         chars = 0
         prompt_tokens: int | None = None
         output_tokens: int | None = None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
@@ -69,7 +69,7 @@ class Provider(ABC):
         self.name = settings.name
 
     @abstractmethod
-    def stream(self, request: Request, model: str) -> AsyncIterator[ProviderEvent]:
+    def stream(self, request: Request, model: str) -> AsyncGenerator[ProviderEvent, None]:
         """Open the provider stream for ``request`` on ``model``."""
 
     @abstractmethod

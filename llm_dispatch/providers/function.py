@@ -8,7 +8,7 @@ may yield ``str`` chunks, or dicts with a ``chunk`` key (the shape seed examples
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from typing import Any
 
 from ..errors import BadRequestError, ProviderError, ServerError, redact
@@ -26,7 +26,7 @@ class FunctionProvider(Provider):
 
     def __init__(
         self,
-        body: Callable[..., AsyncIterator[Any]],
+        body: Callable[..., AsyncGenerator[Any, None]],
         args: Sequence[Any],
         kwargs: Mapping[str, Any],
         *,
@@ -37,7 +37,7 @@ class FunctionProvider(Provider):
         self._args = tuple(args)
         self._kwargs = dict(kwargs)
 
-    async def stream(self, request: Request, model: str) -> AsyncIterator[ProviderEvent]:
+    async def stream(self, request: Request, model: str) -> AsyncGenerator[ProviderEvent, None]:
         if request.messages[-1].role == "assistant":
             # The body cannot continue someone else's partial answer: it would start over
             # and repeat text the consumer already has.

@@ -34,7 +34,7 @@ import asyncio
 import functools
 import os
 import re
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
@@ -114,7 +114,7 @@ class GoogleProvider(Provider):
         from_env = (os.environ.get(v, "") for v in self.credential_env_vars)
         return (*super().secrets(), *(s for s in from_env if s))
 
-    async def stream(self, request: Request, model: str) -> AsyncIterator[ProviderEvent]:
+    async def stream(self, request: Request, model: str) -> AsyncGenerator[ProviderEvent, None]:
         chars = 0
         finish: str | None = None
         usage: Usage | None = None

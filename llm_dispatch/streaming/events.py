@@ -56,6 +56,9 @@ class StreamSummary(BaseModel):
 
 def summarize(ctx: StreamContext) -> StreamSummary:
     """The summary of ``ctx``'s stream as it stands now."""
+    # Until the dispatcher marks the stream done, the end text of the stages is not yet
+    # part of ``ctx.text``.
+    text = ctx.text if ctx.values.get("done") else ctx.text + ctx.trailer
     ttft = (
         (ctx.first_chunk_at - ctx.started_at) * 1000.0 if ctx.first_chunk_at is not None else None
     )
@@ -64,7 +67,7 @@ def summarize(ctx: StreamContext) -> StreamSummary:
         provider=ctx.provider,
         model=ctx.model,
         task_type=ctx.task_type,
-        text=ctx.text + ctx.trailer,
+        text=text,
         finish_reason=ctx.finish_reason,
         usage=ctx.usage,
         cost_usd=ctx.cost_usd,

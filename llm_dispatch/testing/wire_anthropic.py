@@ -62,7 +62,7 @@ class AnthropicWire:
         return {"type": "error", "error": {"type": err_type, "message": message}}
 
     def opening(self, rec: RecordedRequest, prompt_tokens: int) -> list[bytes]:
-        message = {
+        message: dict[str, Any] = {
             "id": f"msg_fake{id(rec):x}",
             "type": "message",
             "role": "assistant",
@@ -123,4 +123,7 @@ class AnthropicWire:
         )
 
     def malformed(self) -> bytes:
-        return b'event: content_block_delta\ndata: {"type": "content_block_delta", "index": 0, "delta": \n\n'
+        return (
+            b"event: content_block_delta\n"
+            b'data: {"type": "content_block_delta", "index": 0, "delta": \n\n'
+        )

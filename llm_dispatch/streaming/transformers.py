@@ -1,0 +1,121 @@
+"""Changing or dropping chunks on their way to the consumer, as stages.
+
+- :class:`EventTransformer` (seed 003's idea): override ``transform(event)``; it sees a
+  :class:`StreamDeltaEvent` per chunk and returns it (``event.delta.value`` may be changed)
+  or ``None`` to drop the chunk. Sync or async. It is a :class:`Stage`: pass it in
+  ``stages=[...]``.
+- :class:`EventProcessor`: several transformers applied in order, as one stage.
+- :class:`BannedWordsFilter`: masks words, also when a word is split across chunks (it holds
+  back a trailing partial word until the next chunk, and flushes it at the end).
+
+Transformers run before the callbacks, so callbacks see the transformed text.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Awaitable, Iterable
+from typing import TYPE_CHECKING
+
+from ..stages.base import Stage
+from .events import StreamDeltaEvent, TextDelta
+
+if TYPE_CHECKING:
+    from ..context import StreamContext
+
+__all__ = ["BannedWordsFilter", "EventProcessor", "EventTransformer"]
+
+_TRAILING_WORD = re.compile(r"\w+\Z")
+
+
+class EventTransformer(Stage):
+    """Base class: override :meth:`transform` (``def`` or ``async def``)."""
+
+    name = "transformer"
+
+    def transform(
+        self, event: StreamDeltaEvent
+    ) -> StreamDeltaEvent | None | Awaitable[StreamDeltaEvent | None]:
+        """Return ``event`` (possibly changed), or ``None`` to drop the chunk."""
+        return event
+
+    async def on_chunk(self, ctx: StreamContext, text: str) -> str:
+        if not text:
+            return text
+        event = StreamDeltaEvent(
+            request_id=ctx.request_id,
+            provider=ctx.provider,
+            model=ctx.model,
+            task_type=ctx.task_type,
+            chunk_index=ctx.chunk_index + 1,
+            delta=TextDelta(text),
+        )
+        result = self.transform(event)
+        if inspect.isawaitable(result):
+            result = await result
+        return "" if result is None else result.delta.value
+
+
+class EventProcessor(EventTransformer):
+    """Applies its transformers in order; a transformer returning ``None`` drops the chunk
+    and the rest are skipped."""
+
+    name = "event_processor"
+
+    def __init__(self, transformers: Iterable[EventTransformer] = ()) -> None:
+        self.transformers: list[EventTransformer] = list(transformers)
+
+    def add_transformer(self, transformer: EventTransformer) -> EventProcessor:
+        self.transformers.append(transformer)
+        return self
+
+    async def transform(self, event: StreamDeltaEvent) -> StreamDeltaEvent | None:
+        current: StreamDeltaEvent | None = event
+        for transformer in self.transformers:
+            assert current is not None
+            result = transformer.transform(current)
+            current = await result if inspect.isawaitable(result) else result
+            if current is None:
+                return None
+        return current
+
+
+class BannedWordsFilter(Stage):
+    """Replaces whole words from ``words`` (case-insensitive) with ``mask``.
+
+    A chunk boundary may cut a word in two ("bad" + "word"), so the filter holds back the
+    trailing run of word characters of each chunk and sends it with the next one; what is
+    still held at the end is flushed as the stream's end text. Whitespace and punctuation
+    are kept exactly.
+    """
+
+    name = "banned_words"
+
+    def __init__(self, words: Iterable[str], *, mask: str = "***") -> None:
+        cleaned = sorted({w.strip().lower() for w in words if w.strip()}, key=len, reverse=True)
+        if not cleaned:
+            raise ValueError("BannedWordsFilter needs at least one word")
+        if any(not re.fullmatch(r"\w+", w) for w in cleaned):
+            # Only a trailing partial *word* is held back between chunks, so a phrase or a
+            # word with punctuation could slip through a chunk boundary.
+            raise ValueError("BannedWordsFilter takes single words (letters, digits, _)")
+        alternatives = "|".join(re.escape(w) for w in cleaned)
+        self._pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+        self.mask = mask
+        self._key = f"banned_words:{id(self):x}"
+
+    def _mask(self, text: str) -> str:
+        return self._pattern.sub(self.mask, text)
+
+    async def on_chunk(self, ctx: StreamContext, text: str) -> str:
+        held: str = ctx.values.get(self._key, "")
+        text = held + text
+        tail = _TRAILING_WORD.search(text)
+        cut = tail.start() if tail is not None else len(text)
+        ctx.values[self._key] = text[cut:]
+        return self._mask(text[:cut])
+
+    async def on_end(self, ctx: StreamContext) -> str:
+        held: str = ctx.values.pop(self._key, "")
+        return self._mask(held)
