@@ -16,6 +16,7 @@ from .global_dispatcher import get_dispatcher
 from .providers.function import FunctionProvider
 from .request import RequestBinder
 from .settings.models import PolicySettings
+from .stages.pipeline import CallStages
 from .stream import DispatchStream
 from .task_types import TaskType
 
@@ -59,7 +60,10 @@ class _Decorated:
             timeout=o["timeout"],
             mid_stream=o["mid_stream"],
         )
-        self._stages = tuple(o["stages"])
+        # Built once: the progress and callback stages serve every call of this function.
+        self._stages = CallStages(
+            progress_tracker=o["progress_tracker"], callbacks=o["callbacks"], stages=o["stages"]
+        )
         self._dispatcher: Dispatcher | None = o["dispatcher"]
         embed = o["embed_metadata"]
         # None: as the configuration says; False: never; anything else: this function's own.
@@ -98,8 +102,8 @@ class _Decorated:
             model=self.model,
             policy=self.policy(dispatcher) if self._overrides else None,
             # The embedding stage signs what the consumer sees, so it runs after every stage
-            # that changes text.
-            stages=(*self._stages, embedding) if embedding is not None else self._stages,
+            # that changes text (see stages/pipeline.py for the whole order).
+            stages=self._stages.for_call(embedding),
             body=FunctionProvider(self._func, args, kwargs),
             cache=cache,
             cache_scope=scope,
@@ -150,6 +154,8 @@ _DEFAULTS: dict[str, Any] = {
     "embed_metadata": None,
     "cache": None,
     "cache_scope": None,
+    "progress_tracker": None,
+    "callbacks": None,
 }
 
 
@@ -229,7 +235,10 @@ def llm_stream(func: BodyFunc | None = None, /, **kwargs: Any) -> Any:
     ``cache`` (a :class:`StreamingCache`, ``True`` for the configuration's, ``False`` to
     bypass it) replays close-enough earlier answers, and ``cache_scope`` (a string, or a
     callable evaluated per call) keeps tenants apart. ``fn.with_options(cache=False)(...)``
-    bypasses the cache for one call.
+    bypasses the cache for one call. ``progress_tracker`` (a :class:`ProgressTracker`)
+    follows each call's progress; ``callbacks`` (``StreamingCallbacks``, ``EventCallbacks``,
+    a ``StreamHandler`` or any LangChain-style handler, or a list of them) hear every event
+    (see docs/streaming.md for their order).
     The body runs only when routing picks the ``function`` provider.
     """
     return _decorate("text", func, kwargs)

@@ -230,6 +230,13 @@ class Dispatcher:
                     )
                     continue
                 if previous is not None:
+                    log.info(
+                        "stream.fallback",
+                        request_id=ctx.request_id,
+                        from_target=previous.key,
+                        to_target=target.key,
+                        reason=last_error.kind.value if last_error else "skipped",
+                    )
                     await self._emit(
                         ctx,
                         stages,
@@ -397,9 +404,8 @@ class Dispatcher:
         elif trailer:
             yield trailer
 
-    @staticmethod
     def _final_error(
-        ctx: StreamContext, attempts: list[AttemptRecord], last: ProviderError
+        self, ctx: StreamContext, attempts: list[AttemptRecord], last: ProviderError
     ) -> BaseException:
         """What to raise when no target completed the stream."""
         if ctx.raw:
@@ -408,6 +414,13 @@ class Dispatcher:
             )
         elif not last.allows_fallback and len(attempts) == 1:
             return last
+        elif (limit := _deadline(last)) is not None:
+            # The chain ran out on a deadline: say which one, with every attempt listed.
+            seconds = getattr(last, "seconds", None)
+            if seconds is None and last.provider in self.config.providers:
+                seconds = self.config.timeouts_for(last.provider).connect
+            error = StreamTimeout(limit, seconds or 0.0, provider=last.provider, model=last.model)
+            error.attempts = attempts
         else:
             error = AllProvidersFailed(attempts, last)
         error.__cause__ = last
@@ -602,11 +615,13 @@ class Dispatcher:
                 raise
             if timeout.limit == "total":
                 raise timeout from None
-            raise ProviderTimeoutError(
+            error = ProviderTimeoutError(
                 f"no first token within {first_token:g}s",
                 provider=target.provider,
                 model=target.model,
-            ) from None
+            )
+            error.limit, error.seconds = "first_token", first_token
+            raise error from None
         except BaseException:
             await agen.aclose()
             raise
@@ -734,3 +749,18 @@ def _cache_route(options: CallOptions) -> str:
     """What would answer a call, for the cache partition: the route narrowed by the call's
     ``providers`` / ``model`` (the task type is part of the request itself)."""
     return f"providers={','.join(options.providers or ())};model={options.model or ''}"
+
+
+def _deadline(error: ProviderError) -> str | None:
+    """``first_token`` or ``connect`` when ``error`` is that deadline firing, else None."""
+    if not isinstance(error, ProviderTimeoutError):
+        return None
+    if error.limit is not None:
+        return error.limit
+    cause: BaseException | None = error
+    while cause is not None:
+        # httpx2.ConnectTimeout (openai, anthropic), aiohttp's ConnectionTimeoutError (google)
+        if type(cause).__name__ in ("ConnectTimeout", "ConnectionTimeoutError"):
+            return "connect"
+        cause = cause.__cause__ or cause.__context__
+    return None

@@ -212,6 +212,10 @@ class OverloadedError(ProviderError):
 
 class ProviderTimeoutError(ProviderError):
     default_kind = ErrorKind.TIMEOUT
+    #: Which deadline: ``connect``, ``first_token``, or None for the provider's own timeout;
+    #: ``seconds`` is its configured value when known.
+    limit: str | None = None
+    seconds: float | None = None
 
 
 class ProviderConnectionError(ProviderError):

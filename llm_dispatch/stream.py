@@ -10,9 +10,11 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 from .context import StreamContext
 from .errors import AttemptRecord, LLMDispatchError
 from .events import Usage
+from .ledger import Ledger
 
 if TYPE_CHECKING:
     from .dispatcher import CallOptions, Dispatcher
+    from .streaming.progress import ProgressSnapshot
 
 __all__ = ["DispatchStream", "InvalidJSONError"]
 
@@ -117,6 +119,18 @@ class DispatchStream(Generic[T]):
     @property
     def attempts(self) -> list[AttemptRecord]:
         return list(self._ctx.values.get("attempts", ()))
+
+    @property
+    def ledger(self) -> Ledger:
+        """Every attempt with its tokens and cost; :attr:`usage` / :attr:`cost_usd` are its
+        sums once the stream ended."""
+        return self._ctx.ledger
+
+    @property
+    def progress(self) -> ProgressSnapshot | None:
+        """This stream's progress figures now (None before it started)."""
+        gauge = self._ctx.gauge
+        return gauge.snapshot() if gauge is not None else None
 
     @property
     def provider(self) -> str:

@@ -45,11 +45,14 @@ PROVIDER_ENV_VARS = (
 )
 
 
+# The package's own fixture, as an application's suite would use it.
+pytest_plugins = ["llm_dispatch.testing.pytest_plugin"]
+
+
 @pytest.fixture
-async def fake_server() -> AsyncIterator[FakeProviderServer]:
+def fake_server(fake_provider_server: FakeProviderServer) -> FakeProviderServer:
     """A fake OpenAI / Anthropic / Gemini server on 127.0.0.1 (a fresh one per test)."""
-    async with FakeProviderServer() as server:
-        yield server
+    return fake_provider_server
 
 
 @pytest.fixture

@@ -206,6 +206,21 @@ async def test_slow_first_token_is_retried_within_the_deadline(
         assert recorded.disconnected
 
 
+async def test_exhausted_first_token_deadline_says_which_limit_fired(
+    fake_server: FakeProviderServer, make_dispatcher: Any
+) -> None:
+    dispatcher = make_dispatcher(defaults={"timeouts": {"first_token": 0.2}})
+    answer = streamer(dispatcher, providers=["openai", "google"], max_retries=0)
+    fake_server.default = Script(first_delay=1.0)
+    with pytest.raises(StreamTimeout) as info:
+        await answer("hi").collect()
+    assert info.value.limit == "first_token" and info.value.seconds == 0.2
+    assert "first_token timeout of 0.2s" in str(info.value)
+    assert [(a.provider, a.kind) for a in info.value.attempts] == [
+        ("openai", "timeout"), ("google", "timeout"),
+    ]
+
+
 async def test_total_deadline_stops_a_chain_of_slow_failures(
     fake_server: FakeProviderServer, make_dispatcher: Any
 ) -> None:
@@ -368,3 +383,33 @@ async def test_half_open_probe_planned_but_not_tried_is_given_back(
     stream = await streamer(dispatcher, providers=["openai"])("hi").collect()
     assert stream.provider == "openai"
     assert [r.provider for r in fake_server.requests] == ["openai"]
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_exhausted_connect_deadline_says_connect(
+    provider: str, make_dispatcher: Any
+) -> None:
+    import contextlib
+    import socket
+
+    with contextlib.ExitStack() as stack:
+        # A listener whose accept queue is full: connection attempts never complete.
+        listener = stack.enter_context(socket.socket())
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        for _ in range(3):
+            filler = stack.enter_context(socket.socket())
+            filler.setblocking(False)
+            filler.connect_ex(listener.getsockname())
+        port = listener.getsockname()[1]
+        suffix = "/v1" if provider == "openai" else ""
+        dispatcher = make_dispatcher(
+            providers={"slow": {"kind": provider, "api_key": "sk-test-0123456789",
+                                "base_url": f"http://127.0.0.1:{port}{suffix}",
+                                "default_model": "m", "timeouts": {"connect": 0.2}}}
+        )
+        answer = streamer(dispatcher, providers=["slow"], max_retries=1)
+        with pytest.raises(StreamTimeout) as info:
+            await asyncio.wait_for(answer("hi").collect(), timeout=10)
+    assert info.value.limit == "connect" and info.value.seconds == 0.2
+    assert [a.kind for a in info.value.attempts] == ["timeout", "timeout"]

@@ -1,0 +1,80 @@
+"""Progress, callbacks, typed events, transformers and options for dispatched streams.
+
+    from llm_dispatch import llm_stream
+    from llm_dispatch.streaming import ProgressTracker, StreamingCallbacks
+
+    tracker = ProgressTracker()
+
+    @llm_stream(progress_tracker=tracker,
+                callbacks=StreamingCallbacks(on_stream_end=lambda m: print(m["total_tokens"])))
+    async def write(prompt: str):
+        yield "offline stand-in"
+
+Everything here is attached through the stage protocol; nothing costs anything per chunk
+unless it listens to chunks. ``ProgressBar`` (rich) is imported on first use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .callbacks import EventCallbacks, StreamingCallbacks
+from .events import (
+    StreamCompleteEvent,
+    StreamDeltaEvent,
+    StreamErrorEvent,
+    StreamEvent,
+    StreamStartEvent,
+    StreamSummary,
+    StreamUsageEvent,
+    TextDelta,
+)
+from .handlers import StreamHandler
+from .options import JSON_MODE_OPTIONS, StreamingOptions
+from .progress import (
+    DEFAULT_EXPECTED_TOKENS,
+    CompletionLengths,
+    ProgressSnapshot,
+    ProgressStatus,
+    ProgressTracker,
+    default_lengths,
+)
+from .transformers import BannedWordsFilter, EventProcessor, EventTransformer
+
+if TYPE_CHECKING:
+    from .progress_bar import ProgressBar
+
+__all__ = [
+    "DEFAULT_EXPECTED_TOKENS",
+    "JSON_MODE_OPTIONS",
+    "BannedWordsFilter",
+    "CompletionLengths",
+    "EventCallbacks",
+    "EventProcessor",
+    "EventTransformer",
+    "ProgressBar",
+    "ProgressSnapshot",
+    "ProgressStatus",
+    "ProgressTracker",
+    "StreamCompleteEvent",
+    "StreamDeltaEvent",
+    "StreamErrorEvent",
+    "StreamEvent",
+    "StreamHandler",
+    "StreamStartEvent",
+    "StreamSummary",
+    "StreamUsageEvent",
+    "StreamingCallbacks",
+    "StreamingOptions",
+    "TextDelta",
+    "default_lengths",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # rich is only needed by the progress bar: import it when the bar is asked for.
+    if name == "ProgressBar":
+        from .progress_bar import ProgressBar
+
+        return ProgressBar
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

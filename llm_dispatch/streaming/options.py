@@ -1,0 +1,71 @@
+"""Per-call streaming options of the client API (seed 003's ``StreamingOptions``).
+
+Only options that do something exist; an unknown one is an error, not silently ignored.
+
+- ``json_mode``: JSON output. Asks the provider for JSON (``response_format={"type":
+  "json_object"}`` unless the call gives its own format) and checks the complete answer:
+  when it is not valid JSON the stream fails with :class:`InvalidJSONError` (carrying the
+  text), so error callbacks hear about it too. :data:`JSON_MODE_OPTIONS` turns it on.
+- ``event_processor``: an :class:`EventProcessor` (or any :class:`EventTransformer`) applied
+  to every chunk.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict
+
+from ..stages.base import Stage
+from ..stream import InvalidJSONError
+from .transformers import EventTransformer
+
+if TYPE_CHECKING:
+    from ..context import StreamContext
+
+__all__ = ["JSON_MODE_OPTIONS", "JSONCheckStage", "StreamingOptions"]
+
+JSON_OBJECT_FORMAT: dict[str, Any] = {"type": "json_object"}
+
+
+class StreamingOptions(BaseModel):
+    """Options for one client call (see the module docstring)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    json_mode: bool = False
+    event_processor: EventTransformer | None = None
+
+    def response_format(self, given: dict[str, Any] | None) -> dict[str, Any] | None:
+        """The response format to send: the call's own, else JSON mode's."""
+        if given is not None or not self.json_mode:
+            return given
+        return dict(JSON_OBJECT_FORMAT)
+
+    def stages(self) -> tuple[Stage, ...]:
+        """Stages these options add, in the order they run."""
+        stages: list[Stage] = []
+        if self.json_mode:
+            stages.append(JSONCheckStage())
+        if self.event_processor is not None:
+            stages.append(self.event_processor)
+        return tuple(stages)
+
+
+#: JSON mode on: ask for a JSON object, fail the stream when the answer is not JSON.
+JSON_MODE_OPTIONS = StreamingOptions(json_mode=True)
+
+
+class JSONCheckStage(Stage):
+    """Fails a completed stream whose text (as the provider sent it) is not valid JSON."""
+
+    name = "json_check"
+
+    async def on_end(self, ctx: StreamContext) -> str:
+        text = ctx.raw_text
+        try:
+            json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InvalidJSONError(text, exc) from None
+        return ""
