@@ -14,6 +14,7 @@ Importing this package imports no provider SDK; each is imported when first used
 """
 
 from .chunk import ChunkMetadata
+from .client import BatchChunk, Client, TaskRequest
 from .context import StreamContext
 from .decorators import llm_stream, llm_stream_with_metadata
 from .dispatcher import CallOptions, Dispatcher
@@ -30,32 +31,50 @@ from .errors import (
 )
 from .events import Usage
 from .global_dispatcher import configure, get_dispatcher
+from .ledger import Ledger, LedgerEntry
 from .request import Message, Request
 from .stages.base import Stage
 from .stream import DispatchStream, InvalidJSONError
+from .streaming import (
+    EventCallbacks,
+    ProgressTracker,
+    StreamHandler,
+    StreamingCallbacks,
+    StreamingOptions,
+)
 from .task_types import TaskType
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AllProvidersFailed",
+    "BatchChunk",
     "CallOptions",
     "ChunkMetadata",
+    "Client",
     "ConfigError",
     "DispatchStream",
     "Dispatcher",
+    "EventCallbacks",
     "InvalidJSONError",
     "LLMDispatchError",
+    "Ledger",
+    "LedgerEntry",
     "Message",
     "NoProviderAvailable",
+    "ProgressTracker",
     "ProviderError",
     "Request",
     "RequestBindingError",
     "Stage",
     "StreamContext",
+    "StreamHandler",
     "StreamInterrupted",
     "StreamTimeout",
+    "StreamingCallbacks",
     "StreamingError",
+    "StreamingOptions",
+    "TaskRequest",
     "TaskType",
     "Usage",
     "__version__",

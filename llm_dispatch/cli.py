@@ -3,6 +3,8 @@
 llm-dispatch verify [FILE|-]     check the signed provenance in a text (exit 0 only if valid)
 llm-dispatch strip [FILE|-]      remove the invisible payload
 llm-dispatch fake-server         run the fake provider server on 127.0.0.1
+llm-dispatch stream "PROMPT"     stream one prompt to stdout (--progress: a bar on stderr)
+llm-dispatch demo                stream through the three providers (fake ones without keys)
 """
 
 from __future__ import annotations
@@ -31,8 +33,10 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers: Any = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     from .embedding.cli import add_subcommands
+    from .streaming.cli import add_subcommands as add_streaming_subcommands
 
     add_subcommands(subparsers)
+    add_streaming_subcommands(subparsers)
 
     p = subparsers.add_parser(
         "fake-server", help="run the fake OpenAI / Anthropic / Gemini server on 127.0.0.1"

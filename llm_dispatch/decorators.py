@@ -13,6 +13,7 @@ from .dispatcher import CallOptions, Dispatcher
 from .embedding.options import EmbeddingOptions
 from .embedding.stage import EmbeddingStage
 from .global_dispatcher import get_dispatcher
+from .policies.overrides import merge_policy, policy_overrides
 from .providers.function import FunctionProvider
 from .request import RequestBinder
 from .settings.models import PolicySettings
@@ -53,7 +54,7 @@ class _Decorated:
         self._binder = RequestBinder(
             func, task_type=self.task_type, prompt_arg=o["prompt_arg"], defaults=request_defaults
         )
-        self._overrides = _policy_overrides(
+        self._overrides = policy_overrides(
             o["policy"],
             fallback_enabled=o["fallback_enabled"],
             max_retries=o["max_retries"],
@@ -89,7 +90,7 @@ class _Decorated:
 
     def policy(self, dispatcher: Dispatcher) -> PolicySettings:
         """The policy in force: the configuration's defaults with this function's overrides."""
-        return _merge(dispatcher.config.defaults, self._overrides)
+        return merge_policy(dispatcher.config.defaults, self._overrides)
 
     def __call__(self, *args: Any, **kwargs: Any) -> DispatchStream[Any]:
         request = self._binder.bind(args, kwargs)
@@ -157,45 +158,6 @@ _DEFAULTS: dict[str, Any] = {
     "progress_tracker": None,
     "callbacks": None,
 }
-
-
-def _policy_overrides(
-    policy: PolicySettings | dict[str, Any] | None,
-    *,
-    fallback_enabled: bool | None,
-    max_retries: int | None,
-    timeout: float | None,
-    mid_stream: str | None,
-) -> dict[str, Any]:
-    """The decorator's policy arguments as a nested dict of overrides (validated later)."""
-    if isinstance(policy, PolicySettings):
-        overrides: dict[str, Any] = policy.model_dump(exclude_unset=True)
-    else:
-        overrides = dict(policy or {})
-    if fallback_enabled is not None:
-        overrides["fallback"] = fallback_enabled
-    if max_retries is not None:
-        overrides.setdefault("retry", {})["max_retries"] = max_retries
-    if timeout is not None:
-        overrides.setdefault("timeouts", {})["total"] = timeout
-    if mid_stream is not None:
-        overrides["mid_stream"] = mid_stream
-    if overrides:
-        # Fail at decoration time, not on the first call.
-        _merge(PolicySettings(), overrides)
-    return overrides
-
-
-def _merge(base: PolicySettings, overrides: dict[str, Any]) -> PolicySettings:
-    if not overrides:
-        return base
-    data = base.model_dump()
-    for key, value in overrides.items():
-        if isinstance(value, dict) and isinstance(data.get(key), dict):
-            data[key] = {**data[key], **value}
-        else:
-            data[key] = value
-    return PolicySettings.model_validate(data)
 
 
 def _check_arguments(mode: str, options: dict[str, Any]) -> None:

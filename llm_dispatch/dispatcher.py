@@ -217,16 +217,11 @@ class Dispatcher:
                     self._account(
                         ctx,
                         attempts,
-                        AttemptRecord(
-                            target.provider,
-                            target.model,
-                            0,
-                            "skipped",
-                            None,
-                            "the function body cannot continue a partial answer",
-                        ),
                         target,
                         request,
+                        attempt=0,
+                        kind="skipped",
+                        message="the function body cannot continue a partial answer",
                     )
                     continue
                 if previous is not None:
@@ -286,8 +281,9 @@ class Dispatcher:
                                     ctx.first_chunk_at = time.perf_counter()
                             ctx.chars += len(text)
                             raw_append(text)
-                            for stage in chunk_stages:
-                                text = await stage.on_chunk(ctx, text)
+                            if chunk_stages:
+                                for stage in chunk_stages:
+                                    text = await stage.on_chunk(ctx, text)
                             if text:
                                 ctx.chunk_index += 1
                                 delivered_append(text)
@@ -327,17 +323,9 @@ class Dispatcher:
                     self._account(
                         ctx,
                         attempts,
-                        AttemptRecord(
-                            target.provider,
-                            target.model,
-                            ctx.attempt,
-                            None,
-                            None,
-                            "ok",
-                            ctx.chars - chars_before,
-                        ),
                         target,
                         request,
+                        message="ok",
                         usage=reported,
                         text=ctx.raw_text[chars_before:],
                     )
@@ -443,17 +431,11 @@ class Dispatcher:
         self._account(
             ctx,
             attempts,
-            AttemptRecord(
-                target.provider,
-                target.model,
-                ctx.attempt,
-                str(kind),
-                status,
-                str(failure),
-                ctx.chars - chars_before,
-            ),
             target,
             request,
+            kind=str(kind),
+            status_code=status,
+            message=str(failure),
             text=ctx.raw_text[chars_before:],
         )
         await self._record(ctx, stages, target.key, ok=False)
@@ -555,16 +537,12 @@ class Dispatcher:
                     self._account(
                         ctx,
                         attempts,
-                        AttemptRecord(
-                            target.provider,
-                            target.model,
-                            attempt_number,
-                            exc.kind.value,
-                            exc.status_code,
-                            exc.message,
-                        ),
                         target,
                         request,
+                        attempt=attempt_number,
+                        kind=exc.kind.value,
+                        status_code=exc.status_code,
+                        message=exc.message,
                     )
                     if exc.allows_fallback:
                         await self._record(ctx, stages, target.key, ok=False)
@@ -634,14 +612,27 @@ class Dispatcher:
     def _account(
         ctx: StreamContext,
         attempts: list[AttemptRecord],
-        record: AttemptRecord,
         target: Target,
         request: Request,
         *,
+        attempt: int | None = None,
+        kind: str | None = None,
+        status_code: int | None = None,
+        message: str = "",
         usage: Usage | None = None,
         text: str = "",
     ) -> None:
-        """Keep ``record`` and charge it to the request's ledger (``request`` as sent)."""
+        """Record one attempt (``attempt`` defaults to the current one; ``text`` is what it
+        delivered) and charge it to the request's ledger (``request`` as sent)."""
+        record = AttemptRecord(
+            target.provider,
+            target.model,
+            ctx.attempt if attempt is None else attempt,
+            kind,
+            status_code,
+            message,
+            len(text),
+        )
         attempts.append(record)
         ctx.ledger.add(record, request=request, price=target.price, usage=usage, text=text)
 
@@ -662,16 +653,15 @@ class Dispatcher:
             kind, message = "cancelled", "the consumer stopped the stream"
         else:
             kind, message = "aborted", f"{type(exc).__name__}: {exc}"
-        record = AttemptRecord(
-            target.provider,
-            target.model,
-            ctx.attempt,
-            kind,
-            None,
-            message,
-            ctx.chars - chars_before,
+        cls._account(
+            ctx,
+            attempts,
+            target,
+            request,
+            kind=kind,
+            message=message,
+            text=ctx.raw_text[chars_before:],
         )
-        cls._account(ctx, attempts, record, target, request, text=ctx.raw_text[chars_before:])
 
     def _timeouts(self, policy: PolicySettings, target: Target) -> TimeoutSettings:
         """The policy's timeouts with the target provider's own overrides."""

@@ -70,7 +70,7 @@ class Request(BaseModel):
         )
 
 
-def _coerce_messages(value: Any, where: str) -> tuple[tuple[Message, ...], str | None]:
+def coerce_messages(value: Any, where: str) -> tuple[tuple[Message, ...], str | None]:
     """Split OpenAI-style message dicts into turns and a system prompt."""
     if not isinstance(value, Sequence) or isinstance(value, str):
         raise RequestBindingError(f"{where}: 'messages' must be a list of role/content dicts")
@@ -136,7 +136,7 @@ class RequestBinder:
         messages: tuple[Message, ...] = ()
         raw_messages = values.get(self.messages_arg) if self.messages_arg else None
         if raw_messages:
-            messages, system = _coerce_messages(raw_messages, where)
+            messages, system = coerce_messages(raw_messages, where)
         prompt = values.get(self.prompt_arg) if self.prompt_arg else None
         if prompt is not None:
             messages = (*messages, Message(role="user", content=str(prompt)))

@@ -22,7 +22,6 @@ Choices worth knowing:
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -72,17 +71,6 @@ class AnthropicProvider(Provider):
     def __init__(self, settings: ProviderSettings) -> None:
         super().__init__(settings)
         self._client: AsyncAnthropic | None = None
-
-    @classmethod
-    def has_credentials(cls, settings: ProviderSettings) -> bool:
-        """A key is configured, or one of the SDK's key variables is set."""
-        return settings.api_key is not None or any(
-            os.environ.get(v) for v in cls.credential_env_vars
-        )
-
-    def secrets(self) -> tuple[str, ...]:
-        from_env = (os.environ.get(v, "") for v in self.credential_env_vars)
-        return (*super().secrets(), *(s for s in from_env if s))
 
     async def stream(self, request: Request, model: str) -> AsyncGenerator[ProviderEvent, None]:
         chars = 0

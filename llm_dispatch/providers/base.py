@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
@@ -80,9 +81,23 @@ class Provider(ABC):
         """Release the SDK client's connections."""
         return None
 
+    #: Environment variables the SDK reads its key from when none is configured.
+    credential_env_vars: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def has_credentials(cls, settings: ProviderSettings) -> bool:
+        """A key is configured, or one of the SDK's key variables is set."""
+        return settings.api_key is not None or any(
+            os.environ.get(v) for v in cls.credential_env_vars
+        )
+
     def secrets(self) -> tuple[str, ...]:
+        """Every key this provider may send, configured or from the environment: what
+        error messages are scrubbed of."""
         key = self.settings.api_key
-        return (key.get_secret_value(),) if key is not None else ()
+        configured = (key.get_secret_value(),) if key is not None else ()
+        from_env = (os.environ.get(v, "") for v in self.credential_env_vars)
+        return (*configured, *(s for s in from_env if s))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, base_url={self.settings.base_url!r})"

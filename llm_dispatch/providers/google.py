@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import os
 import re
 from collections.abc import AsyncGenerator, Callable
 from contextvars import ContextVar
@@ -102,17 +101,6 @@ class GoogleProvider(Provider):
         super().__init__(settings)
         self._client: Client | None = None
         self._session: aiohttp.ClientSession | None = None
-
-    @classmethod
-    def has_credentials(cls, settings: ProviderSettings) -> bool:
-        """A key is configured, or one of the SDK's key variables is set."""
-        return settings.api_key is not None or any(
-            os.environ.get(v) for v in cls.credential_env_vars
-        )
-
-    def secrets(self) -> tuple[str, ...]:
-        from_env = (os.environ.get(v, "") for v in self.credential_env_vars)
-        return (*super().secrets(), *(s for s in from_env if s))
 
     async def stream(self, request: Request, model: str) -> AsyncGenerator[ProviderEvent, None]:
         chars = 0

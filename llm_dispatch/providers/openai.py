@@ -80,10 +80,6 @@ class OpenAIProvider(Provider):
             or any(os.environ.get(v) for v in cls.credential_env_vars)
         )
 
-    def secrets(self) -> tuple[str, ...]:
-        from_env = (os.environ.get(v, "") for v in self.credential_env_vars)
-        return (*super().secrets(), *(s for s in from_env if s))
-
     async def stream(self, request: Request, model: str) -> AsyncGenerator[ProviderEvent, None]:
         chars = 0
         finish: str | None = None

@@ -34,9 +34,9 @@ from pydantic import (
     model_validator,
 )
 
-from ..errors import ConfigError
 from ..cache.options import CacheOptions
 from ..embedding.options import EmbeddingOptions
+from ..errors import ConfigError
 from ..providers.base import ModelPrice, ProviderSettings
 from ..task_types import TaskType
 from .paths import did_you_mean

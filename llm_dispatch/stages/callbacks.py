@@ -15,6 +15,7 @@ from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..log import get_logger
 from ..streaming.callbacks import EventCallbacks, StreamingCallbacks
 from ..streaming.events import summarize
 from ..streaming.handlers import LangChainListener, is_langchain_handler
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
     from ..context import StreamContext
 
 __all__ = ["CallbackStage", "as_listener"]
+
+log = get_logger("llm_dispatch.callbacks")
 
 
 def as_listener(obj: object) -> Listener:
@@ -68,11 +71,7 @@ class CallbackStage(Stage):
     name = "callbacks"
 
     def __init__(self, callbacks: object | Iterable[object]) -> None:
-        items: list[object]
-        if isinstance(callbacks, (list, tuple)):
-            items = list(callbacks)
-        else:
-            items = [callbacks]
+        items = list(callbacks) if isinstance(callbacks, (list, tuple)) else [callbacks]
         self.listeners: tuple[Listener, ...] = tuple(as_listener(c) for c in items)
         self._chunk_listeners = tuple(lst for lst in self.listeners if lst.wants_chunks)
         self._key = f"callbacks:{id(self):x}"
@@ -118,7 +117,19 @@ class CallbackStage(Stage):
             # callback with raise_error=True is what failed the stream).
             return
         reported.ended = True
-        await _each(listener.error(ctx, exc) for listener in self.listeners)
+        try:
+            await _each(listener.error(ctx, exc) for listener in self.listeners)
+        except Exception as callback_error:
+            # The stream is already failing with its own exception: an error callback
+            # with raise_error must not replace it, so this one is only logged.
+            log.warning(
+                "callback.failed",
+                request_id=ctx.request_id,
+                callback="on_error",
+                error_type=type(callback_error).__name__,
+                error=str(callback_error),
+                exc_info=callback_error,
+            )
 
     def __repr__(self) -> str:
         return f"CallbackStage({len(self.listeners)} listener(s))"

@@ -32,6 +32,8 @@ class ProgressStage(Stage):
     """
 
     name = "progress"
+    # Which progress stage created the stream's gauge (only that one settles it).
+    _owner_key = "progress_stage"
 
     def __init__(
         self, tracker: ProgressTracker | None = None, *, lengths: CompletionLengths | None = None
@@ -53,7 +55,6 @@ class ProgressStage(Stage):
         gauge = ctx.gauge
         if gauge is None or ctx.values.get(self._owner_key) is not self:
             return ""
-        # Before `finish`, so that progress reads 100 only once the figures are final.
         self._learn(ctx, gauge)
         gauge.finish(ok=True)
         return ""
@@ -62,8 +63,6 @@ class ProgressStage(Stage):
         gauge = ctx.gauge
         if gauge is not None and ctx.values.get(self._owner_key) is self:
             gauge.finish(ok=False)
-
-    _owner_key = "progress_stage"
 
     def _learn(self, ctx: StreamContext, gauge: StreamProgress) -> None:
         # A truncated answer says more about max_tokens than about how long answers are.

@@ -85,7 +85,9 @@ def error_metadata(ctx: StreamContext, exc: BaseException) -> dict[str, Any]:
     return {
         **_base(ctx),
         "error_type": error_type_of(exc),
-        "error": str(exc) if not isinstance(exc, GeneratorExit) else "the consumer closed the stream",
+        "error": str(exc)
+        if not isinstance(exc, GeneratorExit)
+        else "the consumer closed the stream",
         "cancelled": is_cancellation(exc),
         "partial_text": ctx.text,
         "chunks": ctx.chunk_index + 1,
@@ -95,9 +97,11 @@ def error_metadata(ctx: StreamContext, exc: BaseException) -> dict[str, Any]:
     }
 
 
-def _event_metadata(ctx: StreamContext, event: RetryEvent | FallbackEvent | CacheHitEvent) -> dict:
+def _event_metadata(
+    ctx: StreamContext, event: RetryEvent | FallbackEvent | CacheHitEvent
+) -> dict[str, Any]:
     data = _base(ctx)
-    data.update({name: getattr(event, name) for name in event.__slots__})  # type: ignore[attr-defined]
+    data.update({name: getattr(event, name) for name in event.__slots__})
     return data
 
 

@@ -59,10 +59,11 @@ class _Method:
 
     def __init__(self, fn: Callable[..., Any]) -> None:
         self.fn = fn
+        parameters: list[inspect.Parameter] = []
         try:
-            parameters = inspect.signature(fn).parameters.values()
+            parameters = list(inspect.signature(fn).parameters.values())
         except (TypeError, ValueError):
-            parameters = ()
+            # No signature to read (some builtins): offer everything, as to a **kwargs.
             self.takes_any = True
         else:
             self.takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
@@ -91,14 +92,16 @@ class LangChainListener(Listener):
         token = self._methods.get("on_llm_new_token")
         self.wants_chunks = token is not None
         # The per-token keyword arguments depend only on the method: decide them once.
-        self._token_takes_run_id = token is not None and (token.takes_any or "run_id" in token.names)
+        self._token_takes_run_id = token is not None and (
+            token.takes_any or "run_id" in token.names
+        )
 
     @staticmethod
     def _run_id(ctx: StreamContext) -> uuid.UUID:
         run_id = ctx.values.get("langchain_run_id")
         if run_id is None:
             run_id = ctx.values["langchain_run_id"] = uuid.UUID(hex=ctx.request_id)
-        return run_id  # type: ignore[no-any-return]
+        return run_id
 
     async def start(self, ctx: StreamContext) -> None:
         method = self._methods.get("on_llm_start")

@@ -43,14 +43,13 @@ class StreamingOptions(BaseModel):
             return given
         return dict(JSON_OBJECT_FORMAT)
 
-    def stages(self) -> tuple[Stage, ...]:
-        """Stages these options add, in the order they run."""
-        stages: list[Stage] = []
-        if self.json_mode:
-            stages.append(JSONCheckStage())
-        if self.event_processor is not None:
-            stages.append(self.event_processor)
-        return tuple(stages)
+    def checks(self) -> tuple[Stage, ...]:
+        """Stages that may fail a completed stream (they run before progress and callbacks)."""
+        return (JSONCheckStage(),) if self.json_mode else ()
+
+    def transformers(self) -> tuple[Stage, ...]:
+        """Stages that change chunks (they run with the call's own stages)."""
+        return (self.event_processor,) if self.event_processor is not None else ()
 
 
 #: JSON mode on: ask for a JSON object, fail the stream when the answer is not JSON.

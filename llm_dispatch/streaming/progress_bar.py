@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .progress import ProgressSnapshot, ProgressStatus, ProgressTracker
 
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 __all__ = ["ProgressBar", "describe"]
 
 
-def describe(snapshot: ProgressSnapshot) -> dict[str, str]:
+def describe(snapshot: ProgressSnapshot) -> dict[str, Any]:
     """The bar's text fields for one snapshot (tokens, rate, ETA, status, TTFT)."""
     rate = snapshot.tokens_per_second
     eta = snapshot.eta_seconds
@@ -85,11 +85,9 @@ class ProgressBar:
         snapshot = self.tracker.snapshot()
         if self._progress is not None and self._task_id is not None:
             label = f"{snapshot.provider}/{snapshot.model}" if snapshot.provider else "waiting"
+            fields = describe(snapshot)
             self._progress.update(
-                self._task_id,
-                completed=snapshot.progress,
-                description=label,
-                **describe(snapshot),
+                self._task_id, completed=snapshot.progress, description=label, **fields
             )
             self._progress.refresh()
         return snapshot
@@ -102,8 +100,8 @@ class ProgressBar:
     async def __aenter__(self) -> ProgressBar:
         self._progress = self._build()
         self._progress.start()
-        empty = describe(ProgressSnapshot())
-        self._task_id = self._progress.add_task("waiting", total=100.0, **empty)
+        fields = describe(ProgressSnapshot())
+        self._task_id = self._progress.add_task("waiting", total=100.0, **fields)
         self._poller = asyncio.create_task(self._poll())
         return self
 

@@ -36,7 +36,7 @@ class EventTransformer(Stage):
 
     def transform(
         self, event: StreamDeltaEvent
-    ) -> StreamDeltaEvent | None | Awaitable[StreamDeltaEvent | None]:
+    ) -> StreamDeltaEvent | Awaitable[StreamDeltaEvent | None] | None:
         """Return ``event`` (possibly changed), or ``None`` to drop the chunk."""
         return event
 

@@ -1,0 +1,452 @@
+"""The client API: dispatched streams without a decorator (seed 003's client).
+
+    client = Client()                        # or Client("my.yaml") / Client(dispatcher=...)
+    async for chunk in client.stream("Tell me a story", model="gpt-4o-mini"):
+        print(chunk, end="")
+
+    response = await client.stream_with_usage("Write a haiku", max_tokens=50,
+                                              on_delta=lambda e: print(e.delta.get_text()))
+    print(response.get_text(), response.usage, response.cost_usd)
+
+    async for item in client.batch_stream(["one", "two", "three"], concurrency=2):
+        ...
+
+Every call goes through the same dispatcher loop, policies and stages as a decorated
+function; the result of each call is a :class:`DispatchStream`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .cache.streaming_cache import StreamingCache
+from .dispatcher import CallOptions, Dispatcher
+from .global_dispatcher import get_dispatcher
+from .policies.overrides import merge_policy, policy_overrides
+from .request import Message, Request, coerce_messages
+from .settings.models import DispatchConfig, PolicySettings
+from .stages.base import Stage
+from .stages.pipeline import CallStages
+from .stream import DispatchStream
+from .streaming.callbacks import EventCallbacks
+from .streaming.listener import Callback
+from .streaming.options import StreamingOptions
+from .streaming.progress import ProgressTracker
+from .task_types import TaskType
+
+__all__ = ["BatchChunk", "Client", "TaskRequest"]
+
+# Model-name prefixes of each provider kind: lets ``model="claude-..."`` reach Anthropic
+# when no configured provider lists that model.
+_MODEL_PREFIXES: dict[str, tuple[str, ...]] = {
+    "openai": ("gpt-", "o1", "o3", "o4", "chatgpt-"),
+    "anthropic": ("claude",),
+    "google": ("gemini", "gemma"),
+}
+
+
+class TaskRequest(BaseModel):
+    """One request of a batch (seed 004's ``TaskRequest``): a prompt and how to send it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    prompt: str | None = None
+    messages: list[dict[str, str]] | None = None
+    task_type: TaskType = TaskType.TEXT_GENERATION
+    model: str | None = None
+    provider: str | None = None
+    providers: list[str] | None = None
+    system: str | None = None
+    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
+    max_tokens: int | None = Field(default=None, gt=0)
+    stop: list[str] | None = None
+    response_format: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BatchChunk:
+    """One item of :meth:`Client.batch_stream`.
+
+    ``index`` is the request's position in the batch. Text items carry ``chunk``; each
+    request ends with one item with ``done=True``, its ``result`` and, if it failed, its
+    ``error``.
+    """
+
+    index: int
+    chunk: str = ""
+    done: bool = False
+    result: DispatchStream[Any] | None = None
+    error: BaseException | None = None
+
+
+class Client:
+    """Dispatched streaming calls without a decorator.
+
+    ``config`` (a path, dict or :class:`DispatchConfig`) builds a dispatcher this client owns
+    and closes; ``dispatcher=`` shares one; neither uses the process-wide default.
+    ``callbacks``, ``progress_tracker`` and ``stages`` apply to every call of this client
+    (calls can add their own).
+    """
+
+    def __init__(
+        self,
+        config: DispatchConfig | Mapping[str, Any] | str | None = None,
+        *,
+        dispatcher: Dispatcher | None = None,
+        callbacks: object | Sequence[object] | None = None,
+        progress_tracker: ProgressTracker | None = None,
+        stages: Sequence[Stage] = (),
+    ) -> None:
+        if config is not None and dispatcher is not None:
+            raise TypeError("Client: pass config= or dispatcher=, not both")
+        self._owns_dispatcher = config is not None
+        self.dispatcher = Dispatcher(config) if config is not None else dispatcher
+        self._callbacks = _as_list(callbacks)
+        self._progress_tracker = progress_tracker
+        self._stages = tuple(stages)
+        # Fail now, not on the first call, for a wrong callback or stage.
+        CallStages(progress_tracker=progress_tracker, callbacks=self._callbacks, stages=stages)
+
+    def _dispatcher(self) -> Dispatcher:
+        return self.dispatcher if self.dispatcher is not None else get_dispatcher()
+
+    # -- one call ----------------------------------------------------------------------------
+
+    def open(
+        self,
+        prompt: str | None = None,
+        *,
+        messages: Sequence[Mapping[str, Any]] | None = None,
+        model: str | None = None,
+        provider: str | None = None,
+        providers: Sequence[str] | None = None,
+        task_type: TaskType | str = TaskType.TEXT_GENERATION,
+        system: str | None = None,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        stop: str | Sequence[str] | None = None,
+        response_format: dict[str, Any] | None = None,
+        metadata: bool = False,
+        callbacks: object | Sequence[object] | None = None,
+        progress_tracker: ProgressTracker | None = None,
+        stages: Sequence[Stage] = (),
+        streaming_options: StreamingOptions | None = None,
+        policy: PolicySettings | Mapping[str, Any] | None = None,
+        fallback_enabled: bool | None = None,
+        max_retries: int | None = None,
+        timeout: float | None = None,
+        mid_stream: str | None = None,
+        cache: StreamingCache | bool | None = None,
+        cache_scope: str | None = None,
+    ) -> DispatchStream[Any]:
+        """A stream for one request, not started yet: iterate it (``str`` chunks, or chunk
+        dicts with ``metadata=True``) or ``await`` its ``collect()``.
+
+        ``model`` goes to the provider that lists it (or, by its name, to the configured
+        provider of its kind: ``claude-...`` to Anthropic), the route's other providers
+        staying as fallbacks; ``provider`` / ``providers`` narrow the route as
+        ``@llm_stream(providers=...)`` does. ``policy`` and the four policy shorthands
+        override the configured policies for this call.
+        """
+        dispatcher = self._dispatcher()
+        options = streaming_options or StreamingOptions()
+        task = TaskType(task_type)
+        request = _build_request(
+            prompt,
+            messages,
+            task,
+            system=system,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            stop=stop,
+            response_format=options.response_format(response_format),
+        )
+        targets = _route_providers(dispatcher.config, task, model, provider, providers)
+        overrides = policy_overrides(
+            dict(policy) if isinstance(policy, Mapping) else policy,
+            fallback_enabled=fallback_enabled,
+            max_retries=max_retries,
+            timeout=timeout,
+            mid_stream=mid_stream,
+        )
+        call_stages = CallStages(
+            progress_tracker=progress_tracker or self._progress_tracker,
+            callbacks=[*self._callbacks, *_as_list(callbacks)],
+            stages=(*self._stages, *stages, *options.transformers()),
+            checks=options.checks(),
+        )
+        call = CallOptions(
+            providers=targets,
+            model=model,
+            policy=merge_policy(dispatcher.config.defaults, overrides) if overrides else None,
+            stages=call_stages.for_call(dispatcher.embedding_stage),
+            cache=_resolve_cache(dispatcher, cache),
+            cache_scope=cache_scope,
+        )
+        mode: Literal["text", "metadata"] = "metadata" if metadata else "text"
+        return DispatchStream(dispatcher, dispatcher.new_context(request), call, mode)
+
+    def stream(self, prompt: str | None = None, **kwargs: Any) -> DispatchStream[str]:
+        """Stream ``str`` chunks (``async for chunk in client.stream(...)``); the returned
+        stream also holds the result once iterated. Arguments as :meth:`open`."""
+        if kwargs.get("metadata"):
+            raise TypeError("stream() yields str chunks; use open(..., metadata=True) for dicts")
+        return self.open(prompt, **kwargs)
+
+    async def stream_with_usage(
+        self,
+        prompt: str | None = None,
+        *,
+        on_start: Callback | None = None,
+        on_delta: Callback | None = None,
+        on_usage: Callback | None = None,
+        on_complete: Callback | None = None,
+        on_error: Callback | None = None,
+        **kwargs: Any,
+    ) -> DispatchStream[str]:
+        """Run one request to its end and return the result (``get_text()``, ``usage``,
+        ``cost_usd``, ``get_json()`` ...). The ``on_*`` callbacks receive seed 003's typed
+        events (:class:`EventCallbacks`); other arguments as :meth:`open`. Raises what the
+        stream raised."""
+        extra = _as_list(kwargs.pop("callbacks", None))
+        if any(fn is not None for fn in (on_start, on_delta, on_usage, on_complete, on_error)):
+            extra.append(
+                EventCallbacks(
+                    on_start=on_start,
+                    on_delta=on_delta,
+                    on_usage=on_usage,
+                    on_complete=on_complete,
+                    on_error=on_error,
+                )
+            )
+        stream = self.stream(prompt, callbacks=extra, **kwargs)
+        await stream.collect()
+        return stream
+
+    # -- many calls --------------------------------------------------------------------------
+
+    async def batch_stream(
+        self,
+        requests: Iterable[TaskRequest | Mapping[str, Any] | str],
+        *,
+        concurrency: int = 4,
+        **kwargs: Any,
+    ) -> AsyncIterator[BatchChunk]:
+        """Stream many requests, at most ``concurrency`` at a time, yielding their chunks as
+        they arrive (interleaved; ``BatchChunk.index`` says whose). A failed request ends
+        with an item carrying its ``error``; the others go on. Leaving the loop early stops
+        every stream still running. ``kwargs`` apply to every request (as :meth:`open`).
+        """
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        items = [_as_task_request(r) for r in requests]
+        queue: asyncio.Queue[BatchChunk | None] = asyncio.Queue(maxsize=max(16, 4 * concurrency))
+        pending = iter(range(len(items)))
+
+        async def worker() -> None:
+            try:
+                for index in pending:
+                    await self._run_one(index, items[index], queue, kwargs)
+            finally:
+                task = asyncio.current_task()
+                # Cancelled means the consumer left: nobody reads the queue any more, and a
+                # put on a full queue would never return.
+                if task is None or not task.cancelling():
+                    await queue.put(None)
+
+        workers = [asyncio.create_task(worker()) for _ in range(min(concurrency, len(items)))]
+        running = len(workers)
+        try:
+            while running:
+                item = await queue.get()
+                if item is None:
+                    running -= 1
+                else:
+                    yield item
+        finally:
+            for task in workers:
+                task.cancel()
+            # A worker blocked on a full queue or inside a stream is cancelled and its
+            # provider stream closed before this generator finishes. wait() neither raises
+            # the workers' CancelledError nor swallows a cancellation of this generator.
+            if workers:
+                await asyncio.wait(workers)
+            for task in workers:
+                error = None if task.cancelled() else task.exception()
+                if error is not None:
+                    raise error  # a bug in a worker: _run_one reports request failures
+
+    async def _run_one(
+        self,
+        index: int,
+        item: TaskRequest,
+        queue: asyncio.Queue[BatchChunk | None],
+        kwargs: Mapping[str, Any],
+    ) -> None:
+        fields = item.model_dump(exclude_none=True)
+        fields.update(kwargs)
+        prompt = fields.pop("prompt", None)
+        stream: DispatchStream[Any] | None = None
+        try:
+            stream = self.open(prompt, **fields)
+            async for chunk in stream:
+                await queue.put(BatchChunk(index, chunk))
+        except Exception as exc:
+            # One request's failure (a provider error, or a request that cannot be built)
+            # is its own result; the batch goes on.
+            await queue.put(BatchChunk(index, done=True, result=stream, error=exc))
+            return
+        await queue.put(BatchChunk(index, done=True, result=stream))
+
+    async def batch(
+        self,
+        requests: Iterable[TaskRequest | Mapping[str, Any] | str],
+        *,
+        concurrency: int = 4,
+        return_exceptions: bool = False,
+        **kwargs: Any,
+    ) -> list[DispatchStream[str] | BaseException]:
+        """Run many requests to their ends, at most ``concurrency`` at a time; the results in
+        request order. The first failure is raised (the rest stopped) unless
+        ``return_exceptions``, which puts it in its place in the list."""
+        items = list(requests)
+        results: list[DispatchStream[str] | BaseException | None] = [None] * len(items)
+        async for item in self.batch_stream(items, concurrency=concurrency, **kwargs):
+            if not item.done:
+                continue
+            if item.error is not None:
+                if not return_exceptions:
+                    raise item.error
+                results[item.index] = item.error
+            else:
+                assert item.result is not None
+                results[item.index] = item.result
+        return [r for r in results if r is not None]
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def aclose(self) -> None:
+        """Close the dispatcher this client built (a shared one is left open)."""
+        if self._owns_dispatcher and self.dispatcher is not None:
+            await self.dispatcher.aclose()
+
+    async def __aenter__(self) -> Client:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+def _as_list(callbacks: object | Sequence[object] | None) -> list[object]:
+    if callbacks is None:
+        return []
+    if isinstance(callbacks, (list, tuple)):
+        return list(callbacks)
+    return [callbacks]
+
+
+def _as_task_request(item: TaskRequest | Mapping[str, Any] | str) -> TaskRequest:
+    if isinstance(item, TaskRequest):
+        return item
+    if isinstance(item, str):
+        return TaskRequest(prompt=item)
+    return TaskRequest.model_validate(item)
+
+
+def _build_request(
+    prompt: str | None,
+    messages: Sequence[Mapping[str, Any]] | None,
+    task_type: TaskType,
+    *,
+    system: str | None,
+    temperature: float | None,
+    max_tokens: int | None,
+    stop: str | Sequence[str] | None,
+    response_format: dict[str, Any] | None,
+) -> Request:
+    turns: tuple[Message, ...] = ()
+    if messages:
+        turns, from_messages = coerce_messages(list(messages), "Client")
+        if from_messages:
+            system = f"{from_messages}\n\n{system}" if system else from_messages
+    if prompt is not None:
+        turns = (*turns, Message(role="user", content=prompt))
+    if not turns:
+        raise TypeError("Client: give a prompt or messages")
+    return Request(
+        messages=turns,
+        system=system,
+        task_type=task_type,
+        temperature=temperature,
+        max_tokens=max_tokens,
+        stop=(stop,) if isinstance(stop, str) else (tuple(stop) if stop else None),
+        response_format=response_format,
+    )
+
+
+def _route_providers(
+    config: DispatchConfig,
+    task_type: TaskType,
+    model: str | None,
+    provider: str | None,
+    providers: Sequence[str] | None,
+) -> tuple[str, ...] | None:
+    """The ``providers=`` to plan with: the caller's, else the owner of ``model`` first
+    and the route's other providers after it, else None (the route as configured)."""
+    if provider is not None and providers is not None:
+        raise TypeError("Client: pass provider= or providers=, not both")
+    if provider is not None:
+        return (provider,)
+    if providers is not None:
+        return tuple(providers)
+    if model is None:
+        return None
+    found = config.route_for(task_type.value)
+    route_order = list(dict.fromkeys(t.provider for t in found[1].targets)) if found else []
+    order = route_order + [name for name in config.providers if name not in route_order]
+    owner = next(
+        (
+            name
+            for name in order
+            if model in config.providers[name].models
+            or config.providers[name].default_model == model
+        ),
+        None,
+    )
+    if owner is None:
+        owner = next(
+            (
+                name
+                for name in order
+                if model.startswith(_MODEL_PREFIXES.get(config.providers[name].kind, ()))
+            ),
+            None,
+        )
+    if owner is None:
+        return None
+    return (owner, *(name for name in route_order if name != owner))
+
+
+def _resolve_cache(
+    dispatcher: Dispatcher, cache: StreamingCache | bool | None
+) -> StreamingCache | None:
+    if isinstance(cache, StreamingCache):
+        return cache
+    if cache is False:
+        if dispatcher.cache is not None:
+            dispatcher.cache.record_bypass()
+        return None
+    if cache is True and dispatcher.cache is None:
+        raise ValueError("cache=True but the configuration has no enabled 'cache' section")
+    return dispatcher.cache

@@ -1,0 +1,129 @@
+"""``llm-dispatch stream`` and ``llm-dispatch demo``.
+
+    llm-dispatch stream "prompt" [--provider P] [--model M] [--task-type T] [--config FILE]
+                                 [--system S] [--max-tokens N] [--metadata] [--progress] [-v]
+    llm-dispatch demo [-v]
+
+``stream`` writes the answer to stdout (one JSON chunk dict per line with ``--metadata``)
+and, with ``--progress``, a progress bar to stderr. Errors go to stderr with exit status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from typing import Any
+
+from ..task_types import TaskType
+
+__all__ = ["add_subcommands"]
+
+
+async def _stream(args: argparse.Namespace) -> int:
+    from ..client import Client
+    from ..dispatcher import Dispatcher
+    from ..errors import LLMDispatchError
+    from ..stream import DispatchStream
+    from .progress import ProgressTracker
+    from .progress_bar import ProgressBar
+
+    tracker = ProgressTracker() if args.progress else None
+    dispatcher: Dispatcher | None = None
+    stream: DispatchStream[Any] | None = None
+    try:
+        dispatcher = Dispatcher(args.config)
+        client = Client(dispatcher=dispatcher)
+        stream = client.open(
+            args.prompt,
+            provider=args.provider,
+            model=args.model,
+            task_type=args.task_type,
+            system=args.system,
+            max_tokens=args.max_tokens,
+            metadata=args.metadata,
+            progress_tracker=tracker,
+        )
+        out = sys.stdout
+        if tracker is not None:
+            async with ProgressBar(tracker):
+                await _write(stream, out, metadata=args.metadata)
+        else:
+            await _write(stream, out, metadata=args.metadata)
+        if not args.metadata:
+            out.write("\n")
+            out.flush()
+        return 0
+    except LLMDispatchError as exc:
+        # After partial output, start the message on a line of its own.
+        partial = stream is not None and bool(stream.get_text())
+        print(f"{chr(10) if partial else ''}error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        if dispatcher is not None:
+            await dispatcher.aclose()
+
+
+async def _write(stream: Any, out: Any, *, metadata: bool) -> None:
+    async for item in stream:
+        out.write(json.dumps(item) + "\n" if metadata else item)
+        out.flush()
+
+
+def _run_stream(args: argparse.Namespace) -> int:
+    from ..demo import log_to_stderr
+
+    log_to_stderr(logging.INFO if args.verbose else logging.WARNING)
+    try:
+        return asyncio.run(_stream(args))
+    except KeyboardInterrupt:
+        return 130
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from ..demo import log_to_stderr, run_demo
+
+    log_to_stderr(logging.INFO if args.verbose else logging.WARNING)
+    try:
+        return asyncio.run(run_demo())
+    except KeyboardInterrupt:
+        return 130
+
+
+def add_subcommands(subparsers: Any) -> None:
+    """Add ``stream`` and ``demo`` to the ``llm-dispatch`` parser."""
+    p = subparsers.add_parser(
+        "stream", help="stream one prompt through the configured providers to stdout"
+    )
+    p.add_argument("prompt", help="the prompt")
+    p.add_argument("--provider", help="only this configured provider (default: the route)")
+    p.add_argument("--model", help="this model (on the provider that has it)")
+    p.add_argument(
+        "--task-type",
+        default=TaskType.TEXT_GENERATION.value,
+        choices=[t.value for t in TaskType],
+        help="route by this task type (default: text_generation)",
+    )
+    p.add_argument(
+        "--config",
+        help="configuration file (default: $LLM_DISPATCH_CONFIG, ./config/dispatch.yaml, "
+        "built-in defaults)",
+    )
+    p.add_argument("--system", help="system prompt")
+    p.add_argument("--max-tokens", type=int, help="completion token limit")
+    p.add_argument(
+        "--metadata", action="store_true", help="print one JSON chunk dict per line instead"
+    )
+    p.add_argument("--progress", action="store_true", help="show a progress bar on stderr")
+    p.add_argument("-v", "--verbose", action="store_true", help="log requests to stderr")
+    p.set_defaults(func=_run_stream)
+
+    p = subparsers.add_parser(
+        "demo",
+        help="stream through OpenAI, Anthropic and Gemini (the fake server for those "
+        "without an API key)",
+    )
+    p.add_argument("-v", "--verbose", action="store_true", help="log requests to stderr")
+    p.set_defaults(func=_run_demo)
