@@ -69,6 +69,9 @@ __all__ = ["CallOptions", "Dispatcher"]
 
 log = get_logger("llm_dispatch")
 
+# What a cache hit, or a call that joined another's identical stream, costs.
+_FREE = ModelPrice(input=0.0, output=0.0)
+
 # Circuit changes caused by the record_* call in progress (see Dispatcher._record).
 _circuit_changes: contextvars.ContextVar[list[CircuitChange] | None] = contextvars.ContextVar(
     "llm_dispatch_circuit_changes", default=None
@@ -170,8 +173,7 @@ class Dispatcher:
             # The stored answer, replayed through the same loop and stages as a live one.
             ctx.cached = True
             replay: Provider | None = ReplayProvider(hit)
-            free = ModelPrice(input=0.0, output=0.0)
-            plan = Plan([Target(hit.entry.provider, hit.entry.model, price=free)], route="cache")
+            plan = Plan([Target(hit.entry.provider, hit.entry.model, price=_FREE)], route="cache")
         else:
             replay = None
             plan = await self.router.plan(
@@ -328,6 +330,8 @@ class Dispatcher:
                         message="ok",
                         usage=reported,
                         text=ctx.raw_text[chars_before:],
+                        # A call that joined another's identical stream spent nothing.
+                        free=getattr(provider, "joined", False),
                     )
                     await self._record(ctx, stages, target.key, ok=True)
                     completed = True
@@ -621,9 +625,11 @@ class Dispatcher:
         message: str = "",
         usage: Usage | None = None,
         text: str = "",
+        free: bool = False,
     ) -> None:
         """Record one attempt (``attempt`` defaults to the current one; ``text`` is what it
-        delivered) and charge it to the request's ledger (``request`` as sent)."""
+        delivered) and charge it to the request's ledger (``request`` as sent), at the
+        target's price unless ``free``."""
         record = AttemptRecord(
             target.provider,
             target.model,
@@ -634,7 +640,8 @@ class Dispatcher:
             len(text),
         )
         attempts.append(record)
-        ctx.ledger.add(record, request=request, price=target.price, usage=usage, text=text)
+        price = _FREE if free else target.price
+        ctx.ledger.add(record, request=request, price=price, usage=usage, text=text)
 
     @classmethod
     def _abandon(

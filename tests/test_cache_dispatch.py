@@ -211,6 +211,23 @@ async def test_single_flight_shares_one_provider_stream(
     assert fake_server.requests[0].completed and not fake_server.requests[0].disconnected
 
 
+async def test_single_flight_charges_the_shared_stream_once(
+    fake_server: FakeProviderServer, make_dispatcher: Any
+) -> None:
+    priced = fake_providers(fake_server)["openai"]
+    priced["prices"] = {"gpt-4o-mini": {"input": 0.15, "output": 0.60}}
+    dispatcher = make_dispatcher(providers={"openai": priced})
+    answer = cached(dispatcher, StreamingCache(), providers=["openai"])
+    fake_server.enqueue(Script(chunks=CHUNKS, chunk_delay=0.01, usage=(1000, 500)))
+    streams = [answer("the same question") for _ in range(5)]
+    done = await asyncio.gather(*(s.collect() for s in streams))
+    assert len(fake_server.requests) == 1
+    costs = sorted(s.cost_usd for s in done)
+    # gpt-4o-mini: $0.15 / $0.60 per 1M tokens -> 1000 in + 500 out = $0.00045, paid once.
+    assert costs[:4] == [0.0] * 4 and costs[4] == pytest.approx(0.00045)
+    assert all(s.usage.total_tokens == 1500 for s in done)
+
+
 @pytest.mark.redis
 async def test_redis_cache_is_shared_between_processes(
     fake_server: FakeProviderServer, make_dispatcher: Any, tmp_path: Any

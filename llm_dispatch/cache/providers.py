@@ -52,6 +52,9 @@ class SharedProvider(Provider):
         self.cache = cache
         self.route = route
         self.scope = scope
+        #: True once :meth:`stream` joined a stream another call had already started: this
+        #: call then spent nothing (one instance serves one call's attempt).
+        self.joined = False
 
     async def stream(self, request: Request, model: str) -> AsyncGenerator[ProviderEvent, None]:
         key = None
@@ -64,6 +67,8 @@ class SharedProvider(Provider):
                 yield event
             return
         flight = (key, self.name, model)
+        # No await between this check and the stream joining or starting the flight.
+        self.joined = self.cache.singleflight.in_flight(flight)
         async for event in self.cache.singleflight.stream(
             flight, lambda: self._record(request, model)
         ):
