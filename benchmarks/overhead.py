@@ -64,7 +64,9 @@ def raw_streamers(url: str) -> dict[str, Callable[[], Awaitable[int]]]:
     async def openai_raw() -> int:
         n = 0
         stream = await oa.chat.completions.create(
-            model=MODELS["openai"], messages=messages, stream=True,  # type: ignore[arg-type]
+            model=MODELS["openai"],
+            messages=messages,
+            stream=True,  # type: ignore[arg-type]
             stream_options={"include_usage": True},
         )
         async for chunk in stream:
@@ -75,7 +77,9 @@ def raw_streamers(url: str) -> dict[str, Callable[[], Awaitable[int]]]:
     async def anthropic_raw() -> int:
         n = 0
         stream = await an.messages.create(
-            model=MODELS["anthropic"], max_tokens=4096, messages=messages,  # type: ignore[arg-type]
+            model=MODELS["anthropic"],
+            max_tokens=4096,
+            messages=messages,  # type: ignore[arg-type]
             stream=True,
         )
         async for event in stream:
@@ -144,8 +148,10 @@ async def main(chunks: int, rounds: int) -> None:
             "@llm_stream_with_metadata": dispatched_streamers(dispatcher, metadata=True),
         }
         print(f"{chunks} chunks per stream, {rounds} rounds, interleaved; medians\n")
-        print(f"{'provider':<10} {'variant':<27} {'wall ms':>9} {'cpu ms':>9} "
-              f"{'cpu µs/chunk':>13} {'wall ×':>7} {'cpu ×':>7}")
+        print(
+            f"{'provider':<10} {'variant':<27} {'wall ms':>9} {'cpu ms':>9} "
+            f"{'cpu µs/chunk':>13} {'wall ×':>7} {'cpu ×':>7}"
+        )
         for provider in MODELS:
             for runs in variants.values():  # warm up: imports, connections
                 await runs[provider]()

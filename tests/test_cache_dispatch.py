@@ -12,14 +12,13 @@ import uuid
 from typing import Any
 
 import pytest
+from conftest import fake_providers
 
 from llm_dispatch import Dispatcher, Stage, StreamInterrupted, llm_stream, llm_stream_with_metadata
 from llm_dispatch.cache import StreamingCache
 from llm_dispatch.dispatch_events import CacheHitEvent
 from llm_dispatch.embedding import UnicodeMetadata, VerifyStatus
 from llm_dispatch.testing import FakeProviderServer, Script
-
-from conftest import fake_providers
 
 CHUNKS = ["Python ", "code\n", "reads ", "like ", "prose."]
 

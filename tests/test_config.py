@@ -194,8 +194,10 @@ def test_empty_file_is_the_builtin_configuration(tmp_path: Path) -> None:
 
 def test_cache_and_embedding_sections_are_validated_with_file_and_line(tmp_path: Any) -> None:
     config = load_config(
-        {"cache": {"backend": "memory", "similarity_threshold": 0.9},
-         "embedding": {"target": "punctuation", "hmac_key": "k" * 16}},
+        {
+            "cache": {"backend": "memory", "similarity_threshold": 0.9},
+            "embedding": {"target": "punctuation", "hmac_key": "k" * 16},
+        },
         environ={},
     )
     assert config.cache is not None and config.cache.similarity_threshold == 0.9

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import structlog
+from conftest import TEST_KEYS, TEST_MODELS
 
 from llm_dispatch import (
     ChunkMetadata,
@@ -21,8 +22,6 @@ from llm_dispatch import (
 )
 from llm_dispatch.errors import IncompleteStreamError
 from llm_dispatch.testing import FakeProviderServer, Script
-
-from conftest import TEST_KEYS, TEST_MODELS
 
 PROVIDERS = ["openai", "anthropic", "google"]
 CHUNKS = ["Hello", ", wor", "ld! ", "Chunk ", "boundaries ", "stay\n", "exactly ", "as sent."]
@@ -198,14 +197,16 @@ async def test_task_cancel_closes_the_provider_stream(
         yield "unused"
 
     received: list[str] = []
+    three = asyncio.Event()
 
     async def consume() -> None:
         async for chunk in stream_text("go"):
             received.append(chunk)
+            if len(received) == 3:
+                three.set()
 
     task = asyncio.create_task(consume())
-    while len(received) < 3:
-        await asyncio.sleep(0.005)
+    await asyncio.wait_for(three.wait(), timeout=5)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
@@ -313,7 +314,8 @@ def test_import_does_not_import_any_sdk() -> None:
     code = (
         "import sys, llm_dispatch\n"
         "from llm_dispatch import llm_stream, Dispatcher, TaskType\n"
-        "loaded = [m for m in ('openai', 'anthropic', 'google.genai', 'httpx2') if m in sys.modules]\n"
+        "sdks = ('openai', 'anthropic', 'google.genai', 'httpx2')\n"
+        "loaded = [m for m in sdks if m in sys.modules]\n"
         "print(','.join(loaded))\n"
     )
     out = subprocess.run(

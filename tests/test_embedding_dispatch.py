@@ -6,12 +6,11 @@ from typing import Any
 
 import pytest
 import structlog
+from conftest import fake_providers
 
 from llm_dispatch import Dispatcher, llm_stream, llm_stream_with_metadata
 from llm_dispatch.embedding import UnicodeMetadata, VerifyStatus
 from llm_dispatch.testing import FakeProviderServer, Script
-
-from conftest import fake_providers
 
 KEY = "test-hmac-key-0123456789"
 CHUNKS = ["The ", "answer ", "is ", "forty-two, ", "said ", "the ", "machine."]

@@ -217,7 +217,8 @@ async def test_exhausted_first_token_deadline_says_which_limit_fired(
     assert info.value.limit == "first_token" and info.value.seconds == 0.2
     assert "first_token timeout of 0.2s" in str(info.value)
     assert [(a.provider, a.kind) for a in info.value.attempts] == [
-        ("openai", "timeout"), ("google", "timeout"),
+        ("openai", "timeout"),
+        ("google", "timeout"),
     ]
 
 
@@ -303,7 +304,7 @@ async def test_mid_stream_continue_appends_the_continuation(
     assert [m["provider"] for m in items[10:]] == [fallback] * 4
     assert items[-1]["is_final"]
 
-    first, second = fake_server.requests
+    _, second = fake_server.requests
     assert second.provider == fallback
     assert second.system == "Answer in English."
     partial = "".join(chunks[:10])
@@ -386,9 +387,7 @@ async def test_half_open_probe_planned_but_not_tried_is_given_back(
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
-async def test_exhausted_connect_deadline_says_connect(
-    provider: str, make_dispatcher: Any
-) -> None:
+async def test_exhausted_connect_deadline_says_connect(provider: str, make_dispatcher: Any) -> None:
     import contextlib
     import socket
 
@@ -404,9 +403,15 @@ async def test_exhausted_connect_deadline_says_connect(
         port = listener.getsockname()[1]
         suffix = "/v1" if provider == "openai" else ""
         dispatcher = make_dispatcher(
-            providers={"slow": {"kind": provider, "api_key": "sk-test-0123456789",
-                                "base_url": f"http://127.0.0.1:{port}{suffix}",
-                                "default_model": "m", "timeouts": {"connect": 0.2}}}
+            providers={
+                "slow": {
+                    "kind": provider,
+                    "api_key": "sk-test-0123456789",
+                    "base_url": f"http://127.0.0.1:{port}{suffix}",
+                    "default_model": "m",
+                    "timeouts": {"connect": 0.2},
+                }
+            }
         )
         answer = streamer(dispatcher, providers=["slow"], max_retries=1)
         with pytest.raises(StreamTimeout) as info:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from llm_dispatch.events import ProviderEvent, Usage
@@ -13,7 +15,7 @@ from llm_dispatch.providers.anthropic import (
 )
 from llm_dispatch.providers.base import ProviderSettings
 from llm_dispatch.request import Message, Request
-from llm_dispatch.testing import Script
+from llm_dispatch.testing import FakeProviderServer, Script
 
 pytestmark = pytest.mark.usefixtures("clean_provider_env")
 
