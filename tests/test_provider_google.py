@@ -5,12 +5,10 @@ from __future__ import annotations
 import pytest
 
 from llm_dispatch.errors import ContentFilterError
-from llm_dispatch.events import ProviderEvent, Usage
 from llm_dispatch.providers import disabled_reason
 from llm_dispatch.providers.base import ProviderSettings
 from llm_dispatch.providers.google import GoogleProvider
 from llm_dispatch.request import Message, Request
-from llm_dispatch.testing import Script
 
 pytestmark = pytest.mark.usefixtures("clean_provider_env")
 
@@ -21,30 +19,6 @@ SCHEMA = {"type": "object", "properties": {"name": {"type": "string"}}, "require
 def ask(*messages: Message, **fields: object) -> Request:
     turns = messages or (Message(role="user", content="say hi"),)
     return Request(messages=turns, **fields)  # type: ignore[arg-type]
-
-
-async def test_text_keeps_chunk_boundaries_then_usage_and_finish(
-    fake_server, sdk_provider, collect
-) -> None:
-    chunks = ["Hel", "lo", ", wor", "ld!", " ", "\n\nBye"]
-    fake_server.enqueue(Script(chunks=chunks, usage=(11, 6)))
-
-    outcome = await collect(sdk_provider("google"), ask(), MODEL)
-
-    assert outcome.error is None
-    assert outcome.texts == chunks
-    assert [e.text for e in outcome.events[:-1]] == chunks
-    assert outcome.final == ProviderEvent(usage=Usage.of(11, 6), finish_reason="stop")
-
-
-@pytest.mark.parametrize("finish", ["length", "content_filter"])
-async def test_finish_reason_is_normalised(fake_server, sdk_provider, collect, finish) -> None:
-    fake_server.enqueue(Script(chunks=["a", "b"], finish_reason=finish))
-
-    outcome = await collect(sdk_provider("google"), ask(), MODEL)
-
-    assert outcome.error is None
-    assert outcome.final.finish_reason == finish
 
 
 async def test_request_fields_reach_the_wire(fake_server, sdk_provider, collect) -> None:
