@@ -57,8 +57,19 @@ log = structlog.get_logger("llm_dispatch.cache")
 _SCORE_EPSILON = 1e-9
 
 
+_last_ms = 0
+
+
 def _now_ms() -> int:
-    return int(time.time() * 1000)
+    """Wall-clock milliseconds, strictly increasing within this process.
+
+    The Redis LRU orders entries by this value: two touches in the same millisecond would
+    tie, and Redis would break the tie by name, evicting the wrong entry. Bumping a tie by
+    one millisecond keeps the order exact (the clock runs ahead by at most a few ms in a burst).
+    """
+    global _last_ms
+    _last_ms = max(int(time.time() * 1000), _last_ms + 1)
+    return _last_ms
 
 
 class StreamingCache:
