@@ -21,7 +21,7 @@ import os
 import time
 import uuid
 from collections.abc import AsyncGenerator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from tenacity import RetryCallState
@@ -91,7 +91,6 @@ class CallOptions:
     # The similar-prompt cache this call reads and fills, and its tenant/scope key.
     cache: StreamingCache | None = None
     cache_scope: str | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
 
 class Dispatcher:
