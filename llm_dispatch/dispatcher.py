@@ -574,6 +574,9 @@ class Dispatcher:
         watchdog: Watchdog,
         first_token: float | None,
     ) -> tuple[AsyncGenerator[ProviderEvent, None], ProviderEvent | None]:
+        # The SDK's import and client construction happen here, before the clocks start:
+        # the first-token deadline times the provider, not our set-up.
+        await provider.prepare()
         agen = provider.stream(request, target.model)
         watchdog.watch()
         watchdog.arm("first_token", first_token)
@@ -749,14 +752,4 @@ def _cache_route(options: CallOptions) -> str:
 
 def _deadline(error: ProviderError) -> str | None:
     """``first_token`` or ``connect`` when ``error`` is that deadline firing, else None."""
-    if not isinstance(error, ProviderTimeoutError):
-        return None
-    if error.limit is not None:
-        return error.limit
-    cause: BaseException | None = error
-    while cause is not None:
-        # httpx2.ConnectTimeout (openai, anthropic), aiohttp's ConnectionTimeoutError (google)
-        if type(cause).__name__ in ("ConnectTimeout", "ConnectionTimeoutError"):
-            return "connect"
-        cause = cause.__cause__ or cause.__context__
-    return None
+    return error.limit if isinstance(error, ProviderTimeoutError) else None

@@ -16,7 +16,9 @@ The hierarchy lets callers catch at the level they care about::
         └── NoProviderAvailable           no enabled target could be planned
 
 Messages never contain API keys or HMAC keys: provider messages are passed through
-:func:`redact` before they are stored.
+:func:`redact` before they are stored. The exception an SDK raised is never chained: a
+:class:`ProviderError`'s ``__cause__`` is an :class:`UpstreamError` that keeps the SDK
+exception's type, HTTP status and request id, and none of its text.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ __all__ = [
     "StreamInterrupted",
     "StreamTimeout",
     "StreamingError",
+    "UpstreamError",
     "provider_error",
     "redact",
 ]
@@ -165,6 +168,7 @@ class ProviderError(LLMDispatchError):
         retry_after: float | None = None,
         attempt: int | None = None,
         partial_text: str = "",
+        request_id: str | None = None,
     ) -> None:
         self.provider = provider
         self.kind = ErrorKind(kind) if kind is not None else self.default_kind
@@ -174,6 +178,8 @@ class ProviderError(LLMDispatchError):
         self.attempt = attempt
         # Text the provider delivered before failing (set by the dispatcher).
         self.partial_text = partial_text
+        #: The provider's id for the failed HTTP request, when it sent one.
+        self.request_id = request_id
         self.message = message
         super().__init__(message)
 
@@ -196,6 +202,61 @@ class ProviderError(LLMDispatchError):
             f"{type(self).__name__}(provider={self.provider!r}, kind={self.kind.value!r}, "
             f"status_code={self.status_code!r}, message={self.message!r})"
         )
+
+
+class UpstreamError(LLMDispatchError):
+    """What an SDK raised, without its text: the ``__cause__`` of a :class:`ProviderError`.
+
+    SDK exceptions can quote the request (an echoed API key, a header value), so the
+    original is not kept. ``sdk_type`` is its qualified class name (``openai.
+    AuthenticationError``), ``status_code`` and ``request_id`` are copied when it had them.
+    """
+
+    def __init__(
+        self, sdk_type: str, *, status_code: int | None = None, request_id: str | None = None
+    ) -> None:
+        self.sdk_type = sdk_type
+        self.status_code = status_code
+        self.request_id = request_id
+        details = [f"HTTP {status_code}"] if status_code is not None else []
+        if request_id:
+            details.append(f"request id {request_id}")
+        suffix = f" ({', '.join(details)})" if details else ""
+        super().__init__(f"{sdk_type}{suffix}; its message is not kept, see the error above")
+
+    @classmethod
+    def of(cls, exc: BaseException) -> UpstreamError:
+        """The stand-in for ``exc``: type, status and request id, read without SDK imports."""
+        kind = type(exc)
+        module = kind.__module__.split(".")[0]
+        status = getattr(exc, "status_code", None)
+        if not isinstance(status, int):
+            code = getattr(exc, "code", None)
+            status = code if isinstance(code, int) and 100 <= code < 600 else None
+        request_id = getattr(exc, "request_id", None)
+        if not isinstance(request_id, str):
+            request_id = _header_request_id(getattr(exc, "response", None))
+        name = kind.__qualname__ if module == "builtins" else f"{module}.{kind.__qualname__}"
+        return cls(name, status_code=status, request_id=_safe_id(request_id))
+
+
+def _header_request_id(response: object) -> str | None:
+    headers = getattr(response, "headers", None)
+    getter = getattr(headers, "get", None)
+    if getter is None:
+        return None
+    for name in ("x-request-id", "request-id"):
+        value = getter(name)
+        if isinstance(value, str):
+            return value
+    return None
+
+
+def _safe_id(value: str | None) -> str | None:
+    """A request id as the provider sent it, unless it does not look like an id."""
+    if value is None or len(value) > 200 or not re.fullmatch(r"[\w.:/+=-]+", value):
+        return None
+    return value
 
 
 class RateLimitError(ProviderError):

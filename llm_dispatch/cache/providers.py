@@ -56,6 +56,9 @@ class SharedProvider(Provider):
         #: call then spent nothing (one instance serves one call's attempt).
         self.joined = False
 
+    async def prepare(self) -> None:
+        await self.inner.prepare()
+
     async def stream(self, request: Request, model: str) -> AsyncGenerator[ProviderEvent, None]:
         key = None
         if request.messages[-1].role != "assistant":

@@ -170,6 +170,22 @@ def transport_error_kind(exc: BaseException) -> ErrorKind | None:
     return None
 
 
+def is_connect_timeout(exc: BaseException) -> bool:
+    """Whether ``exc`` (or an exception it wraps) is a timeout while connecting: httpx2's
+    ``ConnectTimeout`` (openai, anthropic) or aiohttp's ``ConnectionTimeoutError`` (google)."""
+    import aiohttp
+    import httpx2
+
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, httpx2.ConnectTimeout | aiohttp.ConnectionTimeoutError):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
 def describe_exception(exc: BaseException) -> str:
     """``Type: message``, followed by the cause when the SDK wrapped one (e.g. "Connection
     error." hides which connection error)."""

@@ -79,6 +79,7 @@ class AnthropicProvider(Provider):
         finish: str | None = None
         stopped = False
         sdk_stream = None
+        failure: ProviderError | None = None
         # A continuation whose prefill lost its trailing whitespace: the consumer already has
         # that whitespace, so leading whitespace of the continuation is dropped, not repeated.
         trim_leading_space = _prefill_ends_in_space(request)
@@ -107,10 +108,12 @@ class AnthropicProvider(Provider):
                 elif kind == "message_stop":
                     stopped = True
         except Exception as exc:
-            raise self.map_error(exc, model) from exc
+            failure = self.failure(exc, model)
         finally:
             if sdk_stream is not None:
                 await close_quietly(sdk_stream.close)
+        if failure is not None:
+            raise failure
         if not stopped:
             raise incomplete_error(self, model, "message_stop", chars)
         usage = None
@@ -154,6 +157,9 @@ class AnthropicProvider(Provider):
         if kind is ErrorKind.BAD_REQUEST:
             kind = refine_bad_request(message)
         return make_error(self, kind, message, model)
+
+    async def _prepare(self) -> None:
+        self._get_client()
 
     async def aclose(self) -> None:
         client, self._client = self._client, None

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from ..errors import ProviderError
+from ..errors import ProviderError, ProviderTimeoutError, UpstreamError
 from ..events import ProviderEvent
 from ..request import Request
 
@@ -59,10 +59,12 @@ class Provider(ABC):
 
     - end normally only after the provider's closing event (finish reason / ``[DONE]`` /
       ``message_stop``); a body that ends without it raises ``IncompleteStreamError``;
-    - raise only :class:`ProviderError` subclasses (mapped from whatever the SDK raised);
+    - raise only :class:`ProviderError` subclasses (mapped from whatever the SDK raised,
+      through :meth:`failure`, so no SDK exception is chained);
     - close the HTTP response when the generator is closed early (``aclose()``).
 
-    SDK clients are created lazily and reused; the SDK's own retries are off.
+    SDK clients are created lazily, by :meth:`prepare`, and reused; the SDK's own retries
+    are off.
     """
 
     def __init__(self, settings: ProviderSettings) -> None:
@@ -76,6 +78,46 @@ class Provider(ABC):
     @abstractmethod
     def map_error(self, exc: BaseException, model: str) -> ProviderError:
         """Turn anything the SDK raised into the matching :class:`ProviderError`."""
+
+    def failure(self, exc: BaseException, model: str) -> ProviderError:
+        """:meth:`map_error` for ``exc``, chained to an :class:`UpstreamError` stand-in.
+
+        The SDK exception itself is dropped: its text and its attributes (the request, the
+        response body) can hold a key or a header value. Raise the result outside the
+        ``except`` block that caught ``exc``, so that it is not the implicit context either.
+        """
+        error = self.map_error(exc, model)
+        if error is not exc:
+            if isinstance(error, ProviderTimeoutError) and error.limit is None:
+                from . import is_connect_timeout
+
+                if is_connect_timeout(exc):
+                    error.limit, error.seconds = "connect", self.settings.connect_timeout
+            cause = UpstreamError.of(exc)
+            error.request_id = error.request_id or cause.request_id
+            error.__cause__ = cause
+        return error
+
+    async def prepare(self) -> None:
+        """Import the SDK and build its client, if not done yet.
+
+        The dispatcher calls this before it starts the connect and first-token clocks, so
+        those deadlines time the provider, not this set-up (about a second on a cold
+        process). Raises :class:`ProviderError`, e.g. when the SDK refuses its credentials.
+        """
+        failure: ProviderError | None = None
+        try:
+            await self._prepare()
+        except ProviderError:
+            raise
+        except Exception as exc:
+            failure = self.failure(exc, self.settings.model or "")
+        if failure is not None:
+            raise failure
+
+    async def _prepare(self) -> None:
+        """Build what :meth:`stream` needs (the SDK client); nothing by default."""
+        return None
 
     async def aclose(self) -> None:
         """Release the SDK client's connections."""

@@ -108,6 +108,7 @@ class GoogleProvider(Provider):
         usage: Usage | None = None
         opened: list[Any] = []
         iterator = None
+        failure: ProviderError | None = None
         try:
             client = await self._get_client()
             # Annotated as an AsyncIterator, but it is an async generator, which we close.
@@ -131,12 +132,14 @@ class GoogleProvider(Provider):
                     yield ProviderEvent(text=text)
                 chunk = await anext(iterator, None)
         except Exception as exc:
-            raise self.map_error(exc, model) from exc
+            failure = self.failure(exc, model)
         finally:
             for response in opened:
                 response.close()
             if iterator is not None:
                 await close_quietly(iterator.aclose)
+        if failure is not None:
+            raise failure
         if finish is None:
             raise incomplete_error(self, model, "a finish_reason", chars)
         yield ProviderEvent(usage=usage, finish_reason=finish)
@@ -186,6 +189,9 @@ class GoogleProvider(Provider):
         return make_error(
             self, ErrorKind.CONTENT_FILTER, f"prompt blocked ({reason}){detail}", model
         )
+
+    async def _prepare(self) -> None:
+        await self._get_client()
 
     async def aclose(self) -> None:
         client, self._client = self._client, None

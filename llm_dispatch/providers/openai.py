@@ -85,6 +85,7 @@ class OpenAIProvider(Provider):
         finish: str | None = None
         usage: Usage | None = None
         sdk_stream = None
+        failure: ProviderError | None = None
         try:
             client = self._get_client()
             official = client.base_url.host == _OFFICIAL_HOST
@@ -100,10 +101,12 @@ class OpenAIProvider(Provider):
                     chars += len(text)
                     yield ProviderEvent(text=text)
         except Exception as exc:
-            raise self.map_error(exc, model) from exc
+            failure = self.failure(exc, model)
         finally:
             if sdk_stream is not None:
                 await close_quietly(sdk_stream.close)
+        if failure is not None:
+            raise failure
         if finish is None:
             raise incomplete_error(self, model, "a finish_reason", chars)
         yield ProviderEvent(usage=usage, finish_reason=finish)
@@ -143,6 +146,9 @@ class OpenAIProvider(Provider):
         if kind is ErrorKind.BAD_REQUEST:
             kind = refine_bad_request(message)
         return make_error(self, kind, message, model)
+
+    async def _prepare(self) -> None:
+        self._get_client()
 
     async def aclose(self) -> None:
         client, self._client = self._client, None
