@@ -9,7 +9,7 @@ import asyncio
 import sys
 
 from llm_dispatch import Client, TaskRequest, TaskType
-from llm_dispatch.demo import demo_dispatcher, log_to_stderr
+from llm_dispatch.demo import demo_dispatcher
 
 
 async def main() -> int:
@@ -38,5 +38,4 @@ async def main() -> int:
 
 
 if __name__ == "__main__":
-    log_to_stderr()
     sys.exit(asyncio.run(main()))

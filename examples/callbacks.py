@@ -12,7 +12,7 @@ import sys
 from typing import Any
 
 from llm_dispatch import Client, llm_stream
-from llm_dispatch.demo import demo_dispatcher, log_to_stderr
+from llm_dispatch.demo import demo_dispatcher
 from llm_dispatch.streaming import StreamDeltaEvent, StreamHandler, StreamingCallbacks
 
 
@@ -71,5 +71,4 @@ async def main() -> int:
 
 
 if __name__ == "__main__":
-    log_to_stderr()
     sys.exit(asyncio.run(main()))

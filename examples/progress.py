@@ -10,7 +10,7 @@ import sys
 from typing import Any
 
 from llm_dispatch import llm_stream
-from llm_dispatch.demo import demo_dispatcher, log_to_stderr
+from llm_dispatch.demo import demo_dispatcher
 from llm_dispatch.streaming import ProgressBar, ProgressTracker
 from llm_dispatch.testing import FakeProviderServer, Script
 
@@ -42,5 +42,4 @@ async def main() -> int:
 
 
 if __name__ == "__main__":
-    log_to_stderr()
     sys.exit(asyncio.run(main()))

@@ -13,8 +13,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from llm_dispatch.demo import log_to_stderr, run_demo
+from llm_dispatch.demo import run_demo
 
 if __name__ == "__main__":
-    log_to_stderr()
     sys.exit(asyncio.run(run_demo()))

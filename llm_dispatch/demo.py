@@ -10,7 +10,6 @@ official SDKs run unmodified over real HTTP. It then shows the chunk dicts of
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -30,7 +29,6 @@ __all__ = [
     "KEY_VARIABLES",
     "demo_dispatcher",
     "has_key",
-    "log_to_stderr",
     "run_demo",
 ]
 
@@ -48,20 +46,6 @@ DEMO_MODELS = {
 
 def has_key(provider: str) -> bool:
     return any(os.environ.get(v) for v in KEY_VARIABLES[provider])
-
-
-def log_to_stderr(level: int = logging.WARNING) -> None:
-    """Send the library's structlog output to stderr from ``level`` up.
-
-    For command-line entry points only (a library never configures logging): stdout then
-    carries nothing but the streamed text.
-    """
-    import structlog
-
-    structlog.configure(
-        wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
-    )
 
 
 @asynccontextmanager

@@ -9,7 +9,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from structlog.testing import capture_logs
 
 from llm_dispatch import StreamInterrupted, llm_stream, llm_stream_with_metadata
 from llm_dispatch.cache import StreamingCache
@@ -28,7 +27,7 @@ from llm_dispatch.streaming import (
     StreamSummary,
     StreamUsageEvent,
 )
-from llm_dispatch.testing import FakeProviderServer, Script
+from llm_dispatch.testing import FakeProviderServer, Script, capture_events
 
 PROVIDERS = ["openai", "anthropic", "google"]
 CHUNKS = ["Once ", "upon ", "a ", "time."]
@@ -262,17 +261,23 @@ async def test_a_raising_callback_is_logged_and_the_stream_goes_on(
         seed_003(log, use_async),
     ]
     fake_server.enqueue(Script(chunks=CHUNKS))
-    with capture_logs() as logs:
+    with capture_events() as logs:
         stream = streamer(make_dispatcher(), callbacks, providers=["anthropic"])("hi")
         received = [c async for c in stream]
 
     assert received == CHUNKS and stream.done
     # The healthy callbacks saw everything.
     assert [e[0] for e in log] == ["on_start", *["on_delta"] * 4, "on_usage", "on_complete"]
+    # Each failing callback is logged once (with its traceback), and its repeats are
+    # counted in one line at the end of the stream: never one line per chunk.
     failures = [e for e in logs if e["event"] == "callback.failed"]
-    assert len(failures) == 1 + 2 * len(CHUNKS) + 1
+    repeats = [e for e in logs if e["event"] == "callback.failed_again"]
+    assert len(failures) == (4 if use_async else 2)  # sync: one function in three slots
+    assert len(failures) + sum(e["repeats"] for e in repeats) == 1 + 2 * len(CHUNKS) + 1
     assert all(f["error"] == "callback bug" and f["log_level"] == "warning" for f in failures)
-    assert failures[0]["request_id"] == stream.request_id
+    assert all(f["exc_info"][0] is ValueError for f in failures)
+    assert {e["request_id"] for e in failures + repeats} == {stream.request_id}
+    assert logs.index(repeats[0]) > max(logs.index(f) for f in failures)
 
 
 async def test_raise_error_makes_a_failing_callback_fail_the_stream(
@@ -584,7 +589,7 @@ async def test_an_error_callback_never_replaces_the_streams_error(
     callbacks = [StreamingCallbacks(on_error=also_fail, raise_error=True), seed_003(log, False)]
     fake_server.enqueue(Script(chunks=CHUNKS, drop_after=1))
     stream = streamer(make_dispatcher(), callbacks, providers=["openai"])("hi")
-    with capture_logs() as logs, pytest.raises(StreamInterrupted):
+    with capture_events() as logs, pytest.raises(StreamInterrupted):
         await stream.collect()
     assert ends(log) == ["on_error"]
     assert any(e["event"] == "callback.failed" and e["error"] == "error callback bug" for e in logs)

@@ -9,7 +9,6 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
-import structlog
 from redis.asyncio import Redis
 
 from llm_dispatch.policies.circuit import (
@@ -22,6 +21,7 @@ from llm_dispatch.policies.circuit import (
     store_from_settings,
 )
 from llm_dispatch.settings.models import CircuitSettings
+from llm_dispatch.testing import capture_events
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 KEY = "openai/gpt-4o-mini"
@@ -248,7 +248,7 @@ async def test_changes_are_logged_and_sent_to_sync_and_async_listeners(clock: Fa
         seen.append(change)
 
     b = CircuitBreaker(SETTINGS, MemoryCircuitStore(), on_change=listener, clock=clock)
-    with structlog.testing.capture_logs() as logs:
+    with capture_events() as logs:
         await open_circuit(b)
     assert [c.new for c in seen] == [CircuitState.OPEN]
     event = next(e for e in logs if e["event"] == "circuit.changed")
@@ -262,7 +262,7 @@ async def test_a_failing_listener_does_not_break_the_breaker(clock: FakeClock) -
         raise RuntimeError("listener bug")
 
     b = CircuitBreaker(SETTINGS, MemoryCircuitStore(), on_change=listener, clock=clock)
-    with structlog.testing.capture_logs() as logs:
+    with capture_events() as logs:
         await open_circuit(b)
     assert await b.state(KEY) is CircuitState.OPEN
     assert any(e["event"] == "circuit.on_change_failed" for e in logs)
@@ -292,7 +292,7 @@ async def test_store_from_settings() -> None:
 async def test_unreachable_store_fails_open() -> None:
     # Port 1 on loopback refuses at once: the breaker must not fail requests because of it.
     b = CircuitBreaker(SETTINGS, RedisCircuitStore("redis://127.0.0.1:1/0", "unreachable"))
-    with structlog.testing.capture_logs() as logs:
+    with capture_events() as logs:
         for _ in range(5):
             await b.record_failure(KEY)
         assert await b.allow(KEY)

@@ -9,7 +9,6 @@ import sys
 from typing import Any
 
 import pytest
-import structlog
 from conftest import TEST_KEYS, TEST_MODELS
 
 from llm_dispatch import (
@@ -21,7 +20,7 @@ from llm_dispatch import (
     llm_stream_with_metadata,
 )
 from llm_dispatch.errors import IncompleteStreamError
-from llm_dispatch.testing import FakeProviderServer, Script
+from llm_dispatch.testing import FakeProviderServer, Script, capture_events
 
 PROVIDERS = ["openai", "anthropic", "google"]
 CHUNKS = ["Hello", ", wor", "ld! ", "Chunk ", "boundaries ", "stay\n", "exactly ", "as sent."]
@@ -334,7 +333,7 @@ async def test_logs_tell_the_story_without_the_key(
     async def stream_text(prompt: str) -> Any:
         yield "unused"
 
-    with structlog.testing.capture_logs() as logs:
+    with capture_events() as logs:
         await stream_text("hi").collect()
     events = [entry["event"] for entry in logs]
     for name in ("stream.start", "stream.retry", "stream.first_chunk", "stream.end"):

@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import structlog
 from conftest import fake_providers
 
 from llm_dispatch import Dispatcher, llm_stream, llm_stream_with_metadata
 from llm_dispatch.embedding import UnicodeMetadata, VerifyStatus
-from llm_dispatch.testing import FakeProviderServer, Script
+from llm_dispatch.testing import FakeProviderServer, Script, capture_events
 
 KEY = "test-hmac-key-0123456789"
 CHUNKS = ["The ", "answer ", "is ", "forty-two, ", "said ", "the ", "machine."]
@@ -97,7 +96,7 @@ async def test_continuation_names_every_contributor_and_still_verifies(
     async def answer(prompt: str) -> Any:
         yield "unused"
 
-    with structlog.testing.capture_logs() as logs:
+    with capture_events() as logs:
         text = "".join([c async for c in answer("q")])
     assert UnicodeMetadata.strip_metadata(text) == "".join(CHUNKS[:3]) + "the rest."
     result = UnicodeMetadata.verify(text, hmac_secret_key=KEY)

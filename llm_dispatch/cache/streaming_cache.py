@@ -21,12 +21,12 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-import structlog
 from aiocache import SimpleMemoryCache
 from aiocache.base import BaseCache
 from pydantic import ValidationError
 
 from ..errors import redact
+from ..log import get_logger
 from ..request import Request
 from .backends import Backend, build_backend, redact_url
 from .entry import ENTRY_VERSION, CachedStream, CacheHit, ReplayTiming
@@ -51,7 +51,7 @@ from .store import EntryStore, IndexRow
 
 __all__ = ["StreamingCache"]
 
-log = structlog.get_logger("llm_dispatch.cache")
+log = get_logger("llm_dispatch.cache")
 
 # Cosine of identical vectors can come out a hair below 1.0 in floating point.
 _SCORE_EPSILON = 1e-9

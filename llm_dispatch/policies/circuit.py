@@ -33,9 +33,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Literal
 
-import structlog
-
 from ..errors import redact
+from ..log import get_logger
 from ..settings.models import CircuitSettings
 
 if TYPE_CHECKING:
@@ -53,7 +52,7 @@ __all__ = [
     "store_from_settings",
 ]
 
-log = structlog.get_logger("llm_dispatch.circuit")
+log = get_logger("llm_dispatch.circuit")
 
 Clock = Callable[[], float]
 Operation = Literal["status", "allow", "success", "failure", "release"]

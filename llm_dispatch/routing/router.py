@@ -32,9 +32,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-import structlog
-
 from ..errors import ConfigError, NoProviderAvailable
+from ..log import get_logger
 from ..policies.circuit import CircuitBreaker, CircuitState
 from ..providers.base import ProviderSettings
 from ..request import Request
@@ -45,7 +44,7 @@ from .target import Target
 
 __all__ = ["LATENCY_EWMA_ALPHA", "IsEnabled", "Plan", "Router"]
 
-log = structlog.get_logger("llm_dispatch.routing")
+log = get_logger("llm_dispatch.routing")
 
 #: Weight of the newest time-to-first-token observation in the latency average.
 LATENCY_EWMA_ALPHA = 0.3

@@ -17,12 +17,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin
 
-import structlog
 import yaml
 from pydantic import BaseModel, ValidationError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..errors import ConfigError
+from ..log import get_logger
 from .interpolation import InterpolationError, UnresolvedVariable, interpolate
 from .models import DispatchConfig
 from .paths import did_you_mean, format_path
@@ -30,7 +30,7 @@ from .problems import ConfigProblems
 
 __all__ = ["CONFIG_ENV_VAR", "DEFAULT_CONFIG_PATH", "ConfigSource", "load_config"]
 
-log = structlog.get_logger("llm_dispatch.config")
+log = get_logger("llm_dispatch.config")
 
 #: Environment variable naming the configuration file.
 CONFIG_ENV_VAR = "LLM_DISPATCH_CONFIG"

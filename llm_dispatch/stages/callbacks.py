@@ -19,7 +19,7 @@ from ..log import get_logger
 from ..streaming.callbacks import EventCallbacks, StreamingCallbacks
 from ..streaming.events import summarize
 from ..streaming.handlers import LangChainListener, is_langchain_handler
-from ..streaming.listener import Listener
+from ..streaming.listener import Listener, report_repeated_failures
 from .base import Stage
 
 if TYPE_CHECKING:
@@ -107,7 +107,10 @@ class CallbackStage(Stage):
             for listener in self._chunk_listeners:
                 await listener.chunk(ctx, trailer, index)
         summary = summarize(ctx)
-        await _each(listener.end(ctx, summary) for listener in self.listeners)
+        try:
+            await _each(listener.end(ctx, summary) for listener in self.listeners)
+        finally:
+            report_repeated_failures(ctx)
         return ""
 
     async def on_error(self, ctx: StreamContext, exc: BaseException) -> None:
@@ -130,6 +133,8 @@ class CallbackStage(Stage):
                 error=str(callback_error),
                 exc_info=callback_error,
             )
+        finally:
+            report_repeated_failures(ctx)
 
     def __repr__(self) -> str:
         return f"CallbackStage({len(self.listeners)} listener(s))"

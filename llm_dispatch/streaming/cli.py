@@ -73,7 +73,7 @@ async def _write(stream: Any, out: Any, *, metadata: bool) -> None:
 
 
 def _run_stream(args: argparse.Namespace) -> int:
-    from ..demo import log_to_stderr
+    from ..log import log_to_stderr
 
     log_to_stderr(logging.INFO if args.verbose else logging.WARNING)
     try:
@@ -83,7 +83,8 @@ def _run_stream(args: argparse.Namespace) -> int:
 
 
 def _run_demo(args: argparse.Namespace) -> int:
-    from ..demo import log_to_stderr, run_demo
+    from ..demo import run_demo
+    from ..log import log_to_stderr
 
     log_to_stderr(logging.INFO if args.verbose else logging.WARNING)
     try:

@@ -4,7 +4,9 @@ Each style (seed 004's :class:`StreamingCallbacks`, seed 003's :class:`EventCall
 LangChain-style handler) is adapted to one :class:`Listener`: ``start``, ``chunk`` (only
 when the style wants chunks), ``event`` (retries, fallbacks, cache hits), ``end`` and
 ``error``. :meth:`Listener.call` runs one user callable, sync or async, under the error
-policy: an exception is logged and the stream goes on, unless ``raise_error`` is set.
+policy: an exception is logged and the stream goes on, unless ``raise_error`` is set. A
+callback that keeps failing is logged once per stream (with its traceback), and once more
+at the end of the stream with the number of repeats.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ if TYPE_CHECKING:
     from ..context import StreamContext
     from .events import StreamSummary
 
-__all__ = ["Callback", "Listener", "callable_name"]
+__all__ = ["Callback", "Listener", "callable_name", "report_repeated_failures"]
 
 log = get_logger("llm_dispatch.callbacks")
 
@@ -64,11 +66,41 @@ class Listener:
         except Exception as exc:
             if self.raise_error:
                 raise
+            _record_failure(ctx, self, fn, exc)
+
+
+# Failures of this stream's callbacks: (listener, callable) -> [name, repeats].
+_FAILURES_KEY = "callback_failures"
+
+
+def _record_failure(ctx: StreamContext, listener: Listener, fn: Callback, exc: Exception) -> None:
+    """Log the first failure of one callback in one stream; count the ones after it."""
+    failures: dict[tuple[int, int], list[Any]] = ctx.values.setdefault(_FAILURES_KEY, {})
+    key = (id(listener), id(fn))
+    seen = failures.get(key)
+    if seen is not None:
+        seen[1] += 1
+        return
+    failures[key] = [callable_name(fn), 0]
+    log.warning(
+        "callback.failed",
+        request_id=ctx.request_id,
+        callback=callable_name(fn),
+        error_type=type(exc).__name__,
+        error=str(exc),
+        exc_info=exc,
+    )
+
+
+def report_repeated_failures(ctx: StreamContext) -> None:
+    """At the end of a stream: one line per callback that failed more than once, with the
+    number of failures after the first (which was logged with its traceback)."""
+    failures: dict[tuple[int, int], list[Any]] | None = ctx.values.pop(_FAILURES_KEY, None)
+    for name, repeats in (failures or {}).values():
+        if repeats:
             log.warning(
-                "callback.failed",
+                "callback.failed_again",
                 request_id=ctx.request_id,
-                callback=callable_name(fn),
-                error_type=type(exc).__name__,
-                error=str(exc),
-                exc_info=exc,
+                callback=name,
+                repeats=repeats,
             )

@@ -1,6 +1,14 @@
 """Test support: a fake provider server speaking the real streaming wire formats."""
 
+from .logs import capture_events
 from .script import RecordedRequest, Script, default_reply, split_words
 from .server import FakeProviderServer
 
-__all__ = ["FakeProviderServer", "RecordedRequest", "Script", "default_reply", "split_words"]
+__all__ = [
+    "FakeProviderServer",
+    "RecordedRequest",
+    "Script",
+    "capture_events",
+    "default_reply",
+    "split_words",
+]
