@@ -135,6 +135,28 @@ class Dispatcher:
             self._providers[name] = provider
         return provider
 
+    async def warm_up(self, providers: Sequence[str] | None = None) -> list[str]:
+        """Import the SDKs and build the clients of ``providers`` (default: every enabled
+        SDK provider of the configuration) now; returns the names prepared.
+
+        A process's first call to a provider otherwise pays for this itself (about a second
+        on a cold interpreter): outside its connect and first-token deadlines, but inside
+        its ``total``. Raises the :class:`ProviderError` of a provider that cannot be set up.
+        """
+        from .providers import PROVIDER_KINDS
+
+        names = list(providers) if providers is not None else list(self.config.providers)
+        prepared: list[str] = []
+        for name in names:
+            entry = self.config.provider(name)
+            if entry.kind not in PROVIDER_KINDS:
+                continue
+            if providers is None and self.router.disabled_reason(name) is not None:
+                continue
+            await self.provider(name).prepare()
+            prepared.append(name)
+        return prepared
+
     def _enabled_reason(self, name: str, settings: Any) -> str | None:
         from .providers import disabled_reason
 
@@ -167,7 +189,9 @@ class Dispatcher:
         stages = (*self.stages, *options.stages)
         chunk_stages = [s for s in stages if s.handles_chunks()]
         policy = self.policy_for(options)
-        hit = await self._cache_lookup(ctx, options)
+        # The total deadline starts now: the cache lookup and the circuit store count too.
+        watchdog = Watchdog(policy.timeouts.total)
+        hit = await self._cache_lookup(ctx, options, watchdog.left())
         if hit is not None:
             # The stored answer, replayed through the same loop and stages as a live one.
             ctx.cached = True
@@ -176,7 +200,10 @@ class Dispatcher:
         else:
             replay = None
             plan = await self.router.plan(
-                ctx.request, providers=options.providers, model=options.model
+                ctx.request,
+                providers=options.providers,
+                model=options.model,
+                timeout=watchdog.left(),
             )
         first = plan.targets[0]
         ctx.provider, ctx.model, ctx.price = first.provider, first.model, first.price
@@ -203,7 +230,6 @@ class Dispatcher:
                 await stage.on_error(ctx, exc)
             raise
 
-        watchdog = Watchdog(policy.timeouts.total)
         attempts: list[AttemptRecord] = []
         ctx.values["attempts"] = attempts
         request = ctx.request
@@ -332,12 +358,12 @@ class Dispatcher:
                         # A call that joined another's identical stream spent nothing.
                         free=getattr(provider, "joined", False),
                     )
-                    await self._record(ctx, stages, target.key, ok=True)
+                    await self._record(ctx, stages, target.key, ok=True, watchdog=watchdog)
                     completed = True
                     break
                 self._mark(failure, ctx, target)
                 last_error = await self._mid_stream_failure(
-                    ctx, target, request, failure, policy, attempts, stages, chars_before
+                    ctx, target, request, failure, policy, attempts, stages, chars_before, watchdog
                 )
                 request = ctx.request.with_assistant_prefix(ctx.raw_text)
             if not completed:
@@ -368,9 +394,8 @@ class Dispatcher:
             if replay is None:
                 # Planning claimed the probe of any half-open target; give back the ones
                 # this stream never tried so their circuits can be probed by others now.
-                for target in plan.targets:
-                    if target.key not in tried:
-                        await self.circuit.release(target.key)
+                untried = [t.key for t in plan.targets if t.key not in tried]
+                await self.circuit.release_many(untried, timeout=watchdog.left())
 
         if trailer:
             ctx.delivered.append(trailer)
@@ -427,6 +452,7 @@ class Dispatcher:
         attempts: list[AttemptRecord],
         stages: Sequence[Stage],
         chars_before: int,
+        watchdog: Watchdog,
     ) -> ProviderError:
         """Record a failure after text; raise unless the policy says continue."""
         kind = getattr(failure, "kind", None) or getattr(failure, "limit", "timeout")
@@ -441,7 +467,7 @@ class Dispatcher:
             message=str(failure),
             text=ctx.raw_text[chars_before:],
         )
-        await self._record(ctx, stages, target.key, ok=False)
+        await self._record(ctx, stages, target.key, ok=False, watchdog=watchdog)
         await self._emit(
             ctx,
             stages,
@@ -548,7 +574,7 @@ class Dispatcher:
                         message=exc.message,
                     )
                     if exc.allows_fallback:
-                        await self._record(ctx, stages, target.key, ok=False)
+                        await self._record(ctx, stages, target.key, ok=False, watchdog=watchdog)
                     raise
                 except BaseException as exc:
                     # Cancelled, or the total deadline, while waiting for the first event.
@@ -693,12 +719,16 @@ class Dispatcher:
             )
         return provider
 
-    async def _cache_lookup(self, ctx: StreamContext, options: CallOptions) -> CacheHit | None:
+    async def _cache_lookup(
+        self, ctx: StreamContext, options: CallOptions, timeout: float | None
+    ) -> CacheHit | None:
         cache = options.cache
         if cache is None:
             return None
         route = _cache_route(options)
-        hit = await cache.lookup(ctx.request, route=route, scope=options.cache_scope)
+        hit = await cache.lookup(
+            ctx.request, route=route, scope=options.cache_scope, timeout=timeout
+        )
         if hit is not None:
             log.info("cache.hit", request_id=ctx.request_id, **hit.info())
         return hit
@@ -721,16 +751,22 @@ class Dispatcher:
             await stage.on_event(ctx, event)
 
     async def _record(
-        self, ctx: StreamContext, stages: Sequence[Stage], key: str, *, ok: bool
+        self,
+        ctx: StreamContext,
+        stages: Sequence[Stage],
+        key: str,
+        *,
+        ok: bool,
+        watchdog: Watchdog,
     ) -> None:
         """Tell the circuit breaker how an attempt went; report any state change to stages."""
         changes: list[CircuitChange] = []
         token = _circuit_changes.set(changes)
         try:
             if ok:
-                await self.circuit.record_success(key)
+                await self.circuit.record_success(key, timeout=watchdog.left())
             else:
-                await self.circuit.record_failure(key)
+                await self.circuit.record_failure(key, timeout=watchdog.left())
         finally:
             _circuit_changes.reset(token)
         for change in changes:

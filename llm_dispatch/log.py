@@ -64,11 +64,12 @@ def _to_record(
     """The last processor: the event as the arguments of a stdlib logging call."""
     event = str(event_dict.pop("event", ""))
     kwargs: dict[str, Any] = {k: event_dict.pop(k) for k in _LOG_KWARGS if k in event_dict}
+    # Attribute the record to the library code that logged, not to structlog's frames
+    # (nor to a helper such as Throttle, which says how many frames it adds).
+    kwargs["stacklevel"] = 4 + int(event_dict.pop("_helper_frames", 0))
     extra = {f"{k}_" if k in _RESERVED else k: v for k, v in event_dict.items()}
     extra["event"] = event
     kwargs["extra"] = extra
-    # Attribute the record to the library code that logged, not to structlog's frames.
-    kwargs["stacklevel"] = 4
     return ("%s", _Line(event, event_dict)), kwargs
 
 
@@ -137,7 +138,7 @@ class Throttle:
         self._state[key] = (now, 0)
         if held:
             fields["suppressed"] = held
-        log(event, **fields)
+        log(event, _helper_frames=1, **fields)
         return True
 
     def suppressed(self, key: str) -> int:

@@ -133,8 +133,10 @@ async def test_failed_and_interrupted_streams_are_never_stored(
     fake_server.enqueue(Script(chunks=CHUNKS, cut_after=4))
     with pytest.raises(StreamInterrupted):
         await answer("q").collect()
+    await cache.flush()
     assert cache.stats().stores == 0
     complete = await answer("q").collect()  # nothing stored: asks the provider again
+    await cache.flush()
     assert len(fake_server.requests) == 3 and cache.stats().stores == 1
     assert (await answer("q").collect()).get_text() == complete.get_text()
     assert len(fake_server.requests) == 3

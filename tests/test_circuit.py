@@ -289,18 +289,21 @@ async def test_store_from_settings() -> None:
     await redis_store.aclose()
 
 
-async def test_unreachable_store_fails_open() -> None:
-    # Port 1 on loopback refuses at once: the breaker must not fail requests because of it.
+async def test_an_unreachable_store_degrades_to_process_state() -> None:
+    # Port 1 on loopback refuses at once: the breaker must not fail requests because of it,
+    # and keeps counting failures in this process meanwhile.
     b = CircuitBreaker(SETTINGS, RedisCircuitStore("redis://127.0.0.1:1/0", "unreachable"))
     with capture_events() as logs:
-        for _ in range(5):
-            await b.record_failure(KEY)
         assert await b.allow(KEY)
-        assert await b.state(KEY) is CircuitState.CLOSED
+        for _ in range(SETTINGS.failure_threshold):
+            await b.record_failure(KEY)
+        assert b.using_local_state
+        assert not await b.allow(KEY)
+        assert await b.state(KEY) is CircuitState.OPEN
     await b.aclose()
     warnings = [e for e in logs if e["event"] == "circuit.store_unavailable"]
-    assert warnings and warnings[0]["log_level"] == "warning"
-    assert all(e["log_level"] == "debug" for e in warnings[1:])  # not one warning per call
+    assert len(warnings) == 1 and warnings[0]["log_level"] == "warning"  # not one per call
+    assert warnings[0]["using"] == "process state"
 
 
 # -- Redis: shared state --------------------------------------------------------------------

@@ -78,7 +78,11 @@ class SharedProvider(Provider):
             yield event
 
     async def _record(self, request: Request, model: str) -> AsyncIterator[ProviderEvent]:
-        """The shared producer: the real stream, recorded, stored once it completed."""
+        """The shared producer: the real stream, recorded, stored once it completed.
+
+        The store runs in the background: the stream ends for its consumers as soon as the
+        provider's last event is in, whatever the backend's speed.
+        """
         recorder = self.cache.recorder(request, route=self.route, scope=self.scope)
         completed = False
         try:
@@ -89,7 +93,7 @@ class SharedProvider(Provider):
         finally:
             if not completed:
                 recorder.discard()
-        await recorder.commit(provider=self.name, model=model)
+        self.cache.store_later(recorder.commit(provider=self.name, model=model))
 
     def map_error(self, exc: BaseException, model: str) -> ProviderError:
         return self.inner.map_error(exc, model)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable
+from collections.abc import Coroutine, Iterable
 from typing import Any
 
 from aiocache import SimpleMemoryCache
@@ -26,7 +26,7 @@ from aiocache.base import BaseCache
 from pydantic import ValidationError
 
 from ..errors import redact
-from ..log import get_logger
+from ..log import Throttle, get_logger
 from ..request import Request
 from .backends import Backend, build_backend, redact_url
 from .entry import ENTRY_VERSION, CachedStream, CacheHit, ReplayTiming
@@ -140,6 +140,9 @@ class StreamingCache:
             self._vectorizer if isinstance(self._vectorizer, HashingVectorizer) else None
         )
         self._stats = CacheStats()
+        self._throttle = Throttle()
+        # Stores running in the background (see store_later), awaited by lookups and aclose.
+        self._pending: set[asyncio.Task[bool]] = set()
         self.singleflight: SingleFlight[Any] = SingleFlight()
         self._backend: Backend | None = None
         self._store: EntryStore | None = None
@@ -193,12 +196,14 @@ class StreamingCache:
 
     def _backend_error(self, operation: str, exc: BaseException) -> None:
         self._stats.errors += 1
-        log.warning(
+        self._throttle(
+            log.warning,
+            operation,
             "cache_backend_error",
             operation=operation,
             backend=self._description,
             error_type=type(exc).__name__,
-            error=redact(str(exc)),
+            error=redact(str(exc)) or f"no reply within {self.options.backend_timeout:g}s",
         )
 
     # -- keys ----------------------------------------------------------------------------
@@ -226,10 +231,18 @@ class StreamingCache:
     # -- lookup --------------------------------------------------------------------------
 
     async def lookup(
-        self, request: Request, *, route: str, scope: str | None = None
+        self,
+        request: Request,
+        *,
+        route: str,
+        scope: str | None = None,
+        timeout: float | None = None,
     ) -> CacheHit | None:
         """The cached answer for this call, or None (a miss, or the cache is unusable).
 
+        Bounded by ``backend_timeout`` and by ``timeout`` (what is left of the call's
+        ``total``). Stores this instance still has in progress are waited for first, within
+        the same bound, so a call sees the answers of the calls that finished before it.
         Never raises for backend trouble (counted in ``stats().errors``).
         """
         if not self.options.enabled:
@@ -240,8 +253,14 @@ class StreamingCache:
             self._stats.bypasses += 1
             log.debug("cache_uncacheable", reason=str(exc))
             return None
+        bound = self.options.backend_timeout
+        if timeout is not None:
+            bound = min(bound, timeout)
         try:
-            async with asyncio.timeout(self.options.backend_timeout):
+            async with asyncio.timeout(bound):
+                if self._pending:
+                    # shield: a lookup that gives up must not cancel another call's store.
+                    await asyncio.shield(asyncio.gather(*self._pending))
                 hit = await self._lookup(key)
         except Exception as exc:
             self._backend_error("lookup", exc)
@@ -400,6 +419,29 @@ class StreamingCache:
         self._stats.expirations += result.expired
         return True
 
+    def store_later(self, store: Coroutine[Any, Any, bool]) -> asyncio.Task[bool]:
+        """Run ``store`` (a :meth:`store` or a recorder's commit) in a task of its own.
+
+        A complete answer is stored after the stream that produced it has ended, outside
+        every deadline of that stream: a slow backend delays nothing the consumer waits
+        for. The store is bounded by ``backend_timeout``; a failure is a warning and a
+        count in ``stats().errors``. :meth:`flush` waits for the stores in progress.
+        """
+        task = asyncio.get_running_loop().create_task(store, name="llm_dispatch:cache-store")
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+        return task
+
+    @property
+    def stores_in_progress(self) -> int:
+        """Stores started by :meth:`store_later` that have not finished yet."""
+        return len(self._pending)
+
+    async def flush(self) -> None:
+        """Wait until every store this instance started has finished."""
+        while self._pending:
+            await asyncio.gather(*self._pending, return_exceptions=True)
+
     # -- administration ------------------------------------------------------------------
 
     def stats(self) -> CacheStats:
@@ -455,7 +497,9 @@ class StreamingCache:
         return await store.delete_where(route, scope, all_scopes)
 
     async def aclose(self) -> None:
-        """Close the connections this cache opened (a given aiocache instance stays open)."""
+        """Finish the stores in progress, then close the connections this cache opened (a
+        given aiocache instance stays open)."""
+        await self.flush()
         if self._backend is not None:
             await self._backend.aclose()
         self._backend = None

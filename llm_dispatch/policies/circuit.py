@@ -24,17 +24,19 @@ event.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
+import math
 import time
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import redact
-from ..log import get_logger
+from ..log import Throttle, get_logger
 from ..settings.models import CircuitSettings
 
 if TYPE_CHECKING:
@@ -125,6 +127,13 @@ class CircuitStore(ABC):
         self, op: Operation, key: str, now: float, settings: CircuitSettings
     ) -> StoreReply:
         """Run ``op`` for ``key`` at time ``now`` (see the module docstring for the rules)."""
+
+    async def apply_many(
+        self, ops: Sequence[tuple[Operation, str]], now: float, settings: CircuitSettings
+    ) -> list[StoreReply]:
+        """Run several operations at time ``now``, in order; a store that can batch them
+        (one Redis round trip) overrides this."""
+        return [await self.apply(op, key, now, settings) for op, key in ops]
 
     @abstractmethod
     async def reset(self, key: str) -> None:
@@ -357,32 +366,23 @@ class RedisCircuitStore(CircuitStore):
     async def apply(
         self, op: Operation, key: str, now: float, settings: CircuitSettings
     ) -> StoreReply:
-        ttl_ms = int((settings.window + 2 * settings.cooldown + 60) * 1000)
-        args: list[Any] = [
-            op,
-            f"{now:.6f}",
-            settings.failure_threshold,
-            f"{settings.window:.6f}",
-            f"{settings.cooldown:.6f}",
-            ttl_ms,
-            f"{now:.6f}:{uuid.uuid4().hex[:12]}",  # unique: two failures may share a time
-        ]
-        reply = await self._script(keys=self.keys_for(key), args=args)
-        allowed, state_name, open_until, probe_until, failures, *flat = reply
-        state = CircuitState(state_name)
-        changes = tuple(
-            (CircuitState(flat[i]), CircuitState(flat[i + 1]), str(flat[i + 2]))
-            for i in range(0, len(flat), 3)
-        )
-        status = CircuitStatus(
-            key=key,
-            state=state,
-            failures=int(failures),
-            open_until=float(open_until) if state is CircuitState.OPEN else None,
-            probe_in_flight=state is CircuitState.HALF_OPEN and float(probe_until) > now,
-            now=now,
-        )
-        return StoreReply(bool(int(allowed)), status, changes)
+        reply = await self._script(keys=self.keys_for(key), args=_script_args(op, now, settings))
+        return _reply(key, now, reply)
+
+    async def apply_many(
+        self, ops: Sequence[tuple[Operation, str]], now: float, settings: CircuitSettings
+    ) -> list[StoreReply]:
+        """Every operation in one pipeline: one round trip whatever the number of targets."""
+        if len(ops) == 1:
+            op, key = ops[0]
+            return [await self.apply(op, key, now, settings)]
+        async with self._client.pipeline(transaction=False) as pipe:
+            for op, key in ops:
+                await self._script(
+                    keys=self.keys_for(key), args=_script_args(op, now, settings), client=pipe
+                )
+            replies = await pipe.execute()
+        return [_reply(key, now, reply) for (_, key), reply in zip(ops, replies, strict=True)]
 
     async def reset(self, key: str) -> None:
         await self._client.delete(*self.keys_for(key))
@@ -390,6 +390,37 @@ class RedisCircuitStore(CircuitStore):
     async def aclose(self) -> None:
         if self._owns_client:
             await self._client.aclose()
+
+
+def _script_args(op: Operation, now: float, settings: CircuitSettings) -> list[Any]:
+    ttl_ms = int((settings.window + 2 * settings.cooldown + 60) * 1000)
+    return [
+        op,
+        f"{now:.6f}",
+        settings.failure_threshold,
+        f"{settings.window:.6f}",
+        f"{settings.cooldown:.6f}",
+        ttl_ms,
+        f"{now:.6f}:{uuid.uuid4().hex[:12]}",  # unique: two failures may share a time
+    ]
+
+
+def _reply(key: str, now: float, reply: Any) -> StoreReply:
+    allowed, state_name, open_until, probe_until, failures, *flat = reply
+    state = CircuitState(state_name)
+    changes = tuple(
+        (CircuitState(flat[i]), CircuitState(flat[i + 1]), str(flat[i + 2]))
+        for i in range(0, len(flat), 3)
+    )
+    status = CircuitStatus(
+        key=key,
+        state=state,
+        failures=int(failures),
+        open_until=float(open_until) if state is CircuitState.OPEN else None,
+        probe_in_flight=state is CircuitState.HALF_OPEN and float(probe_until) > now,
+        now=now,
+    )
+    return StoreReply(bool(int(allowed)), status, changes)
 
 
 def store_from_settings(settings: CircuitSettings) -> CircuitStore:
@@ -408,9 +439,14 @@ class CircuitBreaker:
     """Decides whether a target may be tried, from the failures recorded against it.
 
     ``store`` defaults to the one ``settings.store`` names; ``clock`` to the store's clock.
-    A store that fails (Redis down) never fails a request: the breaker then behaves as
-    closed and logs ``circuit.store_unavailable``. With ``settings.enabled`` false every
-    target is always allowed and nothing is recorded.
+    With ``settings.enabled`` false every target is always allowed and nothing is recorded.
+
+    A shared store never holds a request up for long: each call to it (one round trip,
+    however many targets it concerns) is bounded by ``settings.store_timeout`` and by the
+    ``timeout`` the caller passes (what is left of the request's ``total``). When the store
+    fails or is slow, the breaker keeps this process's own state for ``settings.store_retry``
+    seconds before trying the store again, and logs ``circuit.store_unavailable`` (at most
+    once a minute, with a count of the repeats).
     """
 
     def __init__(
@@ -425,62 +461,114 @@ class CircuitBreaker:
         self.store = store if store is not None else store_from_settings(self.settings)
         self.clock: Clock = clock or self.store.clock
         self.on_change = on_change
-        self._store_ok = True
+        # What stands in for a shared store while it is unreachable.
+        self._local = None if isinstance(self.store, MemoryCircuitStore) else MemoryCircuitStore()
+        self._store_down_until = -math.inf
+        self._throttle = Throttle()
 
-    async def allow(self, key: str) -> bool:
+    @property
+    def using_local_state(self) -> bool:
+        """True while the shared store is skipped because it failed (see the class doc)."""
+        return self._local is not None and time.monotonic() < self._store_down_until
+
+    async def allow(self, key: str, *, timeout: float | None = None) -> bool:
         """Whether ``key`` may be tried now; in half-open, True claims the single probe."""
-        reply = await self._apply("allow", key)
-        return True if reply is None else reply.allowed
+        (reply,) = await self.allow_many([key], timeout=timeout)
+        return reply.allowed
 
-    async def record_success(self, key: str) -> None:
+    async def allow_many(
+        self, keys: Sequence[str], *, timeout: float | None = None
+    ) -> list[StoreReply]:
+        """:meth:`allow` for several targets at once (one round trip to a shared store).
+
+        Each reply says whether that target may be tried and its circuit's status.
+        """
+        replies = await self._apply_many([("allow", key) for key in keys], timeout)
+        if replies is None:
+            now = self.clock()
+            return [
+                StoreReply(True, CircuitStatus(key, CircuitState.CLOSED, now=now)) for key in keys
+            ]
+        return replies
+
+    async def record_success(self, key: str, *, timeout: float | None = None) -> None:
         """A try succeeded: resets the failure count; a half-open circuit closes."""
-        await self._apply("success", key)
+        await self._apply_many([("success", key)], timeout)
 
-    async def record_failure(self, key: str) -> None:
+    async def record_failure(self, key: str, *, timeout: float | None = None) -> None:
         """A try failed: may open the circuit; a failed probe reopens it for a new cooldown."""
-        await self._apply("failure", key)
+        await self._apply_many([("failure", key)], timeout)
 
-    async def release(self, key: str) -> None:
+    async def release(self, key: str, *, timeout: float | None = None) -> None:
         """Give back a probe claimed by :meth:`allow` that was not used (no verdict)."""
-        await self._apply("release", key)
+        await self.release_many([key], timeout=timeout)
 
-    async def status(self, key: str) -> CircuitStatus:
+    async def release_many(self, keys: Sequence[str], *, timeout: float | None = None) -> None:
+        """:meth:`release` for several targets at once."""
+        if keys:
+            await self._apply_many([("release", key) for key in keys], timeout)
+
+    async def status(self, key: str, *, timeout: float | None = None) -> CircuitStatus:
         """The circuit of ``key`` now (an elapsed cooldown turns open into half-open)."""
-        reply = await self._apply("status", key)
-        if reply is None:
+        replies = await self._apply_many([("status", key)], timeout)
+        if replies is None:
             return CircuitStatus(key=key, state=CircuitState.CLOSED, now=self.clock())
-        return reply.status
+        return replies[0].status
 
     async def state(self, key: str) -> CircuitState:
         return (await self.status(key)).state
 
     async def reset(self, key: str) -> None:
         """Close the circuit of ``key`` and forget its failures."""
+        if self._local is not None:
+            await self._local.reset(key)
         await self.store.reset(key)
 
     async def aclose(self) -> None:
         await self.store.aclose()
 
-    async def _apply(self, op: Operation, key: str) -> StoreReply | None:
+    async def _apply_many(
+        self, ops: list[tuple[Operation, str]], timeout: float | None
+    ) -> list[StoreReply] | None:
         if not self.settings.enabled:
             return None
-        try:
-            reply = await self.store.apply(op, key, self.clock(), self.settings)
-        except Exception as exc:
-            # Health bookkeeping must not take requests down with it: fail open.
-            (log.warning if self._store_ok else log.debug)(
-                "circuit.store_unavailable",
-                key=key,
-                op=op,
-                error=type(exc).__name__,
-                detail=redact(str(exc)),
-            )
-            self._store_ok = False
+        replies = await self._from_store(ops, timeout)
+        if replies is None:
+            assert self._local is not None
+            replies = await self._local.apply_many(ops, self._local.clock(), self.settings)
+        for (_, key), reply in zip(ops, replies, strict=True):
+            for old, new, reason in reply.changes:
+                await self._notify(CircuitChange(key, old, new, reason))
+        return replies
+
+    async def _from_store(
+        self, ops: list[tuple[Operation, str]], timeout: float | None
+    ) -> list[StoreReply] | None:
+        """The shared store's replies, or None when this process's state must stand in."""
+        if self._local is None:
+            return await self.store.apply_many(ops, self.clock(), self.settings)
+        bound = self.settings.store_timeout
+        if timeout is not None:
+            bound = min(bound, timeout)
+        if bound <= 0 or time.monotonic() < self._store_down_until:
             return None
-        self._store_ok = True
-        for old, new, reason in reply.changes:
-            await self._notify(CircuitChange(key, old, new, reason))
-        return reply
+        try:
+            async with asyncio.timeout(bound):
+                return await self.store.apply_many(ops, self.clock(), self.settings)
+        except Exception as exc:
+            self._store_down_until = time.monotonic() + self.settings.store_retry
+            # Health bookkeeping must not take requests down with it, nor hold them up.
+            self._throttle(
+                log.warning,
+                "store",
+                "circuit.store_unavailable",
+                op=ops[0][0],
+                error=type(exc).__name__,
+                detail=redact(str(exc)) or f"no reply within {bound:g}s",
+                using="process state",
+                retry_in_s=self.settings.store_retry,
+            )
+            return None
 
     async def _notify(self, change: CircuitChange) -> None:
         (log.warning if change.new is CircuitState.OPEN else log.info)(

@@ -54,6 +54,13 @@ class Watchdog:
         """Seconds left before the total deadline (``inf`` without one)."""
         return self.total_at - self._loop.time()
 
+    def left(self) -> float | None:
+        """Seconds left before the total deadline (never negative), or None without one:
+        the bound for work outside the provider stream (cache and circuit stores)."""
+        if self.total is None:
+            return None
+        return max(0.0, self.total_at - self._loop.time())
+
     def watch(self) -> None:
         """Bind to the task now running: the one a firing deadline cancels.
 

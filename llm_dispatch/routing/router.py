@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 
 from ..errors import ConfigError, NoProviderAvailable
 from ..log import get_logger
-from ..policies.circuit import CircuitBreaker, CircuitState
+from ..policies.circuit import CircuitBreaker, CircuitState, CircuitStatus
 from ..providers.base import ProviderSettings
 from ..request import Request
 from ..settings.models import FUNCTION_PROVIDER, DispatchConfig
@@ -95,8 +95,12 @@ class Router:
         *,
         providers: Sequence[str] | str | None = None,
         model: str | None = None,
+        timeout: float | None = None,
     ) -> Plan:
         """The ordered targets for ``request`` (see the module docstring for the rules).
+
+        ``timeout`` bounds the circuit store's answer (what is left of the request's
+        ``total``); every target's circuit is asked in one round trip.
 
         Raises :class:`ConfigError` for a provider or model name the configuration does not
         know, and :class:`NoProviderAvailable` when no target is left.
@@ -124,17 +128,18 @@ class Router:
             if first is not None:
                 candidates = self._override_model(candidates, first, model, skipped)
 
-        usable: list[Target] = []
+        enabled: list[Target] = []
         seen: set[str] = set()
         for target in candidates:
             if target.key in seen:
                 continue
             seen.add(target.key)
-            reason = self._disabled_reason(target) or await self._circuit_reason(target)
+            reason = self._disabled_reason(target)
             if reason is not None:
                 skipped[target.key] = reason
             else:
-                usable.append(target)
+                enabled.append(target)
+        usable = await self._closed_circuits(enabled, skipped, timeout)
 
         if not usable:
             log.info("route.no_target", task_type=task, route=route_key, skipped=skipped)
@@ -245,24 +250,42 @@ class Router:
                 skipped.setdefault(c.key, f"replaced by model={model!r}")
         return out
 
-    def _disabled_reason(self, target: Target) -> str | None:
-        config = self.config.providers[target.provider]
-        reason = config.config_disabled_reason(target.provider)
+    def disabled_reason(self, provider: str) -> str | None:
+        """Why ``provider`` cannot be used now (configuration, credentials), or None."""
+        config = self.config.providers[provider]
+        reason = config.config_disabled_reason(provider)
         if reason is not None or config.kind == FUNCTION_PROVIDER:
             return reason
         if self.is_enabled is not None:
-            return self.is_enabled(target.provider, self._settings[target.provider])
-        return config.disabled_reason(target.provider)
+            return self.is_enabled(provider, self._settings[provider])
+        return config.disabled_reason(provider)
 
-    async def _circuit_reason(self, target: Target) -> str | None:
-        # The function body is the last resort: never take it out of rotation.
-        if self.circuit is None or target.kind == FUNCTION_PROVIDER:
-            return None
-        if await self.circuit.allow(target.key):
-            return None
-        status = await self.circuit.status(target.key)
-        if status.state is CircuitState.HALF_OPEN:
-            return "circuit half-open: a probe request is already in flight"
-        retry_in = status.retry_in or 0.0
-        until = datetime.fromtimestamp(time.time() + retry_in, tz=UTC)
-        return f"circuit open until {until:%H:%M:%S} UTC ({retry_in:.1f}s from now)"
+    def _disabled_reason(self, target: Target) -> str | None:
+        return self.disabled_reason(target.provider)
+
+    async def _closed_circuits(
+        self, targets: list[Target], skipped: dict[str, str], timeout: float | None
+    ) -> list[Target]:
+        """``targets`` whose circuit lets them through (claiming half-open probes); the others
+        go to ``skipped`` with the reason."""
+        # The function body is the last resort: never taken out of rotation.
+        guarded = [t for t in targets if self.circuit is not None and t.kind != FUNCTION_PROVIDER]
+        if not guarded:
+            return targets
+        assert self.circuit is not None
+        replies = await self.circuit.allow_many([t.key for t in guarded], timeout=timeout)
+        refused = {
+            target.key: _circuit_reason(reply.status)
+            for target, reply in zip(guarded, replies, strict=True)
+            if not reply.allowed
+        }
+        skipped.update(refused)
+        return [t for t in targets if t.key not in refused]
+
+
+def _circuit_reason(status: CircuitStatus) -> str:
+    if status.state is CircuitState.HALF_OPEN:
+        return "circuit half-open: a probe request is already in flight"
+    retry_in = status.retry_in or 0.0
+    until = datetime.fromtimestamp(time.time() + retry_in, tz=UTC)
+    return f"circuit open until {until:%H:%M:%S} UTC ({retry_in:.1f}s from now)"

@@ -128,6 +128,11 @@ class CircuitSettings(BaseModel):
     store: str = "memory"
     #: Prefix of the Redis keys, so several applications can share one server.
     namespace: str = Field(default="llm_dispatch:circuit", min_length=1)
+    #: Longest wait for one round trip to a shared store; the request's ``total`` bounds
+    #: it too. A store that does not answer in time is replaced by this process's state.
+    store_timeout: float = Field(default=0.25, gt=0)
+    #: Seconds this process keeps its own state after the shared store failed.
+    store_retry: float = Field(default=5.0, gt=0)
 
     @field_validator("store")
     @classmethod
