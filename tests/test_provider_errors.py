@@ -212,11 +212,11 @@ async def test_refused_connection_fails_at_once(sdk_provider, collect, kind) -> 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
+    provider = sdk_provider(kind, base_url=base_url_on(kind, closed_port))
+    await provider.prepare()  # the SDK's import and client are not what is timed
     started = time.monotonic()
 
-    outcome = await collect(
-        sdk_provider(kind, base_url=base_url_on(kind, closed_port)), REQUEST, MODEL
-    )
+    outcome = await collect(provider, REQUEST, MODEL)
 
     assert isinstance(outcome.error, ProviderConnectionError)
     assert time.monotonic() - started < 0.9, "no hidden SDK retry or reconnect sleep"

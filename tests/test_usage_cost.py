@@ -118,9 +118,9 @@ async def test_an_accepted_attempt_that_timed_out_is_charged_its_prompt(
     fake_server: FakeProviderServer, make_dispatcher: Any
 ) -> None:
     dispatcher = make_dispatcher(
-        providers=priced(fake_server), defaults={"timeouts": {"first_token": 0.2}}
+        providers=priced(fake_server), defaults={"timeouts": {"first_token": 0.5}}
     )
-    fake_server.enqueue(Script(chunks=["late"], first_delay=2), provider="google")
+    fake_server.enqueue(Script(chunks=["late"], first_delay=3), provider="google")
     fake_server.enqueue(Script(chunks=["on time"], usage=(10, 2)), provider="google")
     prompt = "x" * 40  # 10 tokens by the estimate
     stream = streamer(dispatcher, providers=["google"], max_retries=1)(prompt)
