@@ -19,6 +19,7 @@ from typing import Any, TextIO
 from .client import Client
 from .decorators import llm_stream, llm_stream_with_metadata
 from .dispatcher import Dispatcher
+from .offline import fake_mode_requested
 from .settings.models import builtin_providers
 from .streaming.progress import ProgressTracker
 from .task_types import TaskType
@@ -51,10 +52,14 @@ def has_key(provider: str) -> bool:
 @asynccontextmanager
 async def demo_dispatcher(
     on_fake_server: Callable[[FakeProviderServer], None] | None = None,
+    *,
+    fake: bool | None = None,
 ) -> AsyncIterator[Dispatcher]:
     """A dispatcher for the three providers: the real one where its key is set, else the
     fake server on 127.0.0.1 (started here, stopped on exit; ``on_fake_server`` is told
-    when it starts). Example list prices are configured so that ``cost_usd`` shows."""
+    when it starts). ``fake=True`` (default: ``LLM_DISPATCH_FAKE``) fakes all three.
+    Example list prices are configured so that ``cost_usd`` shows."""
+    fake_all = fake_mode_requested() if fake is None else fake
     async with AsyncExitStack() as stack:
         builtin = builtin_providers()
         providers: dict[str, Any] = {}
@@ -65,7 +70,7 @@ async def demo_dispatcher(
                 "default_model": model,
                 "prices": {m: p.model_dump() for m, p in builtin[name].prices.items()},
             }
-            if not has_key(name):
+            if fake_all or not has_key(name):
                 if server is None:
                     server = await stack.enter_async_context(FakeProviderServer())
                     if on_fake_server is not None:
@@ -73,14 +78,19 @@ async def demo_dispatcher(
                 entry["base_url"] = server.base_url_for(name)
                 entry["api_key"] = "fake-key"
             providers[name] = entry
-        dispatcher = Dispatcher({"providers": providers})
+        # The fake server here serves exactly the providers without a key.
+        dispatcher = Dispatcher({"providers": providers}, fake=False)
         stack.push_async_callback(dispatcher.aclose)
         yield dispatcher
 
 
-async def run_demo(out: TextIO | None = None) -> int:
-    """Run the demo, writing to ``out`` (stdout by default); returns the exit status."""
+async def run_demo(out: TextIO | None = None, *, fake: bool | None = None) -> int:
+    """Run the demo, writing to ``out`` (stdout by default); returns the exit status.
+
+    ``fake=True`` (default: ``LLM_DISPATCH_FAKE``) uses the fake server for every provider.
+    """
     out = out if out is not None else sys.stdout
+    fake_all = fake_mode_requested() if fake is None else fake
 
     def say(text: str = "", end: str = "\n") -> None:
         print(text, end=end, file=out, flush=True)
@@ -88,7 +98,7 @@ async def run_demo(out: TextIO | None = None) -> int:
     def announce(server: FakeProviderServer) -> None:
         say(f"(no API key for some providers: using the fake server at {server.url})\n")
 
-    async with demo_dispatcher(announce) as dispatcher:
+    async with demo_dispatcher(announce, fake=fake_all) as dispatcher:
         tracker = ProgressTracker()
 
         @llm_stream(
@@ -102,15 +112,17 @@ async def run_demo(out: TextIO | None = None) -> int:
 
         prompt = "In three sentences, why do streaming APIs improve perceived latency?"
         for name in DEMO_MODELS:
-            say(f"--- {name} ({'real' if has_key(name) else 'fake'}) ---")
+            real = has_key(name) and not fake_all
+            say(f"--- {name} ({'real' if real else 'fake'}) ---")
             stream = stream_text.with_options(providers=[name])(prompt)
             async for chunk in stream:
                 say(chunk, end="")
             usage = stream.usage
             cost = f"${stream.cost_usd:.6f}" if stream.cost_usd is not None else "cost unknown"
             estimated = " (estimated)" if usage is not None and usage.estimated else ""
-            progress = tracker.snapshot()
-            rate = progress.tokens_per_second
+            # Over the whole stream, request to last chunk: what the reader waited for.
+            seconds = stream.duration_ms / 1000.0
+            rate = usage.completion_tokens / seconds if usage is not None and seconds else None
             say(
                 f"\n[{stream.provider}/{stream.model}: {stream.finish_reason}, "
                 f"{usage.total_tokens if usage else '?'} tokens{estimated}, {cost}, "

@@ -51,6 +51,7 @@ from .errors import (
 )
 from .events import ProviderEvent, Usage
 from .log import get_logger
+from .offline import OFFLINE_HINT, fake_mode_requested, faked_settings
 from .policies.circuit import CircuitBreaker, CircuitChange
 from .policies.retry import build_retrying
 from .policies.timeouts import Watchdog
@@ -98,7 +99,9 @@ class Dispatcher:
 
     ``config`` is a path, a dict, a :class:`DispatchConfig`, or None (``LLM_DISPATCH_CONFIG``,
     then ``./config/dispatch.yaml``, then built-in defaults). ``stages`` run on every stream
-    after the built-in usage stage.
+    after the built-in usage stage. ``fake=True`` (default: the ``LLM_DISPATCH_FAKE``
+    variable) serves every SDK provider from the built-in fake provider server (see
+    :mod:`llm_dispatch.offline`).
     """
 
     def __init__(
@@ -106,11 +109,19 @@ class Dispatcher:
         config: DispatchConfig | Mapping[str, Any] | str | os.PathLike[str] | None = None,
         *,
         stages: Sequence[Stage] = (),
+        fake: bool | None = None,
     ) -> None:
         self.config = load_config(config)
+        #: True when every SDK provider is served by the built-in fake provider server.
+        self.fake = fake_mode_requested() if fake is None else fake
         self._providers: dict[str, Provider] = {}
         self.circuit = CircuitBreaker(self.config.defaults.circuit, on_change=self._circuit_changed)
-        self.router = Router(self.config, circuit=self.circuit, is_enabled=self._enabled_reason)
+        self.router = Router(
+            self.config,
+            circuit=self.circuit,
+            is_enabled=self._enabled_reason,
+            hint="" if self.fake else OFFLINE_HINT,
+        )
         self.stages: tuple[Stage, ...] = (UsageStage(), *stages)
         embedding = self.config.embedding
         cache = self.config.cache
@@ -131,6 +142,8 @@ class Dispatcher:
         provider = self._providers.get(name)
         if provider is None:
             settings = self.config.provider_settings(name)
+            if self.fake:
+                settings = faked_settings(settings)
             provider = create_provider(settings)
             self._providers[name] = provider
         return provider
@@ -158,9 +171,12 @@ class Dispatcher:
         return prepared
 
     def _enabled_reason(self, name: str, settings: Any) -> str | None:
+        """Why an SDK provider lacks credentials, or None (always None when faked)."""
+        if self.fake:
+            return None
         from .providers import disabled_reason
 
-        return disabled_reason(settings)
+        return self.config.provider(name).missing_key_reason(name) or disabled_reason(settings)
 
     async def aclose(self) -> None:
         """Close every provider's HTTP client, and the configuration's cache."""

@@ -436,8 +436,10 @@ class AllProvidersFailed(StreamingError, ProviderError):
 class NoProviderAvailable(StreamingError):
     """No enabled target could serve the request. ``skipped`` maps each target to why."""
 
-    def __init__(self, task_type: str, skipped: dict[str, str]) -> None:
+    def __init__(self, task_type: str, skipped: dict[str, str], *, hint: str = "") -> None:
         self.task_type = task_type
         self.skipped = dict(skipped)
+        self.hint = hint
         reasons = "\n".join(f"  - {t}: {why}" for t, why in self.skipped.items()) or "  (none)"
-        super().__init__(f"no provider available for task type {task_type!r}:\n{reasons}")
+        message = f"no provider available for task type {task_type!r}:\n{reasons}"
+        super().__init__(f"{message}\n{hint}" if hint else message)

@@ -80,8 +80,11 @@ class Router:
         circuit: CircuitBreaker | None = None,
         is_enabled: IsEnabled | None = None,
         rng: random.Random | None = None,
+        hint: str = "",
     ) -> None:
         self.config = config
+        #: Appended to :class:`NoProviderAvailable` messages.
+        self.hint = hint
         self.circuit = circuit
         self.is_enabled = is_enabled
         self.state = RoutingState(rng=rng or random.Random(), alpha=LATENCY_EWMA_ALPHA)
@@ -116,7 +119,9 @@ class Router:
             route_key, candidates, strategy = task, [], "priority"
         else:
             raise NoProviderAvailable(
-                task, {f"routes.{task}": "no route for this task type and no 'default' route"}
+                task,
+                {f"routes.{task}": "no route for this task type and no 'default' route"},
+                hint=self.hint,
             )
 
         if providers is not None:
@@ -143,7 +148,7 @@ class Router:
 
         if not usable:
             log.info("route.no_target", task_type=task, route=route_key, skipped=skipped)
-            raise NoProviderAvailable(task, skipped)
+            raise NoProviderAvailable(task, skipped, hint=self.hint)
         ordered = get_strategy(strategy).order(usable, self.state, route=route_key)
         log.debug(
             "route.planned",
@@ -251,11 +256,16 @@ class Router:
         return out
 
     def disabled_reason(self, provider: str) -> str | None:
-        """Why ``provider`` cannot be used now (configuration, credentials), or None."""
+        """Why ``provider`` cannot be used now (configuration, credentials), or None.
+
+        ``enabled: false`` always disables; the credential question (a key configured, an
+        unset ``${VAR}`` in ``api_key``, the SDK's variables) is ``is_enabled``'s when given.
+        """
         config = self.config.providers[provider]
-        reason = config.config_disabled_reason(provider)
-        if reason is not None or config.kind == FUNCTION_PROVIDER:
-            return reason
+        if not config.enabled:
+            return config.config_disabled_reason(provider)
+        if config.kind == FUNCTION_PROVIDER:
+            return None
         if self.is_enabled is not None:
             return self.is_enabled(provider, self._settings[provider])
         return config.disabled_reason(provider)

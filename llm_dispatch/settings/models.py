@@ -188,6 +188,10 @@ class ProviderConfig(BaseModel):
         """Why the configuration itself disables this provider, or None."""
         if not self.enabled:
             return f"disabled in the configuration (providers.{name}.enabled: false)"
+        return self.missing_key_reason(name)
+
+    def missing_key_reason(self, name: str) -> str | None:
+        """The reason to give when ``api_key`` named an unset variable, else None."""
         if self._missing_key_variable is not None:
             return (
                 f"disabled: no API key (providers.{name}.api_key names "

@@ -34,7 +34,7 @@ async def _stream(args: argparse.Namespace) -> int:
     dispatcher: Dispatcher | None = None
     stream: DispatchStream[Any] | None = None
     try:
-        dispatcher = Dispatcher(args.config)
+        dispatcher = Dispatcher(args.config, fake=True if args.fake else None)
         client = Client(dispatcher=dispatcher)
         stream = client.open(
             args.prompt,
@@ -88,7 +88,7 @@ def _run_demo(args: argparse.Namespace) -> int:
 
     log_to_stderr(logging.INFO if args.verbose else logging.WARNING)
     try:
-        return asyncio.run(run_demo())
+        return asyncio.run(run_demo(fake=args.fake))
     except KeyboardInterrupt:
         return 130
 
@@ -118,6 +118,7 @@ def add_subcommands(subparsers: Any) -> None:
         "--metadata", action="store_true", help="print one JSON chunk dict per line instead"
     )
     p.add_argument("--progress", action="store_true", help="show a progress bar on stderr")
+    _add_fake_flag(p)
     p.add_argument("-v", "--verbose", action="store_true", help="log requests to stderr")
     p.set_defaults(func=_run_stream)
 
@@ -126,5 +127,15 @@ def add_subcommands(subparsers: Any) -> None:
         help="stream through OpenAI, Anthropic and Gemini (the fake server for those "
         "without an API key)",
     )
+    _add_fake_flag(p)
     p.add_argument("-v", "--verbose", action="store_true", help="log requests to stderr")
     p.set_defaults(func=_run_demo)
+
+
+def _add_fake_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--fake",
+        action="store_true",
+        help="serve every provider from the built-in fake provider server on 127.0.0.1 "
+        "(as LLM_DISPATCH_FAKE=1 does)",
+    )

@@ -39,15 +39,20 @@ class FakeProviderServer:
     Scripts are queued with :meth:`enqueue` and consumed in order by the first request whose
     provider and model they match; a request that matches no queued script gets
     :attr:`default` (a script, or a callable building one from the recorded request).
-    Every request is appended to :attr:`requests`.
+    Every request is appended to :attr:`requests` (the last ``keep_requests`` of them
+    when that is set).
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, *, keep_requests: int | None = None
+    ) -> None:
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError("the fake provider server only listens on the loopback interface")
         self.host = host
         self.port = port
         self.requests: list[RecordedRequest] = []
+        #: How many recorded requests :attr:`requests` keeps (None: all of them).
+        self.keep_requests = keep_requests
         self.default: Script | ScriptFactory = Script()
         self._queue: list[Script] = []
         self._runner: web.AppRunner | None = None
@@ -175,6 +180,8 @@ class FakeProviderServer:
             json_mode=json_mode,
         )
         self.requests.append(rec)
+        if self.keep_requests is not None and len(self.requests) > self.keep_requests:
+            del self.requests[: len(self.requests) - self.keep_requests]
         script = self._pick(rec)
         rec.script = script
         try:
