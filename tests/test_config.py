@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from llm_dispatch.errors import ConfigError
+from llm_dispatch.settings import loader
 from llm_dispatch.settings.interpolation import (
     InterpolationSyntaxError,
     UnresolvedVariable,
@@ -651,3 +653,116 @@ def test_a_dump_validates_back_to_the_same_configuration() -> None:
     assert again == config
     assert again.timeouts_for("openai").first_token is None
     assert again.timeouts_for("openai").idle == 60
+
+
+# -- size bounds: alias bombs, recursion, nesting --------------------------------------------
+
+
+def alias_bomb(levels: int) -> str:
+    """``levels`` anchors, each a list of nine aliases of the one before: 10**levels values."""
+    names = "abcdefghijklmnopqrstuvwxyz"
+    rows = [f"a: &a [{', '.join('x' * 9)}]"]
+    for i in range(1, levels):
+        rows.append(f"{names[i]}: &{names[i]} [{', '.join(['*' + names[i - 1]] * 9)}]")
+    return "\n".join(rows) + "\n"
+
+
+@pytest.mark.parametrize("levels", [6, 7, 9])
+def test_an_alias_bomb_is_refused_at_the_line_that_crosses_the_limit(
+    tmp_path: Path, levels: int
+) -> None:
+    path = write(tmp_path, alias_bomb(levels))
+    assert path.stat().st_size < 400
+    start = time.perf_counter()
+    err = load_error(path)
+    elapsed = time.perf_counter() - start
+    # Line 6 holds nine aliases of line 5's 66 430 values: the first one crosses 100 000.
+    assert (err.source, err.line) == (str(path), 6)
+    assert f"expands to more than {loader.MAX_CONFIG_VALUES} values" in str(err)
+    assert elapsed < 2.0  # generous: the refusal itself takes about a millisecond
+
+
+def test_every_use_of_an_alias_counts_towards_the_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(
+        tmp_path,
+        """
+        providers:
+          vllm: &local
+            kind: openai
+            models: [q]
+          ollama: *local
+        """,
+    )
+    # The top-level mapping, "providers", its mapping, "vllm", vllm's mapping (6 values: the
+    # mapping, "kind", "openai", "models", the list, "q"), "ollama", then the alias, which
+    # counts the 6 values of vllm's mapping again: 17 in all.
+    monkeypatch.setattr(loader, "MAX_CONFIG_VALUES", 17)
+    config = load_config(path, environ={})
+    assert config.providers["ollama"].models == ["q"]
+
+    monkeypatch.setattr(loader, "MAX_CONFIG_VALUES", 16)
+    err = load_error(path)
+    assert (err.source, err.line) == (str(path), 5)
+    assert "expands to more than 16 values" in str(err)
+
+
+def test_a_recursive_alias_is_refused(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+        defaults: &d
+          retry: {max_retries: 1}
+          circuit: *d
+        """,
+    )
+    err = load_error(path)
+    assert (err.source, err.line) == (str(path), 3)
+    assert "recursive alias *d" in str(err)
+
+
+def test_deep_nesting_is_refused_also_when_aliases_build_it(tmp_path: Path) -> None:
+    written = write(tmp_path, "defaults: " + "[" * 100 + "]" * 100 + "\n")
+    err = load_error(written)
+    assert (err.source, err.line) == (str(written), 1)
+    assert f"nested more than {loader.MAX_CONFIG_DEPTH} levels deep" in str(err)
+
+    # Each anchor wraps the previous one in a list: few values, but 70 levels once expanded.
+    rows = ["l0: &l0 [x]", *(f"l{i}: &l{i} [*l{i - 1}]" for i in range(1, 70))]
+    chained = write(tmp_path, "\n".join(rows) + "\n", name="chained.yaml")
+    err = load_error(chained)
+    # l62 is at level 2 and holds 63 levels: the alias inside it reaches level 65.
+    assert (err.source, err.line) == (str(chained), 63)
+    assert f"nested more than {loader.MAX_CONFIG_DEPTH} levels deep" in str(err)
+
+
+def test_mapping_sources_sharing_references_are_bounded_too() -> None:
+    level: Any = ["x"] * 9
+    for _ in range(8):  # nine levels of nine shared references: 10**9 values
+        level = [level] * 9
+    start = time.perf_counter()
+    err = load_error({"providers": {"p": {"kind": "openai", "models": level}}})
+    assert time.perf_counter() - start < 2.0
+    assert err.source is None and err.path is not None
+    assert err.path.startswith("providers.p.models[")
+    assert f"expands to more than {loader.MAX_CONFIG_VALUES} values" in str(err)
+
+    provider: dict[str, Any] = {"kind": "openai"}
+    provider["timeouts"] = provider
+    err = load_error({"providers": {"p": provider}})
+    assert err.path == "providers.p.timeouts"
+    assert "contains itself" in str(err)
+
+    nested: Any = "x"
+    for _ in range(100):
+        nested = [nested]
+    err = load_error({"embedding": {"fields": {"deep": nested}}})
+    assert f"nested more than {loader.MAX_CONFIG_DEPTH} levels deep" in str(err)
+
+
+def test_shared_references_within_the_limit_are_fine() -> None:
+    shared = {"kind": "openai", "models": ["q"], "prices": {"q": {"input": 0, "output": 0}}}
+    config = load_config({"providers": {"a": shared, "b": shared}}, environ={})
+    assert config.providers["a"] == config.providers["b"]
+    assert config.providers["a"] is not config.providers["b"]
