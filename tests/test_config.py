@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 import time
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 
 from llm_dispatch.errors import ConfigError
+from llm_dispatch.providers.base import ProviderSettings
 from llm_dispatch.settings import loader
 from llm_dispatch.settings.interpolation import (
     InterpolationSyntaxError,
@@ -25,6 +27,7 @@ from llm_dispatch.settings.models import (
     RouteTarget,
     TimeoutSettings,
 )
+from llm_dispatch.urls import parse_ipv4
 
 REPO = Path(__file__).resolve().parents[1]
 SDK_VARIABLES = (
@@ -766,3 +769,150 @@ def test_shared_references_within_the_limit_are_fine() -> None:
     config = load_config({"providers": {"a": shared, "b": shared}}, environ={})
     assert config.providers["a"] == config.providers["b"]
     assert config.providers["a"] is not config.providers["b"]
+
+
+# -- base_url ----------------------------------------------------------------------------------
+
+
+def provider_with_base_url(url: str, *extra: str) -> str:
+    """A one-provider file; ``base_url`` is on line 4, written as a double-quoted scalar."""
+    lines = ["providers:", "  local:", "    kind: openai", f"    base_url: {json.dumps(url)}"]
+    return "\n".join([*lines, *(f"    {line}" for line in extra)]) + "\n"
+
+
+LINK_LOCAL_URLS = [
+    ("http://169.254.169.254/latest/meta-data", "is a link-local address"),
+    ("http://169.254.170.2/v2/credentials", "is a link-local address"),
+    ("http://2852039166/", "'2852039166' (169.254.169.254) is a link-local address"),
+    ("http://0xa9fea9fe/", "'0xa9fea9fe' (169.254.169.254) is a link-local address"),
+    ("http://0251.0376.0251.0376/", "(169.254.169.254) is a link-local address"),
+    ("http://169.254.43518/", "(169.254.169.254) is a link-local address"),
+    ("http://%31%36%39.254.169.254/", "(169.254.169.254) is a link-local address"),
+    ("http://\uff11\uff16\uff19\uff0e254.169.254/", "(169.254.169.254) is a link-local address"),
+    ("http://[fe80::1%25eth0]:8000/v1", "is a link-local address"),
+    ("http://[::ffff:169.254.169.254]/", "(169.254.169.254) is a link-local address"),
+    ("http://[64:ff9b::a9fe:a9fe]/", "(169.254.169.254) is a link-local address"),
+    ("http://metadata.google.internal/computeMetadata/v1", "is a cloud metadata endpoint"),
+    ("http://Metadata.Google.Internal./", "is a cloud metadata endpoint"),
+    ("http://metadata/computeMetadata/v1", "is a cloud metadata endpoint"),
+    ("http://[fd00:ec2::254]/latest", "'fd00:ec2::254' is a cloud metadata endpoint"),
+    ("http://100.100.100.200/latest/meta-data", "is a cloud metadata endpoint"),
+]
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("http://", "base_url has no host"),
+        ("https:///v1", "base_url has no host"),
+        ("http://:8000/v1", "base_url has no host"),
+        ("http://host:80000/v1", "base_url has an invalid port"),
+        ("http://host:http/v1", "base_url has an invalid port"),
+        ("http://[::1/v1", "base_url is not a valid URL"),
+        ("http://a\\b/v1", "base_url has an invalid host name"),
+        ("ftp://host/v1", "base_url must start with http:// or https://"),
+        ("http://host/v1\r\nX-Injected: 1", "whitespace or a control character (character 15)"),
+        ("http://host/v1\n", "whitespace or a control character (character 15)"),
+        ("http://host/v 1", "whitespace or a control character (character 14)"),
+        (" http://host/v1", "whitespace or a control character (character 1)"),
+        ("http://host/\tv1", "whitespace or a control character (character 13)"),
+        ("http://host/\x00v1", "whitespace or a control character (character 13)"),
+        ("http://ho\u200bst/v1", "whitespace or a control character (character 10)"),
+        ("http://host\u3000/v1", "whitespace or a control character (character 12)"),
+        *LINK_LOCAL_URLS,
+    ],
+)
+def test_base_url_problems_are_reported_with_file_line_and_key_path(
+    tmp_path: Path, url: str, message: str
+) -> None:
+    file = write(tmp_path, provider_with_base_url(url))
+    err = load_error(file)
+    assert (err.source, err.line, err.path) == (str(file), 4, "providers.local.base_url")
+    assert message in str(err), str(err)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://user:hunter2-canary@llm.internal:8000/v1",
+        "https://hunter2-canary@llm.internal/v1",
+        "http://user:hunter2-canary@169.254.169.254/",
+        "http://user:hunter2%40canary@[::1]/",
+    ],
+)
+def test_base_url_credentials_are_refused_without_repeating_them(tmp_path: Path, url: str) -> None:
+    for extra in ((), ("allow_link_local: true",)):
+        file = write(tmp_path, provider_with_base_url(url, *extra))
+        err = load_error(file)
+        assert (err.line, err.path) == (4, "providers.local.base_url")
+        assert "must not contain credentials (user:password@)" in str(err)
+        assert "api_key" in str(err) and "extra_headers" in str(err)
+        assert "hunter2" not in str(err) and "canary" not in str(err)
+    with pytest.raises(ValueError) as info:
+        ProviderSettings(name="local", kind="openai", base_url=url)
+    assert "must not contain credentials" in str(info.value)
+    assert "hunter2" not in str(info.value)
+
+
+@pytest.mark.parametrize("url", [url for url, _ in LINK_LOCAL_URLS])
+def test_allow_link_local_lets_a_provider_use_those_addresses(tmp_path: Path, url: str) -> None:
+    config = load_config(
+        write(tmp_path, provider_with_base_url(url, "allow_link_local: true")), environ={}
+    )
+    local = config.providers["local"]
+    assert local.base_url == url and local.allow_link_local
+    settings = config.provider_settings("local")
+    assert (settings.base_url, settings.allow_link_local) == (url, True)
+    with pytest.raises(ValueError, match="allow_link_local: true"):
+        ProviderSettings(name="local", kind="openai", base_url=url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8000/v1",
+        "http://127.8.9.10:8000/v1",
+        "http://localhost:11434/v1",
+        "http://LOCALHOST./v1",
+        "http://[::1]:8000/v1",
+        "http://2130706433:8000/v1",  # 127.0.0.1 in decimal
+        "http://10.0.0.12:8000/v1",
+        "http://192.168.1.20/v1",
+        "http://vllm.internal:8000/v1",
+        "http://ollama_server:11434/v1",
+        "https://api.x.ai/v1",
+        "HTTPS://API.OPENAI.COM/v1",
+        "https://llm.example.org/v1?api-version=2024-10-01",
+    ],
+)
+def test_loopback_private_and_public_base_urls_are_allowed(tmp_path: Path, url: str) -> None:
+    config = load_config(write(tmp_path, provider_with_base_url(url)), environ={})
+    assert config.providers["local"].base_url == url
+    assert ProviderSettings(name="local", kind="openai", base_url=url).base_url == url
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        ("169.254.169.254", "169.254.169.254"),
+        ("2852039166", "169.254.169.254"),
+        ("0xA9FEA9FE", "169.254.169.254"),
+        ("0251.0376.0251.0376", "169.254.169.254"),
+        ("0xa9.0xfe.43518", "169.254.169.254"),
+        ("169.16689662", "169.254.169.254"),
+        ("0", "0.0.0.0"),
+        ("1.2.3.4", "1.2.3.4"),
+        ("1.2.3.4.5", None),
+        ("256.1.1.1", None),
+        ("1.2.65536", None),
+        ("4294967296", None),
+        ("08.1.1.1", None),
+        ("0x", None),
+        ("1..2", None),
+        ("llm.internal", None),
+        ("\uff11.2.3.4", None),
+    ],
+)
+def test_parse_ipv4_reads_every_inet_aton_notation(text: str, address: str | None) -> None:
+    parsed = parse_ipv4(text)
+    assert (str(parsed) if parsed is not None else None) == address

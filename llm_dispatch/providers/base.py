@@ -7,11 +7,12 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from ..errors import ProviderError
 from ..events import ProviderEvent
 from ..request import Request
+from ..urls import base_url_problem
 
 __all__ = ["ModelPrice", "Provider", "ProviderSettings"]
 
@@ -31,14 +32,17 @@ class ProviderSettings(BaseModel):
     ``name`` is what routes and decorators use (``openai``, ``vllm``, ``grok`` ...); ``kind``
     selects the implementation (``openai`` for any OpenAI-compatible server).
     ``api_key`` / ``base_url`` left unset mean: the SDK's usual environment variables.
+    ``base_url`` follows the rules of :func:`~llm_dispatch.urls.base_url_problem`.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     name: str
     kind: str
     api_key: SecretStr | None = None
     base_url: str | None = None
+    #: Let ``base_url`` name a link-local address or a cloud metadata endpoint.
+    allow_link_local: bool = False
     models: tuple[str, ...] = ()
     default_model: str | None = None
     prices: dict[str, ModelPrice] = Field(default_factory=dict)
@@ -46,6 +50,14 @@ class ProviderSettings(BaseModel):
     # because the dispatcher enforces first-token / idle / total deadlines itself.
     connect_timeout: float = Field(default=10.0, gt=0)
     extra_headers: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _usable_base_url(self) -> ProviderSettings:
+        if self.base_url is not None:
+            problem = base_url_problem(self.base_url, allow_link_local=self.allow_link_local)
+            if problem is not None:
+                raise ValueError(problem)
+        return self
 
     @property
     def model(self) -> str | None:
