@@ -1,21 +1,35 @@
-"""Checks of the URLs a configuration holds.
+"""The URLs a configuration holds: secret ones, and checks of provider endpoints.
 
-:func:`base_url_problem` says what is wrong with a provider's ``base_url``: the SDKs would
-otherwise accept a URL without a host, with credentials in it, with a line break in it, or
-aimed at a cloud metadata service, and the request would fail later as a connection error,
-which the dispatcher retries.
-
-The checks read the URL as written; host names are not resolved, so a name that resolves to
-a link-local address is not caught.
+- :class:`SecretUrl` holds a URL that may carry a password (a Redis URL): its ``str``,
+  ``repr`` and JSON serialisation show ``user:***@`` instead, and
+  :meth:`SecretUrl.get_secret_value` gives the real URL to the client that connects.
+- :func:`base_url_problem` says what is wrong with a provider's ``base_url``: the SDKs would
+  otherwise accept a URL without a host, with credentials in it, with a line break in it, or
+  aimed at a cloud metadata service, and the request would fail later as a connection
+  error, which the dispatcher retries. The checks read the URL as written; host names are
+  not resolved, so a name that resolves to a link-local address is not caught.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import re
 import unicodedata
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
-__all__ = ["METADATA_ADDRESSES", "METADATA_HOSTS", "base_url_problem", "parse_ipv4"]
+from pydantic import GetCoreSchemaHandler
+from pydantic_core import CoreSchema, core_schema
+
+__all__ = [
+    "METADATA_ADDRESSES",
+    "METADATA_HOSTS",
+    "SecretUrl",
+    "base_url_problem",
+    "mask_url_password",
+    "parse_ipv4",
+    "url_scheme",
+]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -46,6 +60,105 @@ _IDNA_DOTS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 _ALLOW_HINT = "set allow_link_local: true on this provider if the server really is there"
+
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]{0,31}")
+# A "password" query parameter, which redis-py reads like the password of user:password@.
+_PASSWORD_PARAMETER = re.compile(r"([?&;]password=)[^&#;]*", re.IGNORECASE)
+
+
+# -- secret URLs ---------------------------------------------------------------------------
+
+
+def mask_url_password(url: str) -> str:
+    """``url`` with ``***`` in place of its password and of a ``password`` query parameter.
+
+    The password is everything between the first ``:`` after ``scheme://`` and the last
+    ``@`` before the query, so that a password with an unescaped ``/`` or ``@`` is masked
+    whole; the user name stays. A URL without a password comes back unchanged.
+    """
+    scheme, separator, rest = url.partition("://")
+    if separator:
+        query = min((i for i in (rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
+        at = rest.rfind("@", 0, query)
+        if at >= 0:
+            user, colon, _password = rest[:at].partition(":")
+            if colon:
+                rest = f"{user}:***{rest[at:]}"
+        url = scheme + separator + rest
+    return _PASSWORD_PARAMETER.sub(r"\1***", url)
+
+
+def url_scheme(url: str) -> str:
+    """The scheme of ``url`` (before ``://``) in lower case, or ``""`` when it has none.
+
+    Only a well-formed scheme counts (a letter, then letters, digits, ``+``, ``-``, ``.``),
+    so the result is safe to repeat in an error message.
+    """
+    scheme, separator, _rest = url.partition("://")
+    return scheme.lower() if separator and _SCHEME.fullmatch(scheme) else ""
+
+
+class SecretUrl:
+    """A URL whose password stays out of ``str``, ``repr``, logs and JSON dumps.
+
+    As a pydantic field type it accepts a string (or a ``SecretUrl``). ``model_dump()``
+    keeps the ``SecretUrl`` itself, so a dump validates back to the same value;
+    ``model_dump(mode="json")`` and ``model_dump_json()`` write the masked URL.
+    """
+
+    __slots__ = ("_url",)
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+
+    def get_secret_value(self) -> str:
+        """The URL as written, password included: for the client that connects with it."""
+        return self._url
+
+    @property
+    def masked(self) -> str:
+        """The URL with ``***`` for its password (see :func:`mask_url_password`)."""
+        return mask_url_password(self._url)
+
+    @property
+    def scheme(self) -> str:
+        """The scheme in lower case (``redis``, ``rediss``, ``unix`` ...), or ``""``."""
+        return url_scheme(self._url)
+
+    def __str__(self) -> str:
+        return self.masked
+
+    def __repr__(self) -> str:
+        return f"SecretUrl({self.masked!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SecretUrl) and other._url == self._url
+
+    def __hash__(self) -> int:
+        return hash((SecretUrl, self._url))
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        from_text = core_schema.no_info_after_validator_function(cls, core_schema.str_schema())
+        validate = core_schema.no_info_before_validator_function(_unwrap, from_text)
+        return core_schema.json_or_python_schema(
+            json_schema=validate,
+            python_schema=validate,
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                _serialize, info_arg=True
+            ),
+        )
+
+
+def _unwrap(value: Any) -> Any:
+    return value.get_secret_value() if isinstance(value, SecretUrl) else value
+
+
+def _serialize(value: SecretUrl, info: core_schema.SerializationInfo) -> SecretUrl | str:
+    return value.masked if info.mode_is_json() else value
+
+
+# -- provider endpoints --------------------------------------------------------------------
 
 
 def base_url_problem(url: str, *, allow_link_local: bool = False) -> str | None:

@@ -49,7 +49,8 @@ class ProviderSettings(BaseModel):
     # Seconds to establish the TCP/TLS connection; the SDK's own read timeout is disabled
     # because the dispatcher enforces first-token / idle / total deadlines itself.
     connect_timeout: float = Field(default=10.0, gt=0)
-    extra_headers: dict[str, str] = Field(default_factory=dict)
+    #: Sent with every request; the values are secret (see :meth:`header_values`).
+    extra_headers: dict[str, SecretStr] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _usable_base_url(self) -> ProviderSettings:
@@ -62,6 +63,10 @@ class ProviderSettings(BaseModel):
     @property
     def model(self) -> str | None:
         return self.default_model or (self.models[0] if self.models else None)
+
+    def header_values(self) -> dict[str, str]:
+        """``extra_headers`` with their real values: for the SDK client only."""
+        return {name: value.get_secret_value() for name, value in self.extra_headers.items()}
 
 
 class Provider(ABC):
@@ -104,12 +109,13 @@ class Provider(ABC):
         )
 
     def secrets(self) -> tuple[str, ...]:
-        """Every key this provider may send, configured or from the environment: what
-        error messages are scrubbed of."""
+        """Every key this provider may send, configured or from the environment, and every
+        configured header value: what error messages are scrubbed of."""
         key = self.settings.api_key
         configured = (key.get_secret_value(),) if key is not None else ()
+        headers = self.settings.header_values().values()
         from_env = (os.environ.get(v, "") for v in self.credential_env_vars)
-        return (*configured, *(s for s in from_env if s))
+        return (*configured, *(h for h in headers if h), *(s for s in from_env if s))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, base_url={self.settings.base_url!r})"

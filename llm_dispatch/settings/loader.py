@@ -29,7 +29,7 @@ from pydantic import BaseModel, ValidationError
 from yaml.events import AliasEvent, Event
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from ..errors import ConfigError
+from ..errors import ConfigError, is_plain_word
 from .interpolation import InterpolationError, UnresolvedVariable, interpolate
 from .models import DispatchConfig
 from .paths import did_you_mean, format_path
@@ -379,7 +379,8 @@ def _from_validation(
 
 
 def _describe(err: Any, loc: Key) -> str:
-    """A pydantic error as a sentence; never echoes the input (it may be a secret)."""
+    """A pydantic error as a sentence. The input is repeated only when it is a plain word
+    given for a choice (``kind: opneai``): anything else may be a secret."""
     kind = err["type"]
     if kind == "extra_forbidden":
         key = str(loc[-1])
@@ -391,10 +392,13 @@ def _describe(err: Any, loc: Key) -> str:
         return f"unknown key {key!r}{hint}"
     if kind == "missing":
         return f"missing required key {str(loc[-1])!r}"
-    if kind == "literal_error" and isinstance(err.get("input"), str):
+    if kind == "literal_error":
         expected = (err.get("ctx") or {}).get("expected", "")
-        options = re.findall(r"'([^']*)'", expected)
-        return f"{err['input']!r} is not one of {expected}" + did_you_mean(err["input"], options)
+        written = err.get("input")
+        if isinstance(written, str) and is_plain_word(written):
+            options = re.findall(r"'([^']*)'", expected)
+            return f"{written!r} is not one of {expected}" + did_you_mean(written, options)
+        return f"the value is not one of {expected}"
     message = str(err["msg"]).removeprefix("Value error, ")
     return message[:1].lower() + message[1:]
 

@@ -123,8 +123,9 @@ class ProviderConfig(BaseModel):
     timeouts: TimeoutOverride | None = None
     #: Share of traffic under the ``weighted`` strategy (a target's own weight wins).
     weight: float = Field(default=1.0, ge=0)
-    # Headers may carry credentials of proxies: keep them out of reprs.
-    extra_headers: dict[str, str] = Field(default_factory=dict, repr=False)
+    #: Sent with every request. Values may carry a proxy's credentials: they are held as
+    #: ``SecretStr`` (masked in reprs and dumps) and unwrapped only for the SDK client.
+    extra_headers: dict[str, SecretStr] = Field(default_factory=dict)
 
     # Set by the loader when ``api_key`` referenced an unset variable: the provider is then
     # disabled rather than the whole configuration rejected.
