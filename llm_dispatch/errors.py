@@ -15,8 +15,8 @@ The hierarchy lets callers catch at the level they care about::
         ├── AllProvidersFailed            every target was tried; lists each attempt
         └── NoProviderAvailable           no enabled target could be planned
 
-Messages never contain API keys or HMAC keys: provider messages are passed through
-:func:`redact` before they are stored. The exception an SDK raised is never chained: a
+Messages never contain API keys, HMAC keys or URL passwords: provider messages are passed
+through :func:`redact` before they are stored. The exception an SDK raised is never chained: a
 :class:`ProviderError`'s ``__cause__`` is an :class:`UpstreamError` that keeps the SDK
 exception's type, HTTP status and request id, and none of its text.
 """
@@ -54,6 +54,7 @@ __all__ = [
     "StreamTimeout",
     "StreamingError",
     "UpstreamError",
+    "is_plain_word",
     "provider_error",
     "redact",
 ]
@@ -105,11 +106,31 @@ _SECRET_PATTERNS = [
 ]
 
 
+# The password of ``scheme://user:password@host`` (RFC 3986 userinfo: no "/", "?", "#" or
+# "@" unescaped), and the value of a ``password=`` query parameter.
+_URL_PASSWORD = re.compile(r"\b([A-Za-z][A-Za-z0-9+.\-]*://[^\s:/?#@\[\]]*):[^\s/?#@]*@")
+_PASSWORD_PARAMETER = re.compile(r"([?&;]password=)[^\s&#;\"']*", re.IGNORECASE)
+
+
+_PLAIN_WORD = re.compile(r"[A-Za-z0-9_.\-]{1,40}")
+
+
+def is_plain_word(text: str) -> bool:
+    """Whether a message may repeat ``text`` as a mistyped word: at most 40 letters, digits,
+    ``_``, ``.`` and ``-``, so never a URL, a header or anything with a separator in it."""
+    return _PLAIN_WORD.fullmatch(text) is not None
+
+
 def redact(text: str, secrets: Sequence[str] = ()) -> str:
-    """Remove anything that looks like a credential, and every given secret, from ``text``."""
+    """Remove anything that looks like a credential, and every given secret, from ``text``.
+
+    URL passwords keep their place: ``redis://user:pw@host`` becomes ``redis://user:***@host``.
+    """
     for secret in secrets:
         if secret and len(secret) >= 4:
             text = text.replace(secret, "[redacted]")
+    text = _URL_PASSWORD.sub(r"\1:***@", text)
+    text = _PASSWORD_PARAMETER.sub(r"\1***", text)
     for pattern in _SECRET_PATTERNS:
         if pattern.groups >= 2:
             text = pattern.sub(lambda m: f"{m.group(1)}{m.group(2)}[redacted]", text)

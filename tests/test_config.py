@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
+import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import BaseModel, ValidationError
 
-from llm_dispatch.errors import ConfigError
+from llm_dispatch.cache import CacheOptions, StreamingCache
+from llm_dispatch.errors import ConfigError, redact
+from llm_dispatch.policies.circuit import RedisCircuitStore, store_from_settings
+from llm_dispatch.policies.overrides import merge_policy
+from llm_dispatch.providers import create_provider
+from llm_dispatch.providers.base import Provider, ProviderSettings
+from llm_dispatch.request import Message, Request
+from llm_dispatch.settings import loader
 from llm_dispatch.settings.interpolation import (
     InterpolationSyntaxError,
     UnresolvedVariable,
@@ -23,6 +34,8 @@ from llm_dispatch.settings.models import (
     RouteTarget,
     TimeoutSettings,
 )
+from llm_dispatch.testing import FakeProviderServer, Script
+from llm_dispatch.urls import SecretUrl, parse_ipv4
 
 REPO = Path(__file__).resolve().parents[1]
 SDK_VARIABLES = (
@@ -329,7 +342,9 @@ def test_policy_models_validate_ranges() -> None:
     assert TimeoutSettings(first_token=None).first_token is None
     with pytest.raises(ValueError, match="unknown circuit store 'memcache'"):
         CircuitSettings(store="memcache")
-    assert CircuitSettings(store="rediss://cache.internal:6380/1").store.startswith("rediss")
+    store = CircuitSettings(store="rediss://cache.internal:6380/1").store
+    assert isinstance(store, SecretUrl) and store.scheme == "rediss"
+    assert store.get_secret_value() == "rediss://cache.internal:6380/1"
 
 
 # -- errors: file, line, key path ------------------------------------------------------------
@@ -651,3 +666,656 @@ def test_a_dump_validates_back_to_the_same_configuration() -> None:
     assert again == config
     assert again.timeouts_for("openai").first_token is None
     assert again.timeouts_for("openai").idle == 60
+
+
+# -- size bounds: alias bombs, recursion, nesting --------------------------------------------
+
+
+def alias_bomb(levels: int) -> str:
+    """``levels`` anchors, each a list of nine aliases of the one before: 10**levels values."""
+    names = "abcdefghijklmnopqrstuvwxyz"
+    rows = [f"a: &a [{', '.join('x' * 9)}]"]
+    for i in range(1, levels):
+        rows.append(f"{names[i]}: &{names[i]} [{', '.join(['*' + names[i - 1]] * 9)}]")
+    return "\n".join(rows) + "\n"
+
+
+@pytest.mark.parametrize("levels", [6, 7, 9])
+def test_an_alias_bomb_is_refused_at_the_line_that_crosses_the_limit(
+    tmp_path: Path, levels: int
+) -> None:
+    path = write(tmp_path, alias_bomb(levels))
+    assert path.stat().st_size < 400
+    start = time.perf_counter()
+    err = load_error(path)
+    elapsed = time.perf_counter() - start
+    # Line 6 holds nine aliases of line 5's 66 430 values: the first one crosses 100 000.
+    assert (err.source, err.line) == (str(path), 6)
+    assert f"expands to more than {loader.MAX_CONFIG_VALUES} values" in str(err)
+    assert elapsed < 2.0  # generous: the refusal itself takes about a millisecond
+
+
+def test_every_use_of_an_alias_counts_towards_the_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(
+        tmp_path,
+        """
+        providers:
+          vllm: &local
+            kind: openai
+            models: [q]
+          ollama: *local
+        """,
+    )
+    # The top-level mapping, "providers", its mapping, "vllm", vllm's mapping (6 values: the
+    # mapping, "kind", "openai", "models", the list, "q"), "ollama", then the alias, which
+    # counts the 6 values of vllm's mapping again: 17 in all.
+    monkeypatch.setattr(loader, "MAX_CONFIG_VALUES", 17)
+    config = load_config(path, environ={})
+    assert config.providers["ollama"].models == ["q"]
+
+    monkeypatch.setattr(loader, "MAX_CONFIG_VALUES", 16)
+    err = load_error(path)
+    assert (err.source, err.line) == (str(path), 5)
+    assert "expands to more than 16 values" in str(err)
+
+
+def test_a_recursive_alias_is_refused(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+        defaults: &d
+          retry: {max_retries: 1}
+          circuit: *d
+        """,
+    )
+    err = load_error(path)
+    assert (err.source, err.line) == (str(path), 3)
+    assert "recursive alias *d" in str(err)
+
+
+def test_deep_nesting_is_refused_also_when_aliases_build_it(tmp_path: Path) -> None:
+    written = write(tmp_path, "defaults: " + "[" * 100 + "]" * 100 + "\n")
+    err = load_error(written)
+    assert (err.source, err.line) == (str(written), 1)
+    assert f"nested more than {loader.MAX_CONFIG_DEPTH} levels deep" in str(err)
+
+    # Each anchor wraps the previous one in a list: few values, but 70 levels once expanded.
+    rows = ["l0: &l0 [x]", *(f"l{i}: &l{i} [*l{i - 1}]" for i in range(1, 70))]
+    chained = write(tmp_path, "\n".join(rows) + "\n", name="chained.yaml")
+    err = load_error(chained)
+    # l62 is at level 2 and holds 63 levels: the alias inside it reaches level 65.
+    assert (err.source, err.line) == (str(chained), 63)
+    assert f"nested more than {loader.MAX_CONFIG_DEPTH} levels deep" in str(err)
+
+
+def test_mapping_sources_sharing_references_are_bounded_too() -> None:
+    level: Any = ["x"] * 9
+    for _ in range(8):  # nine levels of nine shared references: 10**9 values
+        level = [level] * 9
+    start = time.perf_counter()
+    err = load_error({"providers": {"p": {"kind": "openai", "models": level}}})
+    assert time.perf_counter() - start < 2.0
+    assert err.source is None and err.path is not None
+    assert err.path.startswith("providers.p.models[")
+    assert f"expands to more than {loader.MAX_CONFIG_VALUES} values" in str(err)
+
+    provider: dict[str, Any] = {"kind": "openai"}
+    provider["timeouts"] = provider
+    err = load_error({"providers": {"p": provider}})
+    assert err.path == "providers.p.timeouts"
+    assert "contains itself" in str(err)
+
+    nested: Any = "x"
+    for _ in range(100):
+        nested = [nested]
+    err = load_error({"embedding": {"fields": {"deep": nested}}})
+    assert f"nested more than {loader.MAX_CONFIG_DEPTH} levels deep" in str(err)
+
+
+def test_shared_references_within_the_limit_are_fine() -> None:
+    shared = {"kind": "openai", "models": ["q"], "prices": {"q": {"input": 0, "output": 0}}}
+    config = load_config({"providers": {"a": shared, "b": shared}}, environ={})
+    assert config.providers["a"] == config.providers["b"]
+    assert config.providers["a"] is not config.providers["b"]
+
+
+# -- base_url ----------------------------------------------------------------------------------
+
+
+def provider_with_base_url(url: str, *extra: str) -> str:
+    """A one-provider file; ``base_url`` is on line 4, written as a double-quoted scalar."""
+    lines = ["providers:", "  local:", "    kind: openai", f"    base_url: {json.dumps(url)}"]
+    return "\n".join([*lines, *(f"    {line}" for line in extra)]) + "\n"
+
+
+LINK_LOCAL_URLS = [
+    ("http://169.254.169.254/latest/meta-data", "is a link-local address"),
+    ("http://169.254.170.2/v2/credentials", "is a link-local address"),
+    ("http://2852039166/", "'2852039166' (169.254.169.254) is a link-local address"),
+    ("http://0xa9fea9fe/", "'0xa9fea9fe' (169.254.169.254) is a link-local address"),
+    ("http://0251.0376.0251.0376/", "(169.254.169.254) is a link-local address"),
+    ("http://169.254.43518/", "(169.254.169.254) is a link-local address"),
+    ("http://%31%36%39.254.169.254/", "(169.254.169.254) is a link-local address"),
+    ("http://\uff11\uff16\uff19\uff0e254.169.254/", "(169.254.169.254) is a link-local address"),
+    ("http://[fe80::1%25eth0]:8000/v1", "is a link-local address"),
+    ("http://[::ffff:169.254.169.254]/", "(169.254.169.254) is a link-local address"),
+    ("http://[64:ff9b::a9fe:a9fe]/", "(169.254.169.254) is a link-local address"),
+    ("http://metadata.google.internal/computeMetadata/v1", "is a cloud metadata endpoint"),
+    ("http://Metadata.Google.Internal./", "is a cloud metadata endpoint"),
+    ("http://metadata/computeMetadata/v1", "is a cloud metadata endpoint"),
+    ("http://[fd00:ec2::254]/latest", "'fd00:ec2::254' is a cloud metadata endpoint"),
+    ("http://100.100.100.200/latest/meta-data", "is a cloud metadata endpoint"),
+]
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("http://", "base_url has no host"),
+        ("https:///v1", "base_url has no host"),
+        ("http://:8000/v1", "base_url has no host"),
+        ("http://host:80000/v1", "base_url has an invalid port"),
+        ("http://host:http/v1", "base_url has an invalid port"),
+        ("http://[::1/v1", "base_url is not a valid URL"),
+        ("http://a\\b/v1", "base_url has an invalid host name"),
+        ("ftp://host/v1", "base_url must start with http:// or https://"),
+        ("http://host/v1\r\nX-Injected: 1", "whitespace or a control character (character 15)"),
+        ("http://host/v1\n", "whitespace or a control character (character 15)"),
+        ("http://host/v 1", "whitespace or a control character (character 14)"),
+        (" http://host/v1", "whitespace or a control character (character 1)"),
+        ("http://host/\tv1", "whitespace or a control character (character 13)"),
+        ("http://host/\x00v1", "whitespace or a control character (character 13)"),
+        ("http://ho\u200bst/v1", "whitespace or a control character (character 10)"),
+        ("http://host\u3000/v1", "whitespace or a control character (character 12)"),
+        *LINK_LOCAL_URLS,
+    ],
+)
+def test_base_url_problems_are_reported_with_file_line_and_key_path(
+    tmp_path: Path, url: str, message: str
+) -> None:
+    file = write(tmp_path, provider_with_base_url(url))
+    err = load_error(file)
+    assert (err.source, err.line, err.path) == (str(file), 4, "providers.local.base_url")
+    assert message in str(err), str(err)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://user:hunter2-canary@llm.internal:8000/v1",
+        "https://hunter2-canary@llm.internal/v1",
+        "http://user:hunter2-canary@169.254.169.254/",
+        "http://user:hunter2%40canary@[::1]/",
+    ],
+)
+def test_base_url_credentials_are_refused_without_repeating_them(tmp_path: Path, url: str) -> None:
+    for extra in ((), ("allow_link_local: true",)):
+        file = write(tmp_path, provider_with_base_url(url, *extra))
+        err = load_error(file)
+        assert (err.line, err.path) == (4, "providers.local.base_url")
+        assert "must not contain credentials (user:password@)" in str(err)
+        assert "api_key" in str(err) and "extra_headers" in str(err)
+        assert "hunter2" not in str(err) and "canary" not in str(err)
+    with pytest.raises(ValueError) as info:
+        ProviderSettings(name="local", kind="openai", base_url=url)
+    assert "must not contain credentials" in str(info.value)
+    assert "hunter2" not in str(info.value)
+
+
+@pytest.mark.parametrize("url", [url for url, _ in LINK_LOCAL_URLS])
+def test_allow_link_local_lets_a_provider_use_those_addresses(tmp_path: Path, url: str) -> None:
+    config = load_config(
+        write(tmp_path, provider_with_base_url(url, "allow_link_local: true")), environ={}
+    )
+    local = config.providers["local"]
+    assert local.base_url == url and local.allow_link_local
+    settings = config.provider_settings("local")
+    assert (settings.base_url, settings.allow_link_local) == (url, True)
+    with pytest.raises(ValueError, match="allow_link_local: true"):
+        ProviderSettings(name="local", kind="openai", base_url=url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8000/v1",
+        "http://127.8.9.10:8000/v1",
+        "http://localhost:11434/v1",
+        "http://LOCALHOST./v1",
+        "http://[::1]:8000/v1",
+        "http://2130706433:8000/v1",  # 127.0.0.1 in decimal
+        "http://10.0.0.12:8000/v1",
+        "http://192.168.1.20/v1",
+        "http://vllm.internal:8000/v1",
+        "http://ollama_server:11434/v1",
+        "https://api.x.ai/v1",
+        "HTTPS://API.OPENAI.COM/v1",
+        "https://llm.example.org/v1?api-version=2024-10-01",
+    ],
+)
+def test_loopback_private_and_public_base_urls_are_allowed(tmp_path: Path, url: str) -> None:
+    config = load_config(write(tmp_path, provider_with_base_url(url)), environ={})
+    assert config.providers["local"].base_url == url
+    assert ProviderSettings(name="local", kind="openai", base_url=url).base_url == url
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        ("169.254.169.254", "169.254.169.254"),
+        ("2852039166", "169.254.169.254"),
+        ("0xA9FEA9FE", "169.254.169.254"),
+        ("0251.0376.0251.0376", "169.254.169.254"),
+        ("0xa9.0xfe.43518", "169.254.169.254"),
+        ("169.16689662", "169.254.169.254"),
+        ("0", "0.0.0.0"),
+        ("1.2.3.4", "1.2.3.4"),
+        ("1.2.3.4.5", None),
+        ("256.1.1.1", None),
+        ("1.2.65536", None),
+        ("4294967296", None),
+        ("08.1.1.1", None),
+        ("0x", None),
+        ("1..2", None),
+        ("llm.internal", None),
+        ("\uff11.2.3.4", None),
+    ],
+)
+def test_parse_ipv4_reads_every_inet_aton_notation(text: str, address: str | None) -> None:
+    parsed = parse_ipv4(text)
+    assert (str(parsed) if parsed is not None else None) == address
+
+
+# -- secrets: URL passwords and header values ------------------------------------------------
+
+# Every secret below contains CANARY; nothing but the code that connects may ever see it.
+CIRCUIT_PASSWORD = "CANARY-circuit%40pw"  # percent-encoded "@": the client gets it decoded
+CACHE_PASSWORD = "CANARY-cache-pw"
+PROXY_AUTHORIZATION = "Basic CANARY-proxy-credentials"
+TENANT_TOKEN = "CANARY-tenant-token"
+
+SECRET_YAML = """
+providers:
+  proxied:
+    kind: openai
+    api_key: EMPTY
+    base_url: http://127.0.0.1:8000/v1
+    models: [q]
+    extra_headers:
+      Proxy-Authorization: "Basic CANARY-proxy-credentials"
+      X-Tenant-Token: ${TENANT_TOKEN}
+defaults:
+  circuit:
+    store: redis://dispatch:CANARY-circuit%40pw@redis.internal:6379/2
+cache:
+  backend: redis
+  url: rediss://:${CACHE_PASSWORD}@cache.internal:6380/0
+"""
+SECRET_ENV = {"TENANT_TOKEN": TENANT_TOKEN, "CACHE_PASSWORD": CACHE_PASSWORD}
+
+
+def secret_dict() -> dict[str, Any]:
+    return {
+        "providers": {
+            "proxied": {
+                "kind": "openai",
+                "api_key": "EMPTY",
+                "base_url": "http://127.0.0.1:8000/v1",
+                "models": ["q"],
+                "extra_headers": {
+                    "Proxy-Authorization": PROXY_AUTHORIZATION,
+                    "X-Tenant-Token": TENANT_TOKEN,
+                },
+            }
+        },
+        "defaults": {
+            "circuit": {"store": f"redis://dispatch:{CIRCUIT_PASSWORD}@redis.internal:6379/2"}
+        },
+        # The URL as the backend itself, rather than backend: redis + url.
+        "cache": {"backend": f"rediss://:{CACHE_PASSWORD}@cache.internal:6380/0"},
+    }
+
+
+def secret_configs(tmp_path: Path) -> list[DispatchConfig]:
+    return [
+        load_config(write(tmp_path, SECRET_YAML), environ=SECRET_ENV),
+        load_config(secret_dict(), environ={}),
+        DispatchConfig.model_validate(secret_dict()),
+    ]
+
+
+def shown(value: Any) -> list[str]:
+    """Every way ``value`` can be shown: str, repr, and its dumps when it is a model."""
+    texts = [str(value), repr(value)]
+    if isinstance(value, BaseModel):
+        texts += [
+            repr(value.model_dump()),
+            repr(value.model_dump(mode="json")),
+            value.model_dump_json(),
+            value.model_dump_json(indent=2),
+        ]
+    return texts
+
+
+def test_no_url_password_or_header_value_is_shown_by_the_configuration(
+    tmp_path: Path,
+) -> None:
+    for config in secret_configs(tmp_path):
+        assert config.cache is not None
+        settings = config.provider_settings("proxied")
+        parts: list[Any] = [
+            config,
+            config.providers,
+            config.providers["proxied"],
+            config.providers["proxied"].extra_headers,
+            settings,
+            settings.extra_headers,
+            create_provider(settings),
+            create_provider(settings).describe(),
+            config.defaults,
+            config.defaults.circuit,
+            config.defaults.circuit.store,
+            config.cache,
+            config.cache.backend,
+            StreamingCache.from_options(config.cache),
+        ]
+        for part in parts:
+            for text in shown(part):
+                assert "CANARY" not in text, text
+        json_dump = config.model_dump(mode="json")
+        assert json_dump["defaults"]["circuit"]["store"] == (
+            "redis://dispatch:***@redis.internal:6379/2"
+        )
+        cache_json = json_dump["cache"]  # the URL is in backend or in url, by source
+        assert "rediss://:***@cache.internal:6380/0" in (cache_json["backend"], cache_json["url"])
+        assert json_dump["providers"]["proxied"]["extra_headers"] == {
+            "Proxy-Authorization": "**********",
+            "X-Tenant-Token": "**********",
+        }
+
+
+def test_the_real_secrets_still_reach_the_clients(tmp_path: Path) -> None:
+    for config in secret_configs(tmp_path):
+        settings = config.provider_settings("proxied")
+        assert settings.header_values() == {
+            "Proxy-Authorization": PROXY_AUTHORIZATION,
+            "X-Tenant-Token": TENANT_TOKEN,
+        }
+        provider = create_provider(settings)
+        assert PROXY_AUTHORIZATION in provider.secrets()
+        assert TENANT_TOKEN in provider.secrets()
+
+        store = store_from_settings(config.defaults.circuit)
+        assert isinstance(store, RedisCircuitStore)
+        kwargs = store._client.connection_pool.connection_kwargs
+        assert (kwargs["username"], kwargs["password"]) == ("dispatch", "CANARY-circuit@pw")
+
+        assert config.cache is not None
+        assert config.cache.redis_url == f"rediss://:{CACHE_PASSWORD}@cache.internal:6380/0"
+
+        # A dump keeps the secrets themselves, so it validates back to the same configuration
+        # (the policy overrides of decorators go through such a dump too).
+        again = DispatchConfig.model_validate(config.model_dump())
+        assert again == config
+        assert again.defaults.circuit.store == config.defaults.circuit.store
+        merged = merge_policy(config.defaults, {"retry": {"max_retries": 0}})
+        assert merged.circuit.store == config.defaults.circuit.store
+
+
+async def test_the_cache_connects_to_redis_with_the_password(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, SECRET_YAML), environ=SECRET_ENV)
+    assert config.cache is not None
+    cache = StreamingCache.from_options(config.cache)
+    cache._ensure_store()  # builds the client; connects only on the first command
+    assert cache._backend is not None
+    kwargs = cache._backend.client.connection_pool.connection_kwargs
+    assert kwargs["password"] == CACHE_PASSWORD
+    assert "CANARY" not in repr(cache)
+    await cache.aclose()
+
+
+@pytest.mark.parametrize("kind", ["openai", "anthropic", "google"])
+async def test_header_values_reach_the_server_and_stay_out_of_provider_errors(
+    fake_server: FakeProviderServer,
+    sdk_provider: Callable[..., Provider],
+    collect: Callable[[Provider, Request, str], Awaitable[Any]],
+    kind: str,
+) -> None:
+    provider = sdk_provider(
+        kind,
+        extra_headers={"Proxy-Authorization": PROXY_AUTHORIZATION, "X-Tenant-Token": TENANT_TOKEN},
+    )
+    fake_server.enqueue(
+        Script(status=400, error_kind="bad_request", error_message=f"bad {PROXY_AUTHORIZATION}")
+    )
+
+    outcome = await collect(provider, Request(messages=(Message(role="user", content="hi"),)), "m")
+
+    headers = {k.lower(): v for k, v in fake_server.requests[0].headers.items()}
+    assert headers["proxy-authorization"] == PROXY_AUTHORIZATION
+    assert headers["x-tenant-token"] == TENANT_TOKEN
+    assert outcome.error is not None
+    assert "CANARY" not in str(outcome.error) and "CANARY" not in repr(outcome.error)
+    assert "[redacted]" in str(outcome.error)
+
+
+INVALID_SECRET_YAML = [
+    # an unknown key next to them
+    (SECRET_YAML + "  ttl_seconds: 5\n", 16, "cache.ttl_seconds", "unknown key 'ttl_seconds'"),
+    # an invalid value in the same section
+    (
+        SECRET_YAML.replace("  circuit:\n", "  circuit:\n    window: -1\n"),
+        12,
+        "defaults.circuit.window",
+        "greater than 0",
+    ),
+    # a URL with an unknown scheme and a password
+    (
+        SECRET_YAML.replace("store: redis://", "store: redi://"),
+        12,
+        "defaults.circuit.store",
+        "unknown circuit store scheme 'redi://'",
+    ),
+    (
+        SECRET_YAML.replace("url: rediss://", "url: http://"),
+        13,
+        "cache",
+        "url must be a redis:// or rediss:// URL",
+    ),
+    (
+        SECRET_YAML.replace("  backend: redis\n", "  backend: memcached://u:CANARY-mc@mc:11211\n"),
+        14,
+        "cache.backend",
+        "unknown cache backend scheme 'memcached://'",
+    ),
+    # a password URL where a plain word is expected
+    (
+        SECRET_YAML.replace("  circuit:\n", "  mid_stream: redis://u:CANARY-word@h\n  circuit:\n"),
+        11,
+        "defaults.mid_stream",
+        "the value is not one of 'raise' or 'continue'",
+    ),
+    (
+        SECRET_YAML.replace("store: redis://dispatch:", "store: dispatch:"),
+        12,
+        "defaults.circuit.store",
+        "unknown circuit store: use 'memory'",
+    ),
+    # an unresolved variable in, and next to, the secrets
+    (
+        SECRET_YAML.replace("@redis.internal:", "@${REDIS_HOST}:"),
+        12,
+        "defaults.circuit.store",
+        "environment variable REDIS_HOST is not set",
+    ),
+    (
+        SECRET_YAML.replace("    models: [q]\n", "    models: [q]\n    default_model: ${M}\n"),
+        7,
+        "providers.proxied.default_model",
+        "environment variable M is not set",
+    ),
+    # a malformed reference before the secret part of a value
+    (
+        SECRET_YAML.replace('"Basic CANARY', '"Basic ${ CANARY'),
+        8,
+        "providers.proxied.extra_headers.Proxy-Authorization",
+        "malformed reference at character 7",
+    ),
+    # a header value of the wrong type
+    (
+        SECRET_YAML.replace('"Basic CANARY-proxy-credentials"', "[CANARY-in-a-list]"),
+        8,
+        "providers.proxied.extra_headers.Proxy-Authorization",
+        "input should be a valid string",
+    ),
+    # credentials in base_url
+    (
+        SECRET_YAML.replace("http://127.0.0.1", "http://user:CANARY-base@127.0.0.1"),
+        5,
+        "providers.proxied.base_url",
+        "must not contain credentials",
+    ),
+    # a problem between sections
+    (
+        SECRET_YAML + "routes:\n  default: [proxied, missing]\n",
+        17,
+        "routes.default[1]",
+        "unknown provider 'missing'",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "line", "path", "message"), INVALID_SECRET_YAML)
+def test_errors_of_invalid_configurations_never_show_the_secrets(
+    tmp_path: Path, text: str, line: int, path: str, message: str
+) -> None:
+    file = write(tmp_path, text)
+    err = load_error(file, environ=SECRET_ENV)
+    assert (err.line, err.path) == (line, path), str(err)
+    assert message in str(err)
+    assert "CANARY" not in str(err) and "CANARY" not in repr(err)
+
+
+def test_yaml_errors_next_to_secrets_never_show_them(tmp_path: Path) -> None:
+    err = load_error(write(tmp_path, SECRET_YAML + "  - not: [valid\n"), environ=SECRET_ENV)
+    assert err.line is not None and "invalid YAML" in str(err)
+    assert "CANARY" not in str(err)
+
+
+@pytest.mark.parametrize(
+    ("change", "path", "message"),
+    [
+        (
+            lambda d: d["defaults"]["circuit"].update(store="redi://u:CANARY-x@h"),
+            "defaults.circuit.store",
+            "unknown circuit store scheme 'redi://'",
+        ),
+        (
+            lambda d: d["cache"].update(backend="CANARY not a URL"),
+            "cache.backend",
+            "unknown cache backend: use",
+        ),
+        (
+            lambda d: d["cache"].update(namespace="has space"),
+            "cache.namespace",
+            "string should match pattern",
+        ),
+        (
+            lambda d: d["providers"]["proxied"]["extra_headers"].update({"X-Other": 5}),
+            "providers.proxied.extra_headers.X-Other",
+            "input should be a valid string",
+        ),
+        (
+            lambda d: d["providers"]["proxied"].update(weight=-1),
+            "providers.proxied.weight",
+            "greater than or equal to 0",
+        ),
+        (
+            lambda d: d["defaults"].update(mid_stream=f"redis://:{CACHE_PASSWORD}@h"),
+            "defaults.mid_stream",
+            "the value is not one of",
+        ),
+    ],
+)
+def test_errors_of_invalid_mapping_sources_never_show_the_secrets(
+    change: Callable[[dict[str, Any]], None], path: str, message: str
+) -> None:
+    data = secret_dict()
+    change(data)
+    err = load_error(data)
+    assert err.path == path, str(err)
+    assert message in str(err)
+    assert "CANARY" not in str(err)
+    with pytest.raises(ValidationError) as info:  # pydantic's own message, without the loader
+        DispatchConfig.model_validate(data)
+    assert "CANARY" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: CacheOptions(backend="memcached://u:CANARY-x@h"),  # type: ignore[arg-type]
+        lambda: CacheOptions(backend="redis", url="http://u:CANARY-x@h"),  # type: ignore[arg-type]
+        lambda: CacheOptions.model_validate(
+            {"backend": "redis://:CANARY-x@h", "namespace": "has space"}
+        ),
+        lambda: CircuitSettings(store="u:CANARY-x@h"),  # type: ignore[arg-type]
+        lambda: ProviderSettings(
+            name="p",
+            kind="openai",
+            extra_headers={"X-Auth": ["CANARY-x"]},  # type: ignore[dict-item]
+        ),
+        lambda: ProviderSettings(name="p", kind="openai", base_url="http://u:CANARY-x@h"),
+        lambda: ProviderConfig(
+            kind="openai",
+            extra_headers={"X-Auth": "CANARY-x"},  # type: ignore[dict-item]
+            weight=-1,
+        ),
+    ],
+)
+def test_validation_errors_of_the_models_never_show_the_secrets(
+    build: Callable[[], object],
+) -> None:
+    with pytest.raises(ValidationError) as info:
+        build()
+    assert "CANARY" not in str(info.value) and "CANARY" not in repr(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Error connecting to redis://u:CANARY-pw@h:6379/0.",
+            "Error connecting to redis://u:***@h:6379/0.",
+        ),
+        ("url='rediss://:CANARY%40pw@cache/1'", "url='rediss://:***@cache/1'"),
+        (
+            "redis://a:CANARY-1@h1 then https://b:CANARY-2@h2/v1",
+            "redis://a:***@h1 then https://b:***@h2/v1",
+        ),
+        ("unix://u:CANARY-pw@/run/redis.sock?db=0", "unix://u:***@/run/redis.sock?db=0"),
+        ("redis://h/0?db=1&password=CANARY-pw", "redis://h/0?db=1&password=***"),
+        ("https://api.example.org:443/v1/user@example.org", None),  # no password: unchanged
+        ("redis://user@h:6379", None),
+    ],
+)
+def test_redact_masks_url_passwords(text: str, expected: str | None) -> None:
+    assert redact(text) == (text if expected is None else expected)
+
+
+def test_secret_url_masks_every_form_of_password() -> None:
+    for url, masked in [
+        ("redis://u:CANARY@h:6379/0", "redis://u:***@h:6379/0"),
+        ("redis://:CANARY@h", "redis://:***@h"),
+        ("rediss://u:CANARY/with/slash@h/0", "rediss://u:***@h/0"),
+        ("redis://u:CANARY@with@at@h", "redis://u:***@h"),
+        ("redis://h:6379/0?password=CANARY&db=1", "redis://h:6379/0?password=***&db=1"),
+        ("redis://h:6379/0", "redis://h:6379/0"),
+    ]:
+        secret = SecretUrl(url)
+        assert (str(secret), repr(secret)) == (masked, f"SecretUrl({masked!r})")
+        assert secret.get_secret_value() == url
+        assert secret == SecretUrl(url) and hash(secret) == hash(SecretUrl(url))
+        assert secret != url

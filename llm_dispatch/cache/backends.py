@@ -20,6 +20,8 @@ from urllib.parse import unquote, urlsplit
 from aiocache import SimpleMemoryCache
 from aiocache.base import BaseCache
 
+from ..urls import mask_url_password
+
 __all__ = ["Backend", "build_backend", "dumps_text", "loads_text", "redact_url"]
 
 
@@ -39,11 +41,7 @@ def loads_text(value: str | bytes | None) -> str | None:
 
 def redact_url(url: str) -> str:
     """The URL without its password, for reprs and logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-    return parts._replace(netloc=netloc).geturl()
+    return mask_url_password(url)
 
 
 @dataclass(slots=True)

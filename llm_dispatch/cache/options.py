@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
-from urllib.parse import urlsplit
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from ..errors import is_plain_word
+from ..urls import SecretUrl
 
 __all__ = ["DEFAULT_IGNORED_EXTRA", "CacheOptions"]
 
@@ -20,18 +22,20 @@ class CacheOptions(BaseModel):
     """Everything that configures a :class:`~llm_dispatch.cache.StreamingCache`.
 
     ``backend`` is ``"memory"``, ``"redis"`` (then ``url`` is required) or a
-    ``redis://`` / ``rediss://`` URL (``redis://[user:password@]host:port/db``).
+    ``redis://`` / ``rediss://`` URL (``redis://[user:password@]host:port/db``). URLs are
+    held as :class:`~llm_dispatch.urls.SecretUrl`, so reprs and dumps mask their password;
+    :attr:`redis_url` is the real one.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
     enabled: bool = True
     similarity_threshold: float = Field(default=0.95, gt=0.0, le=1.0)
     max_cache_size: int = Field(default=100, ge=1)
     #: Seconds an entry lives after it was stored; None: until evicted.
     ttl: float | None = Field(default=None, gt=0.0)
-    backend: str = "memory"
-    url: str | None = None
+    backend: Literal["memory", "redis"] | SecretUrl = "memory"
+    url: SecretUrl | None = None
     namespace: str = Field(default="llm_dispatch", min_length=1, pattern=r"^[A-Za-z0-9_.:\-]+$")
     replay_timing: Literal["immediate", "recorded"] = "immediate"
     #: Record the relative time of each chunk (needed for ``replay_timing="recorded"``).
@@ -40,30 +44,44 @@ class CacheOptions(BaseModel):
     backend_timeout: float = Field(default=2.0, gt=0.0)
     ignore_extra: frozenset[str] = DEFAULT_IGNORED_EXTRA
 
-    @field_validator("backend")
+    @field_validator("backend", mode="before")
     @classmethod
-    def _known_backend(cls, value: str) -> str:
-        if value in ("memory", "redis"):
-            return value
-        if urlsplit(value).scheme in ("redis", "rediss"):
-            return value
+    def _known_backend(cls, value: Any) -> Literal["memory", "redis"] | SecretUrl:
+        if value == "memory":
+            return "memory"
+        if value == "redis":
+            return "redis"
+        if not isinstance(value, str | SecretUrl):
+            raise ValueError("backend must be 'memory', 'redis' or a redis:// URL")
+        url = SecretUrl(value) if isinstance(value, str) else value
+        if url.scheme in ("redis", "rediss"):
+            return url
+        if url.scheme:
+            # Name only the scheme: the rest of a URL may hold a password.
+            raise ValueError(
+                f"unknown cache backend scheme {url.scheme + '://'!r}: use 'memory', "
+                "'redis' with url=..., or a redis:// or rediss:// URL"
+            )
+        text = url.get_secret_value()
+        shown = f" {text!r}" if is_plain_word(text) else ""
         raise ValueError(
-            f"unknown cache backend {value!r}: use 'memory', 'redis' with url=..., "
-            "or a redis:// URL"
+            f"unknown cache backend{shown}: use 'memory', 'redis' with url=..., or a redis:// URL"
         )
 
     @model_validator(mode="after")
     def _url_for_redis(self) -> CacheOptions:
         if self.backend == "redis":
-            if not self.url:
+            if self.url is None or not self.url.get_secret_value():
                 raise ValueError("backend 'redis' needs url='redis://host:port/db'")
-            if urlsplit(self.url).scheme not in ("redis", "rediss"):
+            if self.url.scheme not in ("redis", "rediss"):
                 raise ValueError("url must be a redis:// or rediss:// URL")
         return self
 
     @property
     def redis_url(self) -> str | None:
-        """The Redis URL to connect to, or None for the in-memory backend."""
+        """The Redis URL to connect to, password included, or None for the in-memory
+        backend. For the client only: show :attr:`backend` or :attr:`url` instead."""
         if self.backend == "memory":
             return None
-        return self.url if self.backend == "redis" else self.backend
+        url = self.url if self.backend == "redis" else self.backend
+        return url.get_secret_value() if isinstance(url, SecretUrl) else None

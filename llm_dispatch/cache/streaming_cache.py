@@ -98,20 +98,23 @@ class StreamingCache:
         enabled: bool = True,
     ) -> None:
         instance = backend if isinstance(backend, BaseCache) else None
-        options = CacheOptions(
-            enabled=enabled,
-            similarity_threshold=similarity_threshold,
-            max_cache_size=max_cache_size,
-            ttl=ttl,
-            backend="memory" if instance is not None else str(backend),
-            url=url,
-            namespace=namespace,
-            replay_timing=replay_timing,
-            record_timing=record_timing,
-            backend_timeout=backend_timeout,
-            ignore_extra=frozenset(ignore_extra)
-            if ignore_extra is not None
-            else DEFAULT_IGNORED_EXTRA,
+        # model_validate: backend and url are plain strings here, SecretUrl once validated.
+        options = CacheOptions.model_validate(
+            {
+                "enabled": enabled,
+                "similarity_threshold": similarity_threshold,
+                "max_cache_size": max_cache_size,
+                "ttl": ttl,
+                "backend": "memory" if instance is not None else str(backend),
+                "url": url,
+                "namespace": namespace,
+                "replay_timing": replay_timing,
+                "record_timing": record_timing,
+                "backend_timeout": backend_timeout,
+                "ignore_extra": frozenset(ignore_extra)
+                if ignore_extra is not None
+                else DEFAULT_IGNORED_EXTRA,
+            }
         )
         self._setup(options, instance, vectorizer)
 

@@ -427,7 +427,7 @@ def store_from_settings(settings: CircuitSettings) -> CircuitStore:
     """The store ``settings.store`` names: ``memory`` or a Redis URL."""
     if settings.store == "memory":
         return MemoryCircuitStore()
-    return RedisCircuitStore(settings.store, settings.namespace)
+    return RedisCircuitStore(settings.store.get_secret_value(), settings.namespace)
 
 
 # -- the breaker ---------------------------------------------------------------------------

@@ -180,7 +180,7 @@ class AnthropicProvider(Provider):
             base_url=settings.base_url,
             max_retries=0,
             timeout=anthropic.Timeout(None, connect=settings.connect_timeout),
-            default_headers=settings.extra_headers or None,
+            default_headers=settings.header_values() or None,
         )
 
 

@@ -7,11 +7,12 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from ..errors import ProviderError, ProviderTimeoutError, UpstreamError
 from ..events import ProviderEvent
 from ..request import Request
+from ..urls import base_url_problem
 
 __all__ = ["ModelPrice", "Provider", "ProviderSettings"]
 
@@ -31,25 +32,41 @@ class ProviderSettings(BaseModel):
     ``name`` is what routes and decorators use (``openai``, ``vllm``, ``grok`` ...); ``kind``
     selects the implementation (``openai`` for any OpenAI-compatible server).
     ``api_key`` / ``base_url`` left unset mean: the SDK's usual environment variables.
+    ``base_url`` follows the rules of :func:`~llm_dispatch.urls.base_url_problem`.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     name: str
     kind: str
     api_key: SecretStr | None = None
     base_url: str | None = None
+    #: Let ``base_url`` name a link-local address or a cloud metadata endpoint.
+    allow_link_local: bool = False
     models: tuple[str, ...] = ()
     default_model: str | None = None
     prices: dict[str, ModelPrice] = Field(default_factory=dict)
     # Seconds to establish the TCP/TLS connection; the SDK's own read timeout is disabled
     # because the dispatcher enforces first-token / idle / total deadlines itself.
     connect_timeout: float = Field(default=10.0, gt=0)
-    extra_headers: dict[str, str] = Field(default_factory=dict)
+    #: Sent with every request; the values are secret (see :meth:`header_values`).
+    extra_headers: dict[str, SecretStr] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _usable_base_url(self) -> ProviderSettings:
+        if self.base_url is not None:
+            problem = base_url_problem(self.base_url, allow_link_local=self.allow_link_local)
+            if problem is not None:
+                raise ValueError(problem)
+        return self
 
     @property
     def model(self) -> str | None:
         return self.default_model or (self.models[0] if self.models else None)
+
+    def header_values(self) -> dict[str, str]:
+        """``extra_headers`` with their real values: for the SDK client only."""
+        return {name: value.get_secret_value() for name, value in self.extra_headers.items()}
 
 
 class Provider(ABC):
@@ -134,12 +151,13 @@ class Provider(ABC):
         )
 
     def secrets(self) -> tuple[str, ...]:
-        """Every key this provider may send, configured or from the environment: what
-        error messages are scrubbed of."""
+        """Every key this provider may send, configured or from the environment, and every
+        configured header value: what error messages are scrubbed of."""
         key = self.settings.api_key
         configured = (key.get_secret_value(),) if key is not None else ()
+        headers = self.settings.header_values().values()
         from_env = (os.environ.get(v, "") for v in self.credential_env_vars)
-        return (*configured, *(s for s in from_env if s))
+        return (*configured, *(h for h in headers if h), *(s for s in from_env if s))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, base_url={self.settings.base_url!r})"

@@ -221,7 +221,7 @@ class GoogleProvider(Provider):
         )
         options = types.HttpOptions(
             base_url=settings.base_url,
-            headers=dict(settings.extra_headers) or None,
+            headers=settings.header_values() or None,
             retry_options=types.HttpRetryOptions(attempts=1),
             aiohttp_client=session,
         )

@@ -67,10 +67,10 @@ def interpolate(text: str, environ: Mapping[str, str]) -> str:
         if match.group("escape"):
             return "${"
         if match.group("bad"):
-            snippet = text[match.start() : match.start() + 24]
+            # The position, not the text: the value may be a key, a password or a header.
             raise InterpolationSyntaxError(
-                f"malformed reference {snippet!r}: write ${{NAME}} or ${{NAME:-default}} "
-                "(NAME: letters, digits, _), or $${ for a literal ${"
+                f"malformed reference at character {match.start() + 1}: write ${{NAME}} or "
+                "${NAME:-default} (NAME: letters, digits, _), or $${ for a literal ${"
             )
         name = match.group("name")
         default = match.group("default")

@@ -22,7 +22,6 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from typing import Any, Literal
-from urllib.parse import urlparse
 
 from pydantic import (
     BaseModel,
@@ -39,6 +38,7 @@ from ..embedding.options import EmbeddingOptions
 from ..errors import ConfigError
 from ..providers.base import ModelPrice, ProviderSettings
 from ..task_types import TaskType
+from ..urls import base_url_problem
 from .paths import did_you_mean
 from .policies import (
     CircuitSettings,
@@ -110,7 +110,11 @@ class ProviderConfig(BaseModel):
     #: ``false`` keeps the entry but never routes to it.
     enabled: bool = True
     api_key: SecretStr | None = None
+    #: Checked by :func:`~llm_dispatch.urls.base_url_problem`: http(s), a host, no
+    #: credentials, no whitespace, no link-local or cloud metadata address.
     base_url: str | None = None
+    #: Let ``base_url`` name a link-local address or a cloud metadata endpoint.
+    allow_link_local: bool = False
     #: The models this provider may be asked for; empty means any.
     models: list[str] = Field(default_factory=list)
     default_model: str | None = None
@@ -119,8 +123,9 @@ class ProviderConfig(BaseModel):
     timeouts: TimeoutOverride | None = None
     #: Share of traffic under the ``weighted`` strategy (a target's own weight wins).
     weight: float = Field(default=1.0, ge=0)
-    # Headers may carry credentials of proxies: keep them out of reprs.
-    extra_headers: dict[str, str] = Field(default_factory=dict, repr=False)
+    #: Sent with every request. Values may carry a proxy's credentials: they are held as
+    #: ``SecretStr`` (masked in reprs and dumps) and unwrapped only for the SDK client.
+    extra_headers: dict[str, SecretStr] = Field(default_factory=dict)
 
     # Set by the loader when ``api_key`` referenced an unset variable: the provider is then
     # disabled rather than the whole configuration rejected.
@@ -135,10 +140,10 @@ class ProviderConfig(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> ProviderConfig:
         problems: list[ConfigProblem] = []
-        if self.base_url is not None and urlparse(self.base_url).scheme not in ("http", "https"):
-            problems.append(
-                ConfigProblem(("base_url",), "base_url must start with http:// or https://")
-            )
+        if self.base_url is not None:
+            problem = base_url_problem(self.base_url, allow_link_local=self.allow_link_local)
+            if problem is not None:
+                problems.append(ConfigProblem(("base_url",), problem))
         if self.kind == FUNCTION_PROVIDER:
             for key in ("api_key", "base_url"):
                 if getattr(self, key) is not None:
@@ -222,6 +227,7 @@ class ProviderConfig(BaseModel):
             kind=self.kind,
             api_key=self.api_key,
             base_url=self.base_url,
+            allow_link_local=self.allow_link_local,
             models=tuple(self.models),
             default_model=self.resolved_model(),
             prices=dict(self.prices),

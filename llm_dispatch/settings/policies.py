@@ -7,7 +7,6 @@ override per function. All are frozen: one instance is shared by every call.
 from __future__ import annotations
 
 from typing import Any, Literal
-from urllib.parse import urlparse
 
 from pydantic import (
     BaseModel,
@@ -19,6 +18,8 @@ from pydantic import (
     model_validator,
 )
 
+from ..errors import is_plain_word
+from ..urls import SecretUrl
 from .paths import did_you_mean
 from .problems import ConfigProblem, ConfigProblems
 
@@ -29,18 +30,6 @@ __all__ = [
     "TimeoutOverride",
     "TimeoutSettings",
 ]
-
-
-def _mask_password(url: Any) -> Any:
-    """``redis://user:***@host`` for reprs: a store URL may carry a password."""
-    if not isinstance(url, str):
-        return url
-    parts = urlparse(url)
-    if not parts.password:
-        return url
-    host = parts.netloc.rsplit("@", 1)[1]
-    user = parts.username or ""
-    return parts._replace(netloc=f"{user}:***@{host}").geturl()
 
 
 class TimeoutSettings(BaseModel):
@@ -124,8 +113,9 @@ class CircuitSettings(BaseModel):
     window: float = Field(default=60.0, gt=0)
     #: Seconds an open circuit skips the target before one probe request is let through.
     cooldown: float = Field(default=30.0, gt=0)
-    #: ``memory`` (per process) or a ``redis://`` / ``rediss://`` / ``unix://`` URL (shared).
-    store: str = "memory"
+    #: ``memory`` (per process) or a ``redis://`` / ``rediss://`` / ``unix://`` URL (shared),
+    #: held as a :class:`~llm_dispatch.urls.SecretUrl` so that its password stays hidden.
+    store: Literal["memory"] | SecretUrl = "memory"
     #: Prefix of the Redis keys, so several applications can share one server.
     namespace: str = Field(default="llm_dispatch:circuit", min_length=1)
     #: Longest wait for one round trip to a shared store; the request's ``total`` bounds
@@ -134,25 +124,31 @@ class CircuitSettings(BaseModel):
     #: Seconds this process keeps its own state after the shared store failed.
     store_retry: float = Field(default=5.0, gt=0)
 
-    @field_validator("store")
+    @field_validator("store", mode="before")
     @classmethod
-    def _known_store(cls, value: str) -> str:
-        if value == "memory" or urlparse(value).scheme in ("redis", "rediss", "unix"):
-            return value
-        if "://" in value:
+    def _known_store(cls, value: Any) -> Literal["memory"] | SecretUrl:
+        if value == "memory":
+            return "memory"
+        if not isinstance(value, str | SecretUrl):
+            raise ValueError("the circuit store must be 'memory' or a redis:// URL")
+        url = SecretUrl(value) if isinstance(value, str) else value
+        if url.scheme in ("redis", "rediss", "unix"):
+            return url
+        if url.scheme:
             # Name only the scheme: the rest of a URL may hold a password.
             raise ValueError(
-                f"unknown circuit store scheme {urlparse(value).scheme + '://'!r}: "
+                f"unknown circuit store scheme {url.scheme + '://'!r}: "
                 "use 'memory' or a redis://, rediss:// or unix:// URL"
             )
+        text = url.get_secret_value()
+        if is_plain_word(text):
+            raise ValueError(
+                f"unknown circuit store {text!r}: use 'memory' or a redis:// URL"
+                + did_you_mean(text, ["memory"])
+            )
         raise ValueError(
-            f"unknown circuit store {value!r}: use 'memory' or a redis:// URL"
-            + did_you_mean(value, ["memory"])
+            "unknown circuit store: use 'memory' or a redis://, rediss:// or unix:// URL"
         )
-
-    def __repr_args__(self) -> Any:
-        for name, value in super().__repr_args__():
-            yield name, (_mask_password(value) if name == "store" else value)
 
 
 class PolicySettings(BaseModel):
