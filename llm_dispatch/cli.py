@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 __all__ = ["build_parser", "main"]
 
@@ -26,11 +26,28 @@ def _run_fake_server(args: argparse.Namespace) -> int:
     return serve(argv)
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line (``llm-dispatch stream: error: ...``), exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a port number (0-65535)")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="llm-dispatch", description="Streaming LLM dispatcher tools."
+    parser = _Parser(prog="llm-dispatch", description="Streaming LLM dispatcher tools.")
+    subparsers: Any = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=_Parser
     )
-    subparsers: Any = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     from .embedding.cli import add_subcommands
     from .streaming.cli import add_subcommands as add_streaming_subcommands
@@ -41,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "fake-server", help="run the fake OpenAI / Anthropic / Gemini server on 127.0.0.1"
     )
-    p.add_argument("--port", type=int, default=0, help="port (0: any free port)")
+    p.add_argument("--port", type=_port, default=0, help="port (0: any free port)")
     p.add_argument("--chunks", type=int, default=None, help="answer every request with N chunks")
     p.set_defaults(func=_run_fake_server)
     return parser

@@ -5,7 +5,8 @@
     llm-dispatch demo [-v]
 
 ``stream`` writes the answer to stdout (one JSON chunk dict per line with ``--metadata``)
-and, with ``--progress``, a progress bar to stderr. Errors go to stderr with exit status 1.
+and, with ``--progress``, a progress bar to stderr. Errors go to stderr as one line, with
+exit status 1; a closed stdout (``| head -1``) ends it quietly with status 141.
 """
 
 from __future__ import annotations
@@ -14,12 +15,27 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 from typing import Any
 
 from ..task_types import TaskType
 
-__all__ = ["add_subcommands"]
+__all__ = ["BROKEN_PIPE_STATUS", "add_subcommands", "positive_int"]
+
+#: Exit status when stdout's reader closed the pipe: 128 + SIGPIPE, what shells report.
+BROKEN_PIPE_STATUS = 141
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: an integer of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
 
 
 async def _stream(args: argparse.Namespace) -> int:
@@ -56,8 +72,9 @@ async def _stream(args: argparse.Namespace) -> int:
             out.write("\n")
             out.flush()
         return 0
-    except LLMDispatchError as exc:
-        # After partial output, start the message on a line of its own.
+    except (LLMDispatchError, ValueError, TypeError) as exc:
+        # Bad input or a failed stream: one line, no traceback. After partial output, the
+        # message starts on a line of its own.
         partial = stream is not None and bool(stream.get_text())
         print(f"{chr(10) if partial else ''}error: {exc}", file=sys.stderr)
         return 1
@@ -80,6 +97,13 @@ def _run_stream(args: argparse.Namespace) -> int:
         return asyncio.run(_stream(args))
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`| head -1`): stop quietly, as a process ended by SIGPIPE
+        # would. stdout now points nowhere, so the interpreter's final flush cannot fail.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return BROKEN_PIPE_STATUS
 
 
 def _run_demo(args: argparse.Namespace) -> int:
@@ -113,7 +137,7 @@ def add_subcommands(subparsers: Any) -> None:
         "built-in defaults)",
     )
     p.add_argument("--system", help="system prompt")
-    p.add_argument("--max-tokens", type=int, help="completion token limit")
+    p.add_argument("--max-tokens", type=positive_int, help="completion token limit (≥ 1)")
     p.add_argument(
         "--metadata", action="store_true", help="print one JSON chunk dict per line instead"
     )
