@@ -287,6 +287,19 @@ def incomplete_error(
     )
 
 
+def update_counts(counts: dict[str, int], report: object, names: tuple[str, ...]) -> None:
+    """Copy the token counts ``names`` of a usage ``report`` (an SDK object, or None) into
+    ``counts``.
+
+    Providers report running totals, so a count replaces the one before it; a count the
+    report leaves out (absent or null) keeps its earlier value.
+    """
+    for name in names:
+        value = getattr(report, name, None)
+        if isinstance(value, int):
+            counts[name] = value
+
+
 async def close_quietly(close: Callable[[], Awaitable[object]]) -> None:
     """Release an SDK stream without letting a failure to release hide why we are closing."""
     # The connection is being dropped either way; an error here would mask the real outcome.
