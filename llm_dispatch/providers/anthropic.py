@@ -12,6 +12,9 @@ they are cumulative: each count the later event carries replaces the earlier one
 it leaves out keeps its value. Output tokens come from ``message_delta.usage`` only (the
 count in ``message_start`` is a placeholder). No count at all: ``usage`` is None.
 
+``stop_reason: "refusal"`` raises ``ContentFilterError`` after the text delivered so far,
+with the refusal's ``stop_details`` (category, explanation) in its message.
+
 Choices worth knowing:
 
 - ``max_tokens`` is required by the API: ``request.max_tokens`` or 4096.
@@ -43,6 +46,7 @@ from . import (
     make_error,
     normalise_finish_reason,
     refine_bad_request,
+    refusal_error,
     retry_after_from_headers,
     transport_error_kind,
     update_counts,
@@ -85,6 +89,7 @@ class AnthropicProvider(Provider):
         chars = 0
         counts: dict[str, int] = {}
         stop_reason: str | None = None
+        stop_details: object = None
         stopped = False
         sdk_stream = None
         failure: ProviderError | None = None
@@ -114,6 +119,7 @@ class AnthropicProvider(Provider):
                     delta = event.delta
                     if getattr(delta, "stop_reason", None) is not None:
                         stop_reason = delta.stop_reason
+                        stop_details = getattr(delta, "stop_details", None)
                     update_counts(counts, event.usage, _DELTA_COUNTS)
                 elif kind == "message_stop":
                     stopped = True
@@ -127,6 +133,8 @@ class AnthropicProvider(Provider):
         if not stopped:
             raise incomplete_error(self, model, "message_stop", chars)
         finish = normalise_finish_reason(stop_reason, _FINISH_REASONS)
+        if finish == "content_filter":
+            raise refusal_error(self, model, str(stop_reason), chars, _refusal_detail(stop_details))
         usage = None
         if counts:
             prompt = sum(counts.get(name, 0) for name in _PROMPT_COUNTS)
@@ -242,6 +250,12 @@ def _json_format(response_format: dict[str, Any] | None) -> tuple[dict[str, Any]
             return schema, False
         return None, True
     return None, kind == "json_object"
+
+
+def _refusal_detail(stop_details: object) -> str:
+    """``category: explanation`` of a refusal's ``stop_details``, as far as it has them."""
+    parts = (getattr(stop_details, "category", None), getattr(stop_details, "explanation", None))
+    return ": ".join(str(part) for part in parts if part)
 
 
 def _is_credentials_error(exc: BaseException) -> bool:

@@ -31,7 +31,9 @@ Choices worth knowing:
   a ``model`` turn; ``max_tokens`` → ``max_output_tokens``; JSON mode →
   ``response_mime_type="application/json"`` plus ``response_json_schema`` for a JSON schema.
 - A prompt Gemini blocks (``prompt_feedback.block_reason``, no candidates) raises
-  ``ContentFilterError``.
+  ``ContentFilterError``, and so does a candidate that finishes for a filter reason
+  (``SAFETY``, ``PROHIBITED_CONTENT`` ... see ``_FILTERED``), after the text delivered so
+  far; the message names the blocked safety categories.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ from . import (
     kind_for_status,
     make_error,
     normalise_finish_reason,
+    refusal_error,
     retry_after_from_headers,
     transport_error_kind,
     update_counts,
@@ -110,6 +113,7 @@ class GoogleProvider(Provider):
     async def stream(self, request: Request, model: str) -> AsyncGenerator[ProviderEvent, None]:
         chars = 0
         finish_reason: str | None = None
+        finished: GenerateContentResponse | None = None
         counts: dict[str, int] = {}
         opened: list[Any] = []
         iterator = None
@@ -131,7 +135,7 @@ class GoogleProvider(Provider):
                         chars += len(text)
                         yield ProviderEvent(text=text)
                     if reason is not None:
-                        finish_reason = reason
+                        finish_reason, finished = reason, chunk
                 else:
                     blocked = self._blocked_error(chunk, model)
                     if blocked is not None:
@@ -151,6 +155,8 @@ class GoogleProvider(Provider):
         if finish_reason is None:
             raise incomplete_error(self, model, "a finish_reason", chars)
         finish = normalise_finish_reason(finish_reason, _FINISH_REASONS)
+        if finish == "content_filter":
+            raise refusal_error(self, model, finish_reason, chars, _blocked_categories(finished))
         usage = None
         if counts:
             completion = counts.get("candidates_token_count", 0)
@@ -350,6 +356,16 @@ def _read_chunk(chunk: GenerateContentResponse) -> tuple[str, str | None]:
     raw = candidate.finish_reason
     reason = str(getattr(raw, "value", raw)) if raw is not None else ""
     return text, (reason if reason and reason != _CONTINUATION else None)
+
+
+def _blocked_categories(chunk: GenerateContentResponse | None) -> str:
+    """The safety categories the finishing candidate of ``chunk`` was blocked for, if any."""
+    candidate = chunk.candidates[0] if chunk is not None and chunk.candidates else None
+    ratings = (candidate.safety_ratings if candidate is not None else None) or []
+    blocked = [
+        str(getattr(r.category, "value", r.category)) for r in ratings if r.blocked and r.category
+    ]
+    return f"blocked for {', '.join(blocked)}" if blocked else ""
 
 
 def _aiohttp_error_kind(exc: BaseException) -> ErrorKind | None:

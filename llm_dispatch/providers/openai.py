@@ -13,6 +13,8 @@ Choices worth knowing:
   ``delta`` absent and ``content`` null; unknown fields and SSE comments are ignored, and so
   is any chunk without choices or usage (the SDK turns an event of any name into a chunk).
   Usage is read from the last chunk that has one; without one ``usage`` is None.
+- ``finish_reason: "content_filter"`` raises ``ContentFilterError`` after the text
+  delivered so far.
 - Credentials: with ``api_key`` and ``base_url`` unset the SDK reads ``OPENAI_API_KEY`` and
   ``OPENAI_BASE_URL`` itself. With an explicit ``base_url`` but no ``api_key`` the provider
   sends a placeholder key instead of ``OPENAI_API_KEY``, so an OpenAI key is never handed
@@ -41,6 +43,7 @@ from . import (
     make_error,
     normalise_finish_reason,
     refine_bad_request,
+    refusal_error,
     retry_after_from_headers,
     transport_error_kind,
 )
@@ -118,6 +121,8 @@ class OpenAIProvider(Provider):
         if finish_reason is None:
             raise incomplete_error(self, model, "a finish_reason", chars)
         finish = normalise_finish_reason(finish_reason, _FINISH_REASONS)
+        if finish == "content_filter":
+            raise refusal_error(self, model, finish_reason, chars)
         yield ProviderEvent(
             usage=_usage(usage) if usage is not None else None, finish_reason=finish
         )
