@@ -287,6 +287,37 @@ def incomplete_error(
     )
 
 
+def refusal_error(
+    provider: Provider, model: str, finish_reason: str, chars: int, detail: str = ""
+) -> ProviderError:
+    """The error for a stream that ended with a content-filter finish reason.
+
+    Providers raise it after yielding whatever text came first, so a refusal after a partial
+    answer reaches the dispatcher as a failure mid-stream, and one before any text as a
+    failed attempt. ``detail`` is the provider's own explanation, if it gave one.
+    """
+    message = (
+        f"the provider refused the answer: finish reason {finish_reason!r} after {chars} "
+        "characters of text"
+    )
+    if detail:
+        message = f"{message} ({detail})"
+    return make_error(provider, ErrorKind.CONTENT_FILTER, message, model)
+
+
+def update_counts(counts: dict[str, int], report: object, names: tuple[str, ...]) -> None:
+    """Copy the token counts ``names`` of a usage ``report`` (an SDK object, or None) into
+    ``counts``.
+
+    Providers report running totals, so a count replaces the one before it; a count the
+    report leaves out (absent or null) keeps its earlier value.
+    """
+    for name in names:
+        value = getattr(report, name, None)
+        if isinstance(value, int):
+            counts[name] = value
+
+
 async def close_quietly(close: Callable[[], Awaitable[object]]) -> None:
     """Release an SDK stream without letting a failure to release hide why we are closing."""
     # The connection is being dropped either way; an error here would mask the real outcome.

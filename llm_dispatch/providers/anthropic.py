@@ -1,10 +1,19 @@
 """Anthropic messages, streamed as raw events.
 
 Streams ``messages.create(stream=True)`` of ``anthropic.AsyncAnthropic`` and reads the raw
-events: text from ``content_block_delta`` / ``text_delta``, input tokens from
-``message_start``, output tokens and the stop reason from ``message_delta``. The stream is
-complete only after ``message_stop``; a body that ends before it raises
-``IncompleteStreamError`` (the SDK itself ends silently).
+events: text from ``content_block_delta`` / ``text_delta`` (of any content block), the stop
+reason from ``message_delta``. The stream is complete only after ``message_stop``; a body
+that ends before it raises ``IncompleteStreamError`` (the SDK itself ends silently). Events
+of other types, and deltas of other types, are skipped; the SDK drops ``ping`` itself.
+
+Usage: every count is optional. Prompt counts (``input_tokens`` plus the cache writes and
+reads) come from ``message_start.message.usage`` and from ``message_delta.usage``, where
+they are cumulative: each count the later event carries replaces the earlier one, and one
+it leaves out keeps its value. Output tokens come from ``message_delta.usage`` only (the
+count in ``message_start`` is a placeholder). No count at all: ``usage`` is None.
+
+``stop_reason: "refusal"`` raises ``ContentFilterError`` after the text delivered so far,
+with the refusal's ``stop_details`` (category, explanation) in its message.
 
 Choices worth knowing:
 
@@ -37,14 +46,15 @@ from . import (
     make_error,
     normalise_finish_reason,
     refine_bad_request,
+    refusal_error,
     retry_after_from_headers,
     transport_error_kind,
+    update_counts,
 )
 from .base import Provider, ProviderSettings
 
 if TYPE_CHECKING:
     from anthropic import AsyncAnthropic
-    from anthropic.types import Usage as AnthropicUsage
 
 __all__ = ["DEFAULT_MAX_TOKENS", "JSON_INSTRUCTION", "AnthropicProvider"]
 
@@ -61,6 +71,9 @@ _FINISH_REASONS = {
     "tool_use": "tool_calls",
     "refusal": "content_filter",
 }
+# Every prompt token billed: fresh input plus cache writes and cache reads.
+_PROMPT_COUNTS = ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+_DELTA_COUNTS = (*_PROMPT_COUNTS, "output_tokens")
 
 
 class AnthropicProvider(Provider):
@@ -74,9 +87,9 @@ class AnthropicProvider(Provider):
 
     async def stream(self, request: Request, model: str) -> AsyncGenerator[ProviderEvent, None]:
         chars = 0
-        prompt_tokens: int | None = None
-        output_tokens: int | None = None
-        finish: str | None = None
+        counts: dict[str, int] = {}
+        stop_reason: str | None = None
+        stop_details: object = None
         stopped = False
         sdk_stream = None
         failure: ProviderError | None = None
@@ -101,10 +114,13 @@ class AnthropicProvider(Provider):
                         chars += len(text)
                         yield ProviderEvent(text=text)
                 elif kind == "message_start":
-                    prompt_tokens = _input_tokens(event.message.usage)
+                    update_counts(counts, getattr(event.message, "usage", None), _PROMPT_COUNTS)
                 elif kind == "message_delta":
-                    finish = normalise_finish_reason(event.delta.stop_reason, _FINISH_REASONS)
-                    output_tokens = event.usage.output_tokens
+                    delta = event.delta
+                    if getattr(delta, "stop_reason", None) is not None:
+                        stop_reason = delta.stop_reason
+                        stop_details = getattr(delta, "stop_details", None)
+                    update_counts(counts, event.usage, _DELTA_COUNTS)
                 elif kind == "message_stop":
                     stopped = True
         except Exception as exc:
@@ -116,9 +132,13 @@ class AnthropicProvider(Provider):
             raise failure
         if not stopped:
             raise incomplete_error(self, model, "message_stop", chars)
+        finish = normalise_finish_reason(stop_reason, _FINISH_REASONS)
+        if finish == "content_filter":
+            raise refusal_error(self, model, str(stop_reason), chars, _refusal_detail(stop_details))
         usage = None
-        if prompt_tokens is not None or output_tokens is not None:
-            usage = Usage.of(prompt_tokens or 0, output_tokens or 0)
+        if counts:
+            prompt = sum(counts.get(name, 0) for name in _PROMPT_COUNTS)
+            usage = Usage.of(prompt, counts.get("output_tokens", 0))
         yield ProviderEvent(usage=usage, finish_reason=finish)
 
     def map_error(self, exc: BaseException, model: str) -> ProviderError:
@@ -232,13 +252,10 @@ def _json_format(response_format: dict[str, Any] | None) -> tuple[dict[str, Any]
     return None, kind == "json_object"
 
 
-def _input_tokens(usage: AnthropicUsage) -> int:
-    """Every prompt token billed: fresh input plus cache writes and cache reads."""
-    return (
-        (usage.input_tokens or 0)
-        + (usage.cache_creation_input_tokens or 0)
-        + (usage.cache_read_input_tokens or 0)
-    )
+def _refusal_detail(stop_details: object) -> str:
+    """``category: explanation`` of a refusal's ``stop_details``, as far as it has them."""
+    parts = (getattr(stop_details, "category", None), getattr(stop_details, "explanation", None))
+    return ": ".join(str(part) for part in parts if part)
 
 
 def _is_credentials_error(exc: BaseException) -> bool:

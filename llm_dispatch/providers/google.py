@@ -2,8 +2,14 @@
 
 Streams ``Client.aio.models.generate_content_stream``. Gemini has no closing event: the chunk
 that carries ``candidates[0].finish_reason`` is the last one, so a stream that ends without
-a finish reason raises ``IncompleteStreamError`` (the SDK itself ends silently). Usage is read
-from ``usage_metadata`` (the latest running total wins).
+a finish reason raises ``IncompleteStreamError`` (the SDK itself ends silently).
+
+Every field is optional: a chunk without candidates (or a candidate without ``content`` /
+``parts``, a part without ``text``) carries no text; thought parts are left out; unknown
+fields are dropped by the SDK. Usage is read from ``usage_metadata``, which may be on every
+chunk, on the last only, or nowhere: each count (prompt, candidates, thoughts) is the latest
+one reported, and a count a chunk leaves out keeps its earlier value. No count at all:
+``usage`` is None.
 
 Choices worth knowing:
 
@@ -25,7 +31,9 @@ Choices worth knowing:
   a ``model`` turn; ``max_tokens`` → ``max_output_tokens``; JSON mode →
   ``response_mime_type="application/json"`` plus ``response_json_schema`` for a JSON schema.
 - A prompt Gemini blocks (``prompt_feedback.block_reason``, no candidates) raises
-  ``ContentFilterError``.
+  ``ContentFilterError``, and so does a candidate that finishes for a filter reason
+  (``SAFETY``, ``PROHIBITED_CONTENT`` ... see ``_FILTERED``), after the text delivered so
+  far; the message names the blocked safety categories.
 """
 
 from __future__ import annotations
@@ -48,19 +56,17 @@ from . import (
     kind_for_status,
     make_error,
     normalise_finish_reason,
+    refusal_error,
     retry_after_from_headers,
     transport_error_kind,
+    update_counts,
 )
 from .base import Provider, ProviderSettings
 
 if TYPE_CHECKING:
     import aiohttp
     from google.genai import Client
-    from google.genai.types import (
-        GenerateContentConfig,
-        GenerateContentResponse,
-        GenerateContentResponseUsageMetadata,
-    )
+    from google.genai.types import GenerateContentConfig, GenerateContentResponse
 
 __all__ = ["GoogleProvider"]
 
@@ -80,6 +86,8 @@ _FINISH_REASONS = {
     "max_tokens": "length",
     **dict.fromkeys(_FILTERED, "content_filter"),
 }
+# Thinking tokens are billed as output, as OpenAI counts reasoning tokens.
+_USAGE_COUNTS = ("prompt_token_count", "candidates_token_count", "thoughts_token_count")
 # A hop boundary of a long decode, not an end: with automatic continuation off, a stream
 # that stops there is incomplete.
 _CONTINUATION = "CONTINUATION"
@@ -104,8 +112,9 @@ class GoogleProvider(Provider):
 
     async def stream(self, request: Request, model: str) -> AsyncGenerator[ProviderEvent, None]:
         chars = 0
-        finish: str | None = None
-        usage: Usage | None = None
+        finish_reason: str | None = None
+        finished: GenerateContentResponse | None = None
+        counts: dict[str, int] = {}
         opened: list[Any] = []
         iterator = None
         failure: ProviderError | None = None
@@ -120,16 +129,19 @@ class GoogleProvider(Provider):
             )
             chunk = await _first_chunk(iterator, opened)
             while chunk is not None:
-                blocked = self._blocked_error(chunk, model)
-                if blocked is not None:
-                    raise blocked
+                if chunk.candidates:
+                    text, reason = _read_chunk(chunk)
+                    if text:
+                        chars += len(text)
+                        yield ProviderEvent(text=text)
+                    if reason is not None:
+                        finish_reason, finished = reason, chunk
+                else:
+                    blocked = self._blocked_error(chunk, model)
+                    if blocked is not None:
+                        raise blocked
                 if chunk.usage_metadata is not None:
-                    usage = _usage(chunk.usage_metadata)
-                text, reason = _read_chunk(chunk)
-                finish = reason or finish
-                if text:
-                    chars += len(text)
-                    yield ProviderEvent(text=text)
+                    update_counts(counts, chunk.usage_metadata, _USAGE_COUNTS)
                 chunk = await anext(iterator, None)
         except Exception as exc:
             failure = self.failure(exc, model)
@@ -140,8 +152,16 @@ class GoogleProvider(Provider):
                 await close_quietly(iterator.aclose)
         if failure is not None:
             raise failure
-        if finish is None:
+        if finish_reason is None:
             raise incomplete_error(self, model, "a finish_reason", chars)
+        finish = normalise_finish_reason(finish_reason, _FINISH_REASONS)
+        if finish == "content_filter":
+            raise refusal_error(self, model, finish_reason, chars, _blocked_categories(finished))
+        usage = None
+        if counts:
+            completion = counts.get("candidates_token_count", 0)
+            completion += counts.get("thoughts_token_count", 0)
+            usage = Usage.of(counts.get("prompt_token_count", 0), completion)
         yield ProviderEvent(usage=usage, finish_reason=finish)
 
     def map_error(self, exc: BaseException, model: str) -> ProviderError:
@@ -326,22 +346,26 @@ def _config(request: Request) -> GenerateContentConfig:
 
 
 def _read_chunk(chunk: GenerateContentResponse) -> tuple[str, str | None]:
-    """The answer text of ``chunk`` (thoughts left out) and its normalised finish reason."""
-    if not chunk.candidates:
+    """The answer text of a chunk with candidates (thoughts left out), and the finish reason
+    of its first candidate as Gemini names it (None for none, or a continuation)."""
+    candidate = chunk.candidates[0] if chunk.candidates else None
+    if candidate is None:
         return "", None
-    candidate = chunk.candidates[0]
     parts = candidate.content.parts if candidate.content and candidate.content.parts else []
     text = "".join(p.text for p in parts if p.text and not p.thought)
     raw = candidate.finish_reason
-    if raw is None or getattr(raw, "value", raw) == _CONTINUATION:
-        return text, None
-    return text, normalise_finish_reason(raw, _FINISH_REASONS)
+    reason = str(getattr(raw, "value", raw)) if raw is not None else ""
+    return text, (reason if reason and reason != _CONTINUATION else None)
 
 
-def _usage(meta: GenerateContentResponseUsageMetadata) -> Usage:
-    # Thinking tokens are billed as output, as OpenAI counts reasoning tokens.
-    completion = (meta.candidates_token_count or 0) + (meta.thoughts_token_count or 0)
-    return Usage.of(meta.prompt_token_count or 0, completion)
+def _blocked_categories(chunk: GenerateContentResponse | None) -> str:
+    """The safety categories the finishing candidate of ``chunk`` was blocked for, if any."""
+    candidate = chunk.candidates[0] if chunk is not None and chunk.candidates else None
+    ratings = (candidate.safety_ratings if candidate is not None else None) or []
+    blocked = [
+        str(getattr(r.category, "value", r.category)) for r in ratings if r.blocked and r.category
+    ]
+    return f"blocked for {', '.join(blocked)}" if blocked else ""
 
 
 def _aiohttp_error_kind(exc: BaseException) -> ErrorKind | None:

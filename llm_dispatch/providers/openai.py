@@ -9,6 +9,12 @@ Choices worth knowing:
   stops, and does not say which happened. A chunk carrying ``finish_reason`` is therefore the
   closing event: without one the stream raises ``IncompleteStreamError``. (A body cut after
   the finish chunk but before the usage chunk still counts as complete: the text is whole.)
+- Optional fields: ``choices`` may be empty (the usage chunk, Azure's prompt-filter chunk),
+  ``delta`` absent and ``content`` null; unknown fields and SSE comments are ignored, and so
+  is any chunk without choices or usage (the SDK turns an event of any name into a chunk).
+  Usage is read from the last chunk that has one; without one ``usage`` is None.
+- ``finish_reason: "content_filter"`` raises ``ContentFilterError`` after the text
+  delivered so far.
 - Credentials: with ``api_key`` and ``base_url`` unset the SDK reads ``OPENAI_API_KEY`` and
   ``OPENAI_BASE_URL`` itself. With an explicit ``base_url`` but no ``api_key`` the provider
   sends a placeholder key instead of ``OPENAI_API_KEY``, so an OpenAI key is never handed
@@ -37,6 +43,7 @@ from . import (
     make_error,
     normalise_finish_reason,
     refine_bad_request,
+    refusal_error,
     retry_after_from_headers,
     transport_error_kind,
 )
@@ -44,7 +51,6 @@ from .base import Provider, ProviderSettings
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
-    from openai.types.chat import ChatCompletionChunk
     from openai.types.completion_usage import CompletionUsage
 
 __all__ = ["OpenAIProvider"]
@@ -82,8 +88,8 @@ class OpenAIProvider(Provider):
 
     async def stream(self, request: Request, model: str) -> AsyncGenerator[ProviderEvent, None]:
         chars = 0
-        finish: str | None = None
-        usage: Usage | None = None
+        finish_reason: str | None = None
+        usage: CompletionUsage | None = None
         sdk_stream = None
         failure: ProviderError | None = None
         try:
@@ -93,13 +99,18 @@ class OpenAIProvider(Provider):
                 **_create_kwargs(request, model, official_api=official)
             )
             async for chunk in sdk_stream:
+                choices = chunk.choices
+                if choices:
+                    choice = choices[0]
+                    delta = choice.delta
+                    text = delta.content if delta is not None else None
+                    if text:
+                        chars += len(text)
+                        yield ProviderEvent(text=text)
+                    if choice.finish_reason:
+                        finish_reason = choice.finish_reason
                 if chunk.usage is not None:
-                    usage = _usage(chunk.usage)
-                text, reason = _read_chunk(chunk)
-                finish = reason or finish
-                if text:
-                    chars += len(text)
-                    yield ProviderEvent(text=text)
+                    usage = chunk.usage
         except Exception as exc:
             failure = self.failure(exc, model)
         finally:
@@ -107,9 +118,14 @@ class OpenAIProvider(Provider):
                 await close_quietly(sdk_stream.close)
         if failure is not None:
             raise failure
-        if finish is None:
+        if finish_reason is None:
             raise incomplete_error(self, model, "a finish_reason", chars)
-        yield ProviderEvent(usage=usage, finish_reason=finish)
+        finish = normalise_finish_reason(finish_reason, _FINISH_REASONS)
+        if finish == "content_filter":
+            raise refusal_error(self, model, finish_reason, chars)
+        yield ProviderEvent(
+            usage=_usage(usage) if usage is not None else None, finish_reason=finish
+        )
 
     def map_error(self, exc: BaseException, model: str) -> ProviderError:
         if isinstance(exc, ProviderError):
@@ -199,16 +215,6 @@ def _create_kwargs(request: Request, model: str, *, official_api: bool) -> dict[
     if request.response_format is not None:
         kwargs["response_format"] = request.response_format
     return kwargs
-
-
-def _read_chunk(chunk: ChatCompletionChunk) -> tuple[str, str | None]:
-    """The text delta and normalised finish reason of the first choice of ``chunk``."""
-    if not chunk.choices:
-        return "", None
-    choice = chunk.choices[0]
-    delta = choice.delta
-    text = (delta.content if delta is not None else None) or ""
-    return text, normalise_finish_reason(choice.finish_reason, _FINISH_REASONS)
 
 
 def _usage(usage: CompletionUsage) -> Usage:

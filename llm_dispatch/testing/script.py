@@ -4,12 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
-__all__ = ["FaultKind", "RecordedRequest", "Script", "default_reply", "split_words"]
+__all__ = ["FaultKind", "RecordedRequest", "Script", "ShapeFlag", "default_reply", "split_words"]
 
 FaultKind = Literal["overloaded", "server", "rate_limit", "bad_request"]
+ShapeFlag = Literal[
+    "no_start_usage",
+    "no_delta_usage",
+    "usage_in_delta",
+    "partial_usage",
+    "sparse",
+    "unknown_events",
+    "unknown_fields",
+    "ping_before_start",
+    "ping_between_blocks",
+    "ping_between_deltas",
+]
+_SHAPE_FLAGS = frozenset(get_args(ShapeFlag))
 
 
 def split_words(text: str) -> list[str]:
@@ -40,6 +54,49 @@ class Script:
     - ``error_event_after=K``: send the provider's in-stream error event after K text chunks.
     - ``malformed_after=K``: send an event that is not valid JSON after K text chunks.
 
+    ``finish_reason`` is sent as each API spells it: ``content_filter`` is a refusal
+    (Anthropic ``stop_reason: "refusal"`` with ``stop_details``, OpenAI ``finish_reason:
+    "content_filter"``, Gemini ``finishReason: "SAFETY"`` on a candidate without content).
+    ``native_finish_reason`` sends that value instead, as is (``PROHIBITED_CONTENT``,
+    ``pause_turn`` ...). ``error_message`` is also a refusal's Anthropic explanation.
+
+    ``usage`` is (prompt, completion) tokens; without it the server counts words and chunks.
+    ``send_usage=False`` leaves out OpenAI's usage chunk and Gemini's ``usageMetadata``;
+    Anthropic then reports the word count as input tokens and zero output tokens (the
+    ``no_start_usage`` / ``no_delta_usage`` shapes leave its usage out).
+    ``cache_tokens=(written, read)``: that many of the prompt tokens are reported as written to
+    and read from the prompt cache (Anthropic ``cache_creation_input_tokens`` /
+    ``cache_read_input_tokens``, outside ``input_tokens``; OpenAI ``cached_tokens`` and Gemini
+    ``cachedContentTokenCount`` for the ones read, inside the prompt count).
+
+    ``shape`` selects variants of the wire format that real servers send. A wire ignores
+    flags that mean nothing in its format; unknown flags are a ``ValueError``.
+
+    - ``no_start_usage`` (Anthropic): ``message_start.message`` has no ``usage``.
+    - ``no_delta_usage`` (Anthropic): ``message_delta`` has no ``usage``.
+    - ``usage_in_delta`` (Anthropic): ``message_delta.usage`` also carries ``input_tokens`` and
+      the cache counts (cumulative totals). With ``no_start_usage`` this is what
+      Anthropic-compatible gateways send.
+    - ``partial_usage``: counts arrive in pieces. Anthropic: ``message_start``'s usage has
+      ``input_tokens`` only. Gemini: every chunk carries ``usageMetadata`` with the prompt
+      and total counts; only the last adds ``candidatesTokenCount``.
+    - ``sparse``: optional fields left out. OpenAI: a first chunk with empty ``choices``, a
+      role chunk with ``content: null``, a finish chunk without ``delta``, no
+      ``system_fingerprint`` / ``logprobs``. Gemini: no ``index`` / ``modelVersion`` /
+      ``responseId``, and the finish reason in a chunk of its own whose ``content`` has no
+      ``parts``, after one whose only part has no text. Anthropic: no null ``stop_reason`` /
+      ``stop_sequence``.
+    - ``unknown_events``: events no SDK knows. Anthropic: events of an unknown type after
+      ``message_start``, between deltas and before ``message_stop``, and a
+      ``content_block_delta`` of an unknown delta type. OpenAI: an SSE comment and a named
+      event whose data is not a chunk. Gemini (which has no event types): a chunk with
+      neither candidates nor usage.
+    - ``unknown_fields``: fields no SDK knows, at every level of every event.
+    - ``ping_before_start``, ``ping_between_deltas``, ``ping_between_blocks`` (Anthropic): an
+      extra ``ping`` before ``message_start``, before every text delta but the first, or
+      between two text blocks (the first text chunk then has a block of its own). A ping
+      after the first ``content_block_start`` is always sent, as the API does.
+
     ``provider`` / ``model`` restrict which requests the script answers (None: any).
     """
 
@@ -56,10 +113,23 @@ class Script:
     error_event_after: int | None = None
     malformed_after: int | None = None
     finish_reason: Literal["stop", "length", "content_filter"] = "stop"
+    native_finish_reason: str | None = None
     usage: tuple[int, int] | None = None
     send_usage: bool = True
+    cache_tokens: tuple[int, int] = (0, 0)
+    shape: Collection[ShapeFlag] = frozenset()
     provider: str | None = None
     model: str | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.shape, str):
+            raise TypeError("shape is a collection of flags, not one string")
+        unknown = set(self.shape) - _SHAPE_FLAGS
+        if unknown:
+            raise ValueError(
+                f"unknown shape flags {sorted(unknown)}; known: {sorted(_SHAPE_FLAGS)}"
+            )
+        self.shape = frozenset(self.shape)
 
     def matches(self, provider: str, model: str) -> bool:
         return (self.provider in (None, provider)) and (self.model in (None, model))
@@ -100,11 +170,18 @@ class RecordedRequest:
     messages: list[dict[str, str]]
     json_mode: bool = False
     status: int = 200
+    # The prompt tokens the answer reports (the script's, or a count of the prompt's words).
+    prompt_tokens: int = 0
     chunks_sent: int = 0
     completed: bool = False
     disconnected: bool = False
     script: Script | None = None
     done: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+
+    @property
+    def shape(self) -> Collection[ShapeFlag]:
+        """The shape flags of the script answering this request."""
+        return self.script.shape if self.script is not None else frozenset()
 
     @property
     def prompt(self) -> str:

@@ -222,7 +222,8 @@ class FakeProviderServer:
             headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"},
         )
         await response.prepare(request)
-        for event in wire.opening(rec, usage[0] if usage else prompt_tokens):
+        rec.prompt_tokens = usage[0] if usage else prompt_tokens
+        for event in wire.opening(rec, rec.prompt_tokens):
             await response.write(event)
 
         merges_last = wire.name == "google"
@@ -254,7 +255,8 @@ class FakeProviderServer:
             rec.chunks_sent += 1
 
         last = chunks[-1] if (merges_last and chunks) else None
-        for event in wire.closing(rec, script.finish_reason, usage, last):
+        finish = script.native_finish_reason or script.finish_reason
+        for event in wire.closing(rec, finish, usage, last):
             await response.write(event)
         if last is not None:
             rec.chunks_sent += 1

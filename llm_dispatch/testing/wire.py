@@ -29,7 +29,7 @@ class Wire(Protocol):
         ...
 
     def text(self, rec: RecordedRequest, text: str, index: int) -> bytes:
-        """One text chunk."""
+        """One text chunk (``index`` counts from 0), with any events the shape puts before it."""
         ...
 
     def closing(
@@ -41,9 +41,10 @@ class Wire(Protocol):
     ) -> list[bytes]:
         """Events that end a complete answer (finish reason, usage, terminator).
 
-        ``last_text`` is set when the wire wants the final text chunk merged into its closing
-        event (Gemini puts the finish reason on the last chunk); ``text`` was then not called
-        for it.
+        ``finish_reason`` is the script's (``stop``, ``length``, ``content_filter``), which the
+        wire maps to its own value, or a native value, sent as is. ``last_text`` is set when
+        the wire wants the final text chunk merged into its closing event (Gemini puts the
+        finish reason on the last chunk); ``text`` was then not called for it.
         """
         ...
 

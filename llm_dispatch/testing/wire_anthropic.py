@@ -41,6 +41,61 @@ def _dump(obj: dict[str, Any]) -> str:
     return json.dumps(obj, separators=(",", ":"))
 
 
+def _extra(rec: RecordedRequest, obj: dict[str, Any]) -> dict[str, Any]:
+    """``obj``, plus a field no SDK knows when the shape asks for unknown fields."""
+    if "unknown_fields" in rec.shape:
+        return {**obj, "fake_future_field": {"nested": {"values": [1, 2]}}}
+    return obj
+
+
+def _event(rec: RecordedRequest, payload: dict[str, Any]) -> bytes:
+    """An SSE event named after its payload's type, as the API frames every event."""
+    return sse(_dump(_extra(rec, payload)), payload["type"])
+
+
+def _ping() -> bytes:
+    return sse(_dump({"type": "ping"}), "ping")
+
+
+def _unknown_event(rec: RecordedRequest) -> bytes:
+    return _event(rec, {"type": "fake_future_event", "detail": {"progress": 0.5}})
+
+
+def _block_of(rec: RecordedRequest, index: int) -> int:
+    """The content block of text chunk ``index``: with ``ping_between_blocks`` the first
+    chunk has block 0 to itself and the others are in block 1."""
+    return 1 if index >= 1 and "ping_between_blocks" in rec.shape else 0
+
+
+def _block_start(rec: RecordedRequest, index: int) -> bytes:
+    block = _extra(rec, {"type": "text", "text": ""})
+    return _event(rec, {"type": "content_block_start", "index": index, "content_block": block})
+
+
+def _block_stop(rec: RecordedRequest, index: int) -> bytes:
+    return _event(rec, {"type": "content_block_stop", "index": index})
+
+
+def _cache_tokens(rec: RecordedRequest) -> tuple[int, int]:
+    return rec.script.cache_tokens if rec.script is not None else (0, 0)
+
+
+def _input_tokens(rec: RecordedRequest) -> int:
+    """Input tokens outside the prompt cache: the prompt less its cached part."""
+    written, read = _cache_tokens(rec)
+    return max(0, rec.prompt_tokens - written - read)
+
+
+def _prompt_counts(rec: RecordedRequest) -> dict[str, Any]:
+    """The prompt's counts: input tokens, and the cache counts when the script has them."""
+    counts: dict[str, Any] = {"input_tokens": _input_tokens(rec)}
+    written, read = _cache_tokens(rec)
+    if written or read:
+        counts["cache_creation_input_tokens"] = written
+        counts["cache_read_input_tokens"] = read
+    return counts
+
+
 class AnthropicWire:
     name = "anthropic"
 
@@ -62,38 +117,48 @@ class AnthropicWire:
         return {"type": "error", "error": {"type": err_type, "message": message}}
 
     def opening(self, rec: RecordedRequest, prompt_tokens: int) -> list[bytes]:
+        shape = rec.shape
         message: dict[str, Any] = {
             "id": f"msg_fake{id(rec):x}",
             "type": "message",
             "role": "assistant",
             "content": [],
             "model": rec.model,
-            "stop_reason": None,
-            "stop_sequence": None,
-            "usage": {"input_tokens": prompt_tokens, "output_tokens": 1},
         }
-        return [
-            sse(_dump({"type": "message_start", "message": message}), "message_start"),
-            sse(
-                _dump(
-                    {
-                        "type": "content_block_start",
-                        "index": 0,
-                        "content_block": {"type": "text", "text": ""},
-                    }
-                ),
-                "content_block_start",
-            ),
-            sse(_dump({"type": "ping"}), "ping"),
+        if "sparse" not in shape:
+            message.update(stop_reason=None, stop_sequence=None)
+        if "no_start_usage" not in shape:
+            if "partial_usage" in shape:
+                usage: dict[str, Any] = {"input_tokens": _input_tokens(rec)}
+            else:
+                usage = {**_prompt_counts(rec), "output_tokens": 1}
+            message["usage"] = _extra(rec, usage)
+        events = [_ping()] if "ping_before_start" in shape else []
+        events += [
+            _event(rec, {"type": "message_start", "message": _extra(rec, message)}),
+            _block_start(rec, 0),
+            _ping(),
         ]
+        if "unknown_events" in shape:
+            events.append(_unknown_event(rec))
+        return events
 
     def text(self, rec: RecordedRequest, text: str, index: int) -> bytes:
-        delta = {
-            "type": "content_block_delta",
-            "index": 0,
-            "delta": {"type": "text_delta", "text": text},
-        }
-        return sse(_dump(delta), "content_block_delta")
+        shape = rec.shape
+        block = _block_of(rec, index)
+        head = b""
+        if index == 1 and block == 1:
+            head = _block_stop(rec, 0) + _ping() + _block_start(rec, 1)
+        elif index and "ping_between_deltas" in shape:
+            head = _ping()
+        if index == 1 and "unknown_events" in shape:
+            # A delta type this SDK generation does not know, carrying text that is not
+            # part of the answer, then an event type it does not know.
+            future = _extra(rec, {"type": "fake_future_delta", "text": "[not answer text]"})
+            head += _event(rec, {"type": "content_block_delta", "index": block, "delta": future})
+            head += _unknown_event(rec)
+        delta = _extra(rec, {"type": "text_delta", "text": text})
+        return head + _event(rec, {"type": "content_block_delta", "index": block, "delta": delta})
 
     def closing(
         self,
@@ -102,19 +167,27 @@ class AnthropicWire:
         usage: tuple[int, int] | None,
         last_text: str | None,
     ) -> list[bytes]:
-        delta: dict[str, Any] = {
-            "type": "message_delta",
-            "delta": {
-                "stop_reason": _STOP_REASONS.get(finish_reason, finish_reason),
-                "stop_sequence": None,
-            },
-            "usage": {"output_tokens": usage[1] if usage else 0},
-        }
-        return [
-            sse(_dump({"type": "content_block_stop", "index": 0}), "content_block_stop"),
-            sse(_dump(delta), "message_delta"),
-            sse(_dump({"type": "message_stop"}), "message_stop"),
-        ]
+        shape = rec.shape
+        stop_reason = _STOP_REASONS.get(finish_reason, finish_reason)
+        delta: dict[str, Any] = {"stop_reason": stop_reason}
+        if "sparse" not in shape:
+            delta["stop_sequence"] = None
+        if stop_reason == "refusal":
+            delta["stop_details"] = {
+                "type": "refusal",
+                "category": "general_harms",
+                "explanation": rec.script.error_message if rec.script is not None else None,
+            }
+        message_delta: dict[str, Any] = {"type": "message_delta", "delta": _extra(rec, delta)}
+        if "no_delta_usage" not in shape:
+            counts = _prompt_counts(rec) if "usage_in_delta" in shape else {}
+            counts["output_tokens"] = usage[1] if usage else 0
+            message_delta["usage"] = _extra(rec, counts)
+        events = [_block_stop(rec, _block_of(rec, rec.chunks_sent - 1)), _event(rec, message_delta)]
+        if "unknown_events" in shape:
+            events.append(_unknown_event(rec))
+        events.append(_event(rec, {"type": "message_stop"}))
+        return events
 
     def error_event(self, rec: RecordedRequest, kind: FaultKind, message: str) -> bytes:
         return sse(

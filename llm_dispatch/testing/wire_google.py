@@ -11,6 +11,16 @@ from .wire import sse
 __all__ = ["GoogleWire"]
 
 _FINISH = {"stop": "STOP", "length": "MAX_TOKENS", "content_filter": "SAFETY"}
+# Finish reasons for which Gemini withholds the candidate's content.
+_REFUSALS = frozenset(
+    {"SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "MODEL_ARMOR"}
+)
+_SAFETY_RATINGS = [
+    {"category": "HARM_CATEGORY_HATE_SPEECH", "probability": "NEGLIGIBLE"},
+    {"category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "HIGH", "blocked": True},
+    {"category": "HARM_CATEGORY_HARASSMENT", "probability": "NEGLIGIBLE"},
+    {"category": "HARM_CATEGORY_SEXUALLY_EXPLICIT", "probability": "NEGLIGIBLE"},
+]
 _ERROR_STATUS: dict[FaultKind, tuple[int, str]] = {
     "overloaded": (503, "UNAVAILABLE"),
     "server": (500, "INTERNAL"),
@@ -39,6 +49,22 @@ def _dump(obj: dict[str, Any]) -> str:
     return json.dumps(obj, separators=(",", ":"))
 
 
+def _extra(rec: RecordedRequest, obj: dict[str, Any]) -> dict[str, Any]:
+    """``obj``, plus a field no SDK knows when the shape asks for unknown fields."""
+    if "unknown_fields" in rec.shape:
+        return {**obj, "fakeFutureField": {"nested": [1, 2]}}
+    return obj
+
+
+def _prompt_usage(rec: RecordedRequest, prompt: int) -> dict[str, Any]:
+    """``usageMetadata`` counting the prompt only (and its cached part, if any)."""
+    usage: dict[str, Any] = {"promptTokenCount": prompt, "totalTokenCount": prompt}
+    read = rec.script.cache_tokens[1] if rec.script is not None else 0
+    if read:
+        usage["cachedContentTokenCount"] = read
+    return usage
+
+
 class GoogleWire:
     name = "google"
 
@@ -65,23 +91,46 @@ class GoogleWire:
             }
         }
 
-    def _chunk(self, rec: RecordedRequest, text: str, extra: dict[str, Any] | None = None) -> bytes:
-        candidate: dict[str, Any] = {
-            "content": {"parts": [{"text": text}], "role": "model"},
-            "index": 0,
-        }
-        payload: dict[str, Any] = {"candidates": [candidate], "modelVersion": rec.model}
-        if extra:
-            candidate.update(extra.get("candidate", {}))
-            payload.update(extra.get("payload", {}))
-        return sse(_dump(payload)).replace(b"\n\n", b"\r\n\r\n")
+    def _chunk(
+        self,
+        rec: RecordedRequest,
+        candidate: dict[str, Any] | None,
+        usage: dict[str, Any] | None = None,
+    ) -> bytes:
+        """One chunk: a candidate (None: none) and ``usageMetadata``, framed as Gemini does."""
+        shape = rec.shape
+        payload: dict[str, Any] = {}
+        if candidate is not None:
+            if "sparse" not in shape:
+                candidate = {**candidate, "index": 0}
+            payload["candidates"] = [_extra(rec, candidate)]
+        if usage is not None:
+            payload["usageMetadata"] = _extra(rec, usage)
+        if "sparse" not in shape:
+            payload["modelVersion"] = rec.model
+            payload["responseId"] = f"fake{id(rec):x}"
+        return sse(_dump(_extra(rec, payload))).replace(b"\n\n", b"\r\n\r\n")
+
+    def _text_candidate(self, rec: RecordedRequest, text: str) -> dict[str, Any]:
+        part = _extra(rec, {"text": text})
+        return {"content": _extra(rec, {"parts": [part], "role": "model"})}
+
+    def _running_usage(self, rec: RecordedRequest) -> dict[str, Any] | None:
+        """What a text chunk reports with ``partial_usage``: the prompt's counts so far."""
+        script = rec.script
+        if script is None or "partial_usage" not in rec.shape or not script.send_usage:
+            return None
+        return _prompt_usage(rec, rec.prompt_tokens)
 
     def opening(self, rec: RecordedRequest, prompt_tokens: int) -> list[bytes]:
-        rec.body.setdefault("_prompt_tokens", prompt_tokens)
         return []
 
     def text(self, rec: RecordedRequest, text: str, index: int) -> bytes:
-        return self._chunk(rec, text)
+        out = self._chunk(rec, self._text_candidate(rec, text), self._running_usage(rec))
+        if index == 0 and "unknown_events" in rec.shape:
+            # Gemini has no event types; this chunk carries nothing the client reads.
+            out += self._chunk(rec, None)
+        return out
 
     def closing(
         self,
@@ -90,17 +139,34 @@ class GoogleWire:
         usage: tuple[int, int] | None,
         last_text: str | None,
     ) -> list[bytes]:
-        extra: dict[str, Any] = {"candidate": {"finishReason": _FINISH.get(finish_reason, "STOP")}}
+        shape = rec.shape
+        finish = _FINISH.get(finish_reason, finish_reason)
+        metadata = None
         if usage is not None:
             prompt, completion = usage
-            extra["payload"] = {
-                "usageMetadata": {
-                    "promptTokenCount": prompt,
-                    "candidatesTokenCount": completion,
-                    "totalTokenCount": prompt + completion,
-                }
-            }
-        return [self._chunk(rec, last_text or "", extra)]
+            metadata = _prompt_usage(rec, prompt)
+            metadata["candidatesTokenCount"] = completion
+            metadata["totalTokenCount"] = prompt + completion
+        out = []
+        refused = finish in _REFUSALS
+        if refused or "sparse" in shape:
+            # A refusal comes as a candidate without content, after the text so far; the
+            # sparse shape also puts the finish reason in a chunk of its own.
+            if last_text:
+                text = self._text_candidate(rec, last_text)
+                out.append(self._chunk(rec, text, self._running_usage(rec)))
+            if refused:
+                candidate: dict[str, Any] = {"finishReason": finish}
+                if finish == "SAFETY":
+                    candidate["safetyRatings"] = _SAFETY_RATINGS
+            else:
+                signature = {"thoughtSignature": "ZmFrZS1zaWduYXR1cmU="}
+                out.append(self._chunk(rec, {"content": {"parts": [signature], "role": "model"}}))
+                candidate = {"content": {"role": "model"}, "finishReason": finish}
+        else:
+            candidate = {**self._text_candidate(rec, last_text or ""), "finishReason": finish}
+        out.append(self._chunk(rec, candidate, metadata))
+        return out
 
     def error_event(self, rec: RecordedRequest, kind: FaultKind, message: str) -> bytes:
         code, status = _ERROR_STATUS[kind]

@@ -27,6 +27,13 @@ def _content(value: Any) -> str:
     return ""
 
 
+def _event(rec: RecordedRequest, payload: dict[str, Any]) -> bytes:
+    if "unknown_fields" in rec.shape:
+        # OpenAI pads chunks with a random string; clients are meant to ignore it.
+        payload = {**payload, "obfuscation": "fAk3"}
+    return sse(json.dumps(payload, separators=(",", ":")))
+
+
 class OpenAIWire:
     name = "openai"
 
@@ -57,21 +64,59 @@ class OpenAIWire:
             }
         }
 
-    def _chunk(self, rec: RecordedRequest, delta: dict[str, Any], finish: str | None) -> bytes:
-        payload = {
+    def _chunk(
+        self, rec: RecordedRequest, delta: dict[str, Any] | None, finish: str | None
+    ) -> bytes:
+        """A chunk with one choice; ``delta=None`` leaves the choice's delta out."""
+        sparse = "sparse" in rec.shape
+        choice: dict[str, Any] = {"index": 0}
+        if delta is not None:
+            choice["delta"] = delta
+        if not sparse:
+            choice["logprobs"] = None
+        choice["finish_reason"] = finish
+        if "unknown_fields" in rec.shape:
+            # Azure OpenAI's per-choice filter report.
+            choice["content_filter_results"] = {"hate": {"filtered": False, "severity": "safe"}}
+        payload = self._envelope(rec, [choice])
+        if rec.body.get("stream_options", {}).get("include_usage") and not sparse:
+            payload["usage"] = None
+        return _event(rec, payload)
+
+    def _envelope(self, rec: RecordedRequest, choices: list[dict[str, Any]]) -> dict[str, Any]:
+        payload: dict[str, Any] = {
             "id": f"chatcmpl-fake{id(rec):x}",
             "object": "chat.completion.chunk",
             "created": int(time.time()),
             "model": rec.model,
-            "system_fingerprint": "fp_fake",
-            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
         }
-        if rec.body.get("stream_options", {}).get("include_usage"):
-            payload["usage"] = None
-        return sse(json.dumps(payload, separators=(",", ":")))
+        if "sparse" not in rec.shape:
+            payload["system_fingerprint"] = "fp_fake"
+        payload["choices"] = choices
+        return payload
 
     def opening(self, rec: RecordedRequest, prompt_tokens: int) -> list[bytes]:
-        return [self._chunk(rec, {"role": "assistant", "content": "", "refusal": None}, None)]
+        shape = rec.shape
+        events = []
+        if "sparse" in shape:
+            # Azure OpenAI opens with a chunk that has no choices (with its prompt filter
+            # report as an unknown field).
+            payload = self._envelope(rec, [])
+            if "unknown_fields" in shape:
+                payload["prompt_filter_results"] = [
+                    {"prompt_index": 0, "content_filter_results": {}}
+                ]
+            events.append(_event(rec, payload))
+            role: dict[str, Any] = {"role": "assistant", "content": None}
+        else:
+            role = {"role": "assistant", "content": "", "refusal": None}
+        events.append(self._chunk(rec, role, None))
+        if "unknown_events" in shape:
+            # Compatible servers send SSE comments as keep-alives; and an event by a name
+            # no client knows, whose data is no chunk.
+            events.append(b": keep-alive\n\n")
+            events.append(sse('{"type":"fake_future_event"}', "fake_future_event"))
+        return events
 
     def text(self, rec: RecordedRequest, text: str, index: int) -> bytes:
         return self._chunk(rec, {"content": text}, None)
@@ -83,22 +128,19 @@ class OpenAIWire:
         usage: tuple[int, int] | None,
         last_text: str | None,
     ) -> list[bytes]:
-        out = [self._chunk(rec, {}, finish_reason)]
+        out = [self._chunk(rec, None if "sparse" in rec.shape else {}, finish_reason)]
         if usage is not None and rec.body.get("stream_options", {}).get("include_usage"):
             prompt, completion = usage
-            payload = {
-                "id": f"chatcmpl-fake{id(rec):x}",
-                "object": "chat.completion.chunk",
-                "created": int(time.time()),
-                "model": rec.model,
-                "choices": [],
-                "usage": {
-                    "prompt_tokens": prompt,
-                    "completion_tokens": completion,
-                    "total_tokens": prompt + completion,
-                },
+            cached = rec.script.cache_tokens[1] if rec.script is not None else 0
+            payload = self._envelope(rec, [])
+            payload["usage"] = {
+                "prompt_tokens": prompt,
+                "completion_tokens": completion,
+                "total_tokens": prompt + completion,
+                "prompt_tokens_details": {"cached_tokens": cached, "audio_tokens": 0},
+                "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0},
             }
-            out.append(sse(json.dumps(payload, separators=(",", ":"))))
+            out.append(_event(rec, payload))
         out.append(b"data: [DONE]\n\n")
         return out
 
