@@ -164,4 +164,5 @@ async def test_a_refused_stream_is_never_cached(
 
     assert text == "A real answer."
     assert len(fake_server.requests) == 2
+    await cache.flush()
     assert cache.stats().stores == 1
