@@ -29,7 +29,7 @@ from .cache.streaming_cache import StreamingCache
 from .dispatcher import CallOptions, Dispatcher
 from .global_dispatcher import get_dispatcher
 from .policies.overrides import merge_policy, policy_overrides
-from .request import Message, Request, coerce_messages
+from .request import Message, Request, checked_prompt, coerce_messages
 from .settings.models import DispatchConfig, PolicySettings
 from .stages.base import Stage
 from .stages.pipeline import CallStages
@@ -381,7 +381,7 @@ def _build_request(
         if from_messages:
             system = f"{from_messages}\n\n{system}" if system else from_messages
     if prompt is not None:
-        turns = (*turns, Message(role="user", content=prompt))
+        turns = (*turns, Message(role="user", content=checked_prompt(prompt, "Client")))
     if not turns:
         raise TypeError("Client: give a prompt or messages")
     return Request(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Literal, overload
 
 from .cache.streaming_cache import StreamingCache
@@ -23,7 +23,8 @@ from .task_types import TaskType
 
 __all__ = ["llm_stream", "llm_stream_with_metadata"]
 
-BodyFunc = Callable[..., AsyncIterator[Any]]
+#: A decorated body: an async generator function, or a coroutine function returning a str.
+BodyFunc = Callable[..., AsyncIterator[Any] | Awaitable[Any]]
 
 
 class _Decorated:
@@ -33,11 +34,11 @@ class _Decorated:
         self, func: BodyFunc, mode: Literal["text", "metadata"], options: dict[str, Any]
     ) -> None:
         decorator = "llm_stream" if mode == "text" else "llm_stream_with_metadata"
-        if not inspect.isasyncgenfunction(func):
-            kind = "a coroutine function" if inspect.iscoroutinefunction(func) else repr(func)
+        if not (inspect.isasyncgenfunction(func) or inspect.iscoroutinefunction(func)):
             raise TypeError(
-                f"@{decorator} decorates async generator functions (`async def` with `yield`); "
-                f"{getattr(func, '__qualname__', func)} is {kind}"
+                f"@{decorator} decorates `async def` functions (async generators that yield "
+                f"chunks, or coroutines that return a string); "
+                f"{getattr(func, '__qualname__', func)} is {func!r}"
             )
         functools.update_wrapper(self, func)
         self._func = func

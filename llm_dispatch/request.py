@@ -70,6 +70,16 @@ class Request(BaseModel):
         )
 
 
+def checked_prompt(value: Any, where: str, name: str = "prompt") -> str:
+    """``value`` as the prompt text; an empty or whitespace-only one is refused here,
+    before anything is sent (providers reject it, or answer an empty question)."""
+    text = str(value)
+    if not text.strip():
+        shown = repr(text) if len(text) <= 20 else f"{len(text)} whitespace characters"
+        raise RequestBindingError(f"{where}: the prompt is empty ({name}={shown})")
+    return text
+
+
 def coerce_messages(value: Any, where: str) -> tuple[tuple[Message, ...], str | None]:
     """Split OpenAI-style message dicts into turns and a system prompt."""
     if not isinstance(value, Sequence) or isinstance(value, str):
@@ -90,7 +100,10 @@ def coerce_messages(value: Any, where: str) -> tuple[tuple[Message, ...], str | 
                 f"{where}: messages[{i}] has role {data['role']!r}; "
                 "expected 'system', 'user' or 'assistant'"
             )
-        turns.append(Message(role=data["role"], content=str(data["content"])))
+        content = str(data["content"])
+        if not content.strip():
+            raise RequestBindingError(f"{where}: messages[{i}] has empty content")
+        turns.append(Message(role=data["role"], content=content))
     return tuple(turns), ("\n\n".join(system_parts) if system_parts else None)
 
 
@@ -139,7 +152,9 @@ class RequestBinder:
             messages, system = coerce_messages(raw_messages, where)
         prompt = values.get(self.prompt_arg) if self.prompt_arg else None
         if prompt is not None:
-            messages = (*messages, Message(role="user", content=str(prompt)))
+            assert self.prompt_arg is not None
+            text = checked_prompt(prompt, where, self.prompt_arg)
+            messages = (*messages, Message(role="user", content=text))
         if not messages:
             looked_for = ", ".join(repr(n) for n in (*PROMPT_PARAMETER_NAMES, "messages"))
             raise RequestBindingError(

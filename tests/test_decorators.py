@@ -13,6 +13,7 @@ from conftest import TEST_KEYS, TEST_MODELS
 
 from llm_dispatch import (
     ChunkMetadata,
+    ProviderError,
     RequestBindingError,
     StreamInterrupted,
     TaskType,
@@ -294,19 +295,56 @@ def test_prompt_not_found_is_a_type_error_naming_the_function() -> None:
             yield "unused"
 
 
-def test_decorating_anything_but_an_async_generator_fails_at_once() -> None:
+def test_decorating_anything_but_an_async_function_fails_at_once() -> None:
     async def coroutine(prompt: str) -> str:
         return prompt
 
     def plain(prompt: str) -> str:
         return prompt
 
-    with pytest.raises(TypeError, match="async generator"):
-        llm_stream(coroutine)
-    with pytest.raises(TypeError, match="async generator"):
+    with pytest.raises(TypeError, match="decorates `async def` functions"):
         llm_stream_with_metadata(providers=["openai"])(plain)
     with pytest.raises(TypeError, match="unknown argument"):
         llm_stream(cache_size=3)(coroutine)
+
+
+async def test_a_coroutine_body_streams_its_returned_string_as_one_chunk(
+    make_dispatcher: Any,
+) -> None:
+    @llm_stream(dispatcher=make_dispatcher(), providers=["function"], timeout=60)
+    async def echo(prompt: str) -> str:
+        return prompt
+
+    stream = echo("say it back")
+    assert [c async for c in stream] == ["say it back"]
+    assert stream.provider == "function" and stream.done
+
+    @llm_stream_with_metadata(dispatcher=make_dispatcher(), providers=["function"])
+    async def wrong(prompt: str) -> Any:
+        return 42
+
+    with pytest.raises(ProviderError, match="returned int; return the answer as a str"):
+        await wrong("x").collect()
+
+
+async def test_an_empty_prompt_is_refused_before_anything_is_sent(
+    fake_server: FakeProviderServer, make_dispatcher: Any
+) -> None:
+    @llm_stream(dispatcher=make_dispatcher(), providers=["openai"])
+    async def ask(question: str) -> Any:
+        yield "unused"
+
+    for empty in ("", "   \n\t"):
+        with pytest.raises(RequestBindingError, match=r"ask\(\): the prompt is empty \(question="):
+            ask(empty)
+
+    @llm_stream(dispatcher=make_dispatcher(), providers=["openai"])
+    async def chat(messages: list[dict[str, str]]) -> Any:
+        yield "unused"
+
+    with pytest.raises(RequestBindingError, match=r"messages\[1\] has empty content"):
+        chat([{"role": "user", "content": "hi"}, {"role": "user", "content": " "}])
+    assert fake_server.requests == []
 
 
 def test_import_does_not_import_any_sdk() -> None:

@@ -1,14 +1,16 @@
 """The decorated function's own body, as a provider named ``function``.
 
 Routing can list it like any other provider (as the only target in tests, or as the
-last-resort fallback); it then streams what the body yields through the same stages. The body
-may yield ``str`` chunks, or dicts with a ``chunk`` key (the shape seed examples of
-``llm_stream_with_metadata`` yield).
+last-resort fallback); it then streams what the body produces through the same stages. An
+async generator body may yield ``str`` chunks, or dicts with a ``chunk`` key (the shape
+``llm_stream_with_metadata`` bodies often yield); a coroutine body (``async def f(prompt):
+return prompt``) returns one string, streamed as one chunk.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
+import inspect
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from ..errors import BadRequestError, ProviderError, ServerError, redact
@@ -26,7 +28,7 @@ class FunctionProvider(Provider):
 
     def __init__(
         self,
-        body: Callable[..., AsyncGenerator[Any, None]],
+        body: Callable[..., AsyncGenerator[Any, None] | Awaitable[Any]],
         args: Sequence[Any],
         kwargs: Mapping[str, Any],
         *,
@@ -46,7 +48,19 @@ class FunctionProvider(Provider):
                 provider=self.name,
                 model=model,
             )
-        gen = self._body(*self._args, **self._kwargs)
+        produced = self._body(*self._args, **self._kwargs)
+        if inspect.isawaitable(produced):
+            try:
+                text = _returned_text(await produced)
+            except ProviderError:
+                raise
+            except Exception as exc:
+                raise self.map_error(exc, model) from exc
+            if text:
+                yield ProviderEvent(text=text)
+            yield ProviderEvent(finish_reason="stop")
+            return
+        gen = produced
         try:
             async for item in gen:
                 text = _chunk_text(item)
@@ -66,6 +80,14 @@ class FunctionProvider(Provider):
             provider=self.name,
             model=model,
         )
+
+
+def _returned_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    raise TypeError(
+        f"the decorated coroutine returned {type(value).__name__}; return the answer as a str"
+    )
 
 
 def _chunk_text(item: Any) -> str:

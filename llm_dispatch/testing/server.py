@@ -186,7 +186,12 @@ class FakeProviderServer:
         rec.script = script
         try:
             return await self._answer(request, wire, rec, script)
-        except (asyncio.CancelledError, ConnectionResetError):
+        except ConnectionResetError:
+            # The client closed its stream while we wrote: nothing more can reach it, and
+            # that is no server error (aiohttp drops a response it cannot send quietly).
+            rec.disconnected = True
+            return web.Response(status=499, text="the client closed the connection")
+        except asyncio.CancelledError:
             rec.disconnected = True
             raise
         finally:
