@@ -53,11 +53,16 @@ class InterruptionEvent:
 
 @dataclass(frozen=True, slots=True)
 class ContinuationEvent:
-    """A new target continues an interrupted answer (``mid_stream: continue``)."""
+    """A new target continues an interrupted answer (``mid_stream: continue``).
+
+    ``repeated_chars`` is how much of the continuation's opening was dropped because it
+    repeated the end of the delivered text.
+    """
 
     provider: str
     model: str
     prefix_chars: int
+    repeated_chars: int = 0
 
 
 @dataclass(frozen=True, slots=True)

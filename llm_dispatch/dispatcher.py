@@ -53,6 +53,7 @@ from .events import ProviderEvent, Usage
 from .log import get_logger
 from .offline import OFFLINE_HINT, fake_mode_requested, faked_settings
 from .policies.circuit import CircuitBreaker, CircuitChange
+from .policies.continuation import GuardedContinuation
 from .policies.retry import build_retrying
 from .policies.timeouts import Watchdog
 from .providers import create_provider
@@ -290,6 +291,10 @@ class Dispatcher:
                 tried.add(target.key)
                 try:
                     provider = replay or self._provider_for(target, options)
+                    guarded: GuardedContinuation | None = None
+                    if continuing:
+                        # Drops the continuation's opening where it repeats delivered text.
+                        provider = guarded = GuardedContinuation(provider, ctx.raw_text)
                     agen, event = await self._open(
                         ctx, target, provider, request, policy, watchdog, attempts, stages
                     )
@@ -300,9 +305,20 @@ class Dispatcher:
                     continue
 
                 ctx.provider, ctx.model, ctx.price = target.provider, target.model, target.price
-                if continuing:
+                if guarded is not None:
+                    guard = guarded.guard
+                    repeated = guard.dropped if guard is not None else 0
+                    if repeated:
+                        log.info(
+                            "stream.continuation_repeat_dropped",
+                            request_id=ctx.request_id,
+                            provider=target.provider,
+                            chars=repeated,
+                        )
                     await self._emit(
-                        ctx, stages, ContinuationEvent(target.provider, target.model, ctx.chars)
+                        ctx,
+                        stages,
+                        ContinuationEvent(target.provider, target.model, ctx.chars, repeated),
                     )
                 failure: BaseException | None = None
                 chars_before = ctx.chars
@@ -372,7 +388,7 @@ class Dispatcher:
                         usage=reported,
                         text=ctx.raw_text[chars_before:],
                         # A call that joined another's identical stream spent nothing.
-                        free=getattr(provider, "joined", False),
+                        free=_joined(provider),
                     )
                     await self._record(ctx, stages, target.key, ok=True, watchdog=watchdog)
                     completed = True
@@ -794,6 +810,12 @@ class Dispatcher:
         changes = _circuit_changes.get()
         if changes is not None:
             changes.append(change)
+
+
+def _joined(provider: Provider) -> bool:
+    """Whether ``provider`` (or the one it wraps) joined another call's identical stream."""
+    inner = provider.inner if isinstance(provider, GuardedContinuation) else provider
+    return bool(getattr(inner, "joined", False))
 
 
 def _cache_route(options: CallOptions) -> str:

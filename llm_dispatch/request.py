@@ -63,6 +63,11 @@ class Request(BaseModel):
                 return message.content
         return self.messages[-1].content
 
+    @property
+    def is_continuation(self) -> bool:
+        """True when the last turn is the assistant's unfinished answer, to be continued."""
+        return self.messages[-1].role == "assistant"
+
     def with_assistant_prefix(self, partial: str) -> Request:
         """A copy whose last turn is ``partial`` as the assistant's unfinished answer."""
         return self.model_copy(

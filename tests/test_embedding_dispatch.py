@@ -103,7 +103,8 @@ async def test_continuation_names_every_contributor_and_still_verifies(
     assert result.status is VerifyStatus.VALID
     assert result.metadata is not None and result.metadata["contributors"] == ["openai", "google"]
     # The continuation request carries the provider text, never our invisible payload.
-    assert fake_server.requests[-1].messages[-1]["content"] == "".join(CHUNKS[:3])
+    [partial] = [m for m in fake_server.requests[-1].messages if m["role"] == "assistant"]
+    assert partial["content"] == "".join(CHUNKS[:3])
     assert KEY not in repr(logs)
 
 

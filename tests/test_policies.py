@@ -26,6 +26,7 @@ from llm_dispatch.dispatch_events import (
     RetryEvent,
 )
 from llm_dispatch.errors import BadRequestError
+from llm_dispatch.providers.continuation import CONTINUE_INSTRUCTION
 from llm_dispatch.testing import FakeProviderServer, Script
 
 PROVIDERS = ["openai", "anthropic", "google"]
@@ -309,12 +310,19 @@ async def test_mid_stream_continue_appends_the_continuation(
     assert second.provider == fallback
     assert second.system == "Answer in English."
     partial = "".join(chunks[:10])
-    # Anthropic rejects a prefill ending in whitespace: it is sent trimmed.
-    sent = partial.rstrip() if fallback == "anthropic" else partial
-    assert second.messages == [
-        {"role": "user", "content": "Tell me"},
-        {"role": "assistant", "content": sent},
-    ]
+    if fallback == "anthropic":
+        # A prefill; Anthropic rejects one ending in whitespace, so it is sent trimmed.
+        assert second.messages == [
+            {"role": "user", "content": "Tell me"},
+            {"role": "assistant", "content": partial.rstrip()},
+        ]
+    else:
+        # The partial answer, then the instruction to go on from it.
+        assert second.messages == [
+            {"role": "user", "content": "Tell me"},
+            {"role": "assistant", "content": partial},
+            {"role": "user", "content": CONTINUE_INSTRUCTION},
+        ]
     [cont] = log.of(ContinuationEvent)
     assert cont.provider == fallback and cont.prefix_chars == len("".join(chunks[:10]))
     assert log.ends == 1 and not log.errors

@@ -7,6 +7,7 @@ import pytest
 from llm_dispatch.errors import ContentFilterError
 from llm_dispatch.providers import disabled_reason
 from llm_dispatch.providers.base import ProviderSettings
+from llm_dispatch.providers.continuation import CONTINUE_INSTRUCTION
 from llm_dispatch.providers.google import GoogleProvider
 from llm_dispatch.request import Message, Request
 
@@ -54,7 +55,7 @@ async def test_plain_json_mode_sets_only_the_mime_type(fake_server, sdk_provider
     assert "responseJsonSchema" not in config
 
 
-async def test_trailing_assistant_message_is_a_model_turn(
+async def test_trailing_assistant_message_is_a_model_turn_then_the_instruction(
     fake_server, sdk_provider, collect
 ) -> None:
     request = ask(
@@ -64,10 +65,10 @@ async def test_trailing_assistant_message_is_a_model_turn(
 
     await collect(sdk_provider("google"), request, MODEL)
 
-    assert fake_server.requests[0].body["contents"][-1] == {
-        "role": "model",
-        "parts": [{"text": "One, two,"}],
-    }
+    assert fake_server.requests[0].body["contents"][-2:] == [
+        {"role": "model", "parts": [{"text": "One, two,"}]},
+        {"role": "user", "parts": [{"text": CONTINUE_INSTRUCTION}]},
+    ]
 
 
 @pytest.mark.parametrize("variable", ["GEMINI_API_KEY", "GOOGLE_API_KEY"])

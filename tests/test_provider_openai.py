@@ -7,6 +7,7 @@ import pytest
 from llm_dispatch.events import ProviderEvent
 from llm_dispatch.providers import disabled_reason
 from llm_dispatch.providers.base import ProviderSettings
+from llm_dispatch.providers.continuation import CONTINUE_INSTRUCTION
 from llm_dispatch.providers.openai import OpenAIProvider, _create_kwargs
 from llm_dispatch.request import Message, Request
 from llm_dispatch.testing import Script
@@ -67,24 +68,33 @@ async def test_unset_fields_are_not_sent(fake_server, sdk_provider, collect) -> 
         assert key not in body
 
 
-async def test_trailing_assistant_message_is_the_last_turn(
-    fake_server, sdk_provider, collect
+@pytest.mark.parametrize("mode", [None, "instruction", "prefill", "continue_final_message"])
+async def test_a_continuation_is_sent_as_its_mode_says(
+    mode: str | None, fake_server, sdk_provider, collect
 ) -> None:
     request = ask(
         Message(role="user", content="Count to five."),
         Message(role="assistant", content="One, two,"),
     )
 
-    await collect(sdk_provider("openai"), request, MODEL)
+    await collect(sdk_provider("openai", continuation=mode), request, MODEL)
 
-    assert fake_server.requests[0].body["messages"][-1] == {
-        "role": "assistant",
-        "content": "One, two,",
-    }
+    body = fake_server.requests[0].body
+    partial = {"role": "assistant", "content": "One, two,"}
+    if mode in (None, "instruction"):
+        assert body["messages"][-2:] == [partial, {"role": "user", "content": CONTINUE_INSTRUCTION}]
+    else:
+        assert body["messages"][-1] == partial
+    flags = {k: body[k] for k in ("continue_final_message", "add_generation_prompt") if k in body}
+    if mode == "continue_final_message":
+        assert flags == {"continue_final_message": True, "add_generation_prompt": False}
+    else:
+        assert flags == {}
 
 
 def test_official_api_gets_max_completion_tokens() -> None:
-    kwargs = _create_kwargs(ask(max_tokens=50), MODEL, official_api=True)
+    settings = ProviderSettings(name="openai", kind="openai")
+    kwargs = _create_kwargs(ask(max_tokens=50), MODEL, settings, official_api=True)
 
     assert kwargs["max_completion_tokens"] == 50
     assert "max_tokens" not in kwargs

@@ -95,10 +95,12 @@ class AnthropicProvider(Provider):
         failure: ProviderError | None = None
         # A continuation whose prefill lost its trailing whitespace: the consumer already has
         # that whitespace, so leading whitespace of the continuation is dropped, not repeated.
-        trim_leading_space = _prefill_ends_in_space(request)
+        trim_leading_space = _prefill_ends_in_space(request, self.settings)
         try:
             client = self._get_client()
-            sdk_stream = await client.messages.create(**_create_kwargs(request, model))
+            sdk_stream = await client.messages.create(
+                **_create_kwargs(request, model, self.settings)
+            )
             async for event in sdk_stream:
                 kind = event.type
                 # Text deltas are nearly every event: test for them first.
@@ -204,19 +206,22 @@ class AnthropicProvider(Provider):
         )
 
 
-def _create_kwargs(request: Request, model: str) -> dict[str, Any]:
+def _create_kwargs(request: Request, model: str, settings: ProviderSettings) -> dict[str, Any]:
     """The arguments of ``messages.create`` for ``request``."""
+    messages = [{"role": m.role, "content": m.content} for m in request.messages]
     kwargs: dict[str, Any] = {
         "model": model,
         "max_tokens": request.max_tokens or DEFAULT_MAX_TOKENS,
-        "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+        "messages": messages,
         "stream": True,
     }
-    last = kwargs["messages"][-1]
-    if last["role"] == "assistant":
-        # The API rejects a prefill that ends in whitespace; the stream then drops the
-        # whitespace the continuation starts with (see _continuation_text).
-        last["content"] = last["content"].rstrip()
+    if request.is_continuation:
+        if settings.continuation_mode == "instruction":
+            messages.append({"role": "user", "content": settings.continue_instruction})
+        else:
+            # Prefill. The API rejects one that ends in whitespace; the stream then drops
+            # the whitespace the continuation starts with (see _prefill_ends_in_space).
+            messages[-1]["content"] = messages[-1]["content"].rstrip()
     schema, json_only = _json_format(request.response_format)
     system = request.system
     if json_only:
@@ -232,9 +237,13 @@ def _create_kwargs(request: Request, model: str) -> dict[str, Any]:
     return kwargs
 
 
-def _prefill_ends_in_space(request: Request) -> bool:
+def _prefill_ends_in_space(request: Request, settings: ProviderSettings) -> bool:
     last = request.messages[-1]
-    return last.role == "assistant" and last.content != last.content.rstrip()
+    return (
+        request.is_continuation
+        and settings.continuation_mode == "prefill"
+        and last.content != last.content.rstrip()
+    )
 
 
 def _json_format(response_format: dict[str, Any] | None) -> tuple[dict[str, Any] | None, bool]:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from ..errors import ProviderError, ProviderTimeoutError, UpstreamError
 from ..events import ProviderEvent
 from ..request import Request
+from .continuation import CONTINUE_INSTRUCTION, DEFAULT_CONTINUATION, ContinuationMode
 from ..urls import base_url_problem
 
 __all__ = ["ModelPrice", "Provider", "ProviderSettings"]
@@ -51,6 +52,18 @@ class ProviderSettings(BaseModel):
     connect_timeout: float = Field(default=10.0, gt=0)
     #: Sent with every request; the values are secret (see :meth:`header_values`).
     extra_headers: dict[str, SecretStr] = Field(default_factory=dict)
+    #: How this provider is asked to continue a partial answer (None: its kind's default;
+    #: see :mod:`.continuation`), and the instruction ``instruction`` mode sends.
+    continuation: ContinuationMode | None = None
+    continuation_instruction: str | None = None
+
+    @property
+    def continuation_mode(self) -> ContinuationMode:
+        return self.continuation or DEFAULT_CONTINUATION.get(self.kind, "prefill")
+
+    @property
+    def continue_instruction(self) -> str:
+        return self.continuation_instruction or CONTINUE_INSTRUCTION
 
     @model_validator(mode="after")
     def _usable_base_url(self) -> ProviderSettings:

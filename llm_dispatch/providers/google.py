@@ -124,7 +124,9 @@ class GoogleProvider(Provider):
             iterator = cast(
                 "AsyncGenerator[GenerateContentResponse, None]",
                 await client.aio.models.generate_content_stream(
-                    model=model, contents=_contents(request), config=_config(request)
+                    model=model,
+                    contents=_contents(request, self.settings),
+                    config=_config(request),
                 ),
             )
             chunk = await _first_chunk(iterator, opened)
@@ -315,11 +317,15 @@ def _connector_class() -> Callable[..., aiohttp.TCPConnector]:
     return ConnectTimeoutConnector
 
 
-def _contents(request: Request) -> list[dict[str, Any]]:
-    return [
+def _contents(request: Request, settings: ProviderSettings) -> list[dict[str, Any]]:
+    contents = [
         {"role": "model" if m.role == "assistant" else "user", "parts": [{"text": m.content}]}
         for m in request.messages
     ]
+    if request.is_continuation:
+        # Gemini answers a trailing model turn afresh: ask it to go on instead.
+        contents.append({"role": "user", "parts": [{"text": settings.continue_instruction}]})
+    return contents
 
 
 def _config(request: Request) -> GenerateContentConfig:

@@ -96,7 +96,7 @@ class OpenAIProvider(Provider):
             client = self._get_client()
             official = client.base_url.host == _OFFICIAL_HOST
             sdk_stream = await client.chat.completions.create(
-                **_create_kwargs(request, model, official_api=official)
+                **_create_kwargs(request, model, self.settings, official_api=official)
             )
             async for chunk in sdk_stream:
                 choices = chunk.choices
@@ -192,13 +192,13 @@ class OpenAIProvider(Provider):
         )
 
 
-def _create_kwargs(request: Request, model: str, *, official_api: bool) -> dict[str, Any]:
+def _create_kwargs(
+    request: Request, model: str, settings: ProviderSettings, *, official_api: bool
+) -> dict[str, Any]:
     """The arguments of ``chat.completions.create`` for ``request``."""
     messages: list[dict[str, str]] = []
     if request.system:
         messages.append({"role": "system", "content": request.system})
-    # A trailing assistant message is sent as is: compatible servers that support
-    # continuation (e.g. vLLM's continue_final_message) read it as the answer's prefix.
     messages.extend({"role": m.role, "content": m.content} for m in request.messages)
     kwargs: dict[str, Any] = {
         "model": model,
@@ -206,6 +206,13 @@ def _create_kwargs(request: Request, model: str, *, official_api: bool) -> dict[
         "stream": True,
         "stream_options": {"include_usage": True},
     }
+    if request.is_continuation:
+        # The partial answer is the last message; see providers/continuation.py.
+        mode = settings.continuation_mode
+        if mode == "instruction":
+            messages.append({"role": "user", "content": settings.continue_instruction})
+        elif mode == "continue_final_message":
+            kwargs["extra_body"] = {"continue_final_message": True, "add_generation_prompt": False}
     if request.temperature is not None:
         kwargs["temperature"] = request.temperature
     if request.max_tokens is not None:

@@ -37,6 +37,7 @@ from ..cache.options import CacheOptions
 from ..embedding.options import EmbeddingOptions
 from ..errors import ConfigError
 from ..providers.base import ModelPrice, ProviderSettings
+from ..providers.continuation import CONTINUATION_MODES, ContinuationMode
 from ..task_types import TaskType
 from ..urls import base_url_problem
 from .paths import did_you_mean
@@ -126,6 +127,12 @@ class ProviderConfig(BaseModel):
     #: Sent with every request. Values may carry a proxy's credentials: they are held as
     #: ``SecretStr`` (masked in reprs and dumps) and unwrapped only for the SDK client.
     extra_headers: dict[str, SecretStr] = Field(default_factory=dict)
+    #: How this provider continues a partial answer under ``mid_stream: continue``:
+    #: ``prefill``, ``continue_final_message`` (vLLM) or ``instruction``; unset: the kind's
+    #: default (anthropic: prefill; openai, google: instruction).
+    continuation: ContinuationMode | None = None
+    #: The message ``instruction`` continuations send after the partial answer.
+    continuation_instruction: str | None = Field(default=None, min_length=1)
 
     # Set by the loader when ``api_key`` referenced an unset variable: the provider is then
     # disabled rather than the whole configuration rejected.
@@ -144,8 +151,18 @@ class ProviderConfig(BaseModel):
             problem = base_url_problem(self.base_url, allow_link_local=self.allow_link_local)
             if problem is not None:
                 problems.append(ConfigProblem(("base_url",), problem))
+        if self.continuation is not None and self.kind != FUNCTION_PROVIDER:
+            modes = CONTINUATION_MODES[self.kind]
+            if self.continuation not in modes:
+                problems.append(
+                    ConfigProblem(
+                        ("continuation",),
+                        f"a provider of kind {self.kind!r} cannot continue with "
+                        f"{self.continuation!r} (it takes: {', '.join(modes)})",
+                    )
+                )
         if self.kind == FUNCTION_PROVIDER:
-            for key in ("api_key", "base_url"):
+            for key in ("api_key", "base_url", "continuation", "continuation_instruction"):
                 if getattr(self, key) is not None:
                     problems.append(
                         ConfigProblem((key,), f"a provider of kind 'function' takes no {key}")
@@ -233,6 +250,8 @@ class ProviderConfig(BaseModel):
             prices=dict(self.prices),
             connect_timeout=effective.connect,
             extra_headers=dict(self.extra_headers),
+            continuation=self.continuation,
+            continuation_instruction=self.continuation_instruction,
         )
 
 

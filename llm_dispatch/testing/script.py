@@ -97,6 +97,14 @@ class Script:
       between two text blocks (the first text chunk then has a block of its own). A ping
       after the first ``content_block_start`` is always sent, as the API does.
 
+    ``continuation`` scripts how a model answers a continuation request (one whose
+    conversation holds the partial answer as an assistant message; ``text`` is then the
+    *whole* answer, and the server finds the partial in the request):
+
+    - ``follow``: only the rest of ``text`` after the partial, as a model should;
+    - ``restart``: the whole of ``text`` again, from its first word;
+    - ``repeat_tail``: the partial's last three words again, then the rest.
+
     ``provider`` / ``model`` restrict which requests the script answers (None: any).
     """
 
@@ -118,6 +126,7 @@ class Script:
     send_usage: bool = True
     cache_tokens: tuple[int, int] = (0, 0)
     shape: Collection[ShapeFlag] = frozenset()
+    continuation: Literal["follow", "restart", "repeat_tail"] | None = None
     provider: str | None = None
     model: str | None = None
 
@@ -137,7 +146,22 @@ class Script:
     def text_chunks(self, recorded: RecordedRequest) -> list[str]:
         if self.chunks is not None:
             return list(self.chunks)
-        return split_words(self.text if self.text is not None else default_reply(recorded))
+        text = self.text if self.text is not None else default_reply(recorded)
+        partial = recorded.partial_answer
+        if self.continuation is not None and partial is not None:
+            text = _continued(text, partial, self.continuation)
+        return split_words(text)
+
+
+def _continued(whole: str, partial: str, how: str) -> str:
+    """What a model sends for a continuation of ``partial`` whose whole answer is ``whole``."""
+    if how == "restart":
+        return whole
+    rest = whole[len(partial) :] if whole.startswith(partial) else whole
+    if how == "follow":
+        return rest
+    tail = " ".join(partial.split()[-3:])
+    return tail + (" " if partial.endswith((" ", "\n")) and not rest.startswith(" ") else "") + rest
 
 
 def default_reply(recorded: RecordedRequest) -> str:
@@ -182,6 +206,14 @@ class RecordedRequest:
     def shape(self) -> Collection[ShapeFlag]:
         """The shape flags of the script answering this request."""
         return self.script.shape if self.script is not None else frozenset()
+
+    @property
+    def partial_answer(self) -> str | None:
+        """The last assistant message: the partial answer of a continuation request."""
+        for message in reversed(self.messages):
+            if message["role"] == "assistant":
+                return message["content"]
+        return None
 
     @property
     def prompt(self) -> str:
