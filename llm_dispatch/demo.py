@@ -125,7 +125,8 @@ async def run_demo(out: TextIO | None = None, *, fake: bool | None = None) -> in
             rate = usage.completion_tokens / seconds if usage is not None and seconds else None
             say(
                 f"\n[{stream.provider}/{stream.model}: {stream.finish_reason}, "
-                f"{usage.total_tokens if usage else '?'} tokens{estimated}, {cost}, "
+                f"{usage.total_tokens if usage else '?'} tokens"
+                f" ({usage.completion_tokens if usage else '?'} out){estimated}, {cost}, "
                 f"{stream.duration_ms:.0f} ms, "
                 f"{f'{rate:.0f} tok/s' if rate is not None else '- tok/s'}, "
                 f"progress {tracker.get_progress():.0f}%]\n"

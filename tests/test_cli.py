@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -134,4 +135,23 @@ async def test_demo_streams_through_the_three_fake_providers(tmp_path: Path) -> 
         assert f"This is the fake {provider} server" in out
     assert "progress 100%" in out and "$" in out
     assert "--- client batch" in out
-    assert "[info" not in out  # logs stay off stdout
+    assert "stream.start" not in out and "stream.start" not in err  # logs stay quiet
+    # The rate is the completion tokens over the whole stream's duration.
+    rates = re.findall(r"\d+ tokens \((\d+) out\), \$[\d.]+, (\d+) ms, (\d+) tok/s", out)
+    assert len(rates) == 3, out
+    for completion, ms, rate in rates:
+        expected = int(completion) / (int(ms) / 1000)
+        # Printed rounded, from the unrounded duration: within one token per second or 5%.
+        assert abs(int(rate) - expected) <= max(1.0, expected * 0.05), (completion, ms, rate)
+
+
+async def test_every_streaming_command_has_a_one_line_error_for_an_unreadable_file(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    for args in (["verify", str(folder)], ["strip", str(tmp_path / "missing.txt")]):
+        code, out, err = await run_cli(*args)
+        assert code == 2 and out == ""
+        [line] = err.splitlines()
+        assert line.startswith("error: cannot read ")
