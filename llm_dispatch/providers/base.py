@@ -12,8 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from ..errors import ProviderError, ProviderTimeoutError, UpstreamError
 from ..events import ProviderEvent
 from ..request import Request
-from .continuation import CONTINUE_INSTRUCTION, DEFAULT_CONTINUATION, ContinuationMode
 from ..urls import base_url_problem
+from .continuation import CONTINUE_INSTRUCTION, DEFAULT_CONTINUATION, ContinuationMode
 
 __all__ = ["ModelPrice", "Provider", "ProviderSettings"]
 
