@@ -18,11 +18,11 @@ from llm_dispatch.embedding.codec import (
     bytes_to_selectors,
     encode_frame,
     is_selector,
-    scan_frames,
     selectors_to_bytes,
 )
 from llm_dispatch.embedding.compact import KNOWN_STRINGS, PayloadError, pack, unpack
-from llm_dispatch.embedding.payload import HeaderData, parse_frame
+from llm_dispatch.embedding.payload import HeaderData, classify
+from llm_dispatch.embedding.scanner import scan_frames
 
 json_scalars = (
     st.none()
@@ -158,14 +158,14 @@ def test_frames_are_found_among_foreign_selectors() -> None:
     text = "a❤\ufe0f" + "\U000e0100" + frame + "\ufe0f" + "b"
     (found,) = scan_frames(text)
     assert text[found.start : found.end] == frame
-    assert found.kind == 1 and found.body == b"body"
+    assert found.kind == 1 and found.body(text) == b"body"
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=st.sampled_from(bytes_to_selectors(bytes(range(256))) + "ab ")))
 def test_scanning_arbitrary_selectors_never_fails(text: str) -> None:
     for raw in scan_frames(text):
-        parse_frame(raw)
+        classify(text, raw)
 
 
 def test_scanning_is_linear_on_a_megabyte_of_selectors() -> None:

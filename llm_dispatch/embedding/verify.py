@@ -1,15 +1,8 @@
-"""Finding this text's payload, and judging it: extraction, verification, stripping.
+"""Judging a text: verification, extraction, stripping.
 
-Which frames are *this text's* payload:
-
-1. If the text ends with a trailer, that trailer and the header pieces with the same ref
-   before it.
-2. Otherwise, the last header whose trailer is nowhere in the text (an unfinished stream:
-   ``truncated``).
-3. Otherwise the last trailer, with text after it (something was appended: ``tampered``).
-
-Every other frame — a payload quoted from an older signed text — is part of the text like
-any other character: it is covered by this text's signature and kept by :func:`strip`.
+Which frames are the text's own payload is :mod:`.locate`'s business; this module turns
+what it found into a verdict (:class:`VerifyStatus`) with a message that says what was
+found and, where it can, what to do.
 """
 
 from __future__ import annotations
@@ -18,9 +11,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from .codec import scan_frames
-from .compact import PayloadError
-from .payload import HeaderData, HeaderPiece, Trailer, parse_frame
+from .locate import Located, locate, remove_spans
+from .payload import classify
+from .scanner import scan_frames
 from .signing import KeyLike, compute_tag, key_id, key_to_bytes, tags_equal, text_mac
 
 __all__ = [
@@ -93,76 +86,6 @@ class VerificationResult:
         }
 
 
-@dataclass(slots=True)
-class Located:
-    """This text's payload: its frames, and the header once reassembled."""
-
-    pieces: list[HeaderPiece]
-    trailer: Trailer | None
-    header: HeaderData | None
-    #: Characters after the trailer (> 0 only when the trailer does not end the text).
-    after_trailer: int = 0
-
-    @property
-    def metadata(self) -> dict[str, Any] | None:
-        if self.header is None:
-            return None
-        merged = dict(self.header.metadata)
-        if self.trailer is not None and self.trailer.ref == self.header.ref:
-            merged.update(self.trailer.extras)
-        return merged
-
-    def spans(self) -> list[tuple[int, int]]:
-        spans = [(p.start, p.end) for p in self.pieces]
-        if self.trailer is not None:
-            spans.append((self.trailer.start, self.trailer.end))
-        return spans
-
-
-def _reassemble(pieces: list[HeaderPiece]) -> HeaderData | None:
-    if not pieces:
-        return None
-    count = pieces[0].count
-    if len(pieces) != count or any(p.index != i or p.count != count for i, p in enumerate(pieces)):
-        return None
-    try:
-        header = HeaderData.parse(b"".join(p.data for p in pieces))
-    except PayloadError:
-        return None
-    return header if header.ref == pieces[0].ref else None
-
-
-def locate(text: str) -> Located | None:
-    """This text's payload (see the module docstring), or None when there is none."""
-    pieces: list[HeaderPiece] = []
-    trailers: list[Trailer] = []
-    for raw in scan_frames(text):
-        frame = parse_frame(raw)
-        if isinstance(frame, HeaderPiece):
-            pieces.append(frame)
-        elif isinstance(frame, Trailer):
-            trailers.append(frame)
-    if not pieces and not trailers:
-        return None
-    trailer: Trailer | None = None
-    after = 0
-    if trailers and trailers[-1].end == len(text):
-        trailer = trailers[-1]
-        ref = trailer.ref
-    else:
-        closed = {t.ref for t in trailers}
-        unclosed = [p.ref for p in pieces if p.ref not in closed]
-        if unclosed:
-            ref = unclosed[-1]
-        else:
-            trailer = trailers[-1]
-            ref = trailer.ref
-            after = len(text) - trailer.end
-    limit = trailer.start if trailer is not None else len(text)
-    mine = [p for p in pieces if p.ref == ref and p.end <= limit]
-    return Located(mine, trailer, _reassemble(mine), after)
-
-
 def extract(text: str) -> dict[str, Any] | None:
     """The embedded metadata (header merged with trailer extras), unverified."""
     found = locate(text)
@@ -173,26 +96,11 @@ def strip(text: str, *, all_payloads: bool = False) -> str:
     """``text`` without this text's payload (or, with ``all_payloads``, without every frame
     of ours, quoted ones included). Selectors that were in the text stay."""
     if all_payloads:
-        spans = [(f.start, f.end) for f in scan_frames(text) if parse_frame(f) is not None]
+        spans = [(f.start, f.end) for f in scan_frames(text) if classify(text, f) is not None]
     else:
-        found = locate(text)
-        spans = found.spans() if found is not None else []
-    return _remove(text, sorted(spans))[0]
-
-
-def _remove(text: str, spans: list[tuple[int, int]]) -> tuple[str, list[int]]:
-    """``text`` without ``spans`` (sorted), and where each span sat in the result."""
-    parts: list[str] = []
-    offsets: list[int] = []
-    last = 0
-    kept = 0
-    for start, end in spans:
-        parts.append(text[last:start])
-        kept += start - last
-        offsets.append(kept)
-        last = end
-    parts.append(text[last:])
-    return "".join(parts), offsets
+        located = locate(text)
+        spans = located.spans() if located is not None else []
+    return remove_spans(text, sorted(spans))[0]
 
 
 def verify(text: str, key: KeyLike | None) -> VerificationResult:
@@ -201,6 +109,10 @@ def verify(text: str, key: KeyLike | None) -> VerificationResult:
     found = locate(text)
     if found is None:
         return VerificationResult(VerifyStatus.NO_METADATA, "no embedded metadata found")
+    return _judge(text, found, key)
+
+
+def _judge(text: str, found: Located, key: KeyLike | None) -> VerificationResult:
     header, trailer = found.header, found.trailer
     spans = {
         "header_spans": tuple((p.start, p.end) for p in found.pieces),
@@ -227,14 +139,21 @@ def verify(text: str, key: KeyLike | None) -> VerificationResult:
             signed=trailer.signed,
             **spans,  # type: ignore[arg-type]
         )
-    visible, offsets = _remove(text, sorted(found.spans()))
+    visible, offsets = remove_spans(text, sorted(found.spans()))
     common: dict[str, Any] = {
         "signed": header.signed,
         "key_id": header.key_id.hex() if header.signed else None,
         "header_offset": offsets[0],
-        "extras": dict(trailer.extras),
+        "extras": dict(found.extras or {}),
         **spans,
     }
+    if found.extras is None:
+        return VerificationResult(
+            VerifyStatus.TAMPERED,
+            "the trailer is damaged: its extra metadata does not decode",
+            metadata,
+            **common,
+        )
     if found.after_trailer:
         return VerificationResult(
             VerifyStatus.TAMPERED,
@@ -245,7 +164,10 @@ def verify(text: str, key: KeyLike | None) -> VerificationResult:
         )
     if header.signed != trailer.signed:
         return VerificationResult(
-            VerifyStatus.TAMPERED, "header and trailer disagree on signing", metadata, **common
+            VerifyStatus.TAMPERED,
+            "header and trailer disagree on signing",
+            metadata,
+            **common,
         )
     if not header.signed:
         return VerificationResult(
@@ -274,8 +196,9 @@ def verify(text: str, key: KeyLike | None) -> VerificationResult:
     mac = text_mac(key_bytes)
     mac.update(visible.encode("utf-8", "surrogatepass"))
     # The header pieces sit at offsets[:-1]; the last offset is the trailer's (the end).
-    expected = compute_tag(key_bytes, header.raw, offsets[:-1], mac.digest(), trailer.extras_raw)
-    if not tags_equal(expected, trailer.tag):
+    pieces = list(zip(offsets[:-1], found.piece_frames, strict=True))
+    expected = compute_tag(key_bytes, pieces, mac.digest(), found.trailer_prefix)
+    if not tags_equal(expected, found.tag):
         return VerificationResult(
             VerifyStatus.TAMPERED,
             "the signature does not match: the text, its metadata or where the payload sits "

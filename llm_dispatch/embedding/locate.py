@@ -1,0 +1,154 @@
+"""Which frames of a text are *its* payload, and that payload read back.
+
+1. If the text ends with a trailer, that trailer and the header pieces with the same ref
+   before it.
+2. Otherwise, the last header whose trailer is nowhere in the text (an unfinished stream:
+   ``truncated``).
+3. Otherwise the last trailer, with text after it (something was appended: ``tampered``).
+
+Every other frame — a payload quoted from an older signed text — is part of the text like
+any other character: it is covered by this text's signature and kept by ``strip``.
+
+Only the chosen payload is decoded (its header reassembled, its trailer's extras read), so
+forged frames elsewhere cost no more than being found.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .compact import PayloadError
+from .payload import (
+    MAX_HEADER_DATA,
+    PIECE_PREFIX,
+    HeaderData,
+    HeaderPiece,
+    Trailer,
+    classify,
+    read_extras,
+    read_tag,
+)
+from .scanner import scan_frames
+
+__all__ = ["Located", "locate", "remove_spans"]
+
+
+@dataclass(slots=True)
+class Located:
+    """This text's payload: its frames, and what they decode to."""
+
+    pieces: list[HeaderPiece]
+    trailer: Trailer | None
+    #: The reassembled header; None when pieces are missing, extra or damaged.
+    header: HeaderData | None = None
+    #: The bytes of each header frame, in order (when the header was reassembled).
+    piece_frames: list[bytes] = field(default_factory=list)
+    #: The trailer's extra metadata: its bytes, and the dict (None when damaged).
+    extras_raw: bytes = b""
+    extras: dict[str, Any] | None = None
+    #: The trailer's tag, and its bytes before the tag (what the signature covers of it).
+    tag: bytes = b""
+    trailer_prefix: bytes = b""
+    #: Characters after the trailer (> 0 only when the trailer does not end the text).
+    after_trailer: int = 0
+
+    @property
+    def metadata(self) -> dict[str, Any] | None:
+        if self.header is None:
+            return None
+        merged = dict(self.header.metadata)
+        if self.extras:
+            merged.update(self.extras)
+        return merged
+
+    def spans(self) -> list[tuple[int, int]]:
+        spans = [(p.start, p.end) for p in self.pieces]
+        if self.trailer is not None:
+            spans.append((self.trailer.start, self.trailer.end))
+        return spans
+
+
+def locate(text: str) -> Located | None:
+    """This text's payload (see the module docstring), or None when there is none."""
+    pieces: list[HeaderPiece] = []
+    trailers: list[Trailer] = []
+    for raw in scan_frames(text):
+        frame = classify(text, raw)
+        if isinstance(frame, HeaderPiece):
+            pieces.append(frame)
+        elif isinstance(frame, Trailer):
+            trailers.append(frame)
+    if not pieces and not trailers:
+        return None
+    trailer: Trailer | None = None
+    after = 0
+    last = trailers[-1] if trailers else None
+    if last is not None and last.end == len(text):
+        trailer = last
+        ref = trailer.ref
+    else:
+        closed = {t.ref for t in trailers}
+        unclosed = [p.ref for p in pieces if p.ref not in closed]
+        if unclosed:
+            ref = unclosed[-1]
+        else:  # every header has its trailer, so there is one: the last, text after it
+            assert last is not None
+            trailer = last
+            ref = trailer.ref
+            after = len(text) - trailer.end
+    limit = trailer.start if trailer is not None else len(text)
+    mine = [p for p in pieces if p.ref == ref and p.end <= limit]
+    located = Located(mine, trailer, after_trailer=after)
+    _read_header(text, located)
+    if trailer is not None:
+        _read_trailer(text, located, trailer)
+    return located
+
+
+def _read_header(text: str, located: Located) -> None:
+    pieces = located.pieces
+    if not pieces:
+        return
+    count = pieces[0].count
+    if len(pieces) != count or any(p.index != i or p.count != count for i, p in enumerate(pieces)):
+        return
+    if sum(p.data_length for p in pieces) > MAX_HEADER_DATA:
+        return  # more than any header we write: not worth decoding
+    frames = [p.frame.raw(text) for p in pieces]
+    data = b"".join(
+        raw[p.frame.body_start - p.start + PIECE_PREFIX :]
+        for p, raw in zip(pieces, frames, strict=True)
+    )
+    try:
+        header = HeaderData.parse(data)
+    except PayloadError:
+        return
+    if header.ref == pieces[0].ref:
+        located.header = header
+        located.piece_frames = frames
+
+
+def _read_trailer(text: str, located: Located, trailer: Trailer) -> None:
+    try:
+        located.extras_raw, located.extras = read_extras(text, trailer)
+    except PayloadError:
+        located.extras = None
+        return
+    located.tag = read_tag(text, trailer)
+    located.trailer_prefix = trailer.frame.raw(text, trailer.end - trailer.tag_size)
+
+
+def remove_spans(text: str, spans: list[tuple[int, int]]) -> tuple[str, list[int]]:
+    """``text`` without ``spans`` (sorted), and where each span sat in the result."""
+    parts: list[str] = []
+    offsets: list[int] = []
+    last = 0
+    kept = 0
+    for start, end in spans:
+        parts.append(text[last:start])
+        kept += start - last
+        offsets.append(kept)
+        last = end
+    parts.append(text[last:])
+    return "".join(parts), offsets

@@ -1,0 +1,111 @@
+"""Finding our frames in a text.
+
+A *candidate* is a place where the regex engine sees the magic, a type byte of a kind this
+version defines and a body length in its shortest form (all checked in C). Each candidate
+then costs a few Python operations: it is a frame when its body fits in the selector run it
+starts in — the frame is then skipped over whole, so nothing inside it is looked at again —
+and otherwise the search resumes one character later.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+from .codec import (
+    KINDS,
+    MAGIC_TEXT,
+    SELECTOR_RUN,
+    bytes_to_selectors,
+    selector_byte,
+    selectors_to_bytes,
+    type_byte,
+)
+
+__all__ = ["RawFrame", "scan_frames"]
+
+
+def _char_class(values: range) -> str:
+    """A regex class body matching the selectors of the byte values ``values`` (a range),
+    written as at most two character ranges so that the engine tests it in constant time."""
+    lo, hi = values.start, values.stop - 1
+    parts = []
+    if lo < 16:
+        parts.append((lo, min(hi, 15)))
+    if hi >= 16:
+        parts.append((max(lo, 16), hi))
+    return "".join(
+        f"{re.escape(bytes_to_selectors(bytes([a])))}-{re.escape(bytes_to_selectors(bytes([b])))}"
+        for a, b in parts
+    )
+
+
+# The body length in its shortest form (see codec.decode_varint): one byte below 0x80; or
+# continuation bytes followed by a non-zero last byte, the third one at most 3 so that the
+# value stays within MAX_BODY (0xFFFF).
+_LOW = f"[{_char_class(range(0x00, 0x80))}]"
+_LOW_NONZERO = f"[{_char_class(range(0x01, 0x80))}]"
+_CONTINUED = f"[{_char_class(range(0x80, 0x100))}]"
+_THIRD = f"[{_char_class(range(0x01, 0x04))}]"
+_TYPES = "".join(_char_class(range(type_byte(k), type_byte(k) + 1)) for k in KINDS)
+_FRAME_START = re.compile(
+    f"{re.escape(MAGIC_TEXT)}([{_TYPES}])"
+    f"({_LOW}|{_CONTINUED}{_LOW_NONZERO}|{_CONTINUED}{_CONTINUED}{_THIRD})"
+)
+
+
+class RawFrame(NamedTuple):
+    """One frame found in a text: ``text[start:end]``, whose body is ``text[body_start:end]``.
+
+    The bytes are read from the text only when asked for, so that frames nobody looks at
+    cost nothing beyond being found.
+    """
+
+    start: int
+    end: int
+    kind: int
+    body_start: int
+
+    def body(self, text: str, limit: int | None = None) -> bytes:
+        """The body's bytes (only the first ``limit`` of them, if given)."""
+        stop = self.end if limit is None else min(self.end, self.body_start + limit)
+        return selectors_to_bytes(text[self.body_start : stop])
+
+    def raw(self, text: str, end: int | None = None) -> bytes:
+        """The whole frame's bytes, magic and length included (up to ``end``, if given)."""
+        return selectors_to_bytes(text[self.start : self.end if end is None else end])
+
+    @property
+    def body_length(self) -> int:
+        return self.end - self.body_start
+
+
+def scan_frames(text: str) -> list[RawFrame]:
+    """Every frame in ``text``, left to right."""
+    frames: list[RawFrame] = []
+    search = _FRAME_START.search
+    run_match = SELECTOR_RUN.match
+    byte = selector_byte
+    run_end = -1
+    match = search(text)
+    while match is not None:
+        start = match.start()
+        body_start = match.end()
+        if start >= run_end:
+            # Measure the selector run this candidate sits in once; later candidates in the
+            # same run reuse it. (The match itself is selectors, so the run is never empty.)
+            run = run_match(text, start)
+            run_end = run.end() if run is not None else body_start
+        kind_char, length_chars = match.groups()
+        length = byte(length_chars[0])
+        if len(length_chars) > 1:
+            length = (length & 0x7F) | (byte(length_chars[1]) & 0x7F) << 7
+            if len(length_chars) > 2:
+                length |= byte(length_chars[2]) << 14
+        end = body_start + length
+        if end <= run_end:
+            frames.append(RawFrame(start, end, byte(kind_char) & 0x0F, body_start))
+            match = search(text, end)
+        else:
+            match = search(text, start + 1)
+    return frames
