@@ -144,3 +144,16 @@ def test_python_dash_m(signed_file: Path) -> None:
         timeout=30,
     )
     assert done.returncode == 0 and done.stdout == TEXT.encode()
+
+
+def test_strip_says_when_it_refused_a_crafted_text(
+    tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    from llm_dispatch.embedding.codec import MAGIC, bytes_to_selectors, type_byte
+
+    path = tmp_path / "crafted.txt"
+    crafted = (bytes_to_selectors(MAGIC + bytes([type_byte(1), 5])) + "x") * 10_000
+    path.write_bytes(crafted.encode())
+    assert strip_command(str(path), check=True) == 1
+    captured = capsysbinary.readouterr()
+    assert captured.out == crafted.encode() and b"crafted or damaged" in captured.err

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -14,6 +13,7 @@ from llm_dispatch.embedding import (
     VerifyStatus,
 )
 from llm_dispatch.embedding.codec import SELECTOR_RUN, bytes_to_selectors
+from llm_dispatch.embedding.scanner import scan
 from llm_dispatch.embedding.verify import extract, strip, verify
 
 KEY = "verify-key"
@@ -163,14 +163,13 @@ def test_foreign_selectors_bom_and_zero_width_are_kept_and_ignored(text: str, ta
     assert verify(signed, KEY).valid
 
 
-def test_a_megabyte_of_selectors_does_not_slow_extraction_down() -> None:
+def test_a_megabyte_of_selectors_is_text_like_any_other() -> None:
     noise = "\ufe0f" * 500_000 + bytes_to_selectors(bytes(range(256))) * 2_000
     signed = sign("Look: " + noise + " end.")
-    started = time.perf_counter()
     assert extract(signed) == {"model": "gpt-4"}
     assert verify(signed, KEY).valid
     assert strip(signed) == "Look: " + noise + " end."
-    assert time.perf_counter() - started < 5.0  # loose guard; the benchmark measures
+    assert scan(signed).examined == 2  # the noise holds no candidate at all
 
 
 def test_wrong_key_and_missing_key_are_reported_as_such() -> None:

@@ -5,8 +5,8 @@ The main CLI registers these with :func:`add_subcommands` and then runs
 ``python -m llm_dispatch.embedding.cli verify answer.txt``.
 
 Exit codes: ``verify`` 0 only when the signature is valid, 1 for any other verdict, 2 when
-the input cannot be read; ``strip`` 0 (1 with ``--check`` when there was nothing to strip),
-2 when the input cannot be read.
+the input cannot be read; ``strip`` 0 (1 with ``--check`` when nothing was removed), 2 when
+the input cannot be read.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from .scanner import scan
 from .signing import ENV_KEY
 from .verify import VerifyStatus, locate, strip, verify
 
@@ -108,7 +109,14 @@ def strip_command(path: str, *, all_payloads: bool = False, check: bool = False)
     stripped = strip(text, all_payloads=all_payloads)
     _write(stripped)
     if stripped == text:
-        print("note: no embedded metadata found; text unchanged", file=sys.stderr)
+        if scan(text).complete:
+            print("note: no embedded metadata found; text unchanged", file=sys.stderr)
+        else:
+            print(
+                "note: the text is full of selector sequences that look like payload frames "
+                "(crafted or damaged); it was not read, and nothing was removed",
+                file=sys.stderr,
+            )
         return 1 if check else 0
     return 0
 

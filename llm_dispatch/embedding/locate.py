@@ -29,7 +29,7 @@ from .payload import (
     read_extras,
     read_tag,
 )
-from .scanner import scan_frames
+from .scanner import scan
 
 __all__ = ["Located", "locate", "remove_spans"]
 
@@ -52,6 +52,9 @@ class Located:
     trailer_prefix: bytes = b""
     #: Characters after the trailer (> 0 only when the trailer does not end the text).
     after_trailer: int = 0
+    #: False when the scan gave up (a text crafted to be full of frame candidates): then
+    #: nothing else here is filled in.
+    complete: bool = True
 
     @property
     def metadata(self) -> dict[str, Any] | None:
@@ -71,9 +74,12 @@ class Located:
 
 def locate(text: str) -> Located | None:
     """This text's payload (see the module docstring), or None when there is none."""
+    found = scan(text)
+    if not found.complete:
+        return Located([], None, complete=False)
     pieces: list[HeaderPiece] = []
     trailers: list[Trailer] = []
-    for raw in scan_frames(text):
+    for raw in found.frames:
         frame = classify(text, raw)
         if isinstance(frame, HeaderPiece):
             pieces.append(frame)

@@ -1,15 +1,24 @@
-"""Finding our frames in a text.
+"""Finding our frames in a text, in time linear in its length whatever the text holds.
 
 A *candidate* is a place where the regex engine sees the magic, a type byte of a kind this
 version defines and a body length in its shortest form (all checked in C). Each candidate
 then costs a few Python operations: it is a frame when its body fits in the selector run it
 starts in — the frame is then skipped over whole, so nothing inside it is looked at again —
 and otherwise the search resumes one character later.
+
+Ordinary text has no candidates, and a signed text has one per frame. A crafted text can
+have one every three characters, so the number of candidates examined is capped at
+:func:`candidate_budget` (:data:`BUDGET_BASE` plus one per :data:`BUDGET_CHARS`
+characters): past the cap the scan stops and says so (:attr:`Scan.complete` is false),
+and the caller treats the text as unreadable rather than spending more time on it. The cap
+is far above what any text we wrote can reach — the smallest frame is 8 characters, and a
+text that quotes signed answers has a handful of frames per answer.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from .codec import (
@@ -22,7 +31,25 @@ from .codec import (
     type_byte,
 )
 
-__all__ = ["RawFrame", "scan_frames"]
+__all__ = [
+    "BUDGET_BASE",
+    "BUDGET_CHARS",
+    "RawFrame",
+    "Scan",
+    "candidate_budget",
+    "scan",
+    "scan_frames",
+]
+
+#: Candidates always examined, however short the text.
+BUDGET_BASE = 1024
+#: One more candidate examined per this many characters of text.
+BUDGET_CHARS = 256
+
+
+def candidate_budget(length: int) -> int:
+    """How many frame candidates a scan of a text of ``length`` characters examines."""
+    return BUDGET_BASE + length // BUDGET_CHARS
 
 
 def _char_class(values: range) -> str:
@@ -80,15 +107,33 @@ class RawFrame(NamedTuple):
         return self.end - self.body_start
 
 
-def scan_frames(text: str) -> list[RawFrame]:
-    """Every frame in ``text``, left to right."""
-    frames: list[RawFrame] = []
+@dataclass(slots=True)
+class Scan:
+    """What :func:`scan` found: the frames in order, and whether it read the whole text."""
+
+    frames: list[RawFrame] = field(default_factory=list)
+    #: False when the candidate budget ran out: frames past that point were not looked for.
+    complete: bool = True
+    #: How many candidates were examined (frames found included).
+    examined: int = 0
+
+
+def scan(text: str) -> Scan:
+    """Every frame in ``text``, left to right; see the module docstring for the cost."""
+    result = Scan()
+    frames = result.frames
+    budget = candidate_budget(len(text))
     search = _FRAME_START.search
     run_match = SELECTOR_RUN.match
     byte = selector_byte
     run_end = -1
+    examined = 0
     match = search(text)
     while match is not None:
+        if examined == budget:
+            result.complete = False
+            break
+        examined += 1
         start = match.start()
         body_start = match.end()
         if start >= run_end:
@@ -108,4 +153,10 @@ def scan_frames(text: str) -> list[RawFrame]:
             match = search(text, end)
         else:
             match = search(text, start + 1)
-    return frames
+    result.examined = examined
+    return result
+
+
+def scan_frames(text: str) -> list[RawFrame]:
+    """The frames :func:`scan` finds in ``text``."""
+    return scan(text).frames

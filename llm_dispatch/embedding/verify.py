@@ -13,7 +13,7 @@ from typing import Any
 
 from .locate import Located, locate, remove_spans
 from .payload import classify
-from .scanner import scan_frames
+from .scanner import candidate_budget, scan
 from .signing import KeyLike, compute_tag, key_id, key_to_bytes, tags_equal, text_mac
 
 __all__ = [
@@ -94,9 +94,13 @@ def extract(text: str) -> dict[str, Any] | None:
 
 def strip(text: str, *, all_payloads: bool = False) -> str:
     """``text`` without this text's payload (or, with ``all_payloads``, without every frame
-    of ours, quoted ones included). Selectors that were in the text stay."""
+    of ours, quoted ones included). Selectors that were in the text stay, and so does a
+    text the scanner gave up on (see :mod:`.scanner`): nothing is removed from it."""
     if all_payloads:
-        spans = [(f.start, f.end) for f in scan_frames(text) if classify(text, f) is not None]
+        found = scan(text)
+        if not found.complete:
+            return text
+        spans = [(f.start, f.end) for f in found.frames if classify(text, f) is not None]
     else:
         located = locate(text)
         spans = located.spans() if located is not None else []
@@ -109,6 +113,13 @@ def verify(text: str, key: KeyLike | None) -> VerificationResult:
     found = locate(text)
     if found is None:
         return VerificationResult(VerifyStatus.NO_METADATA, "no embedded metadata found")
+    if not found.complete:
+        return VerificationResult(
+            VerifyStatus.TAMPERED,
+            f"the text holds more than {candidate_budget(len(text))} selector sequences that "
+            "look like the start of a payload frame (the most a text of its length is "
+            "examined for): it was crafted or damaged, and was not checked further",
+        )
     return _judge(text, found, key)
 
 
