@@ -196,3 +196,39 @@ def test_metadata_encoder_round_trip() -> None:
     assert encoder.verify_text(signed) and encoder.verify(signed).valid
     assert encoder.strip(signed) == "Hello, world."
     assert KEY not in repr(encoder)
+
+
+@pytest.mark.parametrize("line_break", ["\n", "\r\n"])
+def test_one_line_break_after_the_trailer_is_not_part_of_the_signed_text(line_break: str) -> None:
+    signed = sign()
+    result = verify(signed + line_break, KEY)
+    assert result.valid and result.ignored_line_break
+    assert "line break" in result.message and result.metadata == {"model": "gpt-4"}
+    assert UnicodeMetadata.verify_metadata(signed + line_break, hmac_secret_key=KEY)[0]
+    assert strip(signed + line_break) == TEXT + line_break  # the line break is text
+    strict = verify(signed + line_break, KEY, ignore_line_break=False)
+    assert strict.status is VerifyStatus.TAMPERED and "follow the signature" in strict.message
+    for more in (line_break * 2, " ", "\n\n", line_break + "x"):
+        assert verify(signed + more, KEY).status is VerifyStatus.TAMPERED
+
+
+@pytest.mark.parametrize("line_break", ["\n", "\r\n"])
+def test_an_edited_text_with_a_line_break_is_tampered_for_the_edit(line_break: str) -> None:
+    edited = sign().replace("lazy", "busy") + line_break
+    result = verify(edited, KEY)
+    assert result.status is VerifyStatus.TAMPERED
+    assert "signature does not match" in result.message
+    assert "follow" not in result.message and result.ignored_line_break
+
+
+def test_a_line_break_does_not_hand_the_verdict_to_a_quoted_unfinished_payload() -> None:
+    # The quote holds a header whose trailer never came; this text's own trailer, then a
+    # line break, must still be what the text is judged by.
+    unfinished = StreamingHandler({"model": "old"}, hmac_secret_key=KEY).process_chunk("Old a")
+    signed = sign(f"Quote: {unfinished} end of quote.", {"model": "new"})
+    assert verify(signed, KEY).valid
+    result = verify(signed + "\n", KEY)
+    assert result.valid and result.metadata == {"model": "new"}
+    edited = verify(signed.replace("Quote", "Quota") + "\n", KEY)
+    assert edited.status is VerifyStatus.TAMPERED
+    assert "signature does not match" in edited.message

@@ -20,7 +20,7 @@ from typing import Any
 
 from .scanner import scan
 from .signing import ENV_KEY
-from .verify import VerifyStatus, locate, strip, verify
+from .verify import strip, verify
 
 __all__ = ["add_subcommands", "main", "strip_command", "verify_command"]
 
@@ -61,7 +61,8 @@ def verify_command(path: str, key: str | None = None, *, as_json: bool = False) 
     """Print the metadata and verdict for FILE (``-``: stdin); 0 only when valid.
 
     ``key`` defaults to ``$LLM_DISPATCH_HMAC_KEY``. One line break after the trailer (an
-    editor's or ``echo``'s) is tolerated and reported: the signed text is what precedes it.
+    editor's or ``echo``'s) is not part of the signed text: it is left out of the check,
+    whatever the verdict, and the output says so.
     """
     text = _read(path)
     if text is None:
@@ -69,18 +70,7 @@ def verify_command(path: str, key: str | None = None, *, as_json: bool = False) 
     if key is None:
         key = os.environ.get(ENV_KEY) or None
     result = verify(text, key)
-    note = ""
-    if result.status is VerifyStatus.TAMPERED:
-        for newline in ("\r\n", "\n"):
-            if text.endswith(newline):
-                trimmed = text[: -len(newline)]
-                found = locate(trimmed)
-                if found is not None and found.trailer is not None and not found.after_trailer:
-                    retry = verify(trimmed, key)
-                    if retry.status is not VerifyStatus.TAMPERED:
-                        result = retry
-                        note = "one line break after the signature was ignored"
-                break
+    note = "one line break after the signature was ignored" if result.ignored_line_break else ""
     if as_json:
         data: dict[str, Any] = result.to_dict()
         data["note"] = note or None

@@ -1,7 +1,8 @@
 """Which frames of a text are *its* payload, and that payload read back.
 
-1. If the text ends with a trailer, that trailer and the header pieces with the same ref
-   before it.
+1. If the text ends with a trailer — or with a trailer and one line break (``\\n`` or
+   ``\\r\\n``), as files and ``echo`` add — that trailer and the header pieces with the
+   same ref before it.
 2. Otherwise, the last header whose trailer is nowhere in the text (an unfinished stream:
    ``truncated``).
 3. Otherwise the last trailer, with text after it (something was appended: ``tampered``).
@@ -31,7 +32,10 @@ from .payload import (
 )
 from .scanner import scan
 
-__all__ = ["Located", "locate", "remove_spans"]
+__all__ = ["LINE_BREAKS", "Located", "locate", "remove_spans"]
+
+#: What may follow the trailer of a text and still count as its end.
+LINE_BREAKS = ("\r\n", "\n")
 
 
 @dataclass(slots=True)
@@ -52,6 +56,8 @@ class Located:
     trailer_prefix: bytes = b""
     #: Characters after the trailer (> 0 only when the trailer does not end the text).
     after_trailer: int = 0
+    #: The one line break after the trailer that rule 1 allows ("" when there is none).
+    line_break: str = ""
     #: False when the scan gave up (a text crafted to be full of frame candidates): then
     #: nothing else here is filled in.
     complete: bool = True
@@ -89,9 +95,12 @@ def locate(text: str) -> Located | None:
         return None
     trailer: Trailer | None = None
     after = 0
+    line_break = ""
     last = trailers[-1] if trailers else None
-    if last is not None and last.end == len(text):
+    if last is not None and (last.end == len(text) or text[last.end :] in LINE_BREAKS):
         trailer = last
+        line_break = text[last.end :]
+        after = len(line_break)
         ref = trailer.ref
     else:
         closed = {t.ref for t in trailers}
@@ -105,7 +114,7 @@ def locate(text: str) -> Located | None:
             after = len(text) - trailer.end
     limit = trailer.start if trailer is not None else len(text)
     mine = [p for p in pieces if p.ref == ref and p.end <= limit]
-    located = Located(mine, trailer, after_trailer=after)
+    located = Located(mine, trailer, after_trailer=after, line_break=line_break)
     _read_header(text, located)
     if trailer is not None:
         _read_trailer(text, located, trailer)

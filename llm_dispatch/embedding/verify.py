@@ -63,6 +63,9 @@ class VerificationResult:
     #: Index in the stripped text after which the header sits.
     header_offset: int | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    #: Whether one line break after the trailer was left out of the check (it is not part
+    #: of the signed text; see ``verify``).
+    ignored_line_break: bool = False
 
     @property
     def valid(self) -> bool:
@@ -83,6 +86,7 @@ class VerificationResult:
             "header_spans": [list(s) for s in self.header_spans],
             "trailer_span": list(self.trailer_span) if self.trailer_span else None,
             "header_offset": self.header_offset,
+            "ignored_line_break": self.ignored_line_break,
         }
 
 
@@ -107,9 +111,15 @@ def strip(text: str, *, all_payloads: bool = False) -> str:
     return remove_spans(text, sorted(spans))[0]
 
 
-def verify(text: str, key: KeyLike | None) -> VerificationResult:
+def verify(text: str, key: KeyLike | None, *, ignore_line_break: bool = True) -> VerificationResult:
     """Judge ``text`` against ``key`` (``None``: no key at hand, signed texts then report
-    ``wrong_key``)."""
+    ``wrong_key``).
+
+    One line break (``\n`` or ``\r\n``) after the trailer, as files and ``echo`` add, is
+    not part of the signed text: with ``ignore_line_break`` (the default) it is left out
+    of the check and the result says so (``ignored_line_break``); without it, it counts as
+    text added after the signed end. Anything else after the trailer always does.
+    """
     found = locate(text)
     if found is None:
         return VerificationResult(VerifyStatus.NO_METADATA, "no embedded metadata found")
@@ -120,10 +130,12 @@ def verify(text: str, key: KeyLike | None) -> VerificationResult:
             "look like the start of a payload frame (the most a text of its length is "
             "examined for): it was crafted or damaged, and was not checked further",
         )
-    return _judge(text, found, key)
+    return _judge(text, found, key, ignore_line_break)
 
 
-def _judge(text: str, found: Located, key: KeyLike | None) -> VerificationResult:
+def _judge(
+    text: str, found: Located, key: KeyLike | None, ignore_line_break: bool
+) -> VerificationResult:
     header, trailer = found.header, found.trailer
     spans = {
         "header_spans": tuple((p.start, p.end) for p in found.pieces),
@@ -151,21 +163,26 @@ def _judge(text: str, found: Located, key: KeyLike | None) -> VerificationResult
             **spans,  # type: ignore[arg-type]
         )
     visible, offsets = remove_spans(text, sorted(found.spans()))
+    ignored = bool(found.line_break) and ignore_line_break
+    if ignored:
+        visible = visible[: -len(found.line_break)]
     common: dict[str, Any] = {
         "signed": header.signed,
         "key_id": header.key_id.hex() if header.signed else None,
         "header_offset": offsets[0],
         "extras": dict(found.extras or {}),
+        "ignored_line_break": ignored,
         **spans,
     }
+    note = " (one line break after the trailer was ignored)" if ignored else ""
     if found.extras is None:
         return VerificationResult(
             VerifyStatus.TAMPERED,
-            "the trailer is damaged: its extra metadata does not decode",
+            "the trailer is damaged: its extra metadata does not decode" + note,
             metadata,
             **common,
         )
-    if found.after_trailer:
+    if found.after_trailer and not ignored:
         return VerificationResult(
             VerifyStatus.TAMPERED,
             f"{found.after_trailer} character(s) follow the signature trailer: text was "
@@ -176,14 +193,14 @@ def _judge(text: str, found: Located, key: KeyLike | None) -> VerificationResult
     if header.signed != trailer.signed:
         return VerificationResult(
             VerifyStatus.TAMPERED,
-            "header and trailer disagree on signing",
+            "header and trailer disagree on signing" + note,
             metadata,
             **common,
         )
     if not header.signed:
         return VerificationResult(
             VerifyStatus.UNSIGNED,
-            "metadata is present but unsigned: its integrity cannot be checked",
+            "metadata is present but unsigned: its integrity cannot be checked" + note,
             metadata,
             **common,
         )
@@ -191,7 +208,7 @@ def _judge(text: str, found: Located, key: KeyLike | None) -> VerificationResult
         return VerificationResult(
             VerifyStatus.WRONG_KEY,
             f"no key given; the text is signed with key id {header.key_id.hex()} "
-            "(pass a key, or set LLM_DISPATCH_HMAC_KEY)",
+            "(pass a key, or set LLM_DISPATCH_HMAC_KEY)" + note,
             metadata,
             **common,
         )
@@ -200,7 +217,7 @@ def _judge(text: str, found: Located, key: KeyLike | None) -> VerificationResult
         return VerificationResult(
             VerifyStatus.WRONG_KEY,
             f"signed with another key (key id {header.key_id.hex()}; the key given has id "
-            f"{key_id(key_bytes).hex()})",
+            f"{key_id(key_bytes).hex()})" + note,
             metadata,
             **common,
         )
@@ -213,10 +230,10 @@ def _judge(text: str, found: Located, key: KeyLike | None) -> VerificationResult
         return VerificationResult(
             VerifyStatus.TAMPERED,
             "the signature does not match: the text, its metadata or where the payload sits "
-            "changed after signing",
+            "changed after signing" + note,
             metadata,
             **common,
         )
     return VerificationResult(
-        VerifyStatus.VALID, "signature valid: the text is unchanged", metadata, **common
+        VerifyStatus.VALID, "signature valid: the text is unchanged" + note, metadata, **common
     )
