@@ -28,7 +28,7 @@ from .payload import (
     Trailer,
     classify,
     read_extras,
-    read_tag,
+    trailer_bytes,
 )
 from .scanner import scan
 
@@ -145,13 +145,16 @@ def _read_header(text: str, located: Located) -> None:
 
 
 def _read_trailer(text: str, located: Located, trailer: Trailer) -> None:
+    parts = trailer_bytes(text, trailer)
+    located.extras_raw, located.tag, located.trailer_prefix = (
+        parts.extras_raw,
+        parts.tag,
+        parts.prefix,
+    )
     try:
-        located.extras_raw, located.extras = read_extras(text, trailer)
+        located.extras = read_extras(parts.extras_raw)
     except PayloadError:
         located.extras = None
-        return
-    located.tag = read_tag(text, trailer)
-    located.trailer_prefix = trailer.frame.raw(text, trailer.end - trailer.tag_size)
 
 
 def remove_spans(text: str, spans: list[tuple[int, int]]) -> tuple[str, list[int]]:

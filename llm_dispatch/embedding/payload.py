@@ -50,11 +50,12 @@ __all__ = [
     "HeaderData",
     "HeaderPiece",
     "Trailer",
+    "TrailerBytes",
     "classify",
     "encode_extras",
     "header_frames",
     "read_extras",
-    "read_tag",
+    "trailer_bytes",
     "trailer_frame",
     "trailer_prefix",
 ]
@@ -193,27 +194,39 @@ def classify(text: str, frame: RawFrame) -> HeaderPiece | Trailer | None:
     return Trailer(frame, frame.body(text, REF_SIZE), signed)
 
 
-def read_extras(text: str, trailer: Trailer) -> tuple[bytes, dict[str, Any]]:
-    """The trailer's extra metadata: its bytes and the dict they decode to.
+@dataclass(frozen=True, slots=True)
+class TrailerBytes:
+    """A trailer frame's bytes, in the parts a reader needs."""
 
-    Raises :class:`PayloadError` unless they are exactly what :func:`encode_extras` writes.
+    #: Everything before the tag (what the signature covers of the trailer).
+    prefix: bytes
+    #: The extra metadata, still packed.
+    extras_raw: bytes
+    #: The tag (empty for an unsigned trailer).
+    tag: bytes
+
+
+def trailer_bytes(text: str, trailer: Trailer) -> TrailerBytes:
+    """The bytes of ``trailer``, read from ``text`` once."""
+    raw = trailer.frame.raw(text)
+    split = len(raw) - trailer.tag_size
+    body_at = trailer.frame.body_start - trailer.start
+    return TrailerBytes(raw[:split], raw[body_at + REF_SIZE : split], raw[split:])
+
+
+def read_extras(extras_raw: bytes) -> dict[str, Any]:
+    """The dict a trailer's extra metadata decodes to.
+
+    Raises :class:`PayloadError` unless the bytes are exactly what :func:`encode_extras`
+    writes.
     """
-    body = trailer.frame.body(text)
-    raw = body[REF_SIZE : len(body) - trailer.tag_size]
-    if not raw:
-        return raw, {}
-    extras = unpack(raw)
+    if not extras_raw:
+        return {}
+    extras = unpack(extras_raw)
     if not isinstance(extras, dict) or not extras:
         # pack({}) decodes, but no extras are written as nothing: refuse the second spelling.
         raise PayloadError("trailer extras are not a non-empty dict")
-    return raw, extras
-
-
-def read_tag(text: str, trailer: Trailer) -> bytes:
-    """The trailer's tag (empty for an unsigned trailer)."""
-    if not trailer.signed:
-        return b""
-    return trailer.frame.body(text)[-TAG_SIZE:]
+    return extras
 
 
 def header_frames(header: HeaderData, piece_size: int | None) -> list[bytes]:

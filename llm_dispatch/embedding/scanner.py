@@ -98,9 +98,9 @@ class RawFrame(NamedTuple):
         stop = self.end if limit is None else min(self.end, self.body_start + limit)
         return selectors_to_bytes(text[self.body_start : stop])
 
-    def raw(self, text: str, end: int | None = None) -> bytes:
-        """The whole frame's bytes, magic and length included (up to ``end``, if given)."""
-        return selectors_to_bytes(text[self.start : self.end if end is None else end])
+    def raw(self, text: str) -> bytes:
+        """The whole frame's bytes, magic and length included."""
+        return selectors_to_bytes(text[self.start : self.end])
 
     @property
     def body_length(self) -> int:
