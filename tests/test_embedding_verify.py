@@ -232,3 +232,15 @@ def test_a_line_break_does_not_hand_the_verdict_to_a_quoted_unfinished_payload()
     edited = verify(signed.replace("Quote", "Quota") + "\n", KEY)
     assert edited.status is VerifyStatus.TAMPERED
     assert "signature does not match" in edited.message
+
+
+def test_a_payload_damaged_beyond_reading_is_tampered_not_absent() -> None:
+    # Header and trailer sit together at the end; deleting the header's first body
+    # selector makes the header frame swallow the trailer's first selector, and what is
+    # left is neither a header piece nor a trailer.
+    signed = sign(target="end")
+    header_start = payload_runs(signed)[0][0]  # magic (2), type, length: the body at +4
+    damaged = signed[: header_start + 4] + signed[header_start + 5 :]
+    result = verify(damaged, KEY)
+    assert result.status is VerifyStatus.TAMPERED and "damaged" in result.message
+    assert extract(damaged) is None and strip(damaged) == damaged

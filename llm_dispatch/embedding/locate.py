@@ -8,7 +8,9 @@
 3. Otherwise the last trailer, with text after it (something was appended: ``tampered``).
 
 Every other frame — a payload quoted from an older signed text — is part of the text like
-any other character: it is covered by this text's signature and kept by ``strip``.
+any other character: it is covered by this text's signature and kept by ``strip``. A text
+whose only frames are neither a header piece nor a trailer holds the remains of an edited
+payload (see :attr:`Located.damaged`).
 
 Only the chosen payload is decoded (its header reassembled, its trailer's extras read), so
 forged frames elsewhere cost no more than being found.
@@ -61,6 +63,9 @@ class Located:
     #: False when the scan gave up (a text crafted to be full of frame candidates): then
     #: nothing else here is filled in.
     complete: bool = True
+    #: Frames found that are neither a header piece nor a trailer (too short, or a piece
+    #: whose index is not below its count): the remains of a payload that was edited.
+    damaged: int = 0
 
     @property
     def metadata(self) -> dict[str, Any] | None:
@@ -92,7 +97,8 @@ def locate(text: str) -> Located | None:
         elif isinstance(frame, Trailer):
             trailers.append(frame)
     if not pieces and not trailers:
-        return None
+        damaged = len(found.frames)
+        return Located([], None, damaged=damaged) if damaged else None
     trailer: Trailer | None = None
     after = 0
     line_break = ""

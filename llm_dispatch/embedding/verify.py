@@ -137,6 +137,12 @@ def _judge(
     text: str, found: Located, key: KeyLike | None, ignore_line_break: bool
 ) -> VerificationResult:
     header, trailer = found.header, found.trailer
+    if not found.pieces and trailer is None:
+        return VerificationResult(
+            VerifyStatus.TAMPERED,
+            f"the text holds {found.damaged} frame(s) of a payload, damaged: neither a "
+            "header nor a trailer can be read (the payload was edited)",
+        )
     spans = {
         "header_spans": tuple((p.start, p.end) for p in found.pieces),
         "trailer_span": (trailer.start, trailer.end) if trailer else None,
