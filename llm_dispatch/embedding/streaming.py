@@ -9,8 +9,8 @@ gets that trailer in the summary (``summary["tail"]``) and must append it.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
+from os import urandom
 from typing import Any
 
 from .codec import bytes_to_selectors
@@ -110,7 +110,7 @@ class StreamingHandler:
         self.buffer_size = buffer_size
         self.min_buffer_size = min_buffer_size
         self.signed = sign
-        self._nonce = os.urandom(NONCE_SIZE)
+        self._nonce = urandom(NONCE_SIZE)
         self._mac = text_mac(self._key)
         # Unsigned payloads hash nothing; len() is a C-level no-op with the same signature.
         self._absorb: Callable[[bytes], object] = self._mac.update if sign else len
