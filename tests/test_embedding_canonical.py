@@ -262,3 +262,25 @@ def test_timestamp_reader_accepts_exactly_what_the_encoder_writes() -> None:
         assert end == len(data) and unpack(b"\x0a" + data) == text
         accepted += 1
     assert accepted > 500
+
+
+def test_metadata_larger_than_any_payload_we_write_is_not_decoded() -> None:
+    from llm_dispatch.embedding.payload import (
+        MAX_HEADER_DATA,
+        MAX_METADATA_BYTES,
+        encode_extras,
+        read_extras,
+    )
+
+    big = pack({"blob": "x" * MAX_METADATA_BYTES})
+    with pytest.raises(PayloadError, match="longer"):
+        read_extras(big)
+    with pytest.raises(PayloadError, match="longer"):
+        HeaderData.parse(header_data(metadata=big))
+    assert len(header_data(metadata=big)) > MAX_HEADER_DATA
+    with pytest.raises(ValueError, match="limit"):
+        encode_extras({"blob": "x" * MAX_METADATA_BYTES})
+    with pytest.raises(ValueError, match="limit"):
+        HeaderData.build(
+            {"blob": "x" * MAX_METADATA_BYTES}, signed=True, key_id=b"kid!", nonce=b"nonce-8b"
+        )

@@ -222,6 +222,8 @@ def read_extras(extras_raw: bytes) -> dict[str, Any]:
     """
     if not extras_raw:
         return {}
+    if len(extras_raw) > MAX_METADATA_BYTES:
+        raise PayloadError("trailer extras longer than any we write")
     extras = unpack(extras_raw)
     if not isinstance(extras, dict) or not extras:
         # pack({}) decodes, but no extras are written as nothing: refuse the second spelling.
@@ -244,7 +246,12 @@ def header_frames(header: HeaderData, piece_size: int | None) -> list[bytes]:
 
 def encode_extras(extras: dict[str, Any]) -> bytes:
     """The trailer's extra metadata; nothing at all when there is none."""
-    return pack(extras, "extra metadata") if extras else b""
+    packed = pack(extras, "extra metadata") if extras else b""
+    if len(packed) > MAX_METADATA_BYTES:
+        raise ValueError(
+            f"extra metadata packs to {len(packed)} bytes; the limit is {MAX_METADATA_BYTES}"
+        )
+    return packed
 
 
 def trailer_prefix(ref: bytes, extras_raw: bytes, *, signed: bool) -> bytes:
