@@ -20,6 +20,7 @@ stored this way are refused — checked from the fields, without re-encoding.
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime, timedelta
 
 from .codec import decode_varint, encode_varint
@@ -45,6 +46,15 @@ def _unzigzag(n: int) -> int:
     return n >> 1 if not n & 1 else -((n + 1) >> 1)
 
 
+_TWO_DIGITS = tuple(f"{n:02d}" for n in range(100))
+
+
+@functools.lru_cache(maxsize=1024)
+def _day(days: int) -> str:
+    """The date ``days`` after 1970-01-01, as ``YYYY-MM-DD`` (timestamps share days)."""
+    return date.fromordinal(_EPOCH_ORDINAL + days).isoformat()
+
+
 def render_iso(flags: int, seconds: int, micros: int, offset_minutes: int) -> str:
     """The string the fields stand for: what ``datetime.isoformat`` writes for them, built
     directly from the fields (``ValueError`` when the date is out of range)."""
@@ -52,18 +62,18 @@ def render_iso(flags: int, seconds: int, micros: int, offset_minutes: int) -> st
     hour, rest = divmod(second_of_day, 3600)
     minute, second = divmod(rest, 60)
     spec = flags >> 4
+    two = _TWO_DIGITS
     if spec == _HOURS:
-        clock = f"{hour:02d}"
+        clock = two[hour]
     elif spec == _MINUTES:
-        clock = f"{hour:02d}:{minute:02d}"
-    elif spec == _MILLIS:
-        clock = f"{hour:02d}:{minute:02d}:{second:02d}.{micros // 1000:03d}"
-    elif spec == _MICROS or (spec == _AUTO and micros):
-        clock = f"{hour:02d}:{minute:02d}:{second:02d}.{micros:06d}"
+        clock = f"{two[hour]}:{two[minute]}"
     else:
-        clock = f"{hour:02d}:{minute:02d}:{second:02d}"
-    day = date.fromordinal(_EPOCH_ORDINAL + days).isoformat()
-    text = f"{day}{' ' if flags & _SPACE else 'T'}{clock}"
+        clock = f"{two[hour]}:{two[minute]}:{two[second]}"
+        if spec == _MILLIS:
+            clock += f".{micros // 1000:03d}"
+        elif spec == _MICROS or (spec == _AUTO and micros):
+            clock += f".{micros:06d}"
+    text = f"{_day(days)}{' ' if flags & _SPACE else 'T'}{clock}"
     if flags & _Z:
         return text + "Z"
     if flags & _TZ:
