@@ -23,7 +23,7 @@ from llm_dispatch.embedding.codec import (
 )
 from llm_dispatch.embedding.compact import PayloadError, pack, unpack
 from llm_dispatch.embedding.locate import locate
-from llm_dispatch.embedding.payload import HeaderData
+from llm_dispatch.embedding.payload import HeaderData, read_extras
 from llm_dispatch.embedding.scanner import scan_frames
 from llm_dispatch.embedding.timestamps import TIMESPECS, read_iso, render_iso
 from llm_dispatch.embedding.verify import extract, verify
@@ -181,10 +181,14 @@ def test_trailer_extras_written_as_an_empty_dict_are_refused() -> None:
     assert body == body[:4]  # ref only: no extras are written as nothing
     spelt = body + pack({})
     forged = rewrite(unsigned, result.trailer_span, head + encode_varint(len(spelt)) + spelt)
-    assert extract(forged) == {"m": 1}
+    with pytest.raises(PayloadError, match="non-empty dict"):
+        read_extras(pack({}))
+    found = locate(forged)
+    assert found is not None and found.extras_raw == pack({})
+    assert found.extras is None  # refused: it does not count as "no extras"
+    assert extract(forged) == {"m": 1}  # the header's metadata, nothing merged over it
     forged_result = verify(forged, KEY)
-    assert forged_result.status is VerifyStatus.TAMPERED
-    assert "extra metadata" in forged_result.message
+    assert forged_result.status is VerifyStatus.UNSIGNED and forged_result.extras == {}
 
 
 # -- compact metadata -----------------------------------------------------------------
@@ -265,12 +269,7 @@ def test_timestamp_reader_accepts_exactly_what_the_encoder_writes() -> None:
 
 
 def test_metadata_larger_than_any_payload_we_write_is_not_decoded() -> None:
-    from llm_dispatch.embedding.payload import (
-        MAX_HEADER_DATA,
-        MAX_METADATA_BYTES,
-        encode_extras,
-        read_extras,
-    )
+    from llm_dispatch.embedding.payload import MAX_HEADER_DATA, MAX_METADATA_BYTES, encode_extras
 
     big = pack({"blob": "x" * MAX_METADATA_BYTES})
     with pytest.raises(PayloadError, match="longer"):

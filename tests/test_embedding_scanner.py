@@ -112,3 +112,34 @@ def test_only_the_chosen_payload_is_decoded(monkeypatch: pytest.MonkeyPatch) -> 
     assert extract(signed) == {"m": 1}
     # The header's metadata, once per call; the 200 forged trailers' extras never.
     assert len(decoded) == 2 and max(decoded) < len(extras)
+
+
+def test_a_verdict_never_decodes_metadata_it_does_not_report(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    decoded: list[int] = []
+    real_unpack = payload_module.unpack
+
+    def counting_unpack(data: bytes) -> Any:
+        decoded.append(len(data))
+        return real_unpack(data)
+
+    monkeypatch.setattr(payload_module, "unpack", counting_unpack)
+    # A forged payload: the largest header there is, full of values slow to decode, signed
+    # with a key nobody has (the tag is zeros).
+    header = b"\x01" + b"kid!" + b"nonce-8b" + pack({"m": ["1970-01-01T00:00:00"] * 19_000})
+    ref = header[5:9]
+    forged = "Some text. " + encode_frame(1, ref + b"\x00\x01" + header)
+    forged += encode_frame(2, ref + bytes(16))
+    for key in (KEY, None):
+        result = verify(forged, key)
+        assert result.status in (VerifyStatus.WRONG_KEY, VerifyStatus.TAMPERED)
+    assert decoded == []  # judged from the bytes alone
+    assert result.metadata is not None and len(result.metadata["m"]) == 19_000
+    assert result.metadata is not None
+    assert len(decoded) == 1  # decoded once, when first read
+    signed = sign("A genuine answer.", {"model": "m"})
+    decoded.clear()
+    valid = verify(signed, KEY)
+    assert valid.valid and decoded == [len(pack({"model": "m"}))]  # valid: decoded at once
+    assert valid.metadata == {"model": "m"} and len(decoded) == 1

@@ -12,8 +12,10 @@ any other character: it is covered by this text's signature and kept by ``strip`
 whose only frames are neither a header piece nor a trailer holds the remains of an edited
 payload (see :attr:`Located.damaged`).
 
-Only the chosen payload is decoded (its header reassembled, its trailer's extras read), so
-forged frames elsewhere cost no more than being found.
+Only the chosen payload is read (its header reassembled, its trailer split), so forged
+frames elsewhere cost no more than being found; and its metadata is decoded only when it
+is asked for (:attr:`Located.metadata`), so a forged payload's metadata costs nothing to a
+verdict, which does not need it.
 """
 
 from __future__ import annotations
@@ -25,11 +27,12 @@ from .compact import PayloadError
 from .payload import (
     MAX_HEADER_DATA,
     PIECE_PREFIX,
-    HeaderData,
+    HeaderFields,
     HeaderPiece,
     Trailer,
     classify,
     read_extras,
+    read_metadata,
     trailer_bytes,
 )
 from .scanner import scan
@@ -40,19 +43,22 @@ __all__ = ["LINE_BREAKS", "Located", "locate", "remove_spans"]
 LINE_BREAKS = ("\r\n", "\n")
 
 
+_UNREAD: Any = object()
+
+
 @dataclass(slots=True)
 class Located:
-    """This text's payload: its frames, and what they decode to."""
+    """This text's payload: its frames, and — decoded on first use — its metadata."""
 
     pieces: list[HeaderPiece]
     trailer: Trailer | None
-    #: The reassembled header; None when pieces are missing, extra or damaged.
-    header: HeaderData | None = None
+    #: The reassembled header's fixed fields; None when pieces are missing, extra or
+    #: damaged. Its metadata is still packed (see :attr:`header_metadata`).
+    header: HeaderFields | None = None
     #: The bytes of each header frame, in order (when the header was reassembled).
     piece_frames: list[bytes] = field(default_factory=list)
-    #: The trailer's extra metadata: its bytes, and the dict (None when damaged).
+    #: The trailer's extra metadata, still packed (see :attr:`extras`).
     extras_raw: bytes = b""
-    extras: dict[str, Any] | None = None
     #: The trailer's tag, and its bytes before the tag (what the signature covers of it).
     tag: bytes = b""
     trailer_prefix: bytes = b""
@@ -66,12 +72,39 @@ class Located:
     #: Frames found that are neither a header piece nor a trailer (too short, or a piece
     #: whose index is not below its count): the remains of a payload that was edited.
     damaged: int = 0
+    _header_metadata: Any = _UNREAD
+    _extras: Any = _UNREAD
+
+    @property
+    def header_metadata(self) -> dict[str, Any] | None:
+        """The header's metadata; None without a header, or when it does not decode."""
+        if self._header_metadata is _UNREAD:
+            try:
+                self._header_metadata = read_metadata(self.header) if self.header else None
+            except PayloadError:
+                self._header_metadata = None
+        result: dict[str, Any] | None = self._header_metadata
+        return result
+
+    @property
+    def extras(self) -> dict[str, Any] | None:
+        """The trailer's extra metadata ({} when it has none); None when it does not
+        decode, or there is no trailer."""
+        if self._extras is _UNREAD:
+            try:
+                self._extras = read_extras(self.extras_raw) if self.trailer else None
+            except PayloadError:
+                self._extras = None
+        result: dict[str, Any] | None = self._extras
+        return result
 
     @property
     def metadata(self) -> dict[str, Any] | None:
-        if self.header is None:
+        """The header's metadata with the trailer's extras merged over it."""
+        header = self.header_metadata
+        if header is None:
             return None
-        merged = dict(self.header.metadata)
+        merged = dict(header)
         if self.extras:
             merged.update(self.extras)
         return merged
@@ -142,7 +175,7 @@ def _read_header(text: str, located: Located) -> None:
         for p, raw in zip(pieces, frames, strict=True)
     )
     try:
-        header = HeaderData.parse(data)
+        header = HeaderFields.parse(data)
     except PayloadError:
         return
     if header.ref == pieces[0].ref:
@@ -157,10 +190,6 @@ def _read_trailer(text: str, located: Located, trailer: Trailer) -> None:
         parts.tag,
         parts.prefix,
     )
-    try:
-        located.extras = read_extras(parts.extras_raw)
-    except PayloadError:
-        located.extras = None
 
 
 def remove_spans(text: str, spans: list[tuple[int, int]]) -> tuple[str, list[int]]:

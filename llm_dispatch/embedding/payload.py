@@ -23,8 +23,10 @@ canonical form, and extras written as an empty dict (no extras are written as no
 are all refused. How the header data is cut into pieces is the one free choice left to the
 writer; the signature covers every byte of every frame, cut included (see :mod:`.signing`).
 
-Classifying a frame reads only its first few bytes; the metadata is decoded only for the
-one payload a text is judged by, so a text full of forged frames costs little to read.
+Classifying a frame reads only its first few bytes, and reading a header's fixed fields
+(:class:`HeaderFields`) leaves its metadata packed: metadata is decoded only when someone
+asks for it, so neither forged frames nor a forged payload's metadata cost more than being
+found.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ __all__ = [
     "REF_SIZE",
     "TAG_SIZE",
     "HeaderData",
+    "HeaderFields",
     "HeaderPiece",
     "Trailer",
     "TrailerBytes",
@@ -55,6 +58,7 @@ __all__ = [
     "encode_extras",
     "header_frames",
     "read_extras",
+    "read_metadata",
     "trailer_bytes",
     "trailer_frame",
     "trailer_prefix",
@@ -117,6 +121,33 @@ class HeaderData:
 
     @classmethod
     def parse(cls, raw: bytes) -> HeaderData:
+        """The header ``raw`` holds, metadata decoded (:class:`PayloadError` otherwise)."""
+        fields = HeaderFields.parse(raw)
+        return cls(fields.signed, fields.key_id, fields.nonce, read_metadata(fields), raw)
+
+
+@dataclass(frozen=True, slots=True)
+class HeaderFields:
+    """A header read without decoding its metadata: what a verdict needs (the signature
+    covers the metadata's bytes), at a cost that does not depend on the metadata."""
+
+    signed: bool
+    key_id: bytes
+    nonce: bytes
+    raw: bytes
+
+    @property
+    def ref(self) -> bytes:
+        return self.nonce[:REF_SIZE]
+
+    @property
+    def packed_metadata(self) -> bytes:
+        return self.raw[_FIXED:]
+
+    @classmethod
+    def parse(cls, raw: bytes) -> HeaderFields:
+        """The fixed fields of the header ``raw`` holds; :class:`PayloadError` when they (or
+        the size) are not what a writer of this version writes."""
         if len(raw) <= _FIXED:
             raise PayloadError("header too short")
         if len(raw) > MAX_HEADER_DATA:
@@ -128,10 +159,15 @@ class HeaderData:
         signed = bool(flags & FLAG_SIGNED)
         if not signed and key_id != _NO_KEY_ID:
             raise PayloadError("an unsigned header carries a key id")
-        metadata = unpack(raw[_FIXED:])
-        if not isinstance(metadata, dict):
-            raise PayloadError("header metadata is not a dict")
-        return cls(signed, key_id, raw[1 + KEY_ID_SIZE : _FIXED], metadata, raw)
+        return cls(signed, key_id, raw[1 + KEY_ID_SIZE : _FIXED], raw)
+
+
+def read_metadata(header: HeaderFields) -> dict[str, Any]:
+    """The header's metadata, decoded (:class:`PayloadError` unless a canonical dict)."""
+    metadata = unpack(header.packed_metadata)
+    if not isinstance(metadata, dict):
+        raise PayloadError("header metadata is not a dict")
+    return metadata
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,13 +48,17 @@ class VerifyStatus(StrEnum):
     WRONG_KEY = "wrong_key"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class VerificationResult:
-    """What :func:`verify` found. ``metadata`` can be trusted only when ``valid``."""
+    """What :func:`verify` found. ``metadata`` can be trusted only when ``valid``.
+
+    The verdict is reached from the payload's bytes alone; ``metadata`` and ``extras`` are
+    decoded when first read (already, for a valid result), so that judging a text never
+    costs the decoding of metadata nobody looks at — a forged payload's included.
+    """
 
     status: VerifyStatus
     message: str
-    metadata: dict[str, Any] | None = None
     signed: bool = False
     key_id: str | None = None
     #: Where the header frame(s) and the trailer sit in the text (``text[start:end]``).
@@ -62,10 +66,23 @@ class VerificationResult:
     trailer_span: tuple[int, int] | None = None
     #: Index in the stripped text after which the header sits.
     header_offset: int | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
     #: Whether one line break after the trailer was left out of the check (it is not part
     #: of the signed text; see ``verify``).
     ignored_line_break: bool = False
+    #: The payload found (its metadata decoded on demand).
+    _payload: Located | None = field(default=None, compare=False)
+
+    @property
+    def metadata(self) -> dict[str, Any] | None:
+        """The metadata, the trailer's extras merged over the header's; None when there
+        is none or it does not decode. Unverified unless :attr:`valid`."""
+        return self._payload.metadata if self._payload is not None else None
+
+    @property
+    def extras(self) -> dict[str, Any]:
+        """What the trailer carried (``{}`` when nothing, or when it does not decode)."""
+        extras = self._payload.extras if self._payload is not None else None
+        return dict(extras) if extras else {}
 
     @property
     def valid(self) -> bool:
@@ -88,6 +105,13 @@ class VerificationResult:
             "header_offset": self.header_offset,
             "ignored_line_break": self.ignored_line_break,
         }
+
+    def __repr__(self) -> str:
+        return (
+            f"VerificationResult(status={self.status.value!r}, message={self.message!r}, "
+            f"metadata={self.metadata!r}, key_id={self.key_id!r}, "
+            f"header_offset={self.header_offset!r})"
+        )
 
 
 def extract(text: str) -> dict[str, Any] | None:
@@ -143,30 +167,28 @@ def _judge(
             f"the text holds {found.damaged} frame(s) of a payload, damaged: neither a "
             "header nor a trailer can be read (the payload was edited)",
         )
-    spans = {
+    spans: dict[str, Any] = {
         "header_spans": tuple((p.start, p.end) for p in found.pieces),
         "trailer_span": (trailer.start, trailer.end) if trailer else None,
+        "_payload": found,
     }
-    metadata = found.metadata
     if trailer is None:
         what = "a header" if header is not None else "part of a header"
         return VerificationResult(
             VerifyStatus.TRUNCATED,
             f"the text has {what} but no trailer: the stream's end was never marked, or "
             f"the text was cut short. If you produced it, {END_HINT}.",
-            metadata,
             signed=bool(header and header.signed),
             key_id=header.key_id.hex() if header else None,
-            **spans,  # type: ignore[arg-type]
+            **spans,
         )
     if header is None:
         return VerificationResult(
             VerifyStatus.TAMPERED,
             "the trailer's header is missing or damaged (removed, edited, or the trailer "
             "was copied from another text)",
-            None,
             signed=trailer.signed,
-            **spans,  # type: ignore[arg-type]
+            **spans,
         )
     visible, offsets = remove_spans(text, sorted(found.spans()))
     ignored = bool(found.line_break) and ignore_line_break
@@ -176,38 +198,25 @@ def _judge(
         "signed": header.signed,
         "key_id": header.key_id.hex() if header.signed else None,
         "header_offset": offsets[0],
-        "extras": dict(found.extras or {}),
         "ignored_line_break": ignored,
         **spans,
     }
     note = " (one line break after the trailer was ignored)" if ignored else ""
-    if found.extras is None:
-        return VerificationResult(
-            VerifyStatus.TAMPERED,
-            "the trailer is damaged: its extra metadata does not decode" + note,
-            metadata,
-            **common,
-        )
     if found.after_trailer and not ignored:
         return VerificationResult(
             VerifyStatus.TAMPERED,
             f"{found.after_trailer} character(s) follow the signature trailer: text was "
             "added after the signed end",
-            metadata,
             **common,
         )
     if header.signed != trailer.signed:
         return VerificationResult(
-            VerifyStatus.TAMPERED,
-            "header and trailer disagree on signing" + note,
-            metadata,
-            **common,
+            VerifyStatus.TAMPERED, "header and trailer disagree on signing" + note, **common
         )
     if not header.signed:
         return VerificationResult(
             VerifyStatus.UNSIGNED,
             "metadata is present but unsigned: its integrity cannot be checked" + note,
-            metadata,
             **common,
         )
     if key is None:
@@ -215,7 +224,6 @@ def _judge(
             VerifyStatus.WRONG_KEY,
             f"no key given; the text is signed with key id {header.key_id.hex()} "
             "(pass a key, or set LLM_DISPATCH_HMAC_KEY)" + note,
-            metadata,
             **common,
         )
     key_bytes = key_to_bytes(key)
@@ -224,7 +232,6 @@ def _judge(
             VerifyStatus.WRONG_KEY,
             f"signed with another key (key id {header.key_id.hex()}; the key given has id "
             f"{key_id(key_bytes).hex()})" + note,
-            metadata,
             **common,
         )
     mac = text_mac(key_bytes)
@@ -237,9 +244,16 @@ def _judge(
             VerifyStatus.TAMPERED,
             "the signature does not match: the text, its metadata or where the payload sits "
             "changed after signing" + note,
-            metadata,
+            **common,
+        )
+    # Signed by the key holder: now the metadata is worth decoding (and must decode).
+    if found.metadata is None or found.extras is None:
+        return VerificationResult(
+            VerifyStatus.TAMPERED,
+            "the signature matches but the signed metadata does not decode (it was not "
+            "written by this library)" + note,
             **common,
         )
     return VerificationResult(
-        VerifyStatus.VALID, "signature valid: the text is unchanged" + note, metadata, **common
+        VerifyStatus.VALID, "signature valid: the text is unchanged" + note, **common
     )
