@@ -185,3 +185,13 @@ def test_scanning_a_megabyte_of_selectors_examines_each_candidate_once() -> None
         found = scan(text)
         assert found.examined <= candidate_budget(len(text))
         assert all(f.end <= g.start for f, g in itertools.pairwise(found.frames))
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.binary(min_size=250, max_size=3000))
+def test_long_runs_convert_like_short_ones(data: bytes) -> None:
+    text = bytes_to_selectors(data)
+    assert selectors_to_bytes(text) == data
+    assert b"".join(selectors_to_bytes(text[i : i + 100]) for i in range(0, len(text), 100)) == data
+    with pytest.raises(ValueError):
+        selectors_to_bytes(text + "a")
