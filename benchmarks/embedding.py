@@ -26,7 +26,7 @@ from llm_dispatch.embedding.compact import utc_timestamp
 from llm_dispatch.embedding.verify import strip
 from llm_dispatch.request import Message, Request
 
-KEY = "benchmark-key"
+KEY = "benchmark-key-0123456789"
 SEED_METADATA = {
     "model": "gpt-4",
     "organization": "MyCompany",

@@ -194,7 +194,9 @@ def llm_stream(func: BodyFunc | None = None, /, **kwargs: Any) -> Any:
     (parameters of the same name on the function win); ``prompt_arg`` names the parameter
     holding the prompt when it is not one of the usual names; ``stages`` run after the
     dispatcher's own; ``embed_metadata`` (``True``, a dict or :class:`EmbeddingOptions`;
-    ``False`` to turn off the configuration's) signs the stream with invisible provenance;
+    ``False`` to turn off the configuration's) signs the stream with invisible provenance,
+    with the key the options name (``hmac_key``, else ``$LLM_DISPATCH_HMAC_KEY``;
+    ``hmac_key="random"`` for the process's random key) — none is a ``ConfigError`` here;
     ``cache`` (a :class:`StreamingCache`, ``True`` for the configuration's, ``False`` to
     bypass it) replays close-enough earlier answers, and ``cache_scope`` (a string, or a
     callable evaluated per call) keeps tenants apart. ``fn.with_options(cache=False)(...)``

@@ -84,6 +84,24 @@ def test_verify_tolerates_one_line_break_added_after_the_signature(
     assert "line break after the signature was ignored" in capsys.readouterr().out
     signed_file.write_bytes(signed_file.read_bytes() + b"\n")  # two: that is an edit
     assert verify_command(str(signed_file), KEY) == 1
+    assert "2 character(s) follow" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("line_break", [b"\n", b"\r\n"])
+def test_verify_names_the_edit_when_a_line_break_follows(
+    signed_file: Path, capsys: pytest.CaptureFixture[str], line_break: bytes
+) -> None:
+    edited = signed_file.read_bytes().replace(b"Line two", b"Line 2") + line_break
+    signed_file.write_bytes(edited)
+    assert verify_command(str(signed_file), KEY) == 1
+    out = capsys.readouterr().out
+    message = out.split("message: ")[1].split("\n")[0]
+    assert "status: tampered" in out and "signature does not match" in message
+    for wrong in ("follow the signature", "truncated", "no trailer", "missing"):
+        assert wrong not in message
+    assert verify_command(str(signed_file), KEY, as_json=True) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["status"] == "tampered" and data["ignored_line_break"] is True
 
 
 def test_verify_reads_stdin(
@@ -144,3 +162,16 @@ def test_python_dash_m(signed_file: Path) -> None:
         timeout=30,
     )
     assert done.returncode == 0 and done.stdout == TEXT.encode()
+
+
+def test_strip_says_when_it_refused_a_crafted_text(
+    tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    from llm_dispatch.embedding.codec import MAGIC, bytes_to_selectors, type_byte
+
+    path = tmp_path / "crafted.txt"
+    crafted = (bytes_to_selectors(MAGIC + bytes([type_byte(1), 5])) + "x") * 10_000
+    path.write_bytes(crafted.encode())
+    assert strip_command(str(path), check=True) == 1
+    captured = capsysbinary.readouterr()
+    assert captured.out == crafted.encode() and b"crafted or damaged" in captured.err

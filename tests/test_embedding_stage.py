@@ -14,14 +14,23 @@ from llm_dispatch.embedding import (
     EmbeddingOptions,
     EmbeddingStage,
     MetadataTarget,
+    StreamingHandler,
     UnicodeMetadata,
     VerifyStatus,
+    process_key,
 )
 from llm_dispatch.embedding.verify import strip, verify
+from llm_dispatch.errors import ConfigError
 from llm_dispatch.request import Message, Request
 from llm_dispatch.task_types import TaskType
 
-KEY = "stage-key"
+KEY = "stage-key-0123456789"
+ENV = "LLM_DISPATCH_HMAC_KEY"
+
+
+@pytest.fixture(autouse=True)
+def no_env_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(ENV, raising=False)
 
 
 def make_ctx(request_id: str = "req-1", **kwargs: Any) -> StreamContext:
@@ -172,43 +181,89 @@ async def test_target_and_spread_options_reach_the_handler() -> None:
 
 
 def test_key_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LLM_DISPATCH_HMAC_KEY", "env-key")
+    monkeypatch.setenv(ENV, "env-key-0123456789")
     options = EmbeddingOptions()
     assert options.key_source == "env"
-    assert options.hmac_key is not None and options.hmac_key.get_secret_value() == "env-key"
+    assert options.hmac_key is not None
+    assert options.hmac_key.get_secret_value() == "env-key-0123456789"
     # An empty key (e.g. "${LLM_DISPATCH_HMAC_KEY:-}" in YAML) also falls back to the env.
     assert EmbeddingOptions.model_validate({"key": ""}).key_source == "env"
+    monkeypatch.setenv(ENV, "short")
+    with pytest.raises(ValidationError, match=f"{ENV} is shorter than 16") as info:
+        EmbeddingOptions()
+    assert "short" not in str(info.value).replace(f"{ENV} is shorter", "")
 
 
-async def test_random_key_when_none_is_configured(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("LLM_DISPATCH_HMAC_KEY", raising=False)
-    stage = EmbeddingStage()
-    assert stage.options.key_source == "random"
+def test_no_key_is_an_error_that_says_where_to_set_one() -> None:
+    for make in (EmbeddingOptions, EmbeddingStage, lambda: EmbeddingStage({"target": "end"})):
+        with pytest.raises(ValidationError) as info:
+            make()
+        message = str(info.value)
+        assert "no HMAC key" in message and "hmac_key" in message and ENV in message
+        assert "random" in message
+    # Disabled options sign nothing, so they need no key (and make no stage).
+    disabled = EmbeddingOptions(enabled=False)
+    assert disabled.hmac_key is None and disabled.key_source == "none"
+    with pytest.raises(ValueError, match="disabled"):
+        EmbeddingStage(disabled)
+
+
+@pytest.mark.parametrize("key", ["k", "stage-key", "x" * 15, "Random", "RANDOM"])
+def test_short_keys_are_refused_without_being_shown(key: str) -> None:
+    with pytest.raises(ValidationError, match="shorter than 16 characters") as info:
+        EmbeddingOptions(hmac_key=SecretStr(key))
+    with pytest.raises(ValidationError) as from_dict:
+        EmbeddingOptions.model_validate({"key": key})
+    for error in (info.value, from_dict.value):
+        assert f"'{key}'" not in str(error) and "input_value" not in str(error)
+        assert error.errors()[0]["loc"][-1] in ("hmac_key", "key")
+
+
+async def test_random_key_only_on_request_and_one_per_process() -> None:
+    stage = EmbeddingStage(hmac_key="random")
+    other = EmbeddingStage(EmbeddingOptions.model_validate({"key": "random", "target": "end"}))
+    assert stage.options.key_source == other.options.key_source == "random"
+    # One key for the whole process, readable by the caller ...
+    assert stage.hmac_key.get_secret_value() == process_key() == other.hmac_key.get_secret_value()
+    assert stage.key_id == other.key_id
+    # ... and shared with a StreamingHandler that was given no key.
+    assert StreamingHandler().hmac_secret_key == process_key()
     signed = await drive(stage, make_ctx(), CHUNKS)
-    assert UnicodeMetadata.verify(signed, stage.hmac_key).valid
-    assert EmbeddingStage().hmac_key != stage.hmac_key
+    assert UnicodeMetadata.verify(signed, process_key()).valid
+    assert UnicodeMetadata.verify(await drive(other, make_ctx(), CHUNKS), stage.hmac_key).valid
+    assert process_key() not in repr(stage) + repr(stage.options) + str(stage.options.model_dump())
 
 
 def test_options_aliases_targets_and_validation() -> None:
     for alias in ("key", "secret_key", "hmac_secret_key", "hmac_key"):
-        options = EmbeddingOptions.model_validate({alias: "k", "target": "Last-Letter"})
+        options = EmbeddingOptions.model_validate({alias: KEY, "target": "Last-Letter"})
         assert options.key_source == "explicit"
         assert options.target is MetadataTarget.LAST_LETTER
+    key = SecretStr(KEY)
     with pytest.raises(ValidationError, match="filled in by the dispatcher"):
-        EmbeddingOptions(fields={"provider": "me"})
+        EmbeddingOptions(hmac_key=key, fields={"provider": "me"})
     with pytest.raises(ValidationError):
-        EmbeddingOptions(fields={"x": {1, 2}})
+        EmbeddingOptions(hmac_key=key, fields={"x": {1, 2}})
     with pytest.raises(ValidationError, match="unknown metadata target"):
-        EmbeddingOptions.model_validate({"target": "nowhere"})
+        EmbeddingOptions.model_validate({"key": KEY, "target": "nowhere"})
     with pytest.raises(ValidationError):
-        EmbeddingOptions(unknown_option=1)  # type: ignore[call-arg]
+        EmbeddingOptions(hmac_key=key, unknown_option=1)  # type: ignore[call-arg]
 
 
-def test_from_value_for_the_decorator() -> None:
+def test_from_value_for_the_decorator(monkeypatch: pytest.MonkeyPatch) -> None:
     assert EmbeddingOptions.from_value(None) is None
     assert EmbeddingOptions.from_value(False) is None
+    with pytest.raises(ConfigError, match="no HMAC key") as info:
+        EmbeddingOptions.from_value(True)  # True: the environment's key, and there is none
+    assert info.value.path == "embed_metadata"
+    with pytest.raises(ConfigError) as both:
+        EmbeddingOptions.from_value({"key": "k", "target": "nowhere"})
+    assert both.value.path == "embed_metadata.target"  # the first problem, then the others
+    assert "unknown metadata target" in str(both.value)
+    assert "also embed_metadata.key: the key is shorter than 16" in str(both.value)
+    monkeypatch.setenv(ENV, KEY)
     assert isinstance(EmbeddingOptions.from_value(True), EmbeddingOptions)
-    options = EmbeddingOptions.from_value({"key": "k", "target": "punctuation"})
+    options = EmbeddingOptions.from_value({"key": KEY, "target": "punctuation"})
     assert options is not None and options.target is MetadataTarget.PUNCTUATION
     assert EmbeddingOptions.from_value(EmbeddingOptions(enabled=False)) is None
     with pytest.raises(TypeError):
@@ -220,8 +275,10 @@ def test_stage_overrides_keep_the_key() -> None:
     stage = EmbeddingStage(base, target="punctuation")
     assert stage.options.target is MetadataTarget.PUNCTUATION
     assert stage.hmac_key.get_secret_value() == KEY
-    random_base = EmbeddingOptions.model_validate({})  # random key unless the env has one
-    assert EmbeddingStage(random_base, target="end").options.key_source == (random_base.key_source)
+    random_base = EmbeddingOptions.model_validate({"hmac_key": "random"})
+    overridden = EmbeddingStage(random_base, target="end")
+    assert overridden.options.key_source == "random"
+    assert overridden.hmac_key.get_secret_value() == process_key()
 
 
 async def test_secrets_never_in_repr_dumps_or_logs(caplog: pytest.LogCaptureFixture) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -14,6 +13,7 @@ from llm_dispatch.embedding import (
     VerifyStatus,
 )
 from llm_dispatch.embedding.codec import SELECTOR_RUN, bytes_to_selectors
+from llm_dispatch.embedding.scanner import scan
 from llm_dispatch.embedding.verify import extract, strip, verify
 
 KEY = "verify-key"
@@ -163,14 +163,13 @@ def test_foreign_selectors_bom_and_zero_width_are_kept_and_ignored(text: str, ta
     assert verify(signed, KEY).valid
 
 
-def test_a_megabyte_of_selectors_does_not_slow_extraction_down() -> None:
+def test_a_megabyte_of_selectors_is_text_like_any_other() -> None:
     noise = "\ufe0f" * 500_000 + bytes_to_selectors(bytes(range(256))) * 2_000
     signed = sign("Look: " + noise + " end.")
-    started = time.perf_counter()
     assert extract(signed) == {"model": "gpt-4"}
     assert verify(signed, KEY).valid
     assert strip(signed) == "Look: " + noise + " end."
-    assert time.perf_counter() - started < 5.0  # loose guard; the benchmark measures
+    assert scan(signed).examined == 2  # the noise holds no candidate at all
 
 
 def test_wrong_key_and_missing_key_are_reported_as_such() -> None:
@@ -197,3 +196,51 @@ def test_metadata_encoder_round_trip() -> None:
     assert encoder.verify_text(signed) and encoder.verify(signed).valid
     assert encoder.strip(signed) == "Hello, world."
     assert KEY not in repr(encoder)
+
+
+@pytest.mark.parametrize("line_break", ["\n", "\r\n"])
+def test_one_line_break_after_the_trailer_is_not_part_of_the_signed_text(line_break: str) -> None:
+    signed = sign()
+    result = verify(signed + line_break, KEY)
+    assert result.valid and result.ignored_line_break
+    assert "line break" in result.message and result.metadata == {"model": "gpt-4"}
+    assert UnicodeMetadata.verify_metadata(signed + line_break, hmac_secret_key=KEY)[0]
+    assert strip(signed + line_break) == TEXT + line_break  # the line break is text
+    strict = verify(signed + line_break, KEY, ignore_line_break=False)
+    assert strict.status is VerifyStatus.TAMPERED and "follow the signature" in strict.message
+    for more in (line_break * 2, " ", "\n\n", line_break + "x"):
+        assert verify(signed + more, KEY).status is VerifyStatus.TAMPERED
+
+
+@pytest.mark.parametrize("line_break", ["\n", "\r\n"])
+def test_an_edited_text_with_a_line_break_is_tampered_for_the_edit(line_break: str) -> None:
+    edited = sign().replace("lazy", "busy") + line_break
+    result = verify(edited, KEY)
+    assert result.status is VerifyStatus.TAMPERED
+    assert "signature does not match" in result.message
+    assert "follow" not in result.message and result.ignored_line_break
+
+
+def test_a_line_break_does_not_hand_the_verdict_to_a_quoted_unfinished_payload() -> None:
+    # The quote holds a header whose trailer never came; this text's own trailer, then a
+    # line break, must still be what the text is judged by.
+    unfinished = StreamingHandler({"model": "old"}, hmac_secret_key=KEY).process_chunk("Old a")
+    signed = sign(f"Quote: {unfinished} end of quote.", {"model": "new"})
+    assert verify(signed, KEY).valid
+    result = verify(signed + "\n", KEY)
+    assert result.valid and result.metadata == {"model": "new"}
+    edited = verify(signed.replace("Quote", "Quota") + "\n", KEY)
+    assert edited.status is VerifyStatus.TAMPERED
+    assert "signature does not match" in edited.message
+
+
+def test_a_payload_damaged_beyond_reading_is_tampered_not_absent() -> None:
+    # Header and trailer sit together at the end; deleting the header's first body
+    # selector makes the header frame swallow the trailer's first selector, and what is
+    # left is neither a header piece nor a trailer.
+    signed = sign(target="end")
+    header_start = payload_runs(signed)[0][0]  # magic (2), type, length: the body at +4
+    damaged = signed[: header_start + 4] + signed[header_start + 5 :]
+    result = verify(damaged, KEY)
+    assert result.status is VerifyStatus.TAMPERED and "damaged" in result.message
+    assert extract(damaged) is None and strip(damaged) == damaged

@@ -8,8 +8,10 @@ Standalone (the seed API, with ``encypher`` spelt ``llm_dispatch.embedding``)::
     text = "".join(handler.process_chunk(c, is_final=i == last) for i, c in enumerate(chunks))
     UnicodeMetadata.verify_metadata(text, hmac_secret_key="secret")  # (True, {...})
 
-In the dispatcher, :class:`EmbeddingStage` does the same for every stream. The format and
-its guarantees are described in ``docs/embedding.md``.
+In the dispatcher, :class:`EmbeddingStage` does the same for every stream; it needs a key
+(``hmac_key``, ``$LLM_DISPATCH_HMAC_KEY``, or ``hmac_key: random`` for the per-process key
+that :func:`process_key` returns). The format and its guarantees are described in
+``docs/embedding.md``.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from .compact import PayloadError
 from .options import EmbeddingOptions
-from .signing import ENV_KEY
+from .signing import ENV_KEY, process_key
 from .streaming import StreamingHandler
 from .targets import MetadataTarget
 from .unicode_metadata import MetadataEncoder, UnicodeMetadata
@@ -38,6 +40,7 @@ __all__ = [
     "UnicodeMetadata",
     "VerificationResult",
     "VerifyStatus",
+    "process_key",
 ]
 
 

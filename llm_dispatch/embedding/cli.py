@@ -5,8 +5,8 @@ The main CLI registers these with :func:`add_subcommands` and then runs
 ``python -m llm_dispatch.embedding.cli verify answer.txt``.
 
 Exit codes: ``verify`` 0 only when the signature is valid, 1 for any other verdict, 2 when
-the input cannot be read; ``strip`` 0 (1 with ``--check`` when there was nothing to strip),
-2 when the input cannot be read.
+the input cannot be read; ``strip`` 0 (1 with ``--check`` when nothing was removed), 2 when
+the input cannot be read.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from .scanner import scan
 from .signing import ENV_KEY
-from .verify import VerifyStatus, locate, strip, verify
+from .verify import strip, verify
 
 __all__ = ["add_subcommands", "main", "strip_command", "verify_command"]
 
@@ -60,7 +61,8 @@ def verify_command(path: str, key: str | None = None, *, as_json: bool = False) 
     """Print the metadata and verdict for FILE (``-``: stdin); 0 only when valid.
 
     ``key`` defaults to ``$LLM_DISPATCH_HMAC_KEY``. One line break after the trailer (an
-    editor's or ``echo``'s) is tolerated and reported: the signed text is what precedes it.
+    editor's or ``echo``'s) is not part of the signed text: it is left out of the check,
+    whatever the verdict, and the output says so.
     """
     text = _read(path)
     if text is None:
@@ -68,18 +70,7 @@ def verify_command(path: str, key: str | None = None, *, as_json: bool = False) 
     if key is None:
         key = os.environ.get(ENV_KEY) or None
     result = verify(text, key)
-    note = ""
-    if result.status is VerifyStatus.TAMPERED:
-        for newline in ("\r\n", "\n"):
-            if text.endswith(newline):
-                trimmed = text[: -len(newline)]
-                found = locate(trimmed)
-                if found is not None and found.trailer is not None and not found.after_trailer:
-                    retry = verify(trimmed, key)
-                    if retry.status is not VerifyStatus.TAMPERED:
-                        result = retry
-                        note = "one line break after the signature was ignored"
-                break
+    note = "one line break after the signature was ignored" if result.ignored_line_break else ""
     if as_json:
         data: dict[str, Any] = result.to_dict()
         data["note"] = note or None
@@ -108,7 +99,14 @@ def strip_command(path: str, *, all_payloads: bool = False, check: bool = False)
     stripped = strip(text, all_payloads=all_payloads)
     _write(stripped)
     if stripped == text:
-        print("note: no embedded metadata found; text unchanged", file=sys.stderr)
+        if scan(text).complete:
+            print("note: no embedded metadata found; text unchanged", file=sys.stderr)
+        else:
+            print(
+                "note: the text is full of selector sequences that look like payload frames "
+                "(crafted or damaged); it was not read, and nothing was removed",
+                file=sys.stderr,
+            )
         return 1 if check else 0
     return 0
 

@@ -21,6 +21,16 @@ Tag bytes::
 Accepted values: ``None``, ``bool``, ``int``, ``float``, ``str`` (and their subclasses, such as
 ``StrEnum`` members), ``list``/``tuple`` (decoded as lists), ``dict`` with ``str`` keys, and
 ``datetime``/``date`` (stored as their ``isoformat()`` string).
+
+The encoding is canonical: :func:`pack` makes one choice for every value (the folded tag
+whenever the size fits, a known string whenever one matches, the forms stored by meaning
+whenever they rebuild the string, float32 whenever it holds the float exactly, varints in
+their shortest form), and :func:`unpack` accepts only the bytes :func:`pack` writes for
+the value they decode to. Each value is checked as it is read — re-encoding it would give
+back the same bytes — so that bytes that decode but were not written that way (a varint
+with a redundant high group, ``"model"`` spelt out, a count in the long form, a timestamp
+with a needless field, a dict with a repeated key) raise :class:`PayloadError`: one value
+has exactly one encoding. The tests check the reader against re-encoding.
 """
 
 from __future__ import annotations
@@ -29,10 +39,12 @@ import math
 import re
 import struct
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
-from .codec import encode_varint
+from .codec import decode_varint, encode_varint
+from .timestamps import MIN_LENGTH as _MIN_ISO_LENGTH
+from .timestamps import pack_iso, read_iso
 
 __all__ = ["KNOWN_STRINGS", "PayloadError", "pack", "pack_into", "unpack", "utc_timestamp"]
 
@@ -68,72 +80,35 @@ _F32_STRUCT = struct.Struct(">f")
 _ISO_PREFIX = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d")
 _HEX_STRING = re.compile(r"(?:[0-9a-f]{2}){4,}")
 _UUID_STRING = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-# isoformat() timespecs, in the order tried; the index is stored in the flags.
-_TIMESPECS = ("auto", "hours", "minutes", "seconds", "milliseconds", "microseconds")
-_EPOCH = datetime(1970, 1, 1)
-_ISO_TZ, _ISO_Z, _ISO_SPACE, _ISO_MICROS = 1, 2, 4, 8
+# Hex strings shorter than this are stored as they are.
+_MIN_HEX_BYTES = 4
 
 
-def _zigzag(n: int) -> int:
-    return n * 2 if n >= 0 else -n * 2 - 1
-
-
-def _unzigzag(n: int) -> int:
-    return n >> 1 if not n & 1 else -((n + 1) >> 1)
-
-
-def _render_iso(flags: int, seconds: int, micros: int, offset_minutes: int) -> str:
-    naive = _EPOCH + timedelta(seconds=seconds, microseconds=micros)
-    dt = naive
-    if flags & _ISO_TZ:
-        dt = naive.replace(tzinfo=timezone(timedelta(minutes=offset_minutes)))
-    text = dt.isoformat(
-        sep=" " if flags & _ISO_SPACE else "T", timespec=_TIMESPECS[(flags >> 4) & 0x07]
-    )
-    if flags & _ISO_Z:
-        text = text[:-6] + "Z"
-    return text
-
-
-def _pack_iso(text: str) -> bytes | None:
-    """The compact form of an ISO-8601 timestamp string, or None if it would not round-trip."""
+def _fits_f32(x: float) -> bool:
+    """Whether float32 holds ``x`` exactly (NaN never: its payload bits could change)."""
+    if math.isnan(x):
+        return False
     try:
-        dt = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    flags = 0
-    offset_minutes = 0
-    offset = dt.utcoffset()
-    if offset is not None:
-        if offset % timedelta(minutes=1):
-            return None
-        flags |= _ISO_TZ
-        offset_minutes = offset // timedelta(minutes=1)
-        if text.endswith("Z"):
-            if offset_minutes:
-                return None
-            flags |= _ISO_Z
-    if text[10] == " ":
-        flags |= _ISO_SPACE
-    delta = dt.replace(tzinfo=None) - _EPOCH
-    seconds = delta.days * 86400 + delta.seconds
-    micros = delta.microseconds
-    if micros:
-        flags |= _ISO_MICROS
-    for index in range(len(_TIMESPECS)):
-        candidate = flags | (index << 4)
-        try:
-            rendered = _render_iso(candidate, seconds, micros, offset_minutes)
-        except (ValueError, OverflowError):
-            return None
-        if rendered == text:
-            out = bytearray((_ISO, candidate))
-            out += encode_varint(_zigzag(seconds))
-            if micros:
-                out += encode_varint(micros)
-            if flags & _ISO_TZ and not flags & _ISO_Z:
-                out += encode_varint(_zigzag(offset_minutes))
-            return bytes(out)
+        short = _F32_STRUCT.pack(x)
+    except OverflowError:  # beyond float32's range
+        return False
+    return bool(_F32_STRUCT.unpack(short)[0] == x)
+
+
+def _compact_string(value: str) -> bytes | None:
+    """``value`` in one of the forms stored by meaning (tag included), or None when none
+    rebuilds it: the one place that decides which form a string takes."""
+    n = len(value)
+    if n >= _MIN_ISO_LENGTH:
+        if n == 36 and _UUID_STRING.fullmatch(value):
+            return bytes((_UUID,)) + bytes.fromhex(value.replace("-", ""))
+        if _ISO_PREFIX.match(value):
+            packed = pack_iso(value)
+            if packed is not None:
+                return bytes((_ISO,)) + packed
+    if n >= 2 * _MIN_HEX_BYTES and _HEX_STRING.fullmatch(value):
+        raw = bytes.fromhex(value)
+        return bytes((_HEX,)) + encode_varint(len(raw)) + raw
     return None
 
 
@@ -142,22 +117,9 @@ def _pack_str(value: str, out: bytearray) -> None:
     if index is not None:
         out.append(_KNOWN | index)
         return
-    n = len(value)
-    if n >= 16:
-        if n == 36 and _UUID_STRING.fullmatch(value):
-            out.append(_UUID)
-            out += bytes.fromhex(value.replace("-", ""))
-            return
-        if _ISO_PREFIX.match(value):
-            packed = _pack_iso(value)
-            if packed is not None:
-                out += packed
-                return
-    if n >= 8 and _HEX_STRING.fullmatch(value):
-        raw = bytes.fromhex(value)
-        out.append(_HEX)
-        out += encode_varint(len(raw))
-        out += raw
+    compact = _compact_string(value)
+    if compact is not None:
+        out += compact
         return
     data = value.encode("utf-8", "surrogatepass")
     if len(data) < 64:
@@ -190,13 +152,9 @@ def pack_into(value: Any, out: bytearray, where: str = "metadata", depth: int = 
             out += encode_varint(-1 - n)
     elif isinstance(value, float):
         x = float(value)
-        try:
-            short = _F32_STRUCT.pack(x)
-        except OverflowError:  # beyond float32's range
-            short = b""
-        if short and not math.isnan(x) and _F32_STRUCT.unpack(short)[0] == x:
+        if _fits_f32(x):
             out.append(_F32)
-            out += short
+            out += _F32_STRUCT.pack(x)
         else:
             out.append(_F64)
             out += _F64_STRUCT.pack(x)
@@ -262,16 +220,12 @@ class _Reader:
         return chunk
 
     def varint(self) -> int:
-        n = 0
-        shift = 0
-        while True:
-            b = self.byte()
-            n |= (b & 0x7F) << shift
-            if b < 0x80:
-                return n
-            shift += 7
-            if shift > 7 * 40:  # ~2**280: far past any value we write
-                raise PayloadError("varint too long")
+        try:
+            # 40 bytes (~2**280) is far past any value we write.
+            n, self.pos = decode_varint(self.data, self.pos, max_bytes=40)
+        except ValueError as exc:
+            raise PayloadError(str(exc)) from None
+        return n
 
     def count(self) -> int:
         # Every element takes at least one byte, so a count above what is left is a lie;
@@ -282,40 +236,57 @@ class _Reader:
         return n
 
 
+def _spelt_out(value: str) -> bool:
+    """Whether :func:`pack` writes ``value`` as UTF-8 (no known-string or compact form)."""
+    return value not in _KNOWN_INDEX and _compact_string(value) is None
+
+
 def _read_str(reader: _Reader, tag: int) -> str:
+    # Each form is checked to be the one pack() picks for the string it decodes to.
     if tag >= _KNOWN:
         index = tag & 0x3F
         if index >= len(KNOWN_STRINGS):
             raise PayloadError(f"unknown string index {index}")
         return KNOWN_STRINGS[index]
+    if tag == _HEX:
+        size = reader.varint()
+        if size < _MIN_HEX_BYTES:
+            raise PayloadError("short hex string in the hex form")
+        return reader.take(size).hex()
+    if tag == _UUID:
+        h = reader.take(16).hex()
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    if tag == _ISO:
+        try:
+            text, reader.pos = read_iso(reader.data, reader.pos)
+        except ValueError as exc:
+            raise PayloadError(str(exc)) from None
+        return text
     if _STR_SMALL <= tag < _KNOWN:
         data = reader.take(tag & 0x3F)
     elif tag == _STR:
-        data = reader.take(reader.varint())
-    elif tag == _HEX:
-        return reader.take(reader.varint()).hex()
-    elif tag == _UUID:
-        h = reader.take(16).hex()
-        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-    elif tag == _ISO:
-        flags = reader.byte()
-        if flags & 0x80 or (flags >> 4) & 0x07 >= len(_TIMESPECS):
-            raise PayloadError("bad timestamp flags")
-        seconds = _unzigzag(reader.varint())
-        micros = reader.varint() if flags & _ISO_MICROS else 0
-        offset = _unzigzag(reader.varint()) if flags & _ISO_TZ and not flags & _ISO_Z else 0
-        if micros >= 1_000_000 or abs(offset) >= 24 * 60:
-            raise PayloadError("bad timestamp fields")
-        try:
-            return _render_iso(flags, seconds, micros, offset)
-        except (ValueError, OverflowError):
-            raise PayloadError("timestamp out of range") from None
+        size = reader.varint()
+        if size < 64:
+            raise PayloadError("short string in the long form")
+        data = reader.take(size)
     else:
         raise PayloadError(f"expected a string, found tag 0x{tag:02x}")
     try:
-        return data.decode("utf-8", "surrogatepass")
+        value = data.decode("utf-8", "surrogatepass")
     except UnicodeDecodeError:
         raise PayloadError("string is not UTF-8") from None
+    if not _spelt_out(value):
+        raise PayloadError("string spelt out that has a shorter form")
+    return value
+
+
+def _read_count(reader: _Reader, tag: int, long_tag: int, small_tag: int) -> int:
+    if tag != long_tag:
+        return tag - small_tag
+    n = reader.count()
+    if n < 16:
+        raise PayloadError("short container in the long form")
+    return n
 
 
 def _read(reader: _Reader, depth: int) -> Any:
@@ -333,28 +304,40 @@ def _read(reader: _Reader, depth: int) -> Any:
     if tag == _TRUE:
         return True
     if tag == _UINT:
-        return reader.varint()
+        n = reader.varint()
+        if n < 64:
+            raise PayloadError("small integer in the long form")
+        return n
     if tag == _NINT:
         return -1 - reader.varint()
     if tag == _F64:
-        return _F64_STRUCT.unpack(reader.take(8))[0]
+        x: float = _F64_STRUCT.unpack(reader.take(8))[0]
+        if _fits_f32(x):
+            raise PayloadError("float64 that float32 holds exactly")
+        return x
     if tag == _F32:
-        return _F32_STRUCT.unpack(reader.take(4))[0]
+        y: float = _F32_STRUCT.unpack(reader.take(4))[0]
+        if math.isnan(y):
+            raise PayloadError("NaN in the float32 form")
+        return y
     if tag == _LIST or _LIST_SMALL <= tag < _LIST_SMALL + 16:
-        n = reader.count() if tag == _LIST else tag & 0x0F
+        n = _read_count(reader, tag, _LIST, _LIST_SMALL)
         return [_read(reader, depth + 1) for _ in range(n)]
     if tag == _DICT or _DICT_SMALL <= tag < _DICT_SMALL + 16:
-        n = reader.count() if tag == _DICT else tag & 0x0F
+        n = _read_count(reader, tag, _DICT, _DICT_SMALL)
         result: dict[str, Any] = {}
         for _ in range(n):
             key = _read_str(reader, reader.byte())
+            if key in result:
+                raise PayloadError(f"key {key!r} appears twice")
             result[key] = _read(reader, depth + 1)
         return result
     raise PayloadError(f"unknown tag 0x{tag:02x}")
 
 
 def unpack(data: bytes) -> Any:
-    """Decode one value that fills ``data`` exactly; raises :class:`PayloadError` otherwise."""
+    """Decode one value that fills ``data`` exactly, written the way :func:`pack` writes it;
+    raises :class:`PayloadError` otherwise (see the module docstring)."""
     reader = _Reader(data)
     value = _read(reader, 0)
     if reader.pos != len(data):

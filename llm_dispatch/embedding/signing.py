@@ -4,13 +4,17 @@ The signature is computed in two steps so that the per-chunk cost is one C-level
 
 1. while the stream runs, a keyed HMAC-SHA256 absorbs the UTF-8 bytes of every visible
    character (everything but our own frames), chunk by chunk;
-2. at the end, the tag is HMAC-SHA256 over a record that holds the header data (flags, key
-   id, nonce, metadata), where each header piece sits in the visible text, the digest from
-   step 1, and the trailer's extra metadata — truncated to 16 bytes.
+2. at the end, the tag is HMAC-SHA256 over a record that holds, for each header piece in
+   order, where it sits in the visible text and every byte of its frame (magic, type,
+   length and body), then the digest from step 1, then every byte of the trailer frame
+   before the tag — truncated to 16 bytes.
 
 Every field of the record is length-prefixed or fixed-size, so no two different
-(header, layout, text, extras) give the same record. The nonce in the header makes every
-signature unique, so a payload copied from another text never matches this text.
+(frames, layout, text) give the same record; and since every byte of every frame is in
+it, the tag itself being compared whole, any change to the invisible text — a frame's
+length written another way, the header cut into pieces differently — fails. The nonce in
+the header makes every signature unique, so a payload copied from another text never
+matches this text.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ __all__ = [
     "default_key",
     "key_id",
     "key_to_bytes",
+    "process_key",
     "tags_equal",
     "text_mac",
 ]
@@ -54,21 +59,32 @@ _process_key: str | None = None
 _process_key_lock = threading.Lock()
 
 
-def default_key() -> str:
-    """The key used when none is given: ``$LLM_DISPATCH_HMAC_KEY``, else a random one.
+def process_key() -> str:
+    """This process's random signing key: made on first use, the same ever after.
 
-    The random key is made once per process, so a handler and a verifier created without a
-    key in the same process agree (as in the seed examples); to verify elsewhere, read it
-    from the handler (``handler.hmac_secret_key``).
+    Every user of a random key in one process shares it — a :class:`StreamingHandler`
+    built without a key (and without ``$LLM_DISPATCH_HMAC_KEY``), and every dispatcher
+    stage configured with ``hmac_key: random`` — so that what one signs, the others and
+    this function's caller can verify. It lives only as long as the process: to verify
+    elsewhere, configure a key.
     """
     global _process_key
-    env = os.environ.get(ENV_KEY)
-    if env:
-        return env
     with _process_key_lock:
         if _process_key is None:
             _process_key = secrets.token_urlsafe(32)
         return _process_key
+
+
+def default_key() -> str:
+    """The key a :class:`StreamingHandler` uses when none is given:
+    ``$LLM_DISPATCH_HMAC_KEY``, else :func:`process_key`.
+
+    Because the random key is per process, a handler and a verifier created without a key
+    in the same process agree (as in the seed examples); to verify elsewhere, read it from
+    the handler (``handler.hmac_secret_key``).
+    """
+    env = os.environ.get(ENV_KEY)
+    return env if env else process_key()
 
 
 def key_to_bytes(key: KeyLike) -> bytes:
@@ -97,21 +113,25 @@ def text_mac(key: bytes) -> hmac.HMAC:
 
 def compute_tag(
     key: bytes,
-    header_raw: bytes,
-    offsets: Sequence[int],
+    pieces: Sequence[tuple[int, bytes]],
     text_digest: bytes,
-    extras_raw: bytes,
+    trailer_prefix: bytes,
 ) -> bytes:
-    """The trailer's tag over everything a reader could change."""
+    """The trailer's tag over everything a reader could change.
+
+    ``pieces`` are the header frames in index order, each as (offset in the visible text,
+    the frame's bytes); ``text_digest`` the visible text's HMAC (:func:`text_mac`);
+    ``trailer_prefix`` the trailer frame's bytes before the tag.
+    """
     record = bytearray(_TAG_DOMAIN)
-    record += encode_varint(len(header_raw))
-    record += header_raw
-    record += encode_varint(len(offsets))
-    for offset in offsets:
+    record += encode_varint(len(pieces))
+    for offset, frame in pieces:
         record += encode_varint(offset)
+        record += encode_varint(len(frame))
+        record += frame
     record += text_digest
-    record += encode_varint(len(extras_raw))
-    record += extras_raw
+    record += encode_varint(len(trailer_prefix))
+    record += trailer_prefix
     return hmac.new(key, bytes(record), hashlib.sha256).digest()[:TAG_SIZE]
 
 

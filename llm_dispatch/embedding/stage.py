@@ -31,7 +31,11 @@ __all__ = ["EmbeddingStage"]
 
 
 class EmbeddingStage(Stage):
-    """Embeds signed provenance metadata into the stream; the trailer is its end text."""
+    """Embeds signed provenance metadata into the stream; the trailer is its end text.
+
+    Built from :class:`EmbeddingOptions` (or a mapping of them, or keyword overrides),
+    which need a key: see :mod:`.options` for where it may come from.
+    """
 
     name = "embedding"
     #: Where the per-stream handler is kept in ``ctx.values``.
@@ -53,17 +57,18 @@ class EmbeddingStage(Stage):
             if not {"hmac_key", "key", "secret_key", "hmac_secret_key"} & overrides.keys():
                 updated._key_source = options.key_source
             options = updated
+        if options.hmac_key is None:  # only disabled options validate without a key
+            raise ValueError("these embedding options are disabled (enabled=False): no key")
         self.options: EmbeddingOptions = options
-        assert options.hmac_key is not None  # filled by the options' validator
         # Unwrapped once here rather than per stream; kept private and out of repr.
         self._key = key_to_bytes(options.hmac_key)
         self._key_id = key_id(self._key).hex()
 
     @property
     def hmac_key(self) -> SecretStr:
-        """The signing key (a random one when none was configured: the caller needs it to
-        verify)."""
-        assert self.options.hmac_key is not None
+        """The signing key: the configured one, or this process's random key when the
+        options asked for ``hmac_key: random`` (the same as ``process_key()``)."""
+        assert self.options.hmac_key is not None  # checked in __init__
         return self.options.hmac_key
 
     @property

@@ -9,29 +9,29 @@ gets that trailer in the summary (``summary["tail"]``) and must append it.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
+from os import urandom
 from typing import Any
 
+from .codec import bytes_to_selectors
 from .compact import pack, unpack, utc_timestamp
 from .payload import (
+    MAX_METADATA_BYTES,
     NONCE_SIZE,
     SPREAD_PIECE_SIZE,
     HeaderData,
     encode_extras,
     header_frames,
     trailer_frame,
+    trailer_prefix,
 )
 from .signing import KeyLike, compute_tag, default_key, key_id, key_to_bytes, text_mac
 from .targets import MetadataTarget, TargetScanner
 
-__all__ = ["StreamingHandler"]
+__all__ = ["MAX_METADATA_BYTES", "StreamingHandler"]
 
 _SEEKING, _STREAMING, _DONE = 0, 1, 2
 _NO_KEY_ID = bytes(4)
-#: Largest packed metadata accepted; keeps the header (and the trailer, which can only
-#: repeat metadata keys) within one frame.
-MAX_METADATA_BYTES = 60_000
 
 
 def _check_size(packed: bytes) -> None:
@@ -110,7 +110,7 @@ class StreamingHandler:
         self.buffer_size = buffer_size
         self.min_buffer_size = min_buffer_size
         self.signed = sign
-        self._nonce = os.urandom(NONCE_SIZE)
+        self._nonce = urandom(NONCE_SIZE)
         self._mac = text_mac(self._key)
         # Unsigned payloads hash nothing; len() is a C-level no-op with the same signature.
         self._absorb: Callable[[bytes], object] = self._mac.update if sign else len
@@ -121,8 +121,10 @@ class StreamingHandler:
         #: metadata changed from now on travels in the trailer. A plain attribute rather
         #: than a property because the stage reads it on every chunk.
         self.header_sealed = False
-        self._frames: list[str] = []
-        self._offsets: list[int] = []
+        #: Header frames (their bytes) still to go out.
+        self._frames: list[bytes] = []
+        #: Header frames that went out: (offset in the visible text, frame bytes).
+        self._pieces: list[tuple[int, bytes]] = []
         self._chars = 0
         self._chunks = 0
         self._payload_chars = 0
@@ -178,9 +180,9 @@ class StreamingHandler:
         for point in points[: len(self._frames)]:
             parts.append(chunk[last:point])
             frame = self._frames.pop(0)
-            parts.append(frame)
+            parts.append(bytes_to_selectors(frame))
             self._payload_chars += len(frame)
-            self._offsets.append(self._chars + point)
+            self._pieces.append((self._chars + point, frame))
             last = point
         parts.append(chunk[last:])
         if not self._frames:
@@ -211,17 +213,24 @@ class StreamingHandler:
         if self._header is None:
             self._seal()
         assert self._header is not None
-        tail = "".join(self._frames)
-        self._offsets.extend([self._chars] * len(self._frames))
+        # Header pieces no target took go out at the end, just before the trailer.
+        self._pieces.extend((self._chars, frame) for frame in self._frames)
+        tail_bytes = b"".join(self._frames)
         self._frames = []
-        extras = self._extras()
-        extras_raw = encode_extras(extras)
+        extras_raw = encode_extras(self._extras())
+        ref = self._header.ref
         tag = (
-            compute_tag(self._key, self._header.raw, self._offsets, self._mac.digest(), extras_raw)
+            compute_tag(
+                self._key,
+                self._pieces,
+                self._mac.digest(),
+                trailer_prefix(ref, extras_raw, signed=True),
+            )
             if self.signed
             else None
         )
-        tail += trailer_frame(self._header.ref, extras_raw, tag)
+        tail_bytes += trailer_frame(ref, extras_raw, tag)
+        tail = bytes_to_selectors(tail_bytes)
         self._payload_chars += len(tail)
         self._state = _DONE
         embedded = dict(self._header.metadata)
@@ -234,8 +243,8 @@ class StreamingHandler:
             "chunks": self._chunks,
             "characters": self._chars,
             "payload_characters": self._payload_chars,
-            "header_offset": self._offsets[0],
-            "header_pieces": len(self._offsets),
+            "header_offset": self._pieces[0][0],
+            "header_pieces": len(self._pieces),
             "target": self.target.value,
             "signed": self.signed,
             "key_id": self._key_id.hex(),

@@ -1,15 +1,8 @@
-"""Finding this text's payload, and judging it: extraction, verification, stripping.
+"""Judging a text: verification, extraction, stripping.
 
-Which frames are *this text's* payload:
-
-1. If the text ends with a trailer, that trailer and the header pieces with the same ref
-   before it.
-2. Otherwise, the last header whose trailer is nowhere in the text (an unfinished stream:
-   ``truncated``).
-3. Otherwise the last trailer, with text after it (something was appended: ``tampered``).
-
-Every other frame — a payload quoted from an older signed text — is part of the text like
-any other character: it is covered by this text's signature and kept by :func:`strip`.
+Which frames are the text's own payload is :mod:`.locate`'s business; this module turns
+what it found into a verdict (:class:`VerifyStatus`) with a message that says what was
+found and, where it can, what to do.
 """
 
 from __future__ import annotations
@@ -18,9 +11,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from .codec import scan_frames
-from .compact import PayloadError
-from .payload import HeaderData, HeaderPiece, Trailer, parse_frame
+from .locate import Located, locate, remove_spans
+from .payload import classify
+from .scanner import candidate_budget, scan
 from .signing import KeyLike, compute_tag, key_id, key_to_bytes, tags_equal, text_mac
 
 __all__ = [
@@ -55,13 +48,17 @@ class VerifyStatus(StrEnum):
     WRONG_KEY = "wrong_key"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class VerificationResult:
-    """What :func:`verify` found. ``metadata`` can be trusted only when ``valid``."""
+    """What :func:`verify` found. ``metadata`` can be trusted only when ``valid``.
+
+    The verdict is reached from the payload's bytes alone; ``metadata`` and ``extras`` are
+    decoded when first read (already, for a valid result), so that judging a text never
+    costs the decoding of metadata nobody looks at — a forged payload's included.
+    """
 
     status: VerifyStatus
     message: str
-    metadata: dict[str, Any] | None = None
     signed: bool = False
     key_id: str | None = None
     #: Where the header frame(s) and the trailer sit in the text (``text[start:end]``).
@@ -69,7 +66,23 @@ class VerificationResult:
     trailer_span: tuple[int, int] | None = None
     #: Index in the stripped text after which the header sits.
     header_offset: int | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
+    #: Whether one line break after the trailer was left out of the check (it is not part
+    #: of the signed text; see ``verify``).
+    ignored_line_break: bool = False
+    #: The payload found (its metadata decoded on demand).
+    _payload: Located | None = field(default=None, compare=False)
+
+    @property
+    def metadata(self) -> dict[str, Any] | None:
+        """The metadata, the trailer's extras merged over the header's; None when there
+        is none or it does not decode. Unverified unless :attr:`valid`."""
+        return self._payload.metadata if self._payload is not None else None
+
+    @property
+    def extras(self) -> dict[str, Any]:
+        """What the trailer carried (``{}`` when nothing, or when it does not decode)."""
+        extras = self._payload.extras if self._payload is not None else None
+        return dict(extras) if extras else {}
 
     @property
     def valid(self) -> bool:
@@ -90,77 +103,15 @@ class VerificationResult:
             "header_spans": [list(s) for s in self.header_spans],
             "trailer_span": list(self.trailer_span) if self.trailer_span else None,
             "header_offset": self.header_offset,
+            "ignored_line_break": self.ignored_line_break,
         }
 
-
-@dataclass(slots=True)
-class Located:
-    """This text's payload: its frames, and the header once reassembled."""
-
-    pieces: list[HeaderPiece]
-    trailer: Trailer | None
-    header: HeaderData | None
-    #: Characters after the trailer (> 0 only when the trailer does not end the text).
-    after_trailer: int = 0
-
-    @property
-    def metadata(self) -> dict[str, Any] | None:
-        if self.header is None:
-            return None
-        merged = dict(self.header.metadata)
-        if self.trailer is not None and self.trailer.ref == self.header.ref:
-            merged.update(self.trailer.extras)
-        return merged
-
-    def spans(self) -> list[tuple[int, int]]:
-        spans = [(p.start, p.end) for p in self.pieces]
-        if self.trailer is not None:
-            spans.append((self.trailer.start, self.trailer.end))
-        return spans
-
-
-def _reassemble(pieces: list[HeaderPiece]) -> HeaderData | None:
-    if not pieces:
-        return None
-    count = pieces[0].count
-    if len(pieces) != count or any(p.index != i or p.count != count for i, p in enumerate(pieces)):
-        return None
-    try:
-        header = HeaderData.parse(b"".join(p.data for p in pieces))
-    except PayloadError:
-        return None
-    return header if header.ref == pieces[0].ref else None
-
-
-def locate(text: str) -> Located | None:
-    """This text's payload (see the module docstring), or None when there is none."""
-    pieces: list[HeaderPiece] = []
-    trailers: list[Trailer] = []
-    for raw in scan_frames(text):
-        frame = parse_frame(raw)
-        if isinstance(frame, HeaderPiece):
-            pieces.append(frame)
-        elif isinstance(frame, Trailer):
-            trailers.append(frame)
-    if not pieces and not trailers:
-        return None
-    trailer: Trailer | None = None
-    after = 0
-    if trailers and trailers[-1].end == len(text):
-        trailer = trailers[-1]
-        ref = trailer.ref
-    else:
-        closed = {t.ref for t in trailers}
-        unclosed = [p.ref for p in pieces if p.ref not in closed]
-        if unclosed:
-            ref = unclosed[-1]
-        else:
-            trailer = trailers[-1]
-            ref = trailer.ref
-            after = len(text) - trailer.end
-    limit = trailer.start if trailer is not None else len(text)
-    mine = [p for p in pieces if p.ref == ref and p.end <= limit]
-    return Located(mine, trailer, _reassemble(mine), after)
+    def __repr__(self) -> str:
+        return (
+            f"VerificationResult(status={self.status.value!r}, message={self.message!r}, "
+            f"metadata={self.metadata!r}, key_id={self.key_id!r}, "
+            f"header_offset={self.header_offset!r})"
+        )
 
 
 def extract(text: str) -> dict[str, Any] | None:
@@ -171,95 +122,108 @@ def extract(text: str) -> dict[str, Any] | None:
 
 def strip(text: str, *, all_payloads: bool = False) -> str:
     """``text`` without this text's payload (or, with ``all_payloads``, without every frame
-    of ours, quoted ones included). Selectors that were in the text stay."""
+    of ours, quoted ones included). Selectors that were in the text stay, and so does a
+    text the scanner gave up on (see :mod:`.scanner`): nothing is removed from it."""
     if all_payloads:
-        spans = [(f.start, f.end) for f in scan_frames(text) if parse_frame(f) is not None]
+        found = scan(text)
+        if not found.complete:
+            return text
+        spans = [(f.start, f.end) for f in found.frames if classify(text, f) is not None]
     else:
-        found = locate(text)
-        spans = found.spans() if found is not None else []
-    return _remove(text, sorted(spans))[0]
+        located = locate(text)
+        spans = located.spans() if located is not None else []
+    return remove_spans(text, sorted(spans))[0]
 
 
-def _remove(text: str, spans: list[tuple[int, int]]) -> tuple[str, list[int]]:
-    """``text`` without ``spans`` (sorted), and where each span sat in the result."""
-    parts: list[str] = []
-    offsets: list[int] = []
-    last = 0
-    kept = 0
-    for start, end in spans:
-        parts.append(text[last:start])
-        kept += start - last
-        offsets.append(kept)
-        last = end
-    parts.append(text[last:])
-    return "".join(parts), offsets
-
-
-def verify(text: str, key: KeyLike | None) -> VerificationResult:
+def verify(text: str, key: KeyLike | None, *, ignore_line_break: bool = True) -> VerificationResult:
     """Judge ``text`` against ``key`` (``None``: no key at hand, signed texts then report
-    ``wrong_key``)."""
+    ``wrong_key``).
+
+    One line break (``\n`` or ``\r\n``) after the trailer, as files and ``echo`` add, is
+    not part of the signed text: with ``ignore_line_break`` (the default) it is left out
+    of the check and the result says so (``ignored_line_break``); without it, it counts as
+    text added after the signed end. Anything else after the trailer always does.
+    """
     found = locate(text)
     if found is None:
         return VerificationResult(VerifyStatus.NO_METADATA, "no embedded metadata found")
+    if not found.complete:
+        return VerificationResult(
+            VerifyStatus.TAMPERED,
+            f"the text holds more than {candidate_budget(len(text))} selector sequences that "
+            "look like the start of a payload frame (the most a text of its length is "
+            "examined for): it was crafted or damaged, and was not checked further",
+        )
+    return _judge(text, found, key, ignore_line_break)
+
+
+def _judge(
+    text: str, found: Located, key: KeyLike | None, ignore_line_break: bool
+) -> VerificationResult:
     header, trailer = found.header, found.trailer
-    spans = {
+    if not found.pieces and trailer is None:
+        return VerificationResult(
+            VerifyStatus.TAMPERED,
+            f"the text holds {found.damaged} frame(s) of a payload, damaged: neither a "
+            "header nor a trailer can be read (the payload was edited)",
+        )
+    spans: dict[str, Any] = {
         "header_spans": tuple((p.start, p.end) for p in found.pieces),
         "trailer_span": (trailer.start, trailer.end) if trailer else None,
+        "_payload": found,
     }
-    metadata = found.metadata
     if trailer is None:
         what = "a header" if header is not None else "part of a header"
         return VerificationResult(
             VerifyStatus.TRUNCATED,
             f"the text has {what} but no trailer: the stream's end was never marked, or "
             f"the text was cut short. If you produced it, {END_HINT}.",
-            metadata,
             signed=bool(header and header.signed),
             key_id=header.key_id.hex() if header else None,
-            **spans,  # type: ignore[arg-type]
+            **spans,
         )
     if header is None:
         return VerificationResult(
             VerifyStatus.TAMPERED,
             "the trailer's header is missing or damaged (removed, edited, or the trailer "
             "was copied from another text)",
-            None,
             signed=trailer.signed,
-            **spans,  # type: ignore[arg-type]
+            **spans,
         )
-    visible, offsets = _remove(text, sorted(found.spans()))
+    visible, offsets = remove_spans(text, sorted(found.spans()))
+    ignored = bool(found.line_break) and ignore_line_break
+    if ignored:
+        visible = visible[: -len(found.line_break)]
     common: dict[str, Any] = {
         "signed": header.signed,
         "key_id": header.key_id.hex() if header.signed else None,
         "header_offset": offsets[0],
-        "extras": dict(trailer.extras),
+        "ignored_line_break": ignored,
         **spans,
     }
-    if found.after_trailer:
+    note = " (one line break after the trailer was ignored)" if ignored else ""
+    if found.after_trailer and not ignored:
         return VerificationResult(
             VerifyStatus.TAMPERED,
             f"{found.after_trailer} character(s) follow the signature trailer: text was "
             "added after the signed end",
-            metadata,
             **common,
         )
     if header.signed != trailer.signed:
         return VerificationResult(
-            VerifyStatus.TAMPERED, "header and trailer disagree on signing", metadata, **common
+            VerifyStatus.TAMPERED, "header and trailer disagree on signing" + note, **common
         )
     if not header.signed:
         return VerificationResult(
             VerifyStatus.UNSIGNED,
-            "metadata is present but unsigned: its integrity cannot be checked",
-            metadata,
+            "metadata is present but unsigned: its integrity cannot be checked" + note,
             **common,
         )
     if key is None:
         return VerificationResult(
             VerifyStatus.WRONG_KEY,
             f"no key given; the text is signed with key id {header.key_id.hex()} "
-            "(pass a key, or set LLM_DISPATCH_HMAC_KEY)",
-            metadata,
+            "(pass a key, or set LLM_DISPATCH_HMAC_KEY)" + note,
             **common,
         )
     key_bytes = key_to_bytes(key)
@@ -267,22 +231,29 @@ def verify(text: str, key: KeyLike | None) -> VerificationResult:
         return VerificationResult(
             VerifyStatus.WRONG_KEY,
             f"signed with another key (key id {header.key_id.hex()}; the key given has id "
-            f"{key_id(key_bytes).hex()})",
-            metadata,
+            f"{key_id(key_bytes).hex()})" + note,
             **common,
         )
     mac = text_mac(key_bytes)
     mac.update(visible.encode("utf-8", "surrogatepass"))
     # The header pieces sit at offsets[:-1]; the last offset is the trailer's (the end).
-    expected = compute_tag(key_bytes, header.raw, offsets[:-1], mac.digest(), trailer.extras_raw)
-    if not tags_equal(expected, trailer.tag):
+    pieces = list(zip(offsets[:-1], found.piece_frames, strict=True))
+    expected = compute_tag(key_bytes, pieces, mac.digest(), found.trailer_prefix)
+    if not tags_equal(expected, found.tag):
         return VerificationResult(
             VerifyStatus.TAMPERED,
             "the signature does not match: the text, its metadata or where the payload sits "
-            "changed after signing",
-            metadata,
+            "changed after signing" + note,
+            **common,
+        )
+    # Signed by the key holder: now the metadata is worth decoding (and must decode).
+    if found.metadata is None or found.extras is None:
+        return VerificationResult(
+            VerifyStatus.TAMPERED,
+            "the signature matches but the signed metadata does not decode (it was not "
+            "written by this library)" + note,
             **common,
         )
     return VerificationResult(
-        VerifyStatus.VALID, "signature valid: the text is unchanged", metadata, **common
+        VerifyStatus.VALID, "signature valid: the text is unchanged" + note, **common
     )
