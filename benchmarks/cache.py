@@ -139,13 +139,8 @@ async def bench_replay(backend: str, runs: int) -> None:
 
 async def bench_decorator(backend: str, runs: int) -> None:
     """Hit TTFT and replay through the decorator (stages, chunk delivery included)."""
-    import logging
-
-    import structlog
-
     from llm_dispatch import Dispatcher, llm_stream
 
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     cache = StreamingCache(backend=backend, namespace=f"bench-{uuid.uuid4().hex[:8]}")
     # Every call must hit the cache; a miss would go to this closed port, never elsewhere.
     dispatcher = Dispatcher(

@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
+import re
 import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
-
-import structlog
 
 from llm_dispatch import Dispatcher, llm_stream, llm_stream_with_metadata
 
@@ -38,11 +36,11 @@ def start_server(chunks: int) -> tuple[subprocess.Popen[str], str]:
     )
     assert proc.stdout is not None
     line = proc.stdout.readline()
-    url = line.strip().rsplit(" ", 1)[-1]
-    if not url.startswith("http://127.0.0.1:"):
+    found = re.search(r"http://127\.0\.0\.1:\d+", line)
+    if found is None:
         proc.kill()
         raise RuntimeError(f"fake server did not start: {line!r}")
-    return proc, url
+    return proc, found.group(0)
 
 
 def raw_streamers(url: str) -> dict[str, Callable[[], Awaitable[int]]]:
@@ -127,7 +125,6 @@ async def measure(run: Callable[[], Awaitable[int]]) -> tuple[float, float, int]
 
 
 async def main(chunks: int, rounds: int) -> None:
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     proc, url = start_server(chunks)
     try:
         dispatcher = Dispatcher(
