@@ -1,5 +1,6 @@
-"""Events the dispatcher reports to stages besides text: retries, fallbacks, interruptions,
-continuations, circuit changes and cache hits. Stages receive them in ``on_event``."""
+"""Events the dispatcher reports to stages besides text: the plan, first tokens, retries,
+fallbacks, interruptions, continuations, circuit changes and cache hits. Stages receive
+them in ``on_event``; the log stage turns them into log records."""
 
 from __future__ import annotations
 
@@ -11,9 +12,30 @@ __all__ = [
     "ContinuationEvent",
     "DispatchEvent",
     "FallbackEvent",
+    "FirstTokenEvent",
     "InterruptionEvent",
+    "PlanEvent",
     "RetryEvent",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class PlanEvent:
+    """The stream starts: the targets it will try, in order, and those left out (why)."""
+
+    route: str
+    targets: tuple[str, ...]
+    skipped: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class FirstTokenEvent:
+    """An attempt's first event arrived, ``ttft`` seconds after its request was sent."""
+
+    provider: str
+    model: str
+    attempt: int
+    ttft: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +60,8 @@ class FallbackEvent:
     to_provider: str
     to_model: str
     reason: str
+    #: The error kind that ended the previous target ("" when it was skipped).
+    kind: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +110,9 @@ class CacheHitEvent:
 
 
 DispatchEvent = (
-    RetryEvent
+    PlanEvent
+    | FirstTokenEvent
+    | RetryEvent
     | FallbackEvent
     | InterruptionEvent
     | ContinuationEvent

@@ -8,7 +8,8 @@ The hierarchy lets callers catch at the level they care about::
     ├── ProviderError                    one provider attempt failed (provider, kind, status ...)
     │   ├── RateLimitError, ServerError, OverloadedError, ProviderTimeoutError,
     │   │   ProviderConnectionError, AuthenticationError, BadRequestError, NotFoundError,
-    │   │   ContextLengthError, ContentFilterError, IncompleteStreamError, MalformedEventError
+    │   │   ContextLengthError, ContentFilterError, IncompleteStreamError, MalformedEventError,
+    │   │   CircuitOpenError
     └── StreamingError                   the stream as a whole failed
         ├── StreamTimeout (TimeoutError)  a deadline fired (first_token, idle or total)
         ├── StreamInterrupted             failed after text reached the consumer; carries the text
@@ -25,15 +26,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .ledger import AttemptRecord
 
 __all__ = [
     "AllProvidersFailed",
-    "AttemptRecord",
     "AuthenticationError",
     "BadRequestError",
+    "CircuitOpenError",
     "ConfigError",
     "ContentFilterError",
     "ContextLengthError",
@@ -78,6 +81,9 @@ class ErrorKind(StrEnum):
     INCOMPLETE = "incomplete"
     # An event that does not parse: the server sent garbage mid-stream.
     MALFORMED = "malformed"
+    # The target's circuit refused it when the attempt opened (its half-open probe was
+    # taken meanwhile): nothing was sent.
+    CIRCUIT_OPEN = "circuit_open"
 
 
 RETRYABLE_KINDS = frozenset(
@@ -94,7 +100,7 @@ RETRYABLE_KINDS = frozenset(
 
 # Kinds after which the *next* target is still worth trying: the failure is about this
 # provider (its key, its model name, its health), not about the request itself.
-FALLBACK_KINDS = RETRYABLE_KINDS | {ErrorKind.AUTH, ErrorKind.NOT_FOUND}
+FALLBACK_KINDS = RETRYABLE_KINDS | {ErrorKind.AUTH, ErrorKind.NOT_FOUND, ErrorKind.CIRCUIT_OPEN}
 
 _SECRET_PATTERNS = [
     re.compile(r"sk-[A-Za-z0-9_\-]{8,}"),
@@ -332,6 +338,10 @@ class MalformedEventError(ProviderError):
     default_kind = ErrorKind.MALFORMED
 
 
+class CircuitOpenError(ProviderError):
+    default_kind = ErrorKind.CIRCUIT_OPEN
+
+
 _CLASS_FOR_KIND: dict[ErrorKind, type[ProviderError]] = {
     ErrorKind.RATE_LIMIT: RateLimitError,
     ErrorKind.SERVER: ServerError,
@@ -345,6 +355,7 @@ _CLASS_FOR_KIND: dict[ErrorKind, type[ProviderError]] = {
     ErrorKind.CONTENT_FILTER: ContentFilterError,
     ErrorKind.INCOMPLETE: IncompleteStreamError,
     ErrorKind.MALFORMED: MalformedEventError,
+    ErrorKind.CIRCUIT_OPEN: CircuitOpenError,
 }
 
 
@@ -406,26 +417,6 @@ class StreamInterrupted(StreamingError):
             f"stream from {provider}/{model} interrupted after {len(partial_text)} characters "
             f"reached the consumer: {cause}. The partial text is on .partial_text; "
             "set mid_stream='continue' to let the next target continue it."
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class AttemptRecord:
-    """One attempt of the dispatcher: which target, which try, and how it ended."""
-
-    provider: str
-    model: str
-    attempt: int
-    kind: str | None = None
-    status_code: int | None = None
-    message: str = ""
-    chars: int = 0
-
-    def describe(self) -> str:
-        status = f" HTTP {self.status_code}" if self.status_code is not None else ""
-        return (
-            f"{self.provider}/{self.model} attempt {self.attempt}:{status} "
-            f"{self.kind or 'ok'}: {self.message}"
         )
 
 

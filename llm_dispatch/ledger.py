@@ -2,8 +2,9 @@
 
 A dispatched stream may take several attempts: retries of one target, fallbacks to others,
 the interrupted part of an answer and its continuation. Each is billed by its provider, so
-each gets one :class:`LedgerEntry`, and the stream's ``usage`` / ``cost_usd`` are the
-ledger's sums (never just the last provider's report).
+each gets one :class:`AttemptRecord`, and the stream's ``usage`` / ``cost_usd`` are the
+ledger's sums (never just the last provider's report). The same records are what errors
+that list attempts (``AllProvidersFailed.attempts`` ...) and ``stream.attempts`` hold.
 
 How an attempt is charged:
 
@@ -28,16 +29,15 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-from .errors import AttemptRecord
 from .events import Usage
 from .providers.base import ModelPrice
 from .request import Request
 from .tokens import estimate_prompt_tokens, estimate_tokens
 
-__all__ = ["Ledger", "LedgerEntry", "cost_of"]
+__all__ = ["AttemptRecord", "Ledger", "LedgerEntry", "cost_of"]
 
 # Outcomes for which no request reached a provider, whatever else is known.
-_NOT_SENT = frozenset({"skipped"})
+_NOT_SENT = frozenset({"skipped", "circuit_open"})
 
 
 def cost_of(usage: Usage, price: ModelPrice | None) -> float | None:
@@ -49,58 +49,85 @@ def cost_of(usage: Usage, price: ModelPrice | None) -> float | None:
     return (usage.prompt_tokens * price.input + usage.completion_tokens * price.output) / 1e6
 
 
-class LedgerEntry(BaseModel):
+class AttemptRecord(BaseModel):
     """One attempt: where it went, how it ended, the tokens charged and their cost."""
 
     model_config = ConfigDict(frozen=True)
 
     provider: str
     model: str
-    attempt: int = Field(description="1-based try number on this target.")
-    outcome: str = Field(
-        description="'ok', an error kind (rate_limit, timeout ...), 'skipped', 'cancelled' "
-        "(the consumer left) or 'aborted' (a stage raised)."
+    attempt: int = Field(description="1-based try number on this target (0: never tried).")
+    kind: str | None = Field(
+        default=None,
+        description="None when it succeeded; else an error kind (rate_limit, timeout ...), "
+        "'skipped', 'circuit_open', 'cancelled' (the consumer left) or 'aborted' (a stage "
+        "raised).",
     )
     status_code: int | None = None
-    chars: int = Field(description="Characters this attempt delivered.")
-    charged: bool = Field(description="False when the provider refused or never got it.")
-    usage: Usage
-    cost_usd: float | None = Field(description="None when the target's price is unknown.")
+    message: str = ""
+    chars: int = Field(default=0, description="Characters this attempt delivered.")
+    charged: bool = Field(default=False, description="False when the provider never got it.")
+    usage: Usage = Field(default_factory=Usage)
+    cost_usd: float | None = Field(default=0.0, description="None when the price is unknown.")
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def outcome(self) -> str:
+        """``ok`` or the kind it failed with."""
+        return self.kind or "ok"
+
+    def describe(self) -> str:
+        status = f" HTTP {self.status_code}" if self.status_code is not None else ""
+        return (
+            f"{self.provider}/{self.model} attempt {self.attempt}:{status} "
+            f"{self.outcome}: {self.message}"
+        )
+
+
+#: The ledger's name for an :class:`AttemptRecord` (the same class).
+LedgerEntry = AttemptRecord
 
 
 class Ledger(BaseModel):
     """Every attempt of one request, and their totals (``usage``, ``cost_usd``)."""
 
-    entries: list[LedgerEntry] = Field(default_factory=list)
+    entries: list[AttemptRecord] = Field(default_factory=list)
 
-    def add(
+    def charge(
         self,
-        record: AttemptRecord,
         *,
+        provider: str,
+        model: str,
+        attempt: int,
         request: Request,
         price: ModelPrice | None,
+        kind: str | None = None,
+        status_code: int | None = None,
+        message: str = "",
         usage: Usage | None = None,
         text: str = "",
-    ) -> LedgerEntry:
-        """Charge one finished attempt (see the module docstring for the rules).
+    ) -> AttemptRecord:
+        """Record and charge one finished attempt (see the module docstring for the rules).
 
         ``request`` is what was sent (with any continuation prefix), ``usage`` the provider's
-        report for this attempt if it sent one, ``text`` what the attempt delivered.
+        report for this attempt if it sent one, ``text`` what the attempt delivered; a
+        ``price`` of None leaves the cost unknown.
         """
-        charged_usage, charged = _charge(record, request, usage, text)
-        entry = LedgerEntry(
-            provider=record.provider,
-            model=record.model,
-            attempt=record.attempt,
-            outcome=record.kind or "ok",
-            status_code=record.status_code,
-            chars=record.chars,
+        charged_usage, charged = _charge(kind or "ok", status_code, request, usage, text)
+        record = AttemptRecord(
+            provider=provider,
+            model=model,
+            attempt=attempt,
+            kind=kind,
+            status_code=status_code,
+            message=message,
+            chars=len(text),
             charged=charged,
             usage=charged_usage,
             cost_usd=cost_of(charged_usage, price),
         )
-        self.entries.append(entry)
-        return entry
+        self.entries.append(record)
+        return record
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -123,12 +150,11 @@ class Ledger(BaseModel):
 
 
 def _charge(
-    record: AttemptRecord, request: Request, usage: Usage | None, text: str
+    outcome: str, status_code: int | None, request: Request, usage: Usage | None, text: str
 ) -> tuple[Usage, bool]:
-    outcome = record.kind or "ok"
     if outcome in _NOT_SENT:
         return Usage(), False
-    if not text and usage is None and (record.status_code is not None or outcome == "connection"):
+    if not text and usage is None and (status_code is not None or outcome == "connection"):
         return Usage(), False
     estimated = False
     prompt = usage.prompt_tokens if usage is not None else 0
@@ -142,7 +168,7 @@ def _charge(
     return Usage.of(prompt, completion, estimated=estimated), True
 
 
-def _total(entries: Sequence[LedgerEntry]) -> Usage | None:
+def _total(entries: Sequence[AttemptRecord]) -> Usage | None:
     if not entries:
         return None
     prompt = sum(e.usage.prompt_tokens for e in entries)

@@ -8,9 +8,9 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from .context import StreamContext
-from .errors import AttemptRecord, LLMDispatchError
+from .errors import LLMDispatchError
 from .events import Usage
-from .ledger import Ledger
+from .ledger import AttemptRecord, Ledger
 
 if TYPE_CHECKING:
     from .dispatcher import CallOptions, Dispatcher
@@ -118,7 +118,7 @@ class DispatchStream(Generic[T]):
 
     @property
     def attempts(self) -> list[AttemptRecord]:
-        return list(self._ctx.values.get("attempts", ()))
+        return list(self._ctx.ledger.entries)
 
     @property
     def ledger(self) -> Ledger:

@@ -1069,8 +1069,9 @@ async def test_the_cache_connects_to_redis_with_the_password(tmp_path: Path) -> 
     assert config.cache is not None
     cache = StreamingCache.from_options(config.cache)
     cache._ensure_store()  # builds the client; connects only on the first command
-    assert cache._backend is not None
-    kwargs = cache._backend.client.connection_pool.connection_kwargs
+    backend = cache._connection._backend
+    assert backend is not None
+    kwargs = backend.client.connection_pool.connection_kwargs
     assert kwargs["password"] == CACHE_PASSWORD
     assert "CANARY" not in repr(cache)
     await cache.aclose()

@@ -97,10 +97,11 @@ async def test_plain_logging_receives_the_events_with_their_fields(
         await stream.collect()
 
     [start] = [r for r in caplog.records if getattr(r, "event", None) == "stream.start"]
-    assert start.name == "llm_dispatch" and start.levelno == logging.INFO
+    assert start.name == "llm_dispatch.stages.log" and start.levelno == logging.INFO
     assert start.request_id == stream.request_id  # type: ignore[attr-defined]
     assert start.getMessage().startswith(f"stream.start request_id={stream.request_id}")
-    assert start.funcName == "stream"  # the record points at the library's code
+    # The record points at the library's code, not at structlog's.
+    assert start.pathname.endswith(os.path.join("llm_dispatch", "stages", "log.py"))
     [end] = [r for r in caplog.records if getattr(r, "event", None) == "stream.end"]
     assert end.chunks == len(CHUNKS)  # type: ignore[attr-defined]
 

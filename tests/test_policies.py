@@ -387,12 +387,65 @@ async def test_half_open_probe_planned_but_not_tried_is_given_back(
     await streamer(dispatcher, providers=["openai", "anthropic"], max_retries=0)("hi").collect()
     await asyncio.sleep(0.25)  # openai is half-open now: one probe allowed
 
-    # Planned second behind a target that succeeds: its probe is claimed, never used.
+    # Planned second behind a target that succeeds: planning claims no probe.
     await streamer(dispatcher, providers=["anthropic", "openai"])("hi").collect()
     fake_server.requests.clear()
     stream = await streamer(dispatcher, providers=["openai"])("hi").collect()
     assert stream.provider == "openai"
     assert [r.provider for r in fake_server.requests] == ["openai"]
+
+
+class ProbeTaker(Stage):
+    """Claims a half-open target's probe after the plan is made: another request's probe."""
+
+    def __init__(self, circuit: Any, key: str) -> None:
+        self.circuit, self.key = circuit, key
+
+    async def on_start(self, ctx: Any) -> None:
+        assert await self.circuit.allow(self.key)
+
+
+async def test_a_probe_taken_after_planning_falls_back_without_a_request(
+    fake_server: FakeProviderServer, make_dispatcher: Any
+) -> None:
+    dispatcher = make_dispatcher(
+        defaults={"circuit": {"failure_threshold": 1, "window": 10, "cooldown": 0.2}}
+    )
+    fake_server.enqueue(Script(status=500), provider="openai")
+    await streamer(dispatcher, providers=["openai", "anthropic"], max_retries=0)("hi").collect()
+    await asyncio.sleep(0.25)  # openai is half-open now: one probe allowed
+    fake_server.requests.clear()
+
+    taker = ProbeTaker(dispatcher.circuit, "openai/gpt-4o-mini")
+    stream = streamer(dispatcher, providers=["openai", "anthropic"], stages=(taker,))("hi")
+    await stream.collect()
+
+    assert stream.provider == "anthropic"
+    assert [r.provider for r in fake_server.requests] == ["anthropic"]
+    refused, ok = stream.attempts
+    assert (refused.provider, refused.kind, refused.charged) == ("openai", "circuit_open", False)
+    assert "half-open" in refused.message
+    assert (ok.provider, ok.kind) == ("anthropic", None)
+
+
+async def test_a_probe_whose_stream_the_consumer_left_is_given_back_at_once(
+    fake_server: FakeProviderServer, make_dispatcher: Any
+) -> None:
+    dispatcher = make_dispatcher(
+        defaults={"circuit": {"failure_threshold": 1, "window": 10, "cooldown": 30}}
+    )
+    key = "openai/gpt-4o-mini"
+    await dispatcher.circuit.record_failure(key)
+    # Past the cooldown on the breaker's clock: half-open, the probe free.
+    dispatcher.circuit.clock = lambda: time.monotonic() + 31
+    fake_server.enqueue(Script(chunks=["a ", "b ", "c"], chunk_delay=0.05), provider="openai")
+
+    chunks = streamer(dispatcher, providers=["openai"])("hi").__aiter__()
+    async with asyncio.timeout(10):
+        assert await anext(chunks) == "a "
+        assert not await dispatcher.circuit.allow(key)  # the stream holds the probe
+        await chunks.aclose()  # the consumer leaves: the probe got no verdict
+    assert await dispatcher.circuit.allow(key)  # free for the next request, not leased
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)

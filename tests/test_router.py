@@ -410,8 +410,10 @@ async def test_open_circuit_skips_the_target_until_the_cooldown_ends() -> None:
     reason = plan.skipped["openai/gpt-4o-mini"]
     assert reason.startswith("circuit open until ") and reason.endswith("(10.0s from now)")
 
-    clock.now += 10  # half-open: one plan gets the probe, the next does not
+    clock.now += 10  # half-open: plans include it until an attempt claims the probe
     assert keys(await router.plan(request())) == ["openai/gpt-4o-mini", "google/gemini-2.5-flash"]
+    assert keys(await router.plan(request()))[0] == "openai/gpt-4o-mini"  # planning claims none
+    assert await circuit.allow("openai/gpt-4o-mini")  # the attempt that opens it claims it
     plan = await router.plan(request())
     assert plan.skipped == {
         "openai/gpt-4o-mini": "circuit half-open: a probe request is already in flight"

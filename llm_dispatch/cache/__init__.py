@@ -6,13 +6,12 @@ what the meaning-flip guard checks, and the backends.
 
 from __future__ import annotations
 
-from .entry import CachedStream, CacheHit, ReplayTiming
+from .entry import CachedStream, CacheHit, ReplayTiming, replay_events
 from .guard import GuardVerdict, check
 from .keys import CacheKey
 from .options import CacheOptions
 from .partition import UncacheableRequest, partition_key
 from .recorder import StreamRecorder
-from .replay import replay_events
 from .similarity import (
     EmbeddingsAPIVectorizer,
     HashingVectorizer,

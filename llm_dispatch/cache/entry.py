@@ -1,12 +1,16 @@
-"""What one cache entry holds, and what a lookup returns.
+"""What one cache entry holds, what a lookup returns, and how an entry replays.
 
 An entry is one complete, successful provider stream: the raw text chunks with their
 boundaries (so a replay looks like the original stream to every stage), optionally their
 timing, and who produced it. It is stored as JSON (``model_dump_json``), never pickled.
+
+A hit is replayed as if the cache were a provider (:func:`replay_events`): text events with
+the original chunk boundaries, then one closing event with usage and finish reason.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -14,9 +18,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..events import ProviderEvent
+from ..events import ProviderEvent, Usage
 
-__all__ = ["ENTRY_VERSION", "CacheHit", "CachedStream", "ReplayTiming"]
+__all__ = ["ENTRY_VERSION", "CacheHit", "CachedStream", "ReplayTiming", "replay_events"]
 
 #: Bumped when the stored shape changes; entries of another version are ignored.
 ENTRY_VERSION = 1
@@ -106,7 +110,36 @@ class CacheHit:
         }
 
     def events(self, timing: ReplayTiming | None = None) -> AsyncIterator[ProviderEvent]:
-        """Replay the stored stream as provider events (see :func:`.replay.replay_events`)."""
-        from .replay import replay_events
-
+        """Replay the stored stream as provider events (see :func:`replay_events`)."""
         return replay_events(self.entry, timing or self.timing)
+
+
+# An immediate replay of a long stream hands the event loop back this often, so that one
+# large hit cannot starve every other stream in the process.
+_YIELD_EVERY = 64
+
+
+async def replay_events(
+    entry: CachedStream, timing: ReplayTiming = "immediate"
+) -> AsyncIterator[ProviderEvent]:
+    """Yield the entry's chunks as text events, then a closing usage/finish event.
+
+    ``timing="recorded"`` spaces the chunks as they were recorded (relative to the first
+    chunk, so the original time-to-first-token is not replayed); an entry without timing is
+    replayed immediately.
+    """
+    offsets = entry.offsets_ms if timing == "recorded" else None
+    if offsets is None:
+        for i, chunk in enumerate(entry.chunks):
+            if i and i % _YIELD_EVERY == 0:
+                await asyncio.sleep(0)
+            yield ProviderEvent(text=chunk)
+    else:
+        start = time.perf_counter()
+        for chunk, offset_ms in zip(entry.chunks, offsets, strict=True):
+            delay = offset_ms / 1000.0 - (time.perf_counter() - start)
+            if delay > 0:
+                await asyncio.sleep(delay)
+            yield ProviderEvent(text=chunk)
+    usage = Usage.model_validate(entry.usage) if entry.usage is not None else None
+    yield ProviderEvent(usage=usage, finish_reason=entry.finish_reason or "stop")

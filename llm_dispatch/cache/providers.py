@@ -13,13 +13,14 @@ does not stop it for the others; when the last one leaves it is closed.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 
 from ..errors import ProviderError
 from ..events import ProviderEvent
 from ..providers.base import Provider, ProviderSettings
 from ..request import Request
-from .entry import CacheHit
+from .entry import CacheHit, replay_events
+from .keys import CacheKey
 from .streaming_cache import StreamingCache
 
 __all__ = ["ReplayProvider", "SharedProvider"]
@@ -34,7 +35,7 @@ class ReplayProvider(Provider):
         self.hit = hit
 
     async def stream(self, request: Request, model: str) -> AsyncGenerator[ProviderEvent, None]:
-        async for event in self.hit.events():
+        async for event in replay_events(self.hit.entry, self.hit.timing):
             yield event
 
     def map_error(self, exc: BaseException, model: str) -> ProviderError:
@@ -42,36 +43,36 @@ class ReplayProvider(Provider):
 
 
 class SharedProvider(Provider):
-    """``inner`` with single-flight and recording for one call's cache key."""
+    """``inner`` with single-flight and recording, for the call whose cache key is ``key``."""
 
     def __init__(
-        self, inner: Provider, cache: StreamingCache, *, route: str, scope: str | None
+        self,
+        inner: Provider,
+        cache: StreamingCache,
+        key: CacheKey,
+        *,
+        on_join: Callable[[], None] | None = None,
     ) -> None:
         super().__init__(inner.settings)
         self.inner = inner
         self.cache = cache
-        self.route = route
-        self.scope = scope
-        #: True once :meth:`stream` joined a stream another call had already started: this
-        #: call then spent nothing (one instance serves one call's attempt).
-        self.joined = False
+        self.key = key
+        self._on_join = on_join
 
     async def prepare(self) -> None:
         await self.inner.prepare()
 
     async def stream(self, request: Request, model: str) -> AsyncGenerator[ProviderEvent, None]:
-        key = None
-        if request.messages[-1].role != "assistant":
+        if request.is_continuation:
             # A continuation (assistant prefix last) is neither shared nor stored: it is the
             # tail of an interrupted answer, not an answer to the request.
-            key = self.cache.flight_key(request, route=self.route, scope=self.scope)
-        if key is None:
             async for event in self.inner.stream(request, model):
                 yield event
             return
-        flight = (key, self.name, model)
+        flight = (self.key.entry_id, self.name, model)
         # No await between this check and the stream joining or starting the flight.
-        self.joined = self.cache.singleflight.in_flight(flight)
+        if self.cache.singleflight.in_flight(flight) and self._on_join is not None:
+            self._on_join()
         async for event in self.cache.singleflight.stream(
             flight, lambda: self._record(request, model)
         ):
@@ -83,7 +84,7 @@ class SharedProvider(Provider):
         The store runs in the background: the stream ends for its consumers as soon as the
         provider's last event is in, whatever the backend's speed.
         """
-        recorder = self.cache.recorder(request, route=self.route, scope=self.scope)
+        recorder = self.cache.recorder_for(self.key)
         completed = False
         try:
             async for event in self.inner.stream(request, model):

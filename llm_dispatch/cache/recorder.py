@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
 
 from ..events import ProviderEvent, Usage
-from ..request import Request
 from .entry import CachedStream
-
-if TYPE_CHECKING:
-    from .streaming_cache import StreamingCache
 
 __all__ = ["UNSTORABLE_FINISH_REASONS", "StreamRecorder"]
 
@@ -23,35 +19,16 @@ class StreamRecorder:
 
     Feed it every provider event (or text chunk) as it arrives, then call :meth:`commit`
     when the stream completed successfully, or :meth:`discard` when it failed or the
-    consumer went away. Only a committed recording is stored.
+    consumer went away. Only a committed recording is handed to ``store`` (which knows
+    what the recording answers).
     """
 
-    __slots__ = (
-        "_cache",
-        "_chunks",
-        "_closed",
-        "_first_at",
-        "_offsets",
-        "finish_reason",
-        "request",
-        "route",
-        "scope",
-        "usage",
-    )
+    __slots__ = ("_chunks", "_closed", "_first_at", "_offsets", "_store", "finish_reason", "usage")
 
     def __init__(
-        self,
-        cache: StreamingCache,
-        request: Request,
-        *,
-        route: str,
-        scope: str | None = None,
-        record_timing: bool = True,
+        self, store: Callable[[CachedStream], Awaitable[bool]], *, record_timing: bool = True
     ) -> None:
-        self._cache = cache
-        self.request = request
-        self.route = route
-        self.scope = scope
+        self._store = store
         self._chunks: list[str] = []
         self._offsets: list[float] | None = [] if record_timing else None
         self._first_at: float | None = None
@@ -116,4 +93,4 @@ class StreamRecorder:
             usage=usage.model_dump() if usage is not None else None,
             finish_reason=finish,
         )
-        return await self._cache.store(self.request, entry, route=self.route, scope=self.scope)
+        return await self._store(entry)

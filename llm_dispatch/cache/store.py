@@ -11,6 +11,7 @@ every process using the server). Both keep, besides the entries themselves:
 from __future__ import annotations
 
 import json
+import time
 from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,7 +19,21 @@ from typing import Any, Protocol
 
 from .keys import CacheKey
 
-__all__ = ["EntryStore", "Fetched", "IndexRow", "PutResult", "entry_filter"]
+__all__ = ["EntryStore", "Fetched", "IndexRow", "PutResult", "entry_filter", "now_ms"]
+
+_last_ms = 0
+
+
+def now_ms() -> int:
+    """Wall-clock milliseconds, strictly increasing within this process.
+
+    The Redis LRU orders entries by this value: two touches in the same millisecond would
+    tie, and Redis would break the tie by name, evicting the wrong entry. Bumping a tie by
+    one millisecond keeps the order exact (the clock runs ahead by at most a few ms in a burst).
+    """
+    global _last_ms
+    _last_ms = max(int(time.time() * 1000), _last_ms + 1)
+    return _last_ms
 
 
 @dataclass(slots=True)

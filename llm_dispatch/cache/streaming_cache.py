@@ -1,75 +1,44 @@
 """``StreamingCache``: the similarity cache of complete provider streams.
 
-A lookup goes, in order:
-
-1. **Exact**: the request's partition and normalised prompt name one entry directly
-   (``entry_id``): one dict lookup, or one Redis round trip.
-2. **Similar**: otherwise, the entries of the prompt's *bucket* — same partition, same
-   decisive tokens in the same order (:mod:`.guard`) — are scored with the vectorizer, and
-   the best one at or above ``similarity_threshold`` is served. Any prompt the guard would
-   accept is in that bucket, so nothing else needs scoring, whatever the cache size.
-
-Every hit is checked once more against the stored entry (partition, normalised prompt or
-signature) before it is returned, so even a hash collision cannot serve a wrong answer.
-A backend failure never fails the call: the lookup counts an error and reports a miss.
+What a lookup matches is :mod:`.matching`'s business; the backend connection is
+:mod:`.connection`'s; stores run in the background (:mod:`.background`). A backend failure
+never fails the call: the lookup counts an error and reports a miss, a failed store is a
+warning and a count.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Coroutine, Iterable
 from typing import Any
 
-from aiocache import SimpleMemoryCache
 from aiocache.base import BaseCache
-from pydantic import ValidationError
 
 from ..errors import redact
 from ..log import Throttle, get_logger
 from ..request import Request
-from .backends import Backend, build_backend, redact_url
+from .background import BackgroundStores
+from .connection import StoreConnection
 from .entry import ENTRY_VERSION, CachedStream, CacheHit, ReplayTiming
-from .guard import decisive_of_normalized
 from .keys import CacheKey, make_key
-from .memory_store import MemoryStore
+from .matching import find
 from .options import DEFAULT_IGNORED_EXTRA, CacheOptions
 from .partition import UncacheableRequest
 from .recorder import UNSTORABLE_FINISH_REASONS, StreamRecorder
-from .redis_store import RedisStore
 from .similarity import (
     HashingVectorizer,
     Vectorizer,
-    cosine,
     decode_vector,
     encode_vector,
     vectorizer_name,
 )
 from .singleflight import SingleFlight
 from .stats import CacheStats
-from .store import EntryStore, IndexRow
+from .store import EntryStore, IndexRow, now_ms
 
 __all__ = ["StreamingCache"]
 
 log = get_logger("llm_dispatch.cache")
-
-# Cosine of identical vectors can come out a hair below 1.0 in floating point.
-_SCORE_EPSILON = 1e-9
-
-
-_last_ms = 0
-
-
-def _now_ms() -> int:
-    """Wall-clock milliseconds, strictly increasing within this process.
-
-    The Redis LRU orders entries by this value: two touches in the same millisecond would
-    tie, and Redis would break the tie by name, evicting the wrong entry. Bumping a tie by
-    one millisecond keeps the order exact (the clock runs ahead by at most a few ms in a burst).
-    """
-    global _last_ms
-    _last_ms = max(int(time.time() * 1000), _last_ms + 1)
-    return _last_ms
 
 
 class StreamingCache:
@@ -135,67 +104,27 @@ class StreamingCache:
         self, options: CacheOptions, instance: BaseCache | None, vectorizer: Vectorizer | None
     ) -> None:
         self.options = options
-        self._instance = instance
         self._vectorizer: Vectorizer = vectorizer or HashingVectorizer()
         self._vectorizer_name = vectorizer_name(self._vectorizer)
         # The default vectorizer rebuilds vectors from stored prompts: no vectors stored.
-        self._hashing = (
-            self._vectorizer if isinstance(self._vectorizer, HashingVectorizer) else None
-        )
+        self._stores_vectors = not isinstance(self._vectorizer, HashingVectorizer)
         self._stats = CacheStats()
         self._throttle = Throttle()
-        # Stores running in the background (see store_later), awaited by lookups and aclose.
-        self._pending: set[asyncio.Task[bool]] = set()
+        self._pending = BackgroundStores()
         self.singleflight: SingleFlight[Any] = SingleFlight()
-        self._backend: Backend | None = None
-        self._store: EntryStore | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        if instance is not None:
-            build_backend(instance, timeout=options.backend_timeout)  # fail fast on the type
-            self._description = f"{type(instance).__name__} instance"
-        else:
-            self._description = redact_url(options.redis_url) if options.redis_url else "memory"
-
-    # -- backend -------------------------------------------------------------------------
-
-    def _ensure_store(self) -> EntryStore:
-        """The store, built on first use in the running loop.
-
-        A Redis connection pool belongs to the event loop that opened it; a cache created
-        at import time and used under several ``asyncio.run`` calls gets a pool per loop.
-        """
-        loop = asyncio.get_running_loop()
-        if self._store is not None and (self._loop is loop or self._backend_kind == "memory"):
-            return self._store
-        spec: str | BaseCache = (
-            self._instance if self._instance is not None else self.options.redis_url or "memory"
-        )
-        backend = build_backend(spec, timeout=self.options.backend_timeout)
-        store: EntryStore
-        if backend.kind == "memory":
-            store = MemoryStore(backend.cache, self.options.namespace, self.options.max_cache_size)
-        else:
-            store = RedisStore(
-                backend.cache, backend.client, self.options.namespace, self.options.max_cache_size
-            )
-        self._backend, self._store, self._loop = backend, store, loop
-        return store
-
-    @property
-    def _backend_kind(self) -> str:
-        return self._backend.kind if self._backend is not None else ""
+        self._connection = StoreConnection(options, instance)
+        self._description = self._connection.description
 
     @property
     def backend_kind(self) -> str:
         """``"memory"`` or ``"redis"``."""
-        if self._instance is not None:
-            return "memory" if isinstance(self._instance, SimpleMemoryCache) else "redis"
-        return "redis" if self.options.redis_url else "memory"
+        return self._connection.kind
+
+    def _ensure_store(self) -> EntryStore:
+        return self._connection.store()
 
     def _drain_expired(self) -> None:
-        if isinstance(self._store, MemoryStore) and self._store.expired:
-            self._stats.expirations += self._store.expired
-            self._store.expired = 0
+        self._connection.count_expired(self._stats)
 
     def _backend_error(self, operation: str, exc: BaseException) -> None:
         self._stats.errors += 1
@@ -250,20 +179,34 @@ class StreamingCache:
         """
         if not self.options.enabled:
             return None
+        key = self.key_or_none(request, route=route, scope=scope)
+        return await self.lookup_key(key, timeout=timeout) if key is not None else None
+
+    def key_or_none(
+        self, request: Request, *, route: str, scope: str | None = None
+    ) -> CacheKey | None:
+        """The key of a call, or None (counted as a bypass) when it cannot be cached."""
         try:
-            key = self.key(request, route=route, scope=scope)
+            return self.key(request, route=route, scope=scope)
         except UncacheableRequest as exc:
-            self._stats.bypasses += 1
-            log.debug("cache_uncacheable", reason=str(exc))
+            self.count_uncacheable(str(exc))
+            return None
+
+    def count_uncacheable(self, reason: str) -> None:
+        """Count a call that could not use the cache (see :class:`UncacheableRequest`)."""
+        self._stats.bypasses += 1
+        log.debug("cache_uncacheable", reason=reason)
+
+    async def lookup_key(self, key: CacheKey, *, timeout: float | None = None) -> CacheHit | None:
+        """:meth:`lookup` for a key already computed."""
+        if not self.options.enabled:
             return None
         bound = self.options.backend_timeout
         if timeout is not None:
             bound = min(bound, timeout)
         try:
             async with asyncio.timeout(bound):
-                if self._pending:
-                    # shield: a lookup that gives up must not cancel another call's store.
-                    await asyncio.shield(asyncio.gather(*self._pending))
+                await self._pending.wait()
                 hit = await self._lookup(key)
         except Exception as exc:
             self._backend_error("lookup", exc)
@@ -278,87 +221,29 @@ class StreamingCache:
             self._stats.similar_hits += 1
         return hit
 
-    def _decode(self, text: str, key: CacheKey, *, exact: bool) -> CachedStream | None:
-        """Parse an entry and check it really answers ``key`` (defence against collisions)."""
-        try:
-            entry = CachedStream.model_validate_json(text)
-        except ValidationError:
-            return None
-        if entry.version != ENTRY_VERSION or entry.partition != key.partition:
-            return None
-        if exact and entry.normalized_prompt != key.normalized:
-            return None
-        if not exact and entry.signature != key.signature:
-            return None
-        return entry
-
     async def _lookup(self, key: CacheKey) -> CacheHit | None:
-        store = self._ensure_store()
-        now = _now_ms()
-        fetched = await store.fetch(key, now)
-        timing = self.options.replay_timing
-        if fetched.entry_json is not None:
-            entry = self._decode(fetched.entry_json, key, exact=True)
-            if entry is not None:
-                return CacheHit(entry, 1.0, True, key.entry_id, timing)
-        if not fetched.candidates:
-            return None
-
-        stale = [c.entry_id for c in fetched.candidates if c.expired(now)]
-        if stale:
-            await store.prune(key, stale)
-            self._stats.expirations += len(stale)
-        ranked = await self._rank(key, [c for c in fetched.candidates if not c.expired(now)])
-        for score, row in ranked:
-            text = await store.get(key, row.entry_id, now)
-            if text is None:
-                await store.prune(key, [row.entry_id])
-                self._stats.expirations += 1
-                continue
-            entry = self._decode(text, key, exact=False)
-            if (
-                entry is not None
-                and decisive_of_normalized(entry.normalized_prompt) == key.decisive
-            ):
-                return CacheHit(entry, score, False, row.entry_id, timing)
-        return None
-
-    async def _rank(self, key: CacheKey, rows: list[IndexRow]) -> list[tuple[float, IndexRow]]:
-        """Rows that pass the guard and the threshold, best score first."""
-        # The bucket already implies equal decisive tokens; re-checking the stored prompt
-        # costs microseconds and makes a signature collision harmless.
-        rows = [r for r in rows if decisive_of_normalized(r.normalized) == key.decisive]
-        if not rows:
-            return []
-        threshold = self.options.similarity_threshold - _SCORE_EPSILON
-        scored: list[tuple[float, IndexRow]] = []
-        if self._hashing is not None:
-            query = self._hashing.from_normalized(key.normalized)
-            for row in rows:
-                score = cosine(query, self._hashing.from_normalized(row.normalized))
-                if score >= threshold:
-                    scored.append((min(score, 1.0), row))
-        else:
-            usable = [
-                r for r in rows if r.vector is not None and r.vectorizer == self._vectorizer_name
-            ]
-            if not usable:
-                return []
-            (query,) = await self._vectorizer([key.prompt])
-            for row in usable:
-                assert row.vector is not None
-                score = cosine(query, row.vector)
-                if score >= threshold:
-                    scored.append((min(score, 1.0), row))
-        scored.sort(key=lambda pair: pair[0], reverse=True)
-        return scored
+        return await find(
+            self._ensure_store(),
+            key,
+            threshold=self.options.similarity_threshold,
+            vectorizer=self._vectorizer,
+            timing=self.options.replay_timing,
+            stats=self._stats,
+        )
 
     # -- store ---------------------------------------------------------------------------
 
     def recorder(self, request: Request, *, route: str, scope: str | None = None) -> StreamRecorder:
         """A recorder for one live stream; its ``commit`` stores the stream."""
         return StreamRecorder(
-            self, request, route=route, scope=scope, record_timing=self.options.record_timing
+            lambda entry: self.store(request, entry, route=route, scope=scope),
+            record_timing=self.options.record_timing,
+        )
+
+    def recorder_for(self, key: CacheKey) -> StreamRecorder:
+        """:meth:`recorder` for a key already computed."""
+        return StreamRecorder(
+            lambda entry: self.store_key(key, entry), record_timing=self.options.record_timing
         )
 
     async def store(
@@ -376,11 +261,17 @@ class StreamingCache:
         """
         if not self.options.enabled:
             return False
-        if not entry.chunks or entry.finish_reason in UNSTORABLE_FINISH_REASONS:
-            return False
         try:
             key = self.key(request, route=route, scope=scope)
         except UncacheableRequest:
+            return False
+        return await self.store_key(key, entry)
+
+    async def store_key(self, key: CacheKey, entry: CachedStream) -> bool:
+        """:meth:`store` for a key already computed."""
+        if not self.options.enabled:
+            return False
+        if not entry.chunks or entry.finish_reason in UNSTORABLE_FINISH_REASONS:
             return False
         entry = entry.model_copy(
             update={
@@ -393,7 +284,7 @@ class StreamingCache:
                 "scope": key.scope,
             }
         )
-        now = _now_ms()
+        now = now_ms()
         ttl = self.options.ttl
         try:
             async with asyncio.timeout(self.options.backend_timeout):
@@ -406,7 +297,7 @@ class StreamingCache:
                     route=key.route,
                     scope=key.scope,
                 )
-                if self._hashing is None:
+                if self._stores_vectors:
                     (vector,) = await self._vectorizer([key.prompt])
                     encoded = encode_vector(vector)
                     row.vector = decode_vector(encoded)
@@ -423,17 +314,9 @@ class StreamingCache:
         return True
 
     def store_later(self, store: Coroutine[Any, Any, bool]) -> asyncio.Task[bool]:
-        """Run ``store`` (a :meth:`store` or a recorder's commit) in a task of its own.
-
-        A complete answer is stored after the stream that produced it has ended, outside
-        every deadline of that stream: a slow backend delays nothing the consumer waits
-        for. The store is bounded by ``backend_timeout``; a failure is a warning and a
-        count in ``stats().errors``. :meth:`flush` waits for the stores in progress.
-        """
-        task = asyncio.get_running_loop().create_task(store, name="llm_dispatch:cache-store")
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
-        return task
+        """Run ``store`` (a :meth:`store` or a recorder's commit) in a task of its own,
+        bounded by ``backend_timeout`` (see :mod:`.background`); :meth:`flush` waits."""
+        return self._pending.start(store)
 
     @property
     def stores_in_progress(self) -> int:
@@ -442,8 +325,7 @@ class StreamingCache:
 
     async def flush(self) -> None:
         """Wait until every store this instance started has finished."""
-        while self._pending:
-            await asyncio.gather(*self._pending, return_exceptions=True)
+        await self._pending.drain()
 
     # -- administration ------------------------------------------------------------------
 
@@ -461,7 +343,7 @@ class StreamingCache:
 
     async def size(self) -> int:
         """Entries held (in Redis: by every process; expired ones may linger until swept)."""
-        size = await self._ensure_store().size(_now_ms())
+        size = await self._ensure_store().size(now_ms())
         self._drain_expired()
         return size
 
@@ -503,11 +385,7 @@ class StreamingCache:
         """Finish the stores in progress, then close the connections this cache opened (a
         given aiocache instance stays open)."""
         await self.flush()
-        if self._backend is not None:
-            await self._backend.aclose()
-        self._backend = None
-        self._store = None
-        self._loop = None
+        await self._connection.aclose()
 
     async def __aenter__(self) -> StreamingCache:
         return self

@@ -1,25 +1,15 @@
 """Circuit breaker: take a failing target out of rotation for a while, then probe it.
 
-States of one target key (``provider/model``)::
+:class:`CircuitBreaker` applies the rules of :mod:`.circuit_store` to a store: this
+process's (:class:`MemoryCircuitStore`) or one shared through Redis
+(:class:`RedisCircuitStore`). Its ``record_*`` methods return the state changes they made;
+every change is also logged (event ``circuit.changed``) and passed to ``on_change`` if one
+is set.
 
-    closed ──(failure_threshold failures within window)──▶ open
-    open ──(cooldown elapsed; noticed on the next call)──▶ half_open
-    half_open ──(probe succeeds)──▶ closed
-    half_open ──(probe fails)──▶ open (fresh cooldown)
-
-``allow()`` in ``half_open`` lets exactly one caller through (the probe) and refuses the
-others while it runs. The probe slot is a lease of ``cooldown`` seconds, so a probe whose
-result is never recorded (cancelled request, crashed process) does not block the target
-forever; :meth:`CircuitBreaker.release` gives it back early.
-
-The state lives in a :class:`CircuitStore`: :class:`MemoryCircuitStore` per process, or
-:class:`RedisCircuitStore` shared by every process that uses the same Redis server and
-namespace. Both run the same transition rules, the Redis one as one Lua script per call so
-that concurrent processes cannot interleave a read and a write.
-
-Every state change is logged (``structlog`` logger ``llm_dispatch.circuit``, event
-``circuit.changed``) and passed to ``on_change``, which the dispatcher turns into a stage
-event.
+:func:`guarded_by_circuit` is the policy around opening an attempt: the target's circuit is
+asked when the attempt opens (claiming a half-open target's single probe), each failed try
+and the stream's outcome are recorded, and a claimed probe that got no verdict is given
+back. The router only reads circuits (:meth:`CircuitBreaker.status_many`) and claims nothing.
 """
 
 from __future__ import annotations
@@ -28,19 +18,28 @@ import asyncio
 import inspect
 import math
 import time
-import uuid
-from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING
 
-from ..errors import redact
+from ..dispatch_events import CircuitEvent
+from ..errors import CircuitOpenError, ProviderError, redact
 from ..log import Throttle, get_logger
+from ..providers.function import FUNCTION_PROVIDER
 from ..settings.models import CircuitSettings
+from .circuit_redis import RedisCircuitStore
+from .circuit_store import (
+    CircuitChange,
+    CircuitState,
+    CircuitStatus,
+    CircuitStore,
+    Clock,
+    MemoryCircuitStore,
+    Operation,
+    StoreReply,
+)
 
 if TYPE_CHECKING:
-    from redis.asyncio import Redis
+    from ..attempt import Attempt, Ending, Open, Opened
 
 __all__ = [
     "CircuitBreaker",
@@ -51,376 +50,14 @@ __all__ = [
     "MemoryCircuitStore",
     "RedisCircuitStore",
     "StoreReply",
+    "guarded_by_circuit",
     "store_from_settings",
 ]
 
-log = get_logger("llm_dispatch.circuit")
+log = get_logger(__name__)
 
-Clock = Callable[[], float]
-Operation = Literal["status", "allow", "success", "failure", "release"]
-
-
-class CircuitState(StrEnum):
-    CLOSED = "closed"
-    OPEN = "open"
-    HALF_OPEN = "half_open"
-
-
-@dataclass(frozen=True, slots=True)
-class CircuitChange:
-    """One state change of one target's circuit."""
-
-    key: str
-    old: CircuitState
-    new: CircuitState
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class CircuitStatus:
-    """A target's circuit as seen at clock time ``now``."""
-
-    key: str
-    state: CircuitState
-    #: Failures counted towards the threshold (closed state only).
-    failures: int = 0
-    #: Clock time the cooldown ends (open state only).
-    open_until: float | None = None
-    probe_in_flight: bool = False
-    now: float = 0.0
-
-    @property
-    def available(self) -> bool:
-        """Whether a request may use the target now (a half-open one: as the probe)."""
-        return self.state is CircuitState.CLOSED or (
-            self.state is CircuitState.HALF_OPEN and not self.probe_in_flight
-        )
-
-    @property
-    def retry_in(self) -> float | None:
-        """Seconds until an open circuit lets a probe through."""
-        if self.state is not CircuitState.OPEN or self.open_until is None:
-            return None
-        return max(0.0, self.open_until - self.now)
-
-
-@dataclass(frozen=True, slots=True)
-class StoreReply:
-    """What a store operation decided: the answer, the resulting status, the changes made."""
-
-    allowed: bool
-    status: CircuitStatus
-    changes: tuple[tuple[CircuitState, CircuitState, str], ...] = ()
-
-
-class CircuitStore(ABC):
-    """Keeps circuit state and applies one operation atomically.
-
-    ``clock`` is the time base the store expects: timestamps from different processes are
-    only comparable on a shared (wall) clock.
-    """
-
-    clock: Clock
-
-    @abstractmethod
-    async def apply(
-        self, op: Operation, key: str, now: float, settings: CircuitSettings
-    ) -> StoreReply:
-        """Run ``op`` for ``key`` at time ``now`` (see the module docstring for the rules)."""
-
-    async def apply_many(
-        self, ops: Sequence[tuple[Operation, str]], now: float, settings: CircuitSettings
-    ) -> list[StoreReply]:
-        """Run several operations at time ``now``, in order; a store that can batch them
-        (one Redis round trip) overrides this."""
-        return [await self.apply(op, key, now, settings) for op, key in ops]
-
-    @abstractmethod
-    async def reset(self, key: str) -> None:
-        """Forget everything about ``key`` (back to closed, no failures)."""
-
-    async def aclose(self) -> None:
-        """Release connections."""
-        return None
-
-
-# -- in memory -----------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class _Record:
-    state: CircuitState = CircuitState.CLOSED
-    failures: list[float] = field(default_factory=list)
-    open_until: float = 0.0
-    probe_until: float = 0.0
-
-
-def _step(
-    rec: _Record, op: Operation, now: float, s: CircuitSettings
-) -> tuple[bool, list[tuple[CircuitState, CircuitState, str]]]:
-    """The transition rules; the Lua script in :class:`RedisCircuitStore` mirrors them."""
-    changes: list[tuple[CircuitState, CircuitState, str]] = []
-
-    def move(new: CircuitState, reason: str) -> None:
-        changes.append((rec.state, new, reason))
-        rec.state = new
-
-    if rec.state is CircuitState.OPEN and now >= rec.open_until:
-        move(CircuitState.HALF_OPEN, f"cooldown of {s.cooldown:g}s elapsed")
-        rec.probe_until = 0.0
-    cutoff = now - s.window
-    rec.failures = [t for t in rec.failures if t > cutoff]
-    probe_free = rec.state is CircuitState.HALF_OPEN and rec.probe_until <= now
-
-    allowed = False
-    if op == "status":
-        allowed = rec.state is CircuitState.CLOSED or probe_free
-    elif op == "allow":
-        if rec.state is CircuitState.CLOSED:
-            allowed = True
-        elif probe_free:
-            rec.probe_until = now + s.cooldown
-            allowed = True
-    elif op == "failure":
-        if rec.state is CircuitState.CLOSED:
-            rec.failures.append(now)
-            if len(rec.failures) >= s.failure_threshold:
-                move(CircuitState.OPEN, f"{len(rec.failures)} failures within {s.window:g}s")
-                rec.open_until = now + s.cooldown
-                rec.failures.clear()
-        elif rec.state is CircuitState.HALF_OPEN:
-            move(CircuitState.OPEN, "probe failed")
-            rec.open_until = now + s.cooldown
-            rec.probe_until = 0.0
-        # open: a request that started before the circuit opened; the cooldown stands.
-    elif op == "success":
-        if rec.state is CircuitState.HALF_OPEN:
-            move(CircuitState.CLOSED, "probe succeeded")
-            rec.probe_until = 0.0
-        rec.failures.clear()
-    elif op == "release" and rec.state is CircuitState.HALF_OPEN:
-        rec.probe_until = 0.0
-    return allowed, changes
-
-
-def _status(key: str, rec: _Record, now: float) -> CircuitStatus:
-    return CircuitStatus(
-        key=key,
-        state=rec.state,
-        failures=len(rec.failures),
-        open_until=rec.open_until if rec.state is CircuitState.OPEN else None,
-        probe_in_flight=rec.state is CircuitState.HALF_OPEN and rec.probe_until > now,
-        now=now,
-    )
-
-
-class MemoryCircuitStore(CircuitStore):
-    """Circuit state of this process only (the default)."""
-
-    def __init__(self) -> None:
-        self.clock: Clock = time.monotonic
-        self._records: dict[str, _Record] = {}
-
-    async def apply(
-        self, op: Operation, key: str, now: float, settings: CircuitSettings
-    ) -> StoreReply:
-        # No await between read and write: atomic with respect to other tasks.
-        rec = self._records.get(key) or _Record()
-        allowed, changes = _step(rec, op, now, settings)
-        if rec.state is CircuitState.CLOSED and not rec.failures:
-            self._records.pop(key, None)  # nothing to remember; keeps the dict small
-        else:
-            self._records[key] = rec
-        return StoreReply(allowed, _status(key, rec, now), tuple(changes))
-
-    async def reset(self, key: str) -> None:
-        self._records.pop(key, None)
-
-
-# -- in Redis ------------------------------------------------------------------------------
-
-# KEYS: state hash, failures sorted set (score = failure time).
-# ARGV: op, now, threshold, window, cooldown, ttl_ms, failure member.
-# Returns {allowed, state, open_until, probe_until, failures, [old, new, reason]...};
-# numbers travel as strings because Redis truncates Lua numbers to integers.
-_LUA = """
-local state_key, fail_key = KEYS[1], KEYS[2]
-local op = ARGV[1]
-local now = tonumber(ARGV[2])
-local threshold = tonumber(ARGV[3])
-local window = tonumber(ARGV[4])
-local cooldown = tonumber(ARGV[5])
-local ttl_ms = tonumber(ARGV[6])
-
-local state = redis.call('HGET', state_key, 'state') or 'closed'
-local open_until = tonumber(redis.call('HGET', state_key, 'open_until') or '0')
-local probe_until = tonumber(redis.call('HGET', state_key, 'probe_until') or '0')
-local dirty = false
-local changes = {}
-
-local function num(x) return string.format('%.6f', x) end
-local function move(new, reason)
-  table.insert(changes, state)
-  table.insert(changes, new)
-  table.insert(changes, reason)
-  state = new
-  dirty = true
-end
-
-if state == 'open' and now >= open_until then
-  move('half_open', string.format('cooldown of %gs elapsed', cooldown))
-  probe_until = 0
-end
-redis.call('ZREMRANGEBYSCORE', fail_key, '-inf', num(now - window))
-local probe_free = state == 'half_open' and probe_until <= now
-
-local allowed = 0
-if op == 'status' then
-  if state == 'closed' or probe_free then allowed = 1 end
-elseif op == 'allow' then
-  if state == 'closed' then
-    allowed = 1
-  elseif probe_free then
-    probe_until = now + cooldown
-    dirty = true
-    allowed = 1
-  end
-elseif op == 'failure' then
-  if state == 'closed' then
-    redis.call('ZADD', fail_key, ARGV[2], ARGV[7])
-    redis.call('PEXPIRE', fail_key, ttl_ms)
-    local count = redis.call('ZCARD', fail_key)
-    if count >= threshold then
-      move('open', string.format('%d failures within %gs', count, window))
-      open_until = now + cooldown
-      redis.call('DEL', fail_key)
-    end
-  elseif state == 'half_open' then
-    move('open', 'probe failed')
-    open_until = now + cooldown
-    probe_until = 0
-  end
-elseif op == 'success' then
-  if state == 'half_open' then
-    move('closed', 'probe succeeded')
-    probe_until = 0
-  end
-  redis.call('DEL', fail_key)
-elseif op == 'release' then
-  if state == 'half_open' and probe_until > 0 then
-    probe_until = 0
-    dirty = true
-  end
-end
-
-if dirty then
-  if state == 'closed' then
-    redis.call('DEL', state_key)
-  else
-    redis.call('HSET', state_key, 'state', state, 'open_until', num(open_until),
-               'probe_until', num(probe_until))
-    redis.call('PEXPIRE', state_key, ttl_ms)
-  end
-end
-local result = {allowed, state, num(open_until), num(probe_until), redis.call('ZCARD', fail_key)}
-for _, v in ipairs(changes) do table.insert(result, v) end
-return result
-"""
-
-
-class RedisCircuitStore(CircuitStore):
-    """Circuit state shared through Redis by every process using ``namespace``.
-
-    Timestamps are wall-clock (``time.time``) because they are compared across processes.
-    Keys expire once nothing about them can matter any more (``window + 2 * cooldown`` plus a
-    minute after the last write), so abandoned targets leave nothing behind.
-    """
-
-    def __init__(
-        self,
-        url: str = "redis://127.0.0.1:6379/0",
-        namespace: str = "llm_dispatch:circuit",
-        *,
-        client: Redis | None = None,
-    ) -> None:
-        if client is None:
-            # Imported here so that importing llm_dispatch does not import redis.
-            from redis.asyncio import Redis
-
-            client = Redis.from_url(
-                url, decode_responses=True, socket_connect_timeout=2, socket_timeout=2
-            )
-            self._owns_client = True
-        else:
-            self._owns_client = False
-        self.clock: Clock = time.time
-        self.namespace = namespace
-        self._client = client
-        self._script = client.register_script(_LUA)
-
-    def keys_for(self, key: str) -> list[str]:
-        """The Redis keys of target ``key`` (hash-tagged so both land in one cluster slot)."""
-        base = f"{self.namespace}:{{{key}}}"
-        return [base, f"{base}:failures"]
-
-    async def apply(
-        self, op: Operation, key: str, now: float, settings: CircuitSettings
-    ) -> StoreReply:
-        reply = await self._script(keys=self.keys_for(key), args=_script_args(op, now, settings))
-        return _reply(key, now, reply)
-
-    async def apply_many(
-        self, ops: Sequence[tuple[Operation, str]], now: float, settings: CircuitSettings
-    ) -> list[StoreReply]:
-        """Every operation in one pipeline: one round trip whatever the number of targets."""
-        if len(ops) == 1:
-            op, key = ops[0]
-            return [await self.apply(op, key, now, settings)]
-        async with self._client.pipeline(transaction=False) as pipe:
-            for op, key in ops:
-                await self._script(
-                    keys=self.keys_for(key), args=_script_args(op, now, settings), client=pipe
-                )
-            replies = await pipe.execute()
-        return [_reply(key, now, reply) for (_, key), reply in zip(ops, replies, strict=True)]
-
-    async def reset(self, key: str) -> None:
-        await self._client.delete(*self.keys_for(key))
-
-    async def aclose(self) -> None:
-        if self._owns_client:
-            await self._client.aclose()
-
-
-def _script_args(op: Operation, now: float, settings: CircuitSettings) -> list[Any]:
-    ttl_ms = int((settings.window + 2 * settings.cooldown + 60) * 1000)
-    return [
-        op,
-        f"{now:.6f}",
-        settings.failure_threshold,
-        f"{settings.window:.6f}",
-        f"{settings.cooldown:.6f}",
-        ttl_ms,
-        f"{now:.6f}:{uuid.uuid4().hex[:12]}",  # unique: two failures may share a time
-    ]
-
-
-def _reply(key: str, now: float, reply: Any) -> StoreReply:
-    allowed, state_name, open_until, probe_until, failures, *flat = reply
-    state = CircuitState(state_name)
-    changes = tuple(
-        (CircuitState(flat[i]), CircuitState(flat[i + 1]), str(flat[i + 2]))
-        for i in range(0, len(flat), 3)
-    )
-    status = CircuitStatus(
-        key=key,
-        state=state,
-        failures=int(failures),
-        open_until=float(open_until) if state is CircuitState.OPEN else None,
-        probe_in_flight=state is CircuitState.HALF_OPEN and float(probe_until) > now,
-        now=now,
-    )
-    return StoreReply(bool(int(allowed)), status, changes)
+# The decorated body is the last resort: never taken out of rotation.
+_NEVER_GUARDED = frozenset({FUNCTION_PROVIDER})
 
 
 def store_from_settings(settings: CircuitSettings) -> CircuitStore:
@@ -473,47 +110,42 @@ class CircuitBreaker:
 
     async def allow(self, key: str, *, timeout: float | None = None) -> bool:
         """Whether ``key`` may be tried now; in half-open, True claims the single probe."""
-        (reply,) = await self.allow_many([key], timeout=timeout)
-        return reply.allowed
+        replies, _ = await self._apply_many([("allow", key)], timeout)
+        return replies[0].allowed if replies is not None else True
 
-    async def allow_many(
+    async def status_many(
         self, keys: Sequence[str], *, timeout: float | None = None
-    ) -> list[StoreReply]:
-        """:meth:`allow` for several targets at once (one round trip to a shared store).
-
-        Each reply says whether that target may be tried and its circuit's status.
-        """
-        replies = await self._apply_many([("allow", key) for key in keys], timeout)
+    ) -> list[CircuitStatus]:
+        """The circuits of ``keys`` now, in one round trip to a shared store; nothing is
+        claimed (``status.available`` says whether a target may be tried)."""
+        replies, _ = await self._apply_many([("status", key) for key in keys], timeout)
         if replies is None:
             now = self.clock()
-            return [
-                StoreReply(True, CircuitStatus(key, CircuitState.CLOSED, now=now)) for key in keys
-            ]
-        return replies
+            return [CircuitStatus(key, CircuitState.CLOSED, now=now) for key in keys]
+        return [reply.status for reply in replies]
 
-    async def record_success(self, key: str, *, timeout: float | None = None) -> None:
-        """A try succeeded: resets the failure count; a half-open circuit closes."""
-        await self._apply_many([("success", key)], timeout)
+    async def record_success(
+        self, key: str, *, timeout: float | None = None
+    ) -> list[CircuitChange]:
+        """A try succeeded: resets the failure count; a half-open circuit closes.
+        Returns the state changes made."""
+        return (await self._apply_many([("success", key)], timeout))[1]
 
-    async def record_failure(self, key: str, *, timeout: float | None = None) -> None:
-        """A try failed: may open the circuit; a failed probe reopens it for a new cooldown."""
-        await self._apply_many([("failure", key)], timeout)
+    async def record_failure(
+        self, key: str, *, timeout: float | None = None
+    ) -> list[CircuitChange]:
+        """A try failed: may open the circuit; a failed probe reopens it for a new cooldown.
+        Returns the state changes made."""
+        return (await self._apply_many([("failure", key)], timeout))[1]
 
     async def release(self, key: str, *, timeout: float | None = None) -> None:
         """Give back a probe claimed by :meth:`allow` that was not used (no verdict)."""
-        await self.release_many([key], timeout=timeout)
-
-    async def release_many(self, keys: Sequence[str], *, timeout: float | None = None) -> None:
-        """:meth:`release` for several targets at once."""
-        if keys:
-            await self._apply_many([("release", key) for key in keys], timeout)
+        await self._apply_many([("release", key)], timeout)
 
     async def status(self, key: str, *, timeout: float | None = None) -> CircuitStatus:
         """The circuit of ``key`` now (an elapsed cooldown turns open into half-open)."""
-        replies = await self._apply_many([("status", key)], timeout)
-        if replies is None:
-            return CircuitStatus(key=key, state=CircuitState.CLOSED, now=self.clock())
-        return replies[0].status
+        (status,) = await self.status_many([key], timeout=timeout)
+        return status
 
     async def state(self, key: str) -> CircuitState:
         return (await self.status(key)).state
@@ -529,17 +161,21 @@ class CircuitBreaker:
 
     async def _apply_many(
         self, ops: list[tuple[Operation, str]], timeout: float | None
-    ) -> list[StoreReply] | None:
+    ) -> tuple[list[StoreReply] | None, list[CircuitChange]]:
         if not self.settings.enabled:
-            return None
+            return None, []
         replies = await self._from_store(ops, timeout)
         if replies is None:
             assert self._local is not None
             replies = await self._local.apply_many(ops, self._local.clock(), self.settings)
-        for (_, key), reply in zip(ops, replies, strict=True):
-            for old, new, reason in reply.changes:
-                await self._notify(CircuitChange(key, old, new, reason))
-        return replies
+        changes = [
+            CircuitChange(key, old, new, reason)
+            for (_, key), reply in zip(ops, replies, strict=True)
+            for old, new, reason in reply.changes
+        ]
+        for change in changes:
+            await self._notify(change)
+        return replies, changes
 
     async def _from_store(
         self, ops: list[tuple[Operation, str]], timeout: float | None
@@ -587,3 +223,64 @@ class CircuitBreaker:
         except Exception as exc:
             # A listener's bug must not change how requests are routed.
             log.error("circuit.on_change_failed", key=change.key, error=repr(exc))
+
+
+class _Verdicts:
+    """Reports one attempt's tries and outcome to the breaker, and the changes to stages."""
+
+    __slots__ = ("breaker", "claimed", "settled")
+
+    def __init__(self, breaker: CircuitBreaker) -> None:
+        self.breaker = breaker
+        self.claimed = True
+        self.settled = False
+
+    async def try_failed(self, attempt: Attempt, error: ProviderError) -> None:
+        if error.allows_fallback:
+            await self._record(attempt, ok=False)
+
+    async def ended(self, attempt: Attempt, ending: Ending) -> None:
+        if ending == "ok":
+            await self._record(attempt, ok=True)
+        elif ending == "interrupted":
+            await self._record(attempt, ok=False)
+        elif not self.settled:
+            # A claimed probe that got no verdict: free it for the next request now.
+            await self.breaker.release(attempt.target.key, timeout=attempt.run.left())
+
+    async def _record(self, attempt: Attempt, *, ok: bool) -> None:
+        self.settled = True
+        key, left = attempt.target.key, attempt.run.left()
+        record = self.breaker.record_success if ok else self.breaker.record_failure
+        for change in await record(key, timeout=left):
+            await attempt.emit(CircuitEvent(change.key, change.old, change.new, change.reason))
+
+
+def guarded_by_circuit(breaker: CircuitBreaker, open_target: Open) -> Open:
+    """``open_target`` behind ``breaker``: the target's circuit is asked when the attempt
+    opens (a half-open circuit's one probe is claimed now; a circuit that refuses raises
+    :class:`CircuitOpenError`, which falls back), and every failed try and the attempt's
+    outcome are recorded. The decorated body and cache replays are never counted."""
+
+    async def open_guarded(attempt: Attempt) -> Opened:
+        if attempt.target.kind in _NEVER_GUARDED or attempt.run.ctx.cached:
+            return await open_target(attempt)
+        key = attempt.target.key
+        if not await breaker.allow(key, timeout=attempt.run.left()):
+            status = await breaker.status(key, timeout=attempt.run.left())
+            why = (
+                "half-open, another request is probing it"
+                if status.state is CircuitState.HALF_OPEN
+                else f"open for {status.retry_in or 0.0:.1f}s more"
+            )
+            error = CircuitOpenError(
+                f"the circuit is {why}",
+                provider=attempt.target.provider,
+                model=attempt.target.model,
+            )
+            attempt.charge(kind=error.kind.value, message=error.message)  # nothing sent
+            raise error
+        attempt.observers.append(_Verdicts(breaker))
+        return await open_target(attempt)
+
+    return open_guarded

@@ -1,21 +1,26 @@
 """Retrying one target before its first chunk, with tenacity.
 
-Only :class:`ProviderError` s whose kind is retryable are retried. The wait is exponential
-with jitter, or the provider's ``Retry-After`` (capped).
+:func:`with_retry` wraps opening an attempt: only :class:`ProviderError` s whose kind is
+retryable are retried; the wait is exponential with jitter, or the provider's
+``Retry-After`` (capped), and never sleeps past the ``total`` deadline. Each retry is
+reported to the stages as a :class:`RetryEvent`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import Awaitable, Callable
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_base
 
-from ..errors import ProviderError
+from ..attempt import Attempt, Open, Opened
+from ..dispatch_events import RetryEvent
+from ..errors import ProviderError, StreamTimeout
 from ..settings.models import RetrySettings
 
-__all__ = ["build_retrying", "retry_wait"]
+__all__ = ["build_retrying", "retry_wait", "with_retry"]
 
 
 def retry_wait(settings: RetrySettings, attempt: int, exc: BaseException | None) -> float:
@@ -59,3 +64,39 @@ def build_retrying(
         before_sleep=before_sleep,
         reraise=True,
     )
+
+
+def with_retry(open_once: Open) -> Open:
+    """``open_once`` retried on the same target as the attempt's policy says."""
+
+    async def open_retrying(attempt: Attempt) -> Opened:
+        run, target = attempt.run, attempt.target
+
+        async def before_sleep(state: RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            assert isinstance(exc, ProviderError)
+            event = RetryEvent(
+                target.provider,
+                target.model,
+                state.attempt_number,
+                exc.kind.value,
+                exc.status_code,
+                state.upcoming_sleep,
+                exc.message,
+            )
+            await attempt.emit(event)
+
+        async def sleep(seconds: float) -> None:
+            remaining = run.deadlines.remaining()
+            if seconds >= remaining:
+                await asyncio.sleep(max(remaining, 0.0))
+                raise StreamTimeout("total", run.policy.timeouts.total or 0.0)
+            await asyncio.sleep(seconds)
+
+        retrying = build_retrying(run.policy.retry, sleep=sleep, before_sleep=before_sleep)
+        async for trying in retrying:
+            with trying:
+                return await open_once(attempt)
+        raise AssertionError("unreachable: tenacity either returns or raises")
+
+    return open_retrying

@@ -18,10 +18,10 @@ Call arguments:
   the route's first provider. Other providers keep their models, because a model name
   belongs to one provider.
 
-Circuit breaker: a target whose circuit refuses it is skipped. For a half-open circuit the
-check claims the single probe (``CircuitBreaker.allow``); the dispatcher's
-``record_success`` / ``record_failure`` settles it, and a probe that is planned but never
-tried is freed by ``CircuitBreaker.release`` or, failing that, after its lease.
+Circuit breaker: a target whose circuit is open, or half-open with its probe in flight, is
+skipped (every circuit of a plan read in one round trip, bounded by ``timeout``). Planning
+claims nothing: the attempt that opens a half-open target claims its probe then
+(:func:`~llm_dispatch.policies.circuit.guarded_by_circuit`).
 """
 
 from __future__ import annotations
@@ -276,18 +276,19 @@ class Router:
     async def _closed_circuits(
         self, targets: list[Target], skipped: dict[str, str], timeout: float | None
     ) -> list[Target]:
-        """``targets`` whose circuit lets them through (claiming half-open probes); the others
-        go to ``skipped`` with the reason."""
+        """``targets`` whose circuit would let them through now; the others go to
+        ``skipped`` with the reason. Nothing is claimed: an attempt claims a half-open
+        target's probe when it opens."""
         # The function body is the last resort: never taken out of rotation.
         guarded = [t for t in targets if self.circuit is not None and t.kind != FUNCTION_PROVIDER]
         if not guarded:
             return targets
         assert self.circuit is not None
-        replies = await self.circuit.allow_many([t.key for t in guarded], timeout=timeout)
+        statuses = await self.circuit.status_many([t.key for t in guarded], timeout=timeout)
         refused = {
-            target.key: _circuit_reason(reply.status)
-            for target, reply in zip(guarded, replies, strict=True)
-            if not reply.allowed
+            target.key: _circuit_reason(status)
+            for target, status in zip(guarded, statuses, strict=True)
+            if not status.available
         }
         skipped.update(refused)
         return [t for t in targets if t.key not in refused]

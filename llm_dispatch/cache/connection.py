@@ -1,0 +1,81 @@
+"""One cache's connection to its backend: the entry store, opened per event loop.
+
+A Redis connection pool belongs to the event loop that opened it, so a cache created at
+import time and used under several ``asyncio.run`` calls gets a store per loop; the memory
+store is kept across loops. A given aiocache instance is used as it is and never closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiocache import SimpleMemoryCache
+from aiocache.base import BaseCache
+
+from .backends import Backend, build_backend, redact_url
+from .memory_store import MemoryStore
+from .options import CacheOptions
+from .redis_store import RedisStore
+from .stats import CacheStats
+from .store import EntryStore
+
+__all__ = ["StoreConnection"]
+
+
+class StoreConnection:
+    """Opens the :class:`EntryStore` of ``options`` (or of ``instance``) when first needed."""
+
+    def __init__(self, options: CacheOptions, instance: BaseCache | None) -> None:
+        self.options = options
+        self._instance = instance
+        self._backend: Backend | None = None
+        self._store: EntryStore | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        if instance is not None:
+            build_backend(instance, timeout=options.backend_timeout)  # fail fast on the type
+            #: What logs and reprs call the backend (never with a password).
+            self.description = f"{type(instance).__name__} instance"
+        else:
+            self.description = redact_url(options.redis_url) if options.redis_url else "memory"
+
+    @property
+    def kind(self) -> str:
+        """``"memory"`` or ``"redis"``."""
+        if self._instance is not None:
+            return "memory" if isinstance(self._instance, SimpleMemoryCache) else "redis"
+        return "redis" if self.options.redis_url else "memory"
+
+    def store(self) -> EntryStore:
+        """The store for the running loop, opened now if needed."""
+        loop = asyncio.get_running_loop()
+        opened = self._backend.kind if self._backend is not None else ""
+        if self._store is not None and (self._loop is loop or opened == "memory"):
+            return self._store
+        options = self.options
+        spec: str | BaseCache = (
+            self._instance if self._instance is not None else options.redis_url or "memory"
+        )
+        backend = build_backend(spec, timeout=options.backend_timeout)
+        store: EntryStore
+        if backend.kind == "memory":
+            store = MemoryStore(backend.cache, options.namespace, options.max_cache_size)
+        else:
+            store = RedisStore(
+                backend.cache, backend.client, options.namespace, options.max_cache_size
+            )
+        self._backend, self._store, self._loop = backend, store, loop
+        return store
+
+    def count_expired(self, stats: CacheStats) -> None:
+        """Add the entries the memory store saw expire to ``stats``."""
+        if isinstance(self._store, MemoryStore) and self._store.expired:
+            stats.expirations += self._store.expired
+            self._store.expired = 0
+
+    async def aclose(self) -> None:
+        """Close the connections opened here."""
+        if self._backend is not None:
+            await self._backend.aclose()
+        self._backend = None
+        self._store = None
+        self._loop = None

@@ -1,0 +1,114 @@
+"""Which stored entry answers a key (:func:`find`).
+
+1. **Exact**: the key's partition and normalised prompt name one entry directly
+   (``entry_id``): one dict lookup, or one Redis round trip.
+2. **Similar**: otherwise, the entries of the prompt's *bucket* — same partition, same
+   decisive tokens in the same order (:mod:`.guard`) — are scored with the vectorizer
+   (:func:`rank`), and the best one at or above the threshold is served. Any prompt the
+   guard would accept is in that bucket, so nothing else needs scoring.
+
+:func:`decode_entry` parses every entry read back and checks it really answers the key, so
+that even a hash collision cannot serve a wrong answer.
+"""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+
+from .entry import ENTRY_VERSION, CachedStream, CacheHit, ReplayTiming
+from .guard import decisive_of_normalized
+from .keys import CacheKey
+from .similarity import HashingVectorizer, Vectorizer, cosine, vectorizer_name
+from .stats import CacheStats
+from .store import EntryStore, IndexRow, now_ms
+
+__all__ = ["decode_entry", "find", "rank"]
+
+# Cosine of identical vectors can come out a hair below 1.0 in floating point.
+_SCORE_EPSILON = 1e-9
+
+
+def decode_entry(text: str, key: CacheKey, *, exact: bool) -> CachedStream | None:
+    """The entry stored as ``text``, if it answers ``key`` (exactly, or as a similar hit)."""
+    try:
+        entry = CachedStream.model_validate_json(text)
+    except ValidationError:
+        return None
+    if entry.version != ENTRY_VERSION or entry.partition != key.partition:
+        return None
+    if exact and entry.normalized_prompt != key.normalized:
+        return None
+    if not exact and entry.signature != key.signature:
+        return None
+    if not exact and decisive_of_normalized(entry.normalized_prompt) != key.decisive:
+        return None
+    return entry
+
+
+async def rank(
+    key: CacheKey, rows: list[IndexRow], *, threshold: float, vectorizer: Vectorizer
+) -> list[tuple[float, IndexRow]]:
+    """Rows that pass the guard and ``threshold``, best score first."""
+    # The bucket already implies equal decisive tokens; re-checking the stored prompt
+    # costs microseconds and makes a signature collision harmless.
+    rows = [r for r in rows if decisive_of_normalized(r.normalized) == key.decisive]
+    if not rows:
+        return []
+    bound = threshold - _SCORE_EPSILON
+    scored: list[tuple[float, IndexRow]] = []
+    if isinstance(vectorizer, HashingVectorizer):
+        # The default vectorizer rebuilds vectors from the stored normal forms.
+        query = vectorizer.from_normalized(key.normalized)
+        for row in rows:
+            score = cosine(query, vectorizer.from_normalized(row.normalized))
+            if score >= bound:
+                scored.append((min(score, 1.0), row))
+    else:
+        name = vectorizer_name(vectorizer)
+        usable = [r for r in rows if r.vector is not None and r.vectorizer == name]
+        if not usable:
+            return []
+        (query_vector,) = await vectorizer([key.prompt])
+        for row in usable:
+            assert row.vector is not None
+            score = cosine(query_vector, row.vector)
+            if score >= bound:
+                scored.append((min(score, 1.0), row))
+    scored.sort(key=lambda pair: pair[0], reverse=True)
+    return scored
+
+
+async def find(
+    store: EntryStore,
+    key: CacheKey,
+    *,
+    threshold: float,
+    vectorizer: Vectorizer,
+    timing: ReplayTiming,
+    stats: CacheStats,
+) -> CacheHit | None:
+    """The entry of ``store`` that answers ``key``, exactly or as a similar hit; expired
+    entries met on the way are pruned and counted in ``stats``."""
+    now = now_ms()
+    fetched = await store.fetch(key, now)
+    if fetched.entry_json is not None:
+        entry = decode_entry(fetched.entry_json, key, exact=True)
+        if entry is not None:
+            return CacheHit(entry, 1.0, True, key.entry_id, timing)
+    if not fetched.candidates:
+        return None
+    stale = [c.entry_id for c in fetched.candidates if c.expired(now)]
+    if stale:
+        await store.prune(key, stale)
+        stats.expirations += len(stale)
+    live = [c for c in fetched.candidates if not c.expired(now)]
+    for score, row in await rank(key, live, threshold=threshold, vectorizer=vectorizer):
+        text = await store.get(key, row.entry_id, now)
+        if text is None:
+            await store.prune(key, [row.entry_id])
+            stats.expirations += 1
+            continue
+        entry = decode_entry(text, key, exact=False)
+        if entry is not None:
+            return CacheHit(entry, score, False, row.entry_id, timing)
+    return None
