@@ -131,6 +131,11 @@ class Attempt:
         for observer in self.observers:
             await observer.ended(self, ending)
 
+    async def abandoned(self, exc: BaseException) -> None:
+        """The stream stopped while this attempt streamed: record it, tell the observers."""
+        self.abandon(exc)
+        await self.ended("abandoned")
+
     def abandon(self, exc: BaseException) -> None:
         """Record an attempt that ended because the stream as a whole stopped."""
         if isinstance(exc, StreamTimeout):

@@ -12,19 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .events import Usage
+
 if TYPE_CHECKING:
     from .context import StreamContext
 
-__all__ = ["ChunkMetadata", "UsageDict", "chunk_dict"]
-
-
-class UsageDict(BaseModel):
-    """Token counts on the final dict."""
-
-    prompt_tokens: int
-    completion_tokens: int
-    total_tokens: int
-    estimated: bool = False
+__all__ = ["ChunkMetadata", "chunk_dict"]
 
 
 class ChunkMetadata(BaseModel):
@@ -53,7 +46,7 @@ class ChunkMetadata(BaseModel):
     cached: bool = Field(description="True when the stream is replayed from the cache.")
     is_final: bool
     finish_reason: str | None = None
-    usage: UsageDict | None = None
+    usage: Usage | None = None
     cost_usd: float | None = None
 
 

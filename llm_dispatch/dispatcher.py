@@ -259,14 +259,14 @@ class Dispatcher:
                 except asyncio.CancelledError as exc:
                     failure = watchdog.check(exc)
                     if failure is None:
-                        await _abandoned(attempt, exc)
+                        await attempt.abandoned(exc)
                         raise
                 except ProviderError as exc:
                     failure = exc
                 except BaseException as exc:
                     # The consumer left (GeneratorExit) or a stage raised: the attempt still
                     # used tokens, so the ledger keeps it.
-                    await _abandoned(attempt, exc)
+                    await attempt.abandoned(exc)
                     raise
                 finally:
                     await agen.aclose()
@@ -339,12 +339,6 @@ class Dispatcher:
                 kind=ErrorKind.BAD_REQUEST,
             )
         return options.body
-
-
-async def _abandoned(attempt: Attempt, exc: BaseException) -> None:
-    """Record an attempt that ended because the stream as a whole stopped."""
-    attempt.abandon(exc)
-    await attempt.ended("abandoned")
 
 
 def _cache_policy(ctx: StreamContext, options: CallOptions) -> CachePolicy | None:
