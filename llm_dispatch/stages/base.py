@@ -1,17 +1,19 @@
 """The stage protocol: what the dispatcher calls around a stream.
 
-A stage is an object with four hooks. The dispatcher calls them in list order and knows
-nothing about what any stage does; each stage can be read, tested and reordered alone.
+A stage is an object with five hooks. The dispatcher calls them in list order (see
+:mod:`.pipeline`) and knows nothing about what any stage does; each stage can be read,
+tested and reordered alone.
 
-- ``on_start(ctx)`` once, after a target was chosen and before any text.
+- ``on_start(ctx)`` once, after the plan was made and before any attempt;
 - ``on_chunk(ctx, text) -> text`` for every text chunk; return the text to pass on (it may be
-  changed, or ``""`` to drop it).
+  changed, or ``""`` to drop it);
+- ``on_event(ctx, event)`` for everything else the dispatcher reports: the plan, first
+  tokens, retries, fallbacks, interruptions, continuations, circuit changes, cache hits
+  (:mod:`llm_dispatch.dispatch_events`);
 - ``on_end(ctx) -> text`` once, when the stream completed; the returned text is delivered
-  after the last chunk (e.g. a signature trailer).
+  after the last chunk (e.g. a signature trailer);
 - ``on_error(ctx, exc)`` once, when the stream failed or the consumer went away
   (``asyncio.CancelledError`` / ``GeneratorExit`` are passed as they are).
-- ``on_event(ctx, event)`` for dispatcher events that are not text: retries, fallbacks,
-  circuit changes, cache hits (see :mod:`llm_dispatch.dispatch_events`).
 
 Exactly one of ``on_end`` / ``on_error`` is called per stream.
 """
