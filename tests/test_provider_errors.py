@@ -31,7 +31,7 @@ from llm_dispatch.errors import (
     RateLimitError,
     ServerError,
 )
-from llm_dispatch.providers import retry_after_from_headers
+from llm_dispatch.providers.classify import retry_after_from_headers
 from llm_dispatch.request import Message, Request
 from llm_dispatch.testing import Script
 

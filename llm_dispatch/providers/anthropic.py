@@ -37,21 +37,19 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from ..errors import ErrorKind, ProviderError
 from ..events import ProviderEvent, Usage
 from ..request import Request
-from . import (
-    close_quietly,
+from .base import Provider, ProviderSettings
+from .classify import (
     describe_exception,
     incomplete_error,
     kind_for_labels,
     kind_for_status,
     make_error,
-    normalise_finish_reason,
     refine_bad_request,
     refusal_error,
     retry_after_from_headers,
     transport_error_kind,
-    update_counts,
 )
-from .base import Provider, ProviderSettings
+from .stream_reading import close_quietly, normalise_finish_reason, update_counts
 
 if TYPE_CHECKING:
     from anthropic import AsyncAnthropic

@@ -13,6 +13,7 @@ from ..errors import ProviderError, ProviderTimeoutError, UpstreamError
 from ..events import ProviderEvent
 from ..request import Request
 from ..urls import base_url_problem
+from .classify import is_connect_timeout
 from .continuation import CONTINUE_INSTRUCTION, DEFAULT_CONTINUATION, ContinuationMode
 
 __all__ = ["ModelPrice", "Provider", "ProviderSettings"]
@@ -118,11 +119,12 @@ class Provider(ABC):
         """
         error = self.map_error(exc, model)
         if error is not exc:
-            if isinstance(error, ProviderTimeoutError) and error.limit is None:
-                from . import is_connect_timeout
-
-                if is_connect_timeout(exc):
-                    error.limit, error.seconds = "connect", self.settings.connect_timeout
+            if (
+                isinstance(error, ProviderTimeoutError)
+                and error.limit is None
+                and is_connect_timeout(exc)
+            ):
+                error.limit, error.seconds = "connect", self.settings.connect_timeout
             cause = UpstreamError.of(exc)
             error.request_id = error.request_id or cause.request_id
             error.__cause__ = cause

@@ -1,0 +1,68 @@
+"""Provider implementations, found by kind.
+
+:data:`PROVIDER_KINDS` maps a configured ``kind`` to the class that implements it; a provider
+module (and so its SDK) is imported only when :func:`provider_class` first needs it. The
+``function`` kind (the decorated body) is not listed: the dispatcher builds it per call.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Protocol
+
+from ..errors import ConfigError
+
+if TYPE_CHECKING:
+    from .base import Provider, ProviderSettings
+
+__all__ = [
+    "PROVIDER_KINDS",
+    "ProviderClass",
+    "create_provider",
+    "disabled_reason",
+    "provider_class",
+]
+
+PROVIDER_KINDS: dict[str, str] = {
+    "openai": "llm_dispatch.providers.openai:OpenAIProvider",
+    "anthropic": "llm_dispatch.providers.anthropic:AnthropicProvider",
+    "google": "llm_dispatch.providers.google:GoogleProvider",
+}
+
+
+class ProviderClass(Protocol):
+    """What the registry needs of a provider class: build one, and say if it has a key."""
+
+    credential_env_vars: tuple[str, ...]
+
+    def __call__(self, settings: ProviderSettings) -> Provider: ...
+
+    def has_credentials(self, settings: ProviderSettings) -> bool: ...
+
+
+def provider_class(kind: str) -> ProviderClass:
+    """The class implementing ``kind``, importing its module now (not its SDK)."""
+    target = PROVIDER_KINDS.get(kind)
+    if target is None:
+        known = ", ".join(sorted(PROVIDER_KINDS))
+        raise ConfigError(f"unknown provider kind {kind!r}; expected one of: {known}")
+    module_name, _, class_name = target.partition(":")
+    cls: ProviderClass = getattr(importlib.import_module(module_name), class_name)
+    return cls
+
+
+def create_provider(settings: ProviderSettings) -> Provider:
+    """A provider for ``settings``; its SDK client is created on its first stream."""
+    return provider_class(settings.kind)(settings)
+
+
+def disabled_reason(settings: ProviderSettings) -> str | None:
+    """Why the provider of ``settings`` cannot be used (no credentials), or None if it can."""
+    if settings.kind not in PROVIDER_KINDS:
+        return None
+    cls = provider_class(settings.kind)
+    if cls.has_credentials(settings):
+        return None
+    name = getattr(settings, "name", settings.kind)
+    variables = " or ".join(cls.credential_env_vars)
+    return f"disabled: no API key (set {variables} or providers.{name}.api_key)"
