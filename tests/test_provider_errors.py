@@ -127,6 +127,17 @@ async def test_api_key_in_an_error_message_is_redacted(
         assert key not in rendering
 
 
+async def test_missing_credentials_are_an_auth_error(sdk_provider, collect, kind) -> None:
+    # No key anywhere: each SDK refuses before sending anything.
+    provider = sdk_provider(kind, api_key=None, base_url=None)
+
+    outcome = await collect(provider, REQUEST, MODEL)
+
+    assert isinstance(outcome.error, AuthenticationError)
+    assert not outcome.error.is_retryable
+    assert outcome.events == []
+
+
 # -- failures in the middle of the body -------------------------------------------------------
 
 

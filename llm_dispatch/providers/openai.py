@@ -31,21 +31,12 @@ import os
 from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..errors import ErrorKind, ProviderError
+from ..errors import ProviderError
 from ..events import ProviderEvent, Usage
 from ..request import Request
 from .base import Provider, ProviderSettings
-from .classify import (
-    describe_exception,
-    incomplete_error,
-    kind_for_labels,
-    kind_for_status,
-    make_error,
-    refine_bad_request,
-    refusal_error,
-    retry_after_from_headers,
-    transport_error_kind,
-)
+from .classify import incomplete_error, refusal_error
+from .sdk_errors import SdkErrorMapper
 from .stream_reading import close_quietly, normalise_finish_reason
 
 if TYPE_CHECKING:
@@ -127,40 +118,7 @@ class OpenAIProvider(Provider):
         )
 
     def map_error(self, exc: BaseException, model: str) -> ProviderError:
-        if isinstance(exc, ProviderError):
-            return exc
-        import openai
-
-        if isinstance(exc, openai.APIStatusError):
-            message = _api_message(exc)
-            return make_error(
-                self,
-                kind_for_status(exc.status_code, f"{exc.code} {exc.type} {message}"),
-                message,
-                model,
-                status_code=exc.status_code,
-                retry_after=retry_after_from_headers(exc.response.headers),
-            )
-        if isinstance(exc, openai.APITimeoutError):
-            return make_error(self, ErrorKind.TIMEOUT, describe_exception(exc), model)
-        if isinstance(exc, openai.APIConnectionError):
-            return make_error(self, ErrorKind.CONNECTION, describe_exception(exc), model)
-        if isinstance(exc, openai.APIResponseValidationError):
-            return make_error(self, ErrorKind.MALFORMED, describe_exception(exc), model)
-        if isinstance(exc, openai.APIError):
-            return self._map_stream_error(exc, model)
-        kind = transport_error_kind(exc)
-        if kind is None and isinstance(exc, openai.OpenAIError) and "credentials" in str(exc):
-            kind = ErrorKind.AUTH
-        return make_error(self, kind or ErrorKind.SERVER, describe_exception(exc), model)
-
-    def _map_stream_error(self, exc: Any, model: str) -> ProviderError:
-        """A ``data: {"error": ...}`` event: no HTTP status, only the error's code and type."""
-        message = _api_message(exc)
-        kind = kind_for_labels(exc.code, exc.type) or ErrorKind.SERVER
-        if kind is ErrorKind.BAD_REQUEST:
-            kind = refine_bad_request(message)
-        return make_error(self, kind, message, model)
+        return _ERRORS.map_error(self, exc, model)
 
     async def _prepare(self) -> None:
         self._get_client()
@@ -233,3 +191,22 @@ def _api_message(exc: Any) -> str:
     if isinstance(body, dict) and isinstance(body.get("message"), str):
         return str(body["message"])
     return str(exc.message or exc)
+
+
+def _labels(exc: Any) -> tuple[object, ...]:
+    return (exc.code, exc.type)
+
+
+def _is_credentials_error(exc: BaseException) -> bool:
+    import openai
+
+    # Without any credential the SDK refuses to build its client ("Missing credentials. ...").
+    return isinstance(exc, openai.OpenAIError) and "credentials" in str(exc)
+
+
+_ERRORS = SdkErrorMapper(
+    sdk="openai",
+    message=_api_message,
+    labels=_labels,
+    is_credentials_error=_is_credentials_error,
+)
