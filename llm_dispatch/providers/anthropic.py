@@ -39,6 +39,7 @@ from ..events import ProviderEvent, Usage
 from ..request import Request
 from .base import Provider, ProviderSettings
 from .classify import incomplete_error, refusal_error
+from .credentials import API_KEY_ENV_VARS
 from .sdk_errors import SdkErrorMapper
 from .stream_reading import close_quietly, normalise_finish_reason, update_counts
 
@@ -68,7 +69,7 @@ _DELTA_COUNTS = (*_PROMPT_COUNTS, "output_tokens")
 class AnthropicProvider(Provider):
     """Streams Anthropic messages as :class:`ProviderEvent`."""
 
-    credential_env_vars: ClassVar[tuple[str, ...]] = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN")
+    credential_env_vars: ClassVar[tuple[str, ...]] = API_KEY_ENV_VARS["anthropic"]
 
     def __init__(self, settings: ProviderSettings) -> None:
         super().__init__(settings)

@@ -15,6 +15,7 @@ from ..request import Request
 from ..urls import base_url_problem
 from .classify import is_connect_timeout
 from .continuation import CONTINUE_INSTRUCTION, DEFAULT_CONTINUATION, ContinuationMode
+from .credentials import has_credentials
 
 __all__ = ["ModelPrice", "Provider", "ProviderSettings"]
 
@@ -155,15 +156,15 @@ class Provider(ABC):
         """Release the SDK client's connections."""
         return None
 
-    #: Environment variables the SDK reads its key from when none is configured.
+    #: Environment variables the SDK reads its key from when none is configured (its
+    #: kind's :data:`~.credentials.API_KEY_ENV_VARS`); their values are scrubbed from errors.
     credential_env_vars: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def has_credentials(cls, settings: ProviderSettings) -> bool:
-        """A key is configured, or one of the SDK's key variables is set."""
-        return settings.api_key is not None or any(
-            os.environ.get(v) for v in cls.credential_env_vars
-        )
+        """Whether ``settings`` give the provider a key, or need none: the rule of
+        :func:`.credentials.has_credentials`, with the process environment."""
+        return has_credentials(settings)
 
     def secrets(self) -> tuple[str, ...]:
         """Every key this provider may send, configured or from the environment, and every

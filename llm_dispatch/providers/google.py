@@ -59,6 +59,7 @@ from .classify import (
     retry_after_from_headers,
     transport_error_kind,
 )
+from .credentials import API_KEY_ENV_VARS
 from .stream_reading import close_quietly, normalise_finish_reason, update_counts
 
 if TYPE_CHECKING:
@@ -101,7 +102,7 @@ _OPENED_RESPONSES: ContextVar[list[Any] | None] = ContextVar("_OPENED_RESPONSES"
 class GoogleProvider(Provider):
     """Streams Gemini ``generate_content_stream`` as :class:`ProviderEvent`."""
 
-    credential_env_vars: ClassVar[tuple[str, ...]] = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
+    credential_env_vars: ClassVar[tuple[str, ...]] = API_KEY_ENV_VARS["google"]
 
     def __init__(self, settings: ProviderSettings) -> None:
         super().__init__(settings)

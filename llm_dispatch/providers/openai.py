@@ -27,7 +27,6 @@ Choices worth knowing:
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -36,6 +35,7 @@ from ..events import ProviderEvent, Usage
 from ..request import Request
 from .base import Provider, ProviderSettings
 from .classify import incomplete_error, refusal_error
+from .credentials import API_KEY_ENV_VARS
 from .sdk_errors import SdkErrorMapper
 from .stream_reading import close_quietly, normalise_finish_reason
 
@@ -60,21 +60,11 @@ _OFFICIAL_HOST = "api.openai.com"
 class OpenAIProvider(Provider):
     """Streams OpenAI chat completions (or a compatible server's) as :class:`ProviderEvent`."""
 
-    credential_env_vars: ClassVar[tuple[str, ...]] = ("OPENAI_API_KEY",)
+    credential_env_vars: ClassVar[tuple[str, ...]] = API_KEY_ENV_VARS["openai"]
 
     def __init__(self, settings: ProviderSettings) -> None:
         super().__init__(settings)
         self._client: AsyncOpenAI | None = None
-
-    @classmethod
-    def has_credentials(cls, settings: ProviderSettings) -> bool:
-        """A key is configured or in the environment, or a compatible server is configured
-        (local servers such as vLLM and Ollama need no key)."""
-        return (
-            settings.api_key is not None
-            or settings.base_url is not None
-            or any(os.environ.get(v) for v in cls.credential_env_vars)
-        )
 
     async def stream(self, request: Request, model: str) -> AsyncGenerator[ProviderEvent, None]:
         chars = 0

@@ -11,6 +11,7 @@ import importlib
 from typing import TYPE_CHECKING, Protocol
 
 from ..errors import ConfigError
+from .credentials import no_credentials_reason
 
 if TYPE_CHECKING:
     from .base import Provider, ProviderSettings
@@ -31,7 +32,8 @@ PROVIDER_KINDS: dict[str, str] = {
 
 
 class ProviderClass(Protocol):
-    """What the registry needs of a provider class: build one, and say if it has a key."""
+    """What a kind resolves to: a class that builds a provider from its settings, and says
+    whether the settings give it credentials (by the rule of :mod:`.credentials`)."""
 
     credential_env_vars: tuple[str, ...]
 
@@ -57,12 +59,8 @@ def create_provider(settings: ProviderSettings) -> Provider:
 
 
 def disabled_reason(settings: ProviderSettings) -> str | None:
-    """Why the provider of ``settings`` cannot be used (no credentials), or None if it can."""
+    """Why the provider of ``settings`` cannot be used (no credentials, by the rule of
+    :mod:`.credentials`), or None if it can. Kinds not listed here are never disabled."""
     if settings.kind not in PROVIDER_KINDS:
         return None
-    cls = provider_class(settings.kind)
-    if cls.has_credentials(settings):
-        return None
-    name = getattr(settings, "name", settings.kind)
-    variables = " or ".join(cls.credential_env_vars)
-    return f"disabled: no API key (set {variables} or providers.{name}.api_key)"
+    return no_credentials_reason(settings.name, settings)
