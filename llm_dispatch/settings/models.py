@@ -38,6 +38,7 @@ from ..errors import ConfigError
 from ..providers.base import ModelPrice, ProviderSettings
 from ..providers.continuation import CONTINUATION_MODES, ContinuationMode
 from ..providers.credentials import API_KEY_ENV_VARS, BASE_URL_ENV_VARS, no_credentials_reason
+from ..providers.function import FUNCTION_MODEL, FUNCTION_PROVIDER
 from ..task_types import TaskType
 from ..urls import base_url_problem
 from .paths import did_you_mean
@@ -75,11 +76,6 @@ __all__ = [
 
 ProviderKind = Literal["openai", "anthropic", "google", "function"]
 StrategyName = Literal["priority", "cost", "latency", "weighted", "round_robin"]
-
-#: The provider name (and kind) of the decorated function's body.
-FUNCTION_PROVIDER = "function"
-#: The model name a ``function`` target gets when its provider declares none.
-FUNCTION_MODEL = "body"
 
 #: Route keys: a task type value, or ``default`` for every task type without its own route.
 ROUTE_KEYS: tuple[str, ...] = (*(t.value for t in TaskType), "default")
