@@ -1,6 +1,8 @@
 """Provider implementations: one per SDK, found by kind (see :mod:`.registry`).
 
 - :mod:`.registry`: which class implements a ``kind``, and building providers;
+- :mod:`.credentials`: each kind's key and endpoint variables, and the one rule for whether
+  a provider has a key;
 - :mod:`.base`: the :class:`~.base.Provider` interface and :class:`~.base.ProviderSettings`;
 - :mod:`.openai`, :mod:`.anthropic`, :mod:`.google`: the SDK providers (each imports its SDK
   only when it first needs it; :mod:`.google_http` is Gemini's aiohttp session), and

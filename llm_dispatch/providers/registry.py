@@ -1,8 +1,9 @@
 """Provider implementations, found by kind.
 
-:data:`PROVIDER_KINDS` maps a configured ``kind`` to the class that implements it; a provider
-module (and so its SDK) is imported only when :func:`provider_class` first needs it. The
-``function`` kind (the decorated body) is not listed: the dispatcher builds it per call.
+:data:`PROVIDER_KINDS` maps a configured ``kind`` to the class that implements it. A provider
+module is imported only when :func:`provider_class` first needs it, and its SDK only when the
+provider itself first needs it (to build its client, or to map an error). The ``function``
+kind (the decorated body) is not listed: the dispatcher builds it per call.
 """
 
 from __future__ import annotations
