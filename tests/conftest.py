@@ -13,7 +13,7 @@ from llm_dispatch.errors import ProviderError
 from llm_dispatch.events import ProviderEvent
 from llm_dispatch.providers import create_provider
 from llm_dispatch.providers.base import Provider, ProviderSettings
-from llm_dispatch.request import Request
+from llm_dispatch.request import Message, Request
 from llm_dispatch.testing import FakeProviderServer
 
 # Variables through which the SDKs (or an HTTP proxy) could send a test anywhere but the
@@ -69,6 +69,61 @@ TEST_KEYS = {
     "anthropic": "sk-ant-test-0123456789abcdef",
     "google": "AIzaTEST0123456789abcdefghijkl",
 }
+
+
+#: The SDK provider kinds, each of which the provider tests drive the same way.
+SDK_KINDS = ("openai", "anthropic", "google")
+
+
+@pytest.fixture(params=SDK_KINDS)
+def kind(request: pytest.FixtureRequest) -> str:
+    """Each SDK provider kind in turn: a test that takes ``kind`` runs once per kind (unless
+    it parametrizes ``kind`` itself)."""
+    return str(request.param)
+
+
+def ask_for(*messages: Message, **fields: Any) -> Request:
+    """A request of ``messages`` (default: one user message, "say hi") and Request ``fields``."""
+    turns = messages or (Message(role="user", content="say hi"),)
+    return Request(messages=turns, **fields)
+
+
+@pytest.fixture
+def ask() -> Callable[..., Request]:
+    """:func:`ask_for`, for tests to build the request they send."""
+    return ask_for
+
+
+@pytest.fixture
+def say_hi() -> Request:
+    """The one-message request ("say hi") most provider tests send."""
+    return ask_for()
+
+
+@pytest.fixture
+def partial_answer() -> Request:
+    """A continuation request: its last message is the assistant's partial answer."""
+    return ask_for(
+        Message(role="user", content="Count to five."),
+        Message(role="assistant", content="One, two,"),
+    )
+
+
+@pytest.fixture
+def person_schema() -> dict[str, Any]:
+    """A small JSON schema for the JSON-mode tests."""
+    return {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}
+
+
+@pytest.fixture
+def sent_headers(fake_server: FakeProviderServer) -> Callable[..., dict[str, str]]:
+    """The headers of ``fake_server``'s request ``index`` (default: the first), with names in
+    lowercase."""
+
+    def headers(index: int = 0) -> dict[str, str]:
+        return {k.lower(): v for k, v in fake_server.requests[index].headers.items()}
+
+    return headers
 
 
 @dataclass

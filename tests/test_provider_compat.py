@@ -40,18 +40,19 @@ async def test_streams_from_the_configured_server(fake_server, vllm, collect) ->
 
 
 async def test_openai_key_is_never_sent_to_another_server(
-    fake_server, vllm, collect, monkeypatch
+    vllm, collect, sent_headers, monkeypatch
 ) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", OPENAI_KEY)
 
     outcome = await collect(vllm, REQUEST, MODEL)
 
     assert outcome.error is None
-    headers = {k.lower(): v for k, v in fake_server.requests[0].headers.items()}
-    assert OPENAI_KEY not in headers.get("authorization", "")
+    assert OPENAI_KEY not in sent_headers().get("authorization", "")
 
 
-async def test_configured_key_and_headers_are_sent(fake_server, sdk_provider, collect) -> None:
+async def test_configured_key_and_headers_are_sent(
+    fake_server, sdk_provider, collect, sent_headers
+) -> None:
     provider = sdk_provider(
         "openai",
         name="grok",
@@ -62,7 +63,7 @@ async def test_configured_key_and_headers_are_sent(fake_server, sdk_provider, co
 
     await collect(provider, REQUEST, "grok-test")
 
-    headers = {k.lower(): v for k, v in fake_server.requests[0].headers.items()}
+    headers = sent_headers()
     assert headers["authorization"] == "Bearer xai-key-0123456789"
     assert headers["x-tenant"] == "team-a"
 

@@ -31,15 +31,12 @@ from llm_dispatch.errors import (
     RateLimitError,
     ServerError,
 )
-from llm_dispatch.providers import retry_after_from_headers
-from llm_dispatch.request import Message, Request
+from llm_dispatch.providers.classify import retry_after_from_headers
 from llm_dispatch.testing import Script
 
 pytestmark = pytest.mark.usefixtures("clean_provider_env")
 
-KINDS = ["openai", "anthropic", "google"]
 MODEL = "test-model"
-REQUEST = Request(messages=(Message(role="user", content="say hi"),))
 TEN_CHUNKS = [f"c{i} " for i in range(10)]
 
 # What each provider says when the prompt does not fit (as their APIs word it).
@@ -50,11 +47,6 @@ CONTEXT_LENGTH_MESSAGES = {
     "google": "The input token count (1200000) exceeds the maximum number of tokens allowed "
     "(1048576).",
 }
-
-
-@pytest.fixture(params=KINDS)
-def kind(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
 
 
 # -- HTTP status errors ----------------------------------------------------------------------
@@ -76,11 +68,11 @@ def kind(request: pytest.FixtureRequest) -> str:
     ],
 )
 async def test_http_status_maps_to_kind(
-    fake_server, sdk_provider, collect, kind, status, error_class, retryable
+    fake_server, sdk_provider, collect, say_hi, kind, status, error_class, retryable
 ) -> None:
     fake_server.enqueue(Script(status=status, error_message="scripted failure"))
 
-    outcome = await collect(sdk_provider(kind), REQUEST, MODEL)
+    outcome = await collect(sdk_provider(kind), say_hi, MODEL)
 
     error = outcome.error
     assert type(error) is error_class
@@ -94,19 +86,23 @@ async def test_http_status_maps_to_kind(
     assert len(fake_server.requests) == 1, "the SDK must not retry on its own"
 
 
-async def test_rate_limit_carries_retry_after(fake_server, sdk_provider, collect, kind) -> None:
+async def test_rate_limit_carries_retry_after(
+    fake_server, sdk_provider, collect, say_hi, kind
+) -> None:
     fake_server.enqueue(Script(status=429, retry_after=2.5))
 
-    error = (await collect(sdk_provider(kind), REQUEST, MODEL)).error
+    error = (await collect(sdk_provider(kind), say_hi, MODEL)).error
 
     assert isinstance(error, RateLimitError)
     assert error.retry_after == 2.5
 
 
-async def test_context_length_400_is_its_own_kind(fake_server, sdk_provider, collect, kind) -> None:
+async def test_context_length_400_is_its_own_kind(
+    fake_server, sdk_provider, collect, say_hi, kind
+) -> None:
     fake_server.enqueue(Script(status=400, error_message=CONTEXT_LENGTH_MESSAGES[kind]))
 
-    error = (await collect(sdk_provider(kind), REQUEST, MODEL)).error
+    error = (await collect(sdk_provider(kind), say_hi, MODEL)).error
 
     assert isinstance(error, ContextLengthError)
     assert error.kind is ErrorKind.CONTEXT_LENGTH
@@ -115,25 +111,38 @@ async def test_context_length_400_is_its_own_kind(fake_server, sdk_provider, col
 
 
 async def test_api_key_in_an_error_message_is_redacted(
-    fake_server, sdk_provider, collect, provider_keys, kind
+    fake_server, sdk_provider, collect, say_hi, provider_keys, kind
 ) -> None:
     key = provider_keys[kind]
     fake_server.enqueue(Script(status=401, error_message=f"Incorrect API key provided: {key}"))
 
-    error = (await collect(sdk_provider(kind), REQUEST, MODEL)).error
+    error = (await collect(sdk_provider(kind), say_hi, MODEL)).error
 
     assert isinstance(error, AuthenticationError)
     for rendering in (error.message, str(error), repr(error)):
         assert key not in rendering
 
 
+async def test_missing_credentials_are_an_auth_error(sdk_provider, collect, say_hi, kind) -> None:
+    # No key anywhere: each SDK refuses before sending anything.
+    provider = sdk_provider(kind, api_key=None, base_url=None)
+
+    outcome = await collect(provider, say_hi, MODEL)
+
+    assert isinstance(outcome.error, AuthenticationError)
+    assert not outcome.error.is_retryable
+    assert outcome.events == []
+
+
 # -- failures in the middle of the body -------------------------------------------------------
 
 
-async def test_dropped_connection_after_text(fake_server, sdk_provider, collect, kind) -> None:
+async def test_dropped_connection_after_text(
+    fake_server, sdk_provider, collect, say_hi, kind
+) -> None:
     fake_server.enqueue(Script(chunks=TEN_CHUNKS, drop_after=3))
 
-    outcome = await collect(sdk_provider(kind), REQUEST, MODEL)
+    outcome = await collect(sdk_provider(kind), say_hi, MODEL)
 
     assert isinstance(outcome.error, ProviderConnectionError)
     assert outcome.error.is_retryable
@@ -141,12 +150,12 @@ async def test_dropped_connection_after_text(fake_server, sdk_provider, collect,
 
 
 async def test_body_cut_without_closing_event_is_incomplete(
-    fake_server, sdk_provider, collect, kind
+    fake_server, sdk_provider, collect, say_hi, kind
 ) -> None:
     chunks = [f"w{i} " for i in range(20)]
     fake_server.enqueue(Script(chunks=chunks, cut_after=10))
 
-    outcome = await collect(sdk_provider(kind), REQUEST, MODEL)
+    outcome = await collect(sdk_provider(kind), say_hi, MODEL)
 
     assert isinstance(outcome.error, IncompleteStreamError)
     assert outcome.error.kind is ErrorKind.INCOMPLETE
@@ -166,11 +175,11 @@ async def test_body_cut_without_closing_event_is_incomplete(
     ],
 )
 async def test_in_stream_error_event_maps_by_its_type(
-    fake_server, sdk_provider, collect, kind, error_kind, expected, after
+    fake_server, sdk_provider, collect, say_hi, kind, error_kind, expected, after
 ) -> None:
     fake_server.enqueue(Script(chunks=TEN_CHUNKS, error_event_after=after, error_kind=error_kind))
 
-    outcome = await collect(sdk_provider(kind), REQUEST, MODEL)
+    outcome = await collect(sdk_provider(kind), say_hi, MODEL)
 
     assert outcome.error is not None
     assert outcome.error.kind is expected
@@ -178,10 +187,10 @@ async def test_in_stream_error_event_maps_by_its_type(
     assert outcome.texts == TEN_CHUNKS[:after]
 
 
-async def test_malformed_event(fake_server, sdk_provider, collect, kind) -> None:
+async def test_malformed_event(fake_server, sdk_provider, collect, say_hi, kind) -> None:
     fake_server.enqueue(Script(chunks=TEN_CHUNKS, malformed_after=2))
 
-    outcome = await collect(sdk_provider(kind), REQUEST, MODEL)
+    outcome = await collect(sdk_provider(kind), say_hi, MODEL)
 
     assert isinstance(outcome.error, MalformedEventError)
     assert outcome.error.is_retryable
@@ -208,7 +217,7 @@ def unresponsive_port() -> Iterator[int]:
         yield address[1]
 
 
-async def test_refused_connection_fails_at_once(sdk_provider, collect, kind) -> None:
+async def test_refused_connection_fails_at_once(sdk_provider, collect, say_hi, kind) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
@@ -216,20 +225,20 @@ async def test_refused_connection_fails_at_once(sdk_provider, collect, kind) -> 
     await provider.prepare()  # the SDK's import and client are not what is timed
     started = time.monotonic()
 
-    outcome = await collect(provider, REQUEST, MODEL)
+    outcome = await collect(provider, say_hi, MODEL)
 
     assert isinstance(outcome.error, ProviderConnectionError)
     assert time.monotonic() - started < 0.9, "no hidden SDK retry or reconnect sleep"
 
 
 async def test_connect_timeout_comes_from_settings(
-    sdk_provider, collect, kind, unresponsive_port
+    sdk_provider, collect, say_hi, kind, unresponsive_port
 ) -> None:
     provider = sdk_provider(
         kind, base_url=base_url_on(kind, unresponsive_port), connect_timeout=0.2
     )
 
-    outcome = await asyncio.wait_for(collect(provider, REQUEST, MODEL), timeout=5)
+    outcome = await asyncio.wait_for(collect(provider, say_hi, MODEL), timeout=5)
 
     assert isinstance(outcome.error, ProviderTimeoutError)
     assert outcome.error.is_retryable
@@ -238,11 +247,11 @@ async def test_connect_timeout_comes_from_settings(
 # -- closing early ---------------------------------------------------------------------------
 
 
-async def test_closing_early_drops_the_connection(fake_server, sdk_provider, kind) -> None:
+async def test_closing_early_drops_the_connection(fake_server, sdk_provider, say_hi, kind) -> None:
     fake_server.enqueue(Script(chunks=[f"w{i} " for i in range(50)], chunk_delay=0.02))
     received: list[str] = []
 
-    async with contextlib.aclosing(sdk_provider(kind).stream(REQUEST, MODEL)) as stream:
+    async with contextlib.aclosing(sdk_provider(kind).stream(say_hi, MODEL)) as stream:
         async for event in stream:
             received.append(event.text)
             if len(received) == 3:
@@ -255,14 +264,14 @@ async def test_closing_early_drops_the_connection(fake_server, sdk_provider, kin
 
 
 async def test_cancelling_the_consumer_drops_the_connection(
-    fake_server, sdk_provider, kind
+    fake_server, sdk_provider, say_hi, kind
 ) -> None:
     fake_server.enqueue(Script(chunks=[f"w{i} " for i in range(50)], chunk_delay=0.02))
     three_received = asyncio.Event()
 
     async def consume() -> None:
         count = 0
-        async for _ in sdk_provider(kind).stream(REQUEST, MODEL):
+        async for _ in sdk_provider(kind).stream(say_hi, MODEL):
             count += 1
             if count == 3:
                 three_received.set()

@@ -5,11 +5,9 @@ from __future__ import annotations
 import pytest
 
 from llm_dispatch.events import ProviderEvent
-from llm_dispatch.providers import disabled_reason
 from llm_dispatch.providers.base import ProviderSettings
 from llm_dispatch.providers.continuation import CONTINUE_INSTRUCTION
-from llm_dispatch.providers.openai import OpenAIProvider, _create_kwargs
-from llm_dispatch.request import Message, Request
+from llm_dispatch.providers.openai import _create_kwargs
 from llm_dispatch.testing import Script
 
 pytestmark = pytest.mark.usefixtures("clean_provider_env")
@@ -17,21 +15,16 @@ pytestmark = pytest.mark.usefixtures("clean_provider_env")
 MODEL = "gpt-test"
 
 
-def ask(*messages: Message, **fields: object) -> Request:
-    turns = messages or (Message(role="user", content="say hi"),)
-    return Request(messages=turns, **fields)  # type: ignore[arg-type]
-
-
-async def test_missing_usage_still_completes(fake_server, sdk_provider, collect) -> None:
+async def test_missing_usage_still_completes(fake_server, sdk_provider, collect, say_hi) -> None:
     fake_server.enqueue(Script(chunks=["a", "b"], send_usage=False))
 
-    outcome = await collect(sdk_provider("openai"), ask(), MODEL)
+    outcome = await collect(sdk_provider("openai"), say_hi, MODEL)
 
     assert outcome.error is None
     assert outcome.final == ProviderEvent(usage=None, finish_reason="stop")
 
 
-async def test_request_fields_reach_the_wire(fake_server, sdk_provider, collect) -> None:
+async def test_request_fields_reach_the_wire(fake_server, sdk_provider, collect, ask) -> None:
     request = ask(
         system="You are terse.",
         temperature=0.3,
@@ -60,8 +53,8 @@ async def test_request_fields_reach_the_wire(fake_server, sdk_provider, collect)
     assert recorded.json_mode
 
 
-async def test_unset_fields_are_not_sent(fake_server, sdk_provider, collect) -> None:
-    await collect(sdk_provider("openai"), ask(), MODEL)
+async def test_unset_fields_are_not_sent(fake_server, sdk_provider, collect, say_hi) -> None:
+    await collect(sdk_provider("openai"), say_hi, MODEL)
 
     body = fake_server.requests[0].body
     for key in ("temperature", "max_tokens", "stop", "response_format"):
@@ -70,14 +63,9 @@ async def test_unset_fields_are_not_sent(fake_server, sdk_provider, collect) -> 
 
 @pytest.mark.parametrize("mode", [None, "instruction", "prefill", "continue_final_message"])
 async def test_a_continuation_is_sent_as_its_mode_says(
-    mode: str | None, fake_server, sdk_provider, collect
+    mode: str | None, fake_server, sdk_provider, collect, partial_answer
 ) -> None:
-    request = ask(
-        Message(role="user", content="Count to five."),
-        Message(role="assistant", content="One, two,"),
-    )
-
-    await collect(sdk_provider("openai", continuation=mode), request, MODEL)
+    await collect(sdk_provider("openai", continuation=mode), partial_answer, MODEL)
 
     body = fake_server.requests[0].body
     partial = {"role": "assistant", "content": "One, two,"}
@@ -92,37 +80,9 @@ async def test_a_continuation_is_sent_as_its_mode_says(
         assert flags == {}
 
 
-def test_official_api_gets_max_completion_tokens() -> None:
+def test_official_api_gets_max_completion_tokens(ask) -> None:
     settings = ProviderSettings(name="openai", kind="openai")
     kwargs = _create_kwargs(ask(max_tokens=50), MODEL, settings, official_api=True)
 
     assert kwargs["max_completion_tokens"] == 50
     assert "max_tokens" not in kwargs
-
-
-async def test_environment_supplies_key_and_endpoint(fake_server, collect, monkeypatch) -> None:
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-from-env-0123456789")
-    monkeypatch.setenv("OPENAI_BASE_URL", fake_server.openai_base_url)
-    provider = OpenAIProvider(ProviderSettings(name="openai", kind="openai"))
-    try:
-        outcome = await collect(provider, ask(), MODEL)
-    finally:
-        await provider.aclose()
-
-    assert outcome.error is None
-    headers = {k.lower(): v for k, v in fake_server.requests[0].headers.items()}
-    assert headers["authorization"] == "Bearer sk-from-env-0123456789"
-
-
-def test_has_credentials_from_settings_or_environment(monkeypatch) -> None:
-    bare = ProviderSettings(name="openai", kind="openai")
-    assert not OpenAIProvider.has_credentials(bare)
-    assert "OPENAI_API_KEY" in (disabled_reason(bare) or "")
-
-    assert OpenAIProvider.has_credentials(
-        ProviderSettings(name="openai", kind="openai", api_key="sk-x")
-    )
-
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-from-env-0123456789")
-    assert OpenAIProvider.has_credentials(bare)
-    assert disabled_reason(bare) is None

@@ -14,12 +14,10 @@ import pytest
 from llm_dispatch import StreamInterrupted, llm_stream
 from llm_dispatch.cache import StreamingCache
 from llm_dispatch.errors import ContentFilterError, ErrorKind
-from llm_dispatch.request import Message, Request
 from llm_dispatch.testing import FakeProviderServer, Script
 
 pytestmark = pytest.mark.usefixtures("clean_provider_env")
 
-REQUEST = Request(messages=(Message(role="user", content="say hi"),))
 PARTIAL = ["Sure, ", "here is ", "how"]
 
 # (provider, Script fields, the finish reason as the provider sends it)
@@ -42,11 +40,11 @@ REFUSAL_IDS = [f"{kind}-{native}-{i}" for i, (kind, _, native) in enumerate(REFU
 
 @pytest.mark.parametrize(("kind", "fields", "native"), REFUSALS, ids=REFUSAL_IDS)
 async def test_refusal_without_text_is_a_content_filter_error(
-    fake_server, sdk_provider, collect, kind, fields, native
+    fake_server, sdk_provider, collect, say_hi, kind, fields, native
 ) -> None:
     fake_server.enqueue(Script(chunks=[], **fields))
 
-    outcome = await collect(sdk_provider(kind), REQUEST, "test-model")
+    outcome = await collect(sdk_provider(kind), say_hi, "test-model")
 
     error = outcome.error
     assert isinstance(error, ContentFilterError)
@@ -59,11 +57,11 @@ async def test_refusal_without_text_is_a_content_filter_error(
 
 @pytest.mark.parametrize(("kind", "fields", "native"), REFUSALS, ids=REFUSAL_IDS)
 async def test_refusal_after_partial_text_comes_after_the_text(
-    fake_server, sdk_provider, collect, kind, fields, native
+    fake_server, sdk_provider, collect, say_hi, kind, fields, native
 ) -> None:
     fake_server.enqueue(Script(chunks=PARTIAL, **fields))
 
-    outcome = await collect(sdk_provider(kind), REQUEST, "test-model")
+    outcome = await collect(sdk_provider(kind), say_hi, "test-model")
 
     assert isinstance(outcome.error, ContentFilterError)
     assert outcome.texts == PARTIAL
@@ -73,24 +71,24 @@ async def test_refusal_after_partial_text_comes_after_the_text(
 
 
 async def test_anthropic_refusal_names_its_category_and_explanation(
-    fake_server, sdk_provider, collect
+    fake_server, sdk_provider, collect, say_hi
 ) -> None:
     fake_server.enqueue(
         Script(chunks=[], finish_reason="content_filter", error_message="declined by policy")
     )
 
-    error = (await collect(sdk_provider("anthropic"), REQUEST, "test-model")).error
+    error = (await collect(sdk_provider("anthropic"), say_hi, "test-model")).error
 
     assert isinstance(error, ContentFilterError)
     assert error.message.endswith("(general_harms: declined by policy)")
 
 
 async def test_gemini_safety_refusal_names_the_blocked_category(
-    fake_server, sdk_provider, collect
+    fake_server, sdk_provider, collect, say_hi
 ) -> None:
     fake_server.enqueue(Script(chunks=PARTIAL, finish_reason="content_filter"))
 
-    error = (await collect(sdk_provider("google"), REQUEST, "test-model")).error
+    error = (await collect(sdk_provider("google"), say_hi, "test-model")).error
 
     assert isinstance(error, ContentFilterError)
     assert error.message.endswith("(blocked for HARM_CATEGORY_DANGEROUS_CONTENT)")
@@ -109,7 +107,6 @@ def answer_with(dispatcher: Any, **options: Any) -> Any:
     return answer
 
 
-@pytest.mark.parametrize("kind", ["openai", "anthropic", "google"])
 async def test_dispatcher_raises_a_refusal_without_retry_or_fallback(
     kind: str, fake_server: FakeProviderServer, make_dispatcher: Any
 ) -> None:
@@ -127,7 +124,6 @@ async def test_dispatcher_raises_a_refusal_without_retry_or_fallback(
     assert [r.provider for r in fake_server.requests] == [kind]
 
 
-@pytest.mark.parametrize("kind", ["openai", "anthropic", "google"])
 async def test_dispatcher_interrupts_a_partial_answer_that_is_refused(
     kind: str, fake_server: FakeProviderServer, make_dispatcher: Any
 ) -> None:

@@ -17,13 +17,10 @@ import aiohttp
 import pytest
 
 from llm_dispatch.events import ProviderEvent, Usage
-from llm_dispatch.request import Message, Request
 from llm_dispatch.testing import FakeProviderServer, Script
 
 pytestmark = pytest.mark.usefixtures("clean_provider_env")
 
-KINDS = ["openai", "anthropic", "google"]
-REQUEST = Request(messages=(Message(role="user", content="say hi"),))
 CHUNKS = ["Hel", "lo", ", wor", "ld!"]
 # 20 prompt tokens, 4 of them written to the prompt cache and 6 read from it.
 USAGE = (20, 7)
@@ -70,18 +67,17 @@ USAGE_SHAPES: list[tuple[str, tuple[str, ...], dict[str, Any], Usage | None]] = 
     ],
 )
 async def test_shape_streams_the_text_and_the_reported_usage(
-    fake_server, sdk_provider, collect, kind, shape, fields, usage
+    fake_server, sdk_provider, collect, say_hi, kind, shape, fields, usage
 ) -> None:
     fake_server.enqueue(script(*shape, **fields))
 
-    outcome = await collect(sdk_provider(kind), REQUEST, "test-model")
+    outcome = await collect(sdk_provider(kind), say_hi, "test-model")
 
     assert outcome.error is None
     assert outcome.texts == CHUNKS
     assert outcome.final == ProviderEvent(usage=usage, finish_reason="stop")
 
 
-@pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize(
     "shape",
     [
@@ -92,11 +88,11 @@ async def test_shape_streams_the_text_and_the_reported_usage(
     ids=["events", "fields", "all"],
 )
 async def test_unknown_events_and_fields_are_ignored(
-    fake_server, sdk_provider, collect, kind, shape
+    fake_server, sdk_provider, collect, say_hi, kind, shape
 ) -> None:
     fake_server.enqueue(script(*shape))
 
-    outcome = await collect(sdk_provider(kind), REQUEST, "test-model")
+    outcome = await collect(sdk_provider(kind), say_hi, "test-model")
 
     assert outcome.error is None
     assert outcome.texts == CHUNKS
@@ -114,11 +110,11 @@ async def test_unknown_events_and_fields_are_ignored(
     ids=["before-start", "between-deltas", "between-blocks", "everywhere"],
 )
 async def test_anthropic_pings_anywhere_are_harmless(
-    fake_server, sdk_provider, collect, shape
+    fake_server, sdk_provider, collect, say_hi, shape
 ) -> None:
     fake_server.enqueue(script(*shape))
 
-    outcome = await collect(sdk_provider("anthropic"), REQUEST, "test-model")
+    outcome = await collect(sdk_provider("anthropic"), say_hi, "test-model")
 
     assert outcome.error is None
     assert outcome.texts == CHUNKS

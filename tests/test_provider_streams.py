@@ -5,23 +5,18 @@ from __future__ import annotations
 import pytest
 
 from llm_dispatch.events import ProviderEvent, Usage
-from llm_dispatch.request import Message, Request
 from llm_dispatch.testing import Script
 
 pytestmark = pytest.mark.usefixtures("clean_provider_env")
 
-REQUEST = Request(messages=(Message(role="user", content="say hi"),))
-KINDS = ["openai", "anthropic", "google"]
 
-
-@pytest.mark.parametrize("kind", KINDS)
 async def test_text_keeps_chunk_boundaries_then_usage_and_finish(
-    fake_server, sdk_provider, collect, kind
+    fake_server, sdk_provider, collect, say_hi, kind
 ) -> None:
     chunks = ["Hel", "lo", ", wor", "ld!", " ", "\n\nBye"]
     fake_server.enqueue(Script(chunks=chunks, usage=(11, 6)))
 
-    outcome = await collect(sdk_provider(kind), REQUEST, "test-model")
+    outcome = await collect(sdk_provider(kind), say_hi, "test-model")
 
     assert outcome.error is None
     assert outcome.texts == chunks
@@ -37,10 +32,9 @@ OTHER_FINISH = {
 }
 
 
-@pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("finish", ["length", "other"])
 async def test_finish_reason_is_normalised(
-    fake_server, sdk_provider, collect, kind, finish
+    fake_server, sdk_provider, collect, say_hi, kind, finish
 ) -> None:
     if finish == "length":
         answer, expected = Script(chunks=["a", "b"], finish_reason="length"), "length"
@@ -49,7 +43,7 @@ async def test_finish_reason_is_normalised(
         answer = Script(chunks=["a", "b"], native_finish_reason=native)
     fake_server.enqueue(answer)
 
-    outcome = await collect(sdk_provider(kind), REQUEST, "test-model")
+    outcome = await collect(sdk_provider(kind), say_hi, "test-model")
 
     assert outcome.error is None
     assert outcome.texts == ["a", "b"]

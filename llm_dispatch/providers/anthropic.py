@@ -34,24 +34,14 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..errors import ErrorKind, ProviderError
+from ..errors import ProviderError
 from ..events import ProviderEvent, Usage
 from ..request import Request
-from . import (
-    close_quietly,
-    describe_exception,
-    incomplete_error,
-    kind_for_labels,
-    kind_for_status,
-    make_error,
-    normalise_finish_reason,
-    refine_bad_request,
-    refusal_error,
-    retry_after_from_headers,
-    transport_error_kind,
-    update_counts,
-)
 from .base import Provider, ProviderSettings
+from .classify import incomplete_error, refusal_error
+from .credentials import API_KEY_ENV_VARS
+from .sdk_errors import SdkErrorMapper
+from .stream_reading import close_quietly, normalise_finish_reason, update_counts
 
 if TYPE_CHECKING:
     from anthropic import AsyncAnthropic
@@ -79,7 +69,7 @@ _DELTA_COUNTS = (*_PROMPT_COUNTS, "output_tokens")
 class AnthropicProvider(Provider):
     """Streams Anthropic messages as :class:`ProviderEvent`."""
 
-    credential_env_vars: ClassVar[tuple[str, ...]] = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN")
+    credential_env_vars: ClassVar[tuple[str, ...]] = API_KEY_ENV_VARS["anthropic"]
 
     def __init__(self, settings: ProviderSettings) -> None:
         super().__init__(settings)
@@ -144,41 +134,7 @@ class AnthropicProvider(Provider):
         yield ProviderEvent(usage=usage, finish_reason=finish)
 
     def map_error(self, exc: BaseException, model: str) -> ProviderError:
-        if isinstance(exc, ProviderError):
-            return exc
-        import anthropic
-
-        if isinstance(exc, anthropic.APIStatusError):
-            if exc.status_code < 400:
-                return self._map_stream_error(exc, model)
-            message = exc.api_message or str(exc)
-            return make_error(
-                self,
-                kind_for_status(exc.status_code, f"{exc.type} {exc.error_code} {message}"),
-                message,
-                model,
-                status_code=exc.status_code,
-                retry_after=retry_after_from_headers(exc.response.headers),
-            )
-        if isinstance(exc, anthropic.APITimeoutError):
-            return make_error(self, ErrorKind.TIMEOUT, describe_exception(exc), model)
-        if isinstance(exc, anthropic.APIConnectionError):
-            return make_error(self, ErrorKind.CONNECTION, describe_exception(exc), model)
-        if isinstance(exc, anthropic.APIResponseValidationError):
-            return make_error(self, ErrorKind.MALFORMED, describe_exception(exc), model)
-        kind = transport_error_kind(exc)
-        if kind is None and _is_credentials_error(exc):
-            kind = ErrorKind.AUTH
-        return make_error(self, kind or ErrorKind.SERVER, describe_exception(exc), model)
-
-    def _map_stream_error(self, exc: Any, model: str) -> ProviderError:
-        """An ``event: error`` in a 200 stream: the SDK raises it with the stream's status
-        (200), which says nothing; the error's type says what happened."""
-        message = exc.api_message or str(exc)
-        kind = kind_for_labels(exc.type, exc.error_code) or ErrorKind.SERVER
-        if kind is ErrorKind.BAD_REQUEST:
-            kind = refine_bad_request(message)
-        return make_error(self, kind, message, model)
+        return _ERRORS.map_error(self, exc, model)
 
     async def _prepare(self) -> None:
         self._get_client()
@@ -267,6 +223,15 @@ def _refusal_detail(stop_details: object) -> str:
     return ": ".join(str(part) for part in parts if part)
 
 
+def _api_message(exc: Any) -> str:
+    """``error.message`` of the body when it has one, else the SDK's message."""
+    return str(getattr(exc, "api_message", None) or exc)
+
+
+def _labels(exc: Any) -> tuple[object, ...]:
+    return (getattr(exc, "type", None), getattr(exc, "error_code", None))
+
+
 def _is_credentials_error(exc: BaseException) -> bool:
     import anthropic
 
@@ -274,3 +239,11 @@ def _is_credentials_error(exc: BaseException) -> bool:
     return isinstance(exc, anthropic.CredentialsError) or (
         isinstance(exc, TypeError) and "authentication method" in str(exc)
     )
+
+
+_ERRORS = SdkErrorMapper(
+    sdk="anthropic",
+    message=_api_message,
+    labels=_labels,
+    is_credentials_error=_is_credentials_error,
+)

@@ -13,7 +13,9 @@ from ..errors import ProviderError, ProviderTimeoutError, UpstreamError
 from ..events import ProviderEvent
 from ..request import Request
 from ..urls import base_url_problem
+from .classify import is_connect_timeout
 from .continuation import CONTINUE_INSTRUCTION, DEFAULT_CONTINUATION, ContinuationMode
+from .credentials import has_credentials
 
 __all__ = ["ModelPrice", "Provider", "ProviderSettings"]
 
@@ -118,11 +120,12 @@ class Provider(ABC):
         """
         error = self.map_error(exc, model)
         if error is not exc:
-            if isinstance(error, ProviderTimeoutError) and error.limit is None:
-                from . import is_connect_timeout
-
-                if is_connect_timeout(exc):
-                    error.limit, error.seconds = "connect", self.settings.connect_timeout
+            if (
+                isinstance(error, ProviderTimeoutError)
+                and error.limit is None
+                and is_connect_timeout(exc)
+            ):
+                error.limit, error.seconds = "connect", self.settings.connect_timeout
             cause = UpstreamError.of(exc)
             error.request_id = error.request_id or cause.request_id
             error.__cause__ = cause
@@ -153,15 +156,15 @@ class Provider(ABC):
         """Release the SDK client's connections."""
         return None
 
-    #: Environment variables the SDK reads its key from when none is configured.
+    #: Environment variables the SDK reads its key from when none is configured (its
+    #: kind's :data:`~.credentials.API_KEY_ENV_VARS`); their values are scrubbed from errors.
     credential_env_vars: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def has_credentials(cls, settings: ProviderSettings) -> bool:
-        """A key is configured, or one of the SDK's key variables is set."""
-        return settings.api_key is not None or any(
-            os.environ.get(v) for v in cls.credential_env_vars
-        )
+        """Whether ``settings`` give the provider a key, or need none: the rule of
+        :func:`.credentials.has_credentials`, with the process environment."""
+        return has_credentials(settings)
 
     def secrets(self) -> tuple[str, ...]:
         """Every key this provider may send, configured or from the environment, and every

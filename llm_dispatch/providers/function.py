@@ -18,9 +18,12 @@ from ..events import ProviderEvent
 from ..request import Request
 from .base import Provider, ProviderSettings
 
-__all__ = ["FUNCTION_PROVIDER", "FunctionProvider"]
+__all__ = ["FUNCTION_MODEL", "FUNCTION_PROVIDER", "FunctionProvider"]
 
+#: The provider name (and kind) of the decorated function's body.
 FUNCTION_PROVIDER = "function"
+#: The model name a ``function`` target gets when its provider declares none.
+FUNCTION_MODEL = "body"
 
 
 class FunctionProvider(Provider):
@@ -34,7 +37,7 @@ class FunctionProvider(Provider):
         *,
         name: str = FUNCTION_PROVIDER,
     ) -> None:
-        super().__init__(ProviderSettings(name=name, kind="function"))
+        super().__init__(ProviderSettings(name=name, kind=FUNCTION_PROVIDER))
         self._body = body
         self._args = tuple(args)
         self._kwargs = dict(kwargs)

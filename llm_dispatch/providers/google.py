@@ -14,14 +14,12 @@ one reported, and a count a chunk leaves out keeps its earlier value. No count a
 Choices worth knowing:
 
 - The SDK streams over aiohttp (installed here). The provider gives it its own
-  ``aiohttp.ClientSession`` because the SDK replaces the session's timeouts with a single
-  per-request ``total`` timeout, which leaves no connect timeout and would cut long streams
-  if set: the session's connector applies ``settings.connect_timeout`` to each new
-  connection, and no other deadline is set (the dispatcher enforces those).
-- Closing early: the SDK wraps the HTTP response in several nested async generators, and
-  closing the outer one does not close the response (it lives on until garbage collection).
-  The session's trace hook records the response each stream opens, and the provider closes
-  it itself when the stream ends, fails or is closed.
+  ``aiohttp.ClientSession`` (:mod:`.google_http`): its connector applies
+  ``settings.connect_timeout`` to each new connection, which the SDK's own timeouts leave
+  without one, and no other deadline is set (the dispatcher enforces those).
+- Closing early: closing the SDK's stream does not close the HTTP response. The session
+  records the response each stream opens, and the provider closes it itself when the
+  stream ends, fails or is closed.
 - Retries: ``HttpRetryOptions(attempts=1)``. Setting retry options at all also turns off the
   SDK's hidden one-shot reconnect after a 1–10 s sleep on aiohttp connection errors.
   ``automatic_continuation`` is off, so one request is one HTTP exchange.
@@ -39,29 +37,27 @@ Choices worth knowing:
 from __future__ import annotations
 
 import asyncio
-import functools
 import re
-from collections.abc import AsyncGenerator, Callable
-from contextvars import ContextVar
+from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from ..errors import ErrorKind, ProviderError
 from ..events import ProviderEvent, Usage
 from ..request import Request
-from . import (
-    close_quietly,
+from .base import Provider, ProviderSettings
+from .classify import (
     describe_exception,
     incomplete_error,
     kind_for_labels,
     kind_for_status,
     make_error,
-    normalise_finish_reason,
     refusal_error,
     retry_after_from_headers,
     transport_error_kind,
-    update_counts,
 )
-from .base import Provider, ProviderSettings
+from .credentials import API_KEY_ENV_VARS
+from .google_http import first_chunk, new_session
+from .stream_reading import close_quietly, normalise_finish_reason, update_counts
 
 if TYPE_CHECKING:
     import aiohttp
@@ -92,18 +88,12 @@ _USAGE_COUNTS = ("prompt_token_count", "candidates_token_count", "thoughts_token
 # that stops there is incomplete.
 _CONTINUATION = "CONTINUATION"
 _API_KEY_INVALID = re.compile(r"API_KEY_INVALID|API key not valid", re.IGNORECASE)
-# Same as google-genai's own session: Gemini chunks may carry large inline data.
-_READ_BUFFER_SIZE = 4 * 1024 * 1024
-
-# Set only while a stream waits for its first chunk (which is when the SDK sends the request),
-# so the session's trace hook can hand the opened response to that stream.
-_OPENED_RESPONSES: ContextVar[list[Any] | None] = ContextVar("_OPENED_RESPONSES", default=None)
 
 
 class GoogleProvider(Provider):
     """Streams Gemini ``generate_content_stream`` as :class:`ProviderEvent`."""
 
-    credential_env_vars: ClassVar[tuple[str, ...]] = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
+    credential_env_vars: ClassVar[tuple[str, ...]] = API_KEY_ENV_VARS["google"]
 
     def __init__(self, settings: ProviderSettings) -> None:
         super().__init__(settings)
@@ -129,7 +119,7 @@ class GoogleProvider(Provider):
                     config=_config(request),
                 ),
             )
-            chunk = await _first_chunk(iterator, opened)
+            chunk = await first_chunk(iterator, opened)
             while chunk is not None:
                 if chunk.candidates:
                     text, reason = _read_chunk(chunk)
@@ -230,17 +220,11 @@ class GoogleProvider(Provider):
         return self._client
 
     async def _make_client(self) -> Client:
-        import aiohttp
         from google import genai
         from google.genai import types
 
         settings = self.settings
-        session = aiohttp.ClientSession(
-            connector=_connector_class()(settings.connect_timeout, limit=0),
-            trust_env=True,
-            read_bufsize=_READ_BUFFER_SIZE,
-            trace_configs=[_response_recorder()],
-        )
+        session = new_session(settings.connect_timeout)
         options = types.HttpOptions(
             base_url=settings.base_url,
             headers=settings.header_values() or None,
@@ -257,64 +241,6 @@ class GoogleProvider(Provider):
             raise
         self._session = session
         return client
-
-
-async def _first_chunk(iterator: Any, opened: list[Any]) -> GenerateContentResponse | None:
-    """Pull the first chunk, recording into ``opened`` the HTTP response the SDK opens for it.
-
-    Set and reset around this one await so the marker never leaks into the consumer's
-    context (the generator may be driven from several tasks).
-    """
-    token = _OPENED_RESPONSES.set(opened)
-    try:
-        first: GenerateContentResponse | None = await anext(iterator, None)
-        return first
-    finally:
-        _OPENED_RESPONSES.reset(token)
-
-
-async def _record_response(session: Any, context: Any, params: Any) -> None:
-    opened = _OPENED_RESPONSES.get()
-    if opened is not None:
-        opened.append(params.response)
-
-
-def _response_recorder() -> aiohttp.TraceConfig:
-    import aiohttp
-
-    trace = aiohttp.TraceConfig()
-    trace.on_request_end.append(_record_response)
-    return trace
-
-
-@functools.cache
-def _connector_class() -> Callable[..., aiohttp.TCPConnector]:
-    """A TCP connector that bounds how long opening a new connection may take."""
-    import aiohttp
-
-    class ConnectTimeoutConnector(aiohttp.TCPConnector):
-        def __init__(self, connect_timeout: float, **kwargs: Any) -> None:
-            super().__init__(**kwargs)
-            self.connect_timeout = connect_timeout
-
-        # Overrides aiohttp's method, which is called with ``timeout=`` by keyword.
-        async def connect(
-            self,
-            req: Any,
-            traces: Any,
-            timeout: aiohttp.ClientTimeout,
-        ) -> aiohttp.connector.Connection:
-            if timeout.sock_connect is None:
-                timeout = aiohttp.ClientTimeout(
-                    total=timeout.total,
-                    connect=timeout.connect,
-                    sock_read=timeout.sock_read,
-                    sock_connect=self.connect_timeout,
-                    ceil_threshold=timeout.ceil_threshold,
-                )
-            return await super().connect(req, traces, timeout)
-
-    return ConnectTimeoutConnector
 
 
 def _contents(request: Request, settings: ProviderSettings) -> list[dict[str, Any]]:

@@ -27,27 +27,17 @@ Choices worth knowing:
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..errors import ErrorKind, ProviderError
+from ..errors import ProviderError
 from ..events import ProviderEvent, Usage
 from ..request import Request
-from . import (
-    close_quietly,
-    describe_exception,
-    incomplete_error,
-    kind_for_labels,
-    kind_for_status,
-    make_error,
-    normalise_finish_reason,
-    refine_bad_request,
-    refusal_error,
-    retry_after_from_headers,
-    transport_error_kind,
-)
 from .base import Provider, ProviderSettings
+from .classify import incomplete_error, refusal_error
+from .credentials import API_KEY_ENV_VARS
+from .sdk_errors import SdkErrorMapper
+from .stream_reading import close_quietly, normalise_finish_reason
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -70,21 +60,11 @@ _OFFICIAL_HOST = "api.openai.com"
 class OpenAIProvider(Provider):
     """Streams OpenAI chat completions (or a compatible server's) as :class:`ProviderEvent`."""
 
-    credential_env_vars: ClassVar[tuple[str, ...]] = ("OPENAI_API_KEY",)
+    credential_env_vars: ClassVar[tuple[str, ...]] = API_KEY_ENV_VARS["openai"]
 
     def __init__(self, settings: ProviderSettings) -> None:
         super().__init__(settings)
         self._client: AsyncOpenAI | None = None
-
-    @classmethod
-    def has_credentials(cls, settings: ProviderSettings) -> bool:
-        """A key is configured or in the environment, or a compatible server is configured
-        (local servers such as vLLM and Ollama need no key)."""
-        return (
-            settings.api_key is not None
-            or settings.base_url is not None
-            or any(os.environ.get(v) for v in cls.credential_env_vars)
-        )
 
     async def stream(self, request: Request, model: str) -> AsyncGenerator[ProviderEvent, None]:
         chars = 0
@@ -128,40 +108,7 @@ class OpenAIProvider(Provider):
         )
 
     def map_error(self, exc: BaseException, model: str) -> ProviderError:
-        if isinstance(exc, ProviderError):
-            return exc
-        import openai
-
-        if isinstance(exc, openai.APIStatusError):
-            message = _api_message(exc)
-            return make_error(
-                self,
-                kind_for_status(exc.status_code, f"{exc.code} {exc.type} {message}"),
-                message,
-                model,
-                status_code=exc.status_code,
-                retry_after=retry_after_from_headers(exc.response.headers),
-            )
-        if isinstance(exc, openai.APITimeoutError):
-            return make_error(self, ErrorKind.TIMEOUT, describe_exception(exc), model)
-        if isinstance(exc, openai.APIConnectionError):
-            return make_error(self, ErrorKind.CONNECTION, describe_exception(exc), model)
-        if isinstance(exc, openai.APIResponseValidationError):
-            return make_error(self, ErrorKind.MALFORMED, describe_exception(exc), model)
-        if isinstance(exc, openai.APIError):
-            return self._map_stream_error(exc, model)
-        kind = transport_error_kind(exc)
-        if kind is None and isinstance(exc, openai.OpenAIError) and "credentials" in str(exc):
-            kind = ErrorKind.AUTH
-        return make_error(self, kind or ErrorKind.SERVER, describe_exception(exc), model)
-
-    def _map_stream_error(self, exc: Any, model: str) -> ProviderError:
-        """A ``data: {"error": ...}`` event: no HTTP status, only the error's code and type."""
-        message = _api_message(exc)
-        kind = kind_for_labels(exc.code, exc.type) or ErrorKind.SERVER
-        if kind is ErrorKind.BAD_REQUEST:
-            kind = refine_bad_request(message)
-        return make_error(self, kind, message, model)
+        return _ERRORS.map_error(self, exc, model)
 
     async def _prepare(self) -> None:
         self._get_client()
@@ -234,3 +181,22 @@ def _api_message(exc: Any) -> str:
     if isinstance(body, dict) and isinstance(body.get("message"), str):
         return str(body["message"])
     return str(exc.message or exc)
+
+
+def _labels(exc: Any) -> tuple[object, ...]:
+    return (exc.code, exc.type)
+
+
+def _is_credentials_error(exc: BaseException) -> bool:
+    import openai
+
+    # Without any credential the SDK refuses to build its client ("Missing credentials. ...").
+    return isinstance(exc, openai.OpenAIError) and "credentials" in str(exc)
+
+
+_ERRORS = SdkErrorMapper(
+    sdk="openai",
+    message=_api_message,
+    labels=_labels,
+    is_credentials_error=_is_credentials_error,
+)

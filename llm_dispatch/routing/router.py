@@ -67,10 +67,10 @@ class Plan:
 class Router:
     """Plans targets from a :class:`DispatchConfig`.
 
-    ``is_enabled`` replaces the credential check (default: ``api_key`` set, or the SDK's key
-    variable in the environment; ``function`` providers always enabled). Reasons coming from
-    the configuration itself (``enabled: false``, an unset ``${VAR}`` in ``api_key``) apply
-    either way. ``rng`` makes the ``weighted`` strategy reproducible.
+    ``is_enabled`` replaces the credential check (default: the rule of
+    :mod:`llm_dispatch.providers.credentials`; ``function`` providers always enabled).
+    Reasons coming from the configuration itself (``enabled: false``, an unset ``${VAR}`` in
+    ``api_key``) apply either way. ``rng`` makes the ``weighted`` strategy reproducible.
     """
 
     def __init__(

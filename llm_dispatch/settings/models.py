@@ -19,7 +19,6 @@ The policy models (``defaults``) live in :mod:`.policies` and are re-exported he
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -38,6 +37,8 @@ from ..embedding.options import EmbeddingOptions
 from ..errors import ConfigError
 from ..providers.base import ModelPrice, ProviderSettings
 from ..providers.continuation import CONTINUATION_MODES, ContinuationMode
+from ..providers.credentials import API_KEY_ENV_VARS, BASE_URL_ENV_VARS, no_credentials_reason
+from ..providers.function import FUNCTION_MODEL, FUNCTION_PROVIDER
 from ..task_types import TaskType
 from ..urls import base_url_problem
 from .paths import did_you_mean
@@ -76,26 +77,8 @@ __all__ = [
 ProviderKind = Literal["openai", "anthropic", "google", "function"]
 StrategyName = Literal["priority", "cost", "latency", "weighted", "round_robin"]
 
-#: The provider name (and kind) of the decorated function's body.
-FUNCTION_PROVIDER = "function"
-#: The model name a ``function`` target gets when its provider declares none.
-FUNCTION_MODEL = "body"
-
 #: Route keys: a task type value, or ``default`` for every task type without its own route.
 ROUTE_KEYS: tuple[str, ...] = (*(t.value for t in TaskType), "default")
-
-#: Where each SDK looks for its key when ``api_key`` is not set (any one of them is enough).
-API_KEY_ENV_VARS: dict[str, tuple[str, ...]] = {
-    "openai": ("OPENAI_API_KEY",),
-    "anthropic": ("ANTHROPIC_API_KEY",),
-    "google": ("GEMINI_API_KEY", "GOOGLE_API_KEY"),
-}
-#: Where each SDK looks for its endpoint when ``base_url`` is not set.
-BASE_URL_ENV_VARS: dict[str, str] = {
-    "openai": "OPENAI_BASE_URL",
-    "anthropic": "ANTHROPIC_BASE_URL",
-    "google": "GOOGLE_GEMINI_BASE_URL",
-}
 
 
 # -- providers -----------------------------------------------------------------------------
@@ -103,7 +86,8 @@ BASE_URL_ENV_VARS: dict[str, str] = {
 
 class ProviderConfig(BaseModel):
     """One provider entry. ``api_key`` / ``base_url`` unset mean: the SDK's environment
-    variables (see :data:`API_KEY_ENV_VARS`, :data:`BASE_URL_ENV_VARS`)."""
+    variables (:data:`API_KEY_ENV_VARS`, :data:`BASE_URL_ENV_VARS`, defined in
+    :mod:`llm_dispatch.providers.credentials`)."""
 
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
@@ -224,17 +208,15 @@ class ProviderConfig(BaseModel):
     def disabled_reason(self, name: str, environ: Mapping[str, str] | None = None) -> str | None:
         """Why this provider cannot be used now, or None when it can.
 
-        A ``function`` provider is always usable; the others need ``api_key`` or one of their
-        SDK's key variables in ``environ`` (default: the process environment).
+        The configuration's own reasons first (:meth:`config_disabled_reason`), then the
+        credential rule of :mod:`llm_dispatch.providers.credentials`, with the key variables
+        read from ``environ`` (default: the process environment). A ``function`` provider
+        needs no key.
         """
         reason = self.config_disabled_reason(name)
-        if reason is not None or self.kind == FUNCTION_PROVIDER or self.api_key is not None:
+        if reason is not None:
             return reason
-        env = os.environ if environ is None else environ
-        variables = API_KEY_ENV_VARS.get(self.kind, ())
-        if any(env.get(v) for v in variables):
-            return None
-        return f"disabled: no API key (set {' or '.join(variables)} or providers.{name}.api_key)"
+        return no_credentials_reason(name, self, environ)
 
     def to_settings(self, name: str, timeouts: TimeoutSettings | None = None) -> ProviderSettings:
         """What a provider implementation needs, under the name routes use."""
