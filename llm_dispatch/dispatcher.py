@@ -39,7 +39,7 @@ from .policies.first_token import open_first_event
 from .policies.mid_stream import after_text, guard_continuation, report_continuation
 from .policies.retry import with_retry
 from .policies.timeouts import Watchdog
-from .providers import PROVIDER_KINDS, create_provider, disabled_reason
+from .providers.registry import PROVIDER_KINDS, create_provider, disabled_reason
 from .providers.base import Provider
 from .providers.function import FUNCTION_PROVIDER
 from .request import Request
