@@ -39,7 +39,7 @@ from .policies.first_token import open_first_event
 from .policies.mid_stream import after_text, guard_continuation, report_continuation
 from .policies.retry import with_retry
 from .policies.timeouts import Watchdog
-from .providers.registry import PROVIDER_KINDS, create_provider, disabled_reason
+from .providers.registry import PROVIDER_KINDS, create_provider
 from .providers.base import Provider
 from .providers.function import FUNCTION_PROVIDER
 from .request import Request
@@ -146,10 +146,8 @@ class Dispatcher:
         return prepared
 
     def _enabled_reason(self, name: str, settings: Any) -> str | None:
-        """Why an SDK provider lacks credentials, or None (always None when faked)."""
-        if self.fake:
-            return None
-        return self.config.provider(name).missing_key_reason(name) or disabled_reason(settings)
+        """Why a provider cannot be used (no credentials), or None (always None when faked)."""
+        return None if self.fake else self.config.provider(name).disabled_reason(name)
 
     async def aclose(self) -> None:
         """Close every provider's HTTP client, and the configuration's cache."""
