@@ -16,18 +16,19 @@ The hierarchy lets callers catch at the level they care about::
         └── NoProviderAvailable           no enabled target could be planned
 
 Messages never contain API keys, HMAC keys or URL passwords: provider messages are passed
-through :func:`redact` before they are stored. The exception an SDK raised is never chained: a
-:class:`ProviderError`'s ``__cause__`` is an :class:`UpstreamError` that keeps the SDK
-exception's type, HTTP status and request id, and none of its text.
+through :func:`~llm_dispatch.redaction.redact` before they are stored. The exception an SDK
+raised is never chained: a :class:`ProviderError`'s ``__cause__`` is an :class:`UpstreamError`
+that keeps the SDK exception's type, HTTP status and request id, and none of its text.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
+
+from .redaction import sdk_error_facts
 
 __all__ = [
     "AllProvidersFailed",
@@ -54,9 +55,7 @@ __all__ = [
     "StreamTimeout",
     "StreamingError",
     "UpstreamError",
-    "is_plain_word",
     "provider_error",
-    "redact",
 ]
 
 
@@ -95,48 +94,6 @@ RETRYABLE_KINDS = frozenset(
 # Kinds after which the *next* target is still worth trying: the failure is about this
 # provider (its key, its model name, its health), not about the request itself.
 FALLBACK_KINDS = RETRYABLE_KINDS | {ErrorKind.AUTH, ErrorKind.NOT_FOUND}
-
-_SECRET_PATTERNS = [
-    re.compile(r"sk-[A-Za-z0-9_\-]{8,}"),
-    re.compile(r"sk-ant-[A-Za-z0-9_\-]{8,}"),
-    re.compile(r"AIza[0-9A-Za-z_\-]{20,}"),
-    re.compile(
-        r"(?i)(api[_-]?key|authorization|x-api-key|x-goog-api-key|bearer)([\"'=:\s]+)[^\s\"',}]+"
-    ),
-]
-
-
-# The password of ``scheme://user:password@host`` (RFC 3986 userinfo: no "/", "?", "#" or
-# "@" unescaped), and the value of a ``password=`` query parameter.
-_URL_PASSWORD = re.compile(r"\b([A-Za-z][A-Za-z0-9+.\-]*://[^\s:/?#@\[\]]*):[^\s/?#@]*@")
-_PASSWORD_PARAMETER = re.compile(r"([?&;]password=)[^\s&#;\"']*", re.IGNORECASE)
-
-
-_PLAIN_WORD = re.compile(r"[A-Za-z0-9_.\-]{1,40}")
-
-
-def is_plain_word(text: str) -> bool:
-    """Whether a message may repeat ``text`` as a mistyped word: at most 40 letters, digits,
-    ``_``, ``.`` and ``-``, so never a URL, a header or anything with a separator in it."""
-    return _PLAIN_WORD.fullmatch(text) is not None
-
-
-def redact(text: str, secrets: Sequence[str] = ()) -> str:
-    """Remove anything that looks like a credential, and every given secret, from ``text``.
-
-    URL passwords keep their place: ``redis://user:pw@host`` becomes ``redis://user:***@host``.
-    """
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "[redacted]")
-    text = _URL_PASSWORD.sub(r"\1:***@", text)
-    text = _PASSWORD_PARAMETER.sub(r"\1***", text)
-    for pattern in _SECRET_PATTERNS:
-        if pattern.groups >= 2:
-            text = pattern.sub(lambda m: f"{m.group(1)}{m.group(2)}[redacted]", text)
-        else:
-            text = pattern.sub("[redacted]", text)
-    return text
 
 
 class LLMDispatchError(Exception):
@@ -247,37 +204,10 @@ class UpstreamError(LLMDispatchError):
 
     @classmethod
     def of(cls, exc: BaseException) -> UpstreamError:
-        """The stand-in for ``exc``: type, status and request id, read without SDK imports."""
-        kind = type(exc)
-        module = kind.__module__.split(".")[0]
-        status = getattr(exc, "status_code", None)
-        if not isinstance(status, int):
-            code = getattr(exc, "code", None)
-            status = code if isinstance(code, int) and 100 <= code < 600 else None
-        request_id = getattr(exc, "request_id", None)
-        if not isinstance(request_id, str):
-            request_id = _header_request_id(getattr(exc, "response", None))
-        name = kind.__qualname__ if module == "builtins" else f"{module}.{kind.__qualname__}"
-        return cls(name, status_code=status, request_id=_safe_id(request_id))
-
-
-def _header_request_id(response: object) -> str | None:
-    headers = getattr(response, "headers", None)
-    getter = getattr(headers, "get", None)
-    if getter is None:
-        return None
-    for name in ("x-request-id", "request-id"):
-        value = getter(name)
-        if isinstance(value, str):
-            return value
-    return None
-
-
-def _safe_id(value: str | None) -> str | None:
-    """A request id as the provider sent it, unless it does not look like an id."""
-    if value is None or len(value) > 200 or not re.fullmatch(r"[\w.:/+=-]+", value):
-        return None
-    return value
+        """The stand-in for ``exc``: its type, status and request id, none of its text (read
+        by :func:`~llm_dispatch.redaction.sdk_error_facts`)."""
+        name, status, request_id = sdk_error_facts(exc)
+        return cls(name, status_code=status, request_id=request_id)
 
 
 class RateLimitError(ProviderError):

@@ -25,8 +25,8 @@ from aiocache import SimpleMemoryCache
 from aiocache.base import BaseCache
 from pydantic import ValidationError
 
-from ..errors import redact
 from ..log import Throttle, get_logger
+from ..redaction import redact
 from ..request import Request
 from .backends import Backend, build_backend, redact_url
 from .entry import ENTRY_VERSION, CachedStream, CacheHit, ReplayTiming

@@ -35,8 +35,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Literal
 
-from ..errors import redact
 from ..log import Throttle, get_logger
+from ..redaction import redact
 from ..settings.models import CircuitSettings
 
 if TYPE_CHECKING:

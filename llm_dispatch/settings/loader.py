@@ -28,8 +28,9 @@ from pydantic import BaseModel, ValidationError
 from yaml.events import AliasEvent, Event
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from ..errors import ConfigError, is_plain_word
+from ..errors import ConfigError
 from ..log import get_logger
+from ..redaction import is_plain_word
 from .interpolation import InterpolationError, UnresolvedVariable, interpolate
 from .models import DispatchConfig
 from .paths import did_you_mean, format_path

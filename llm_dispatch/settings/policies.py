@@ -18,7 +18,7 @@ from pydantic import (
     model_validator,
 )
 
-from ..errors import is_plain_word
+from ..redaction import is_plain_word
 from ..urls import SecretUrl
 from .paths import did_you_mean
 from .problems import ConfigProblem, ConfigProblems
