@@ -25,9 +25,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
-from typing import Any
 
+from .error_kinds import FALLBACK_KINDS, RETRYABLE_KINDS, ErrorKind
 from .redaction import sdk_error_facts
 
 __all__ = [
@@ -55,45 +54,7 @@ __all__ = [
     "StreamTimeout",
     "StreamingError",
     "UpstreamError",
-    "provider_error",
 ]
-
-
-class ErrorKind(StrEnum):
-    """What happened, independent of the provider that reported it."""
-
-    RATE_LIMIT = "rate_limit"
-    SERVER = "server"
-    OVERLOADED = "overloaded"
-    TIMEOUT = "timeout"
-    CONNECTION = "connection"
-    AUTH = "auth"
-    BAD_REQUEST = "bad_request"
-    NOT_FOUND = "not_found"
-    CONTEXT_LENGTH = "context_length"
-    CONTENT_FILTER = "content_filter"
-    # The body ended without the provider's closing event (no finish reason, no [DONE],
-    # no message_stop): the text is truncated even though the HTTP exchange looked fine.
-    INCOMPLETE = "incomplete"
-    # An event that does not parse: the server sent garbage mid-stream.
-    MALFORMED = "malformed"
-
-
-RETRYABLE_KINDS = frozenset(
-    {
-        ErrorKind.RATE_LIMIT,
-        ErrorKind.SERVER,
-        ErrorKind.OVERLOADED,
-        ErrorKind.TIMEOUT,
-        ErrorKind.CONNECTION,
-        ErrorKind.INCOMPLETE,
-        ErrorKind.MALFORMED,
-    }
-)
-
-# Kinds after which the *next* target is still worth trying: the failure is about this
-# provider (its key, its model name, its health), not about the request itself.
-FALLBACK_KINDS = RETRYABLE_KINDS | {ErrorKind.AUTH, ErrorKind.NOT_FOUND}
 
 
 class LLMDispatchError(Exception):
@@ -260,28 +221,6 @@ class IncompleteStreamError(ProviderError):
 
 class MalformedEventError(ProviderError):
     default_kind = ErrorKind.MALFORMED
-
-
-_CLASS_FOR_KIND: dict[ErrorKind, type[ProviderError]] = {
-    ErrorKind.RATE_LIMIT: RateLimitError,
-    ErrorKind.SERVER: ServerError,
-    ErrorKind.OVERLOADED: OverloadedError,
-    ErrorKind.TIMEOUT: ProviderTimeoutError,
-    ErrorKind.CONNECTION: ProviderConnectionError,
-    ErrorKind.AUTH: AuthenticationError,
-    ErrorKind.BAD_REQUEST: BadRequestError,
-    ErrorKind.NOT_FOUND: NotFoundError,
-    ErrorKind.CONTEXT_LENGTH: ContextLengthError,
-    ErrorKind.CONTENT_FILTER: ContentFilterError,
-    ErrorKind.INCOMPLETE: IncompleteStreamError,
-    ErrorKind.MALFORMED: MalformedEventError,
-}
-
-
-def provider_error(kind: ErrorKind | str, message: str, **fields: Any) -> ProviderError:
-    """Build the :class:`ProviderError` subclass that matches ``kind``."""
-    kind = ErrorKind(kind)
-    return _CLASS_FOR_KIND[kind](message, kind=kind, **fields)
 
 
 class StreamingError(LLMDispatchError):

@@ -22,7 +22,8 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..errors import ConfigError, ErrorKind, ProviderError, provider_error
+from ..errors import ConfigError, ErrorKind, ProviderError
+from ..provider_errors import provider_error
 from ..redaction import redact
 
 if TYPE_CHECKING:
