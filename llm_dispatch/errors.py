@@ -3,8 +3,16 @@
 The hierarchy lets callers catch at the level they care about::
 
     LLMDispatchError
-    ├── ConfigError                      bad YAML / dict / pydantic config (file, key path, line)
+    ├── ConfigError (ValueError)         bad YAML / dict / pydantic config (file, key path, line)
+    ├── ConfigProblems (ValueError)      raised by config validators; the loader makes a ConfigError
+    ├── InterpolationError (ValueError)  a ``${...}`` in the configuration cannot be substituted
+    │   ├── UnresolvedVariable           ``${NAME}`` names an unset variable and has no default
+    │   └── InterpolationSyntaxError     a ``${`` that opens no reference
     ├── RequestBindingError (TypeError)  a decorated call whose prompt cannot be found
+    ├── UncacheableRequest (ValueError)  a request value with no stable cache-key form (bypass)
+    ├── SharedStreamCancelled (RuntimeError)  a single-flight producer was cancelled
+    ├── PayloadError (ValueError)        bytes that are not a well-formed embedded payload
+    ├── UpstreamError                    an SDK exception without its text (a ProviderError's cause)
     ├── ProviderError                    one provider attempt failed (provider, kind, status ...)
     │   ├── RateLimitError, ServerError, OverloadedError, ProviderTimeoutError,
     │   │   ProviderConnectionError, AuthenticationError, BadRequestError, NotFoundError,
@@ -25,9 +33,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .error_kinds import FALLBACK_KINDS, RETRYABLE_KINDS, ErrorKind
 from .redaction import sdk_error_facts
+
+if TYPE_CHECKING:
+    from .settings.problems import ConfigProblem
 
 __all__ = [
     "AllProvidersFailed",
@@ -35,24 +47,31 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ConfigError",
+    "ConfigProblems",
     "ContentFilterError",
     "ContextLengthError",
     "ErrorKind",
     "IncompleteStreamError",
+    "InterpolationError",
+    "InterpolationSyntaxError",
     "LLMDispatchError",
     "MalformedEventError",
     "NoProviderAvailable",
     "NotFoundError",
     "OverloadedError",
+    "PayloadError",
     "ProviderConnectionError",
     "ProviderError",
     "ProviderTimeoutError",
     "RateLimitError",
     "RequestBindingError",
     "ServerError",
+    "SharedStreamCancelled",
     "StreamInterrupted",
     "StreamTimeout",
     "StreamingError",
+    "UncacheableRequest",
+    "UnresolvedVariable",
     "UpstreamError",
 ]
 
@@ -83,8 +102,50 @@ class ConfigError(LLMDispatchError, ValueError):
         super().__init__(f"{where}: {message}" if where else message)
 
 
+class ConfigProblems(LLMDispatchError, ValueError):
+    """What a configuration validator raises: problems, each at its key path. pydantic wraps
+    it in a ``value_error`` whose ``ctx["error"]`` is this instance; the loader joins the
+    error's location with each problem's ``loc`` into one :class:`ConfigError`."""
+
+    def __init__(self, problems: Sequence[ConfigProblem]) -> None:
+        self.problems = list(problems)
+        super().__init__("; ".join(p.describe() for p in self.problems))
+
+
+class InterpolationError(LLMDispatchError, ValueError):
+    """A ``${...}`` reference in a configuration string could not be substituted."""
+
+
+class UnresolvedVariable(InterpolationError):
+    """``${NAME}`` names an environment variable that is not set and has no default."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(
+            f"environment variable {name} is not set "
+            f"(set it, or write ${{{name}:-default}} to give a default)"
+        )
+
+
+class InterpolationSyntaxError(InterpolationError):
+    """A ``${`` that does not open ``${NAME}`` or ``${NAME:-default}``."""
+
+
 class RequestBindingError(LLMDispatchError, TypeError):
     """A decorated call could not be turned into a request (e.g. no prompt argument)."""
+
+
+class UncacheableRequest(LLMDispatchError, ValueError):
+    """The request holds a value that cannot be part of a stable cache key. The cache treats
+    such a call as a bypass: it neither looks up nor stores."""
+
+
+class SharedStreamCancelled(LLMDispatchError, RuntimeError):
+    """The shared producer was cancelled from outside while consumers still listened."""
+
+
+class PayloadError(LLMDispatchError, ValueError):
+    """Bytes that are not a well-formed payload (damaged, truncated or not ours)."""
 
 
 class ProviderError(LLMDispatchError):

@@ -13,7 +13,7 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from llm_dispatch.cache import CacheOptions, StreamingCache
-from llm_dispatch.errors import ConfigError
+from llm_dispatch.errors import ConfigError, InterpolationSyntaxError, UnresolvedVariable
 from llm_dispatch.policies.circuit import RedisCircuitStore, store_from_settings
 from llm_dispatch.policies.overrides import merge_policy
 from llm_dispatch.providers import create_provider
@@ -21,11 +21,7 @@ from llm_dispatch.providers.base import Provider, ProviderSettings
 from llm_dispatch.redaction import redact
 from llm_dispatch.request import Message, Request
 from llm_dispatch.settings import loader
-from llm_dispatch.settings.interpolation import (
-    InterpolationSyntaxError,
-    UnresolvedVariable,
-    interpolate,
-)
+from llm_dispatch.settings.interpolation import interpolate
 from llm_dispatch.settings.loader import CONFIG_ENV_VAR, load_config
 from llm_dispatch.settings.models import (
     CircuitSettings,

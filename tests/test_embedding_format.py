@@ -23,7 +23,7 @@ from llm_dispatch.embedding.codec import (
     is_selector,
     selectors_to_bytes,
 )
-from llm_dispatch.embedding.compact import KNOWN_STRINGS, PayloadError, pack, unpack
+from llm_dispatch.embedding.compact import KNOWN_STRINGS, pack, unpack
 from llm_dispatch.embedding.payload import (
     PIECE_PREFIX,
     REF_SIZE,
@@ -34,6 +34,7 @@ from llm_dispatch.embedding.payload import (
     classify,
 )
 from llm_dispatch.embedding.scanner import candidate_budget, scan, scan_frames
+from llm_dispatch.errors import PayloadError
 
 json_scalars = (
     st.none()

@@ -6,11 +6,12 @@ what the meaning-flip guard checks, and the backends.
 
 from __future__ import annotations
 
+from ..errors import SharedStreamCancelled, UncacheableRequest
 from .entry import CachedStream, CacheHit, ReplayTiming
 from .guard import GuardVerdict, check
 from .keys import CacheKey
 from .options import CacheOptions
-from .partition import UncacheableRequest, partition_key
+from .partition import partition_key
 from .recorder import StreamRecorder
 from .replay import replay_events
 from .similarity import (
@@ -19,7 +20,7 @@ from .similarity import (
     SentenceTransformerVectorizer,
     Vectorizer,
 )
-from .singleflight import SharedStreamCancelled, SingleFlight
+from .singleflight import SingleFlight
 from .stats import CacheStats
 from .streaming_cache import StreamingCache
 

@@ -30,10 +30,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ..errors import LLMDispatchError
+from ..errors import UncacheableRequest
 from ..request import Request
 
-__all__ = ["PARTITION_VERSION", "UncacheableRequest", "is_secret_name", "partition_key"]
+__all__ = ["PARTITION_VERSION", "is_secret_name", "partition_key"]
 
 #: Part of every partition: bump it when what the partition covers changes.
 PARTITION_VERSION = 1
@@ -44,13 +44,6 @@ _SECRET_NAMES = frozenset(
      "default_headers", "cookie", "cookies", "hmac_key", "signing_key", "private_key"}
 )  # fmt: skip
 _SECRET_SUFFIXES = ("_key", "-key", "_secret", "_password", "_token", "_credentials")
-
-
-class UncacheableRequest(LLMDispatchError, ValueError):
-    """The request holds a value that cannot be part of a stable cache key.
-
-    The cache treats such a call as a bypass: it neither looks up nor stores.
-    """
 
 
 def is_secret_name(name: str) -> bool:

@@ -20,13 +20,11 @@ import contextlib
 from collections.abc import AsyncIterator, Callable, Hashable
 from typing import Generic, TypeVar
 
-__all__ = ["SharedStreamCancelled", "SingleFlight"]
+from ..errors import SharedStreamCancelled
+
+__all__ = ["SingleFlight"]
 
 T = TypeVar("T")
-
-
-class SharedStreamCancelled(RuntimeError):
-    """The shared producer was cancelled from outside while consumers still listened."""
 
 
 class _Flight(Generic[T]):

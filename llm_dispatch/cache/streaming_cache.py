@@ -25,6 +25,7 @@ from aiocache import SimpleMemoryCache
 from aiocache.base import BaseCache
 from pydantic import ValidationError
 
+from ..errors import UncacheableRequest
 from ..log import Throttle, get_logger
 from ..redaction import redact
 from ..request import Request
@@ -34,7 +35,6 @@ from .guard import decisive_of_normalized
 from .keys import CacheKey, make_key
 from .memory_store import MemoryStore
 from .options import DEFAULT_IGNORED_EXTRA, CacheOptions
-from .partition import UncacheableRequest
 from .recorder import UNSTORABLE_FINISH_REASONS, StreamRecorder
 from .redis_store import RedisStore
 from .similarity import (

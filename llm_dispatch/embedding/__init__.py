@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .compact import PayloadError
+from ..errors import PayloadError
 from .options import EmbeddingOptions
 from .signing import ENV_KEY, process_key
 from .streaming import StreamingHandler

@@ -28,13 +28,12 @@ from pydantic import BaseModel, ValidationError
 from yaml.events import AliasEvent, Event
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from ..errors import ConfigError
+from ..errors import ConfigError, ConfigProblems, InterpolationError, UnresolvedVariable
 from ..log import get_logger
 from ..redaction import is_plain_word
-from .interpolation import InterpolationError, UnresolvedVariable, interpolate
+from .interpolation import interpolate
 from .models import DispatchConfig
 from .paths import did_you_mean, format_path
-from .problems import ConfigProblems
 
 __all__ = [
     "CONFIG_ENV_VAR",

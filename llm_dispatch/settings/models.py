@@ -35,7 +35,7 @@ from pydantic import (
 
 from ..cache.options import CacheOptions
 from ..embedding.options import EmbeddingOptions
-from ..errors import ConfigError
+from ..errors import ConfigError, ConfigProblems
 from ..providers.base import ModelPrice, ProviderSettings
 from ..providers.continuation import CONTINUATION_MODES, ContinuationMode
 from ..task_types import TaskType
@@ -48,7 +48,7 @@ from .policies import (
     TimeoutOverride,
     TimeoutSettings,
 )
-from .problems import ConfigProblem, ConfigProblems
+from .problems import ConfigProblem
 
 __all__ = [
     "API_KEY_ENV_VARS",
