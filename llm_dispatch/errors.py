@@ -1,4 +1,4 @@
-"""One exception family for everything that can go wrong in a dispatched stream.
+"""The exceptions of llm_dispatch: one family under :class:`LLMDispatchError`.
 
 The hierarchy lets callers catch at the level they care about::
 
@@ -27,6 +27,9 @@ Messages never contain API keys, HMAC keys or URL passwords: provider messages a
 through :func:`~llm_dispatch.redaction.redact` before they are stored. The exception an SDK
 raised is never chained: a :class:`ProviderError`'s ``__cause__`` is an :class:`UpstreamError`
 that keeps the SDK exception's type, HTTP status and request id, and none of its text.
+
+Also here: :class:`AttemptRecord`, the record of one attempt that the stream errors carry,
+and :class:`~llm_dispatch.error_kinds.ErrorKind`, re-exported from :mod:`.error_kinds`.
 """
 
 from __future__ import annotations

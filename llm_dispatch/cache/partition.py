@@ -15,7 +15,9 @@ Similarity only ever compares prompts inside one partition. The partition covers
 
 The key is the SHA-256 (first 128 bits) of a canonical JSON of all that (sorted keys, no
 whitespace). The JSON document itself is never stored: only its hash is, so nothing of the
-request but the prompt ends up in the cache.
+request but the prompt ends up in the cache. A value with no stable form for the key (an
+arbitrary object) raises :class:`~llm_dispatch.errors.UncacheableRequest`, and the cache
+bypasses that call.
 """
 
 from __future__ import annotations
