@@ -1,4 +1,4 @@
-"""The similarity cache of complete provider streams (issue 6).
+"""The similarity cache of complete provider streams.
 
 Public entry point: :class:`StreamingCache`. See ``docs/cache.md`` for what it matches,
 what the meaning-flip guard checks, and the backends.

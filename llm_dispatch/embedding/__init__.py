@@ -1,6 +1,7 @@
 """Invisible, signed provenance metadata in streamed text.
 
-Standalone (the seed API, with ``encypher`` spelt ``llm_dispatch.embedding``)::
+Standalone, with the API of the EncypherAI streaming docs (``encypher`` spelt
+``llm_dispatch.embedding``)::
 
     from llm_dispatch.embedding import StreamingHandler, UnicodeMetadata
 
