@@ -39,9 +39,9 @@ from .policies.first_token import open_first_event
 from .policies.mid_stream import after_text, guard_continuation, report_continuation
 from .policies.retry import with_retry
 from .policies.timeouts import Watchdog
-from .providers.registry import PROVIDER_KINDS, create_provider
 from .providers.base import Provider
 from .providers.function import FUNCTION_PROVIDER
+from .providers.registry import PROVIDER_KINDS, create_provider
 from .request import Request
 from .routing.router import Plan, Router
 from .routing.target import Target

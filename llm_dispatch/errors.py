@@ -1,10 +1,18 @@
-"""One exception family for everything that can go wrong in a dispatched stream.
+"""The exceptions of llm_dispatch: one family under :class:`LLMDispatchError`.
 
 The hierarchy lets callers catch at the level they care about::
 
     LLMDispatchError
-    ├── ConfigError                      bad YAML / dict / pydantic config (file, key path, line)
+    ├── ConfigError (ValueError)         bad YAML / dict / pydantic config (file, key path, line)
+    ├── ConfigProblems (ValueError)      raised by config validators; the loader makes a ConfigError
+    ├── InterpolationError (ValueError)  a ``${...}`` in the configuration cannot be substituted
+    │   ├── UnresolvedVariable           ``${NAME}`` names an unset variable and has no default
+    │   └── InterpolationSyntaxError     a ``${`` that opens no reference
     ├── RequestBindingError (TypeError)  a decorated call whose prompt cannot be found
+    ├── UncacheableRequest (ValueError)  a request value with no stable cache-key form (bypass)
+    ├── SharedStreamCancelled (RuntimeError)  a single-flight producer was cancelled
+    ├── PayloadError (ValueError)        bytes that are not a well-formed embedded payload
+    ├── UpstreamError                    an SDK exception without its text (a ProviderError's cause)
     ├── ProviderError                    one provider attempt failed (provider, kind, status ...)
     │   ├── RateLimitError, ServerError, OverloadedError, ProviderTimeoutError,
     │   │   ProviderConnectionError, AuthenticationError, BadRequestError, NotFoundError,
@@ -17,20 +25,25 @@ The hierarchy lets callers catch at the level they care about::
         └── NoProviderAvailable           no enabled target could be planned
 
 Messages never contain API keys, HMAC keys or URL passwords: provider messages are passed
-through :func:`redact` before they are stored. The exception an SDK raised is never chained: a
-:class:`ProviderError`'s ``__cause__`` is an :class:`UpstreamError` that keeps the SDK
-exception's type, HTTP status and request id, and none of its text.
+through :func:`~llm_dispatch.redaction.redact` before they are stored. The exception an SDK
+raised is never chained: a :class:`ProviderError`'s ``__cause__`` is an :class:`UpstreamError`
+that keeps the SDK exception's type, HTTP status and request id, and none of its text.
+
+The stream errors carry the :class:`~llm_dispatch.ledger.AttemptRecord` of every attempt;
+:class:`~llm_dispatch.error_kinds.ErrorKind` is re-exported from :mod:`.error_kinds`.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .error_kinds import FALLBACK_KINDS, RETRYABLE_KINDS, ErrorKind
+from .redaction import sdk_error_facts
 
 if TYPE_CHECKING:
     from .ledger import AttemptRecord
+    from .settings.problems import ConfigProblem
 
 __all__ = [
     "AllProvidersFailed",
@@ -38,111 +51,33 @@ __all__ = [
     "BadRequestError",
     "CircuitOpenError",
     "ConfigError",
+    "ConfigProblems",
     "ContentFilterError",
     "ContextLengthError",
     "ErrorKind",
     "IncompleteStreamError",
+    "InterpolationError",
+    "InterpolationSyntaxError",
     "LLMDispatchError",
     "MalformedEventError",
     "NoProviderAvailable",
     "NotFoundError",
     "OverloadedError",
+    "PayloadError",
     "ProviderConnectionError",
     "ProviderError",
     "ProviderTimeoutError",
     "RateLimitError",
     "RequestBindingError",
     "ServerError",
+    "SharedStreamCancelled",
     "StreamInterrupted",
     "StreamTimeout",
     "StreamingError",
+    "UncacheableRequest",
+    "UnresolvedVariable",
     "UpstreamError",
-    "is_plain_word",
-    "provider_error",
-    "redact",
 ]
-
-
-class ErrorKind(StrEnum):
-    """What happened, independent of the provider that reported it."""
-
-    RATE_LIMIT = "rate_limit"
-    SERVER = "server"
-    OVERLOADED = "overloaded"
-    TIMEOUT = "timeout"
-    CONNECTION = "connection"
-    AUTH = "auth"
-    BAD_REQUEST = "bad_request"
-    NOT_FOUND = "not_found"
-    CONTEXT_LENGTH = "context_length"
-    CONTENT_FILTER = "content_filter"
-    # The body ended without the provider's closing event (no finish reason, no [DONE],
-    # no message_stop): the text is truncated even though the HTTP exchange looked fine.
-    INCOMPLETE = "incomplete"
-    # An event that does not parse: the server sent garbage mid-stream.
-    MALFORMED = "malformed"
-    # The target's circuit refused it when the attempt opened (its half-open probe was
-    # taken meanwhile): nothing was sent.
-    CIRCUIT_OPEN = "circuit_open"
-
-
-RETRYABLE_KINDS = frozenset(
-    {
-        ErrorKind.RATE_LIMIT,
-        ErrorKind.SERVER,
-        ErrorKind.OVERLOADED,
-        ErrorKind.TIMEOUT,
-        ErrorKind.CONNECTION,
-        ErrorKind.INCOMPLETE,
-        ErrorKind.MALFORMED,
-    }
-)
-
-# Kinds after which the *next* target is still worth trying: the failure is about this
-# provider (its key, its model name, its health), not about the request itself.
-FALLBACK_KINDS = RETRYABLE_KINDS | {ErrorKind.AUTH, ErrorKind.NOT_FOUND, ErrorKind.CIRCUIT_OPEN}
-
-_SECRET_PATTERNS = [
-    re.compile(r"sk-[A-Za-z0-9_\-]{8,}"),
-    re.compile(r"sk-ant-[A-Za-z0-9_\-]{8,}"),
-    re.compile(r"AIza[0-9A-Za-z_\-]{20,}"),
-    re.compile(
-        r"(?i)(api[_-]?key|authorization|x-api-key|x-goog-api-key|bearer)([\"'=:\s]+)[^\s\"',}]+"
-    ),
-]
-
-
-# The password of ``scheme://user:password@host`` (RFC 3986 userinfo: no "/", "?", "#" or
-# "@" unescaped), and the value of a ``password=`` query parameter.
-_URL_PASSWORD = re.compile(r"\b([A-Za-z][A-Za-z0-9+.\-]*://[^\s:/?#@\[\]]*):[^\s/?#@]*@")
-_PASSWORD_PARAMETER = re.compile(r"([?&;]password=)[^\s&#;\"']*", re.IGNORECASE)
-
-
-_PLAIN_WORD = re.compile(r"[A-Za-z0-9_.\-]{1,40}")
-
-
-def is_plain_word(text: str) -> bool:
-    """Whether a message may repeat ``text`` as a mistyped word: at most 40 letters, digits,
-    ``_``, ``.`` and ``-``, so never a URL, a header or anything with a separator in it."""
-    return _PLAIN_WORD.fullmatch(text) is not None
-
-
-def redact(text: str, secrets: Sequence[str] = ()) -> str:
-    """Remove anything that looks like a credential, and every given secret, from ``text``.
-
-    URL passwords keep their place: ``redis://user:pw@host`` becomes ``redis://user:***@host``.
-    """
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "[redacted]")
-    text = _URL_PASSWORD.sub(r"\1:***@", text)
-    text = _PASSWORD_PARAMETER.sub(r"\1***", text)
-    for pattern in _SECRET_PATTERNS:
-        if pattern.groups >= 2:
-            text = pattern.sub(lambda m: f"{m.group(1)}{m.group(2)}[redacted]", text)
-        else:
-            text = pattern.sub("[redacted]", text)
-    return text
 
 
 class LLMDispatchError(Exception):
@@ -171,8 +106,50 @@ class ConfigError(LLMDispatchError, ValueError):
         super().__init__(f"{where}: {message}" if where else message)
 
 
+class ConfigProblems(LLMDispatchError, ValueError):
+    """What a configuration validator raises: problems, each at its key path. pydantic wraps
+    it in a ``value_error`` whose ``ctx["error"]`` is this instance; the loader joins the
+    error's location with each problem's ``loc`` into one :class:`ConfigError`."""
+
+    def __init__(self, problems: Sequence[ConfigProblem]) -> None:
+        self.problems = list(problems)
+        super().__init__("; ".join(p.describe() for p in self.problems))
+
+
+class InterpolationError(LLMDispatchError, ValueError):
+    """A ``${...}`` reference in a configuration string could not be substituted."""
+
+
+class UnresolvedVariable(InterpolationError):
+    """``${NAME}`` names an environment variable that is not set and has no default."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(
+            f"environment variable {name} is not set "
+            f"(set it, or write ${{{name}:-default}} to give a default)"
+        )
+
+
+class InterpolationSyntaxError(InterpolationError):
+    """A ``${`` that does not open ``${NAME}`` or ``${NAME:-default}``."""
+
+
 class RequestBindingError(LLMDispatchError, TypeError):
     """A decorated call could not be turned into a request (e.g. no prompt argument)."""
+
+
+class UncacheableRequest(LLMDispatchError, ValueError):
+    """The request holds a value that cannot be part of a stable cache key. The cache treats
+    such a call as a bypass: it neither looks up nor stores."""
+
+
+class SharedStreamCancelled(LLMDispatchError, RuntimeError):
+    """The shared producer was cancelled from outside while consumers still listened."""
+
+
+class PayloadError(LLMDispatchError, ValueError):
+    """Bytes that are not a well-formed payload (damaged, truncated or not ours)."""
 
 
 class ProviderError(LLMDispatchError):
@@ -253,37 +230,10 @@ class UpstreamError(LLMDispatchError):
 
     @classmethod
     def of(cls, exc: BaseException) -> UpstreamError:
-        """The stand-in for ``exc``: type, status and request id, read without SDK imports."""
-        kind = type(exc)
-        module = kind.__module__.split(".")[0]
-        status = getattr(exc, "status_code", None)
-        if not isinstance(status, int):
-            code = getattr(exc, "code", None)
-            status = code if isinstance(code, int) and 100 <= code < 600 else None
-        request_id = getattr(exc, "request_id", None)
-        if not isinstance(request_id, str):
-            request_id = _header_request_id(getattr(exc, "response", None))
-        name = kind.__qualname__ if module == "builtins" else f"{module}.{kind.__qualname__}"
-        return cls(name, status_code=status, request_id=_safe_id(request_id))
-
-
-def _header_request_id(response: object) -> str | None:
-    headers = getattr(response, "headers", None)
-    getter = getattr(headers, "get", None)
-    if getter is None:
-        return None
-    for name in ("x-request-id", "request-id"):
-        value = getter(name)
-        if isinstance(value, str):
-            return value
-    return None
-
-
-def _safe_id(value: str | None) -> str | None:
-    """A request id as the provider sent it, unless it does not look like an id."""
-    if value is None or len(value) > 200 or not re.fullmatch(r"[\w.:/+=-]+", value):
-        return None
-    return value
+        """The stand-in for ``exc``: its type, status and request id, none of its text (read
+        by :func:`~llm_dispatch.redaction.sdk_error_facts`)."""
+        name, status, request_id = sdk_error_facts(exc)
+        return cls(name, status_code=status, request_id=request_id)
 
 
 class RateLimitError(ProviderError):
@@ -340,29 +290,6 @@ class MalformedEventError(ProviderError):
 
 class CircuitOpenError(ProviderError):
     default_kind = ErrorKind.CIRCUIT_OPEN
-
-
-_CLASS_FOR_KIND: dict[ErrorKind, type[ProviderError]] = {
-    ErrorKind.RATE_LIMIT: RateLimitError,
-    ErrorKind.SERVER: ServerError,
-    ErrorKind.OVERLOADED: OverloadedError,
-    ErrorKind.TIMEOUT: ProviderTimeoutError,
-    ErrorKind.CONNECTION: ProviderConnectionError,
-    ErrorKind.AUTH: AuthenticationError,
-    ErrorKind.BAD_REQUEST: BadRequestError,
-    ErrorKind.NOT_FOUND: NotFoundError,
-    ErrorKind.CONTEXT_LENGTH: ContextLengthError,
-    ErrorKind.CONTENT_FILTER: ContentFilterError,
-    ErrorKind.INCOMPLETE: IncompleteStreamError,
-    ErrorKind.MALFORMED: MalformedEventError,
-    ErrorKind.CIRCUIT_OPEN: CircuitOpenError,
-}
-
-
-def provider_error(kind: ErrorKind | str, message: str, **fields: Any) -> ProviderError:
-    """Build the :class:`ProviderError` subclass that matches ``kind``."""
-    kind = ErrorKind(kind)
-    return _CLASS_FOR_KIND[kind](message, kind=kind, **fields)
 
 
 class StreamingError(LLMDispatchError):

@@ -13,18 +13,15 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from llm_dispatch.cache import CacheOptions, StreamingCache
-from llm_dispatch.errors import ConfigError, redact
+from llm_dispatch.errors import ConfigError, InterpolationSyntaxError, UnresolvedVariable
 from llm_dispatch.policies.circuit import RedisCircuitStore, store_from_settings
 from llm_dispatch.policies.overrides import merge_policy
 from llm_dispatch.providers import create_provider
 from llm_dispatch.providers.base import Provider, ProviderSettings
+from llm_dispatch.redaction import redact
 from llm_dispatch.request import Message, Request
-from llm_dispatch.settings import loader
-from llm_dispatch.settings.interpolation import (
-    InterpolationSyntaxError,
-    UnresolvedVariable,
-    interpolate,
-)
+from llm_dispatch.settings import parsing
+from llm_dispatch.settings.interpolation import interpolate
 from llm_dispatch.settings.loader import CONFIG_ENV_VAR, load_config
 from llm_dispatch.settings.models import (
     CircuitSettings,
@@ -691,7 +688,7 @@ def test_an_alias_bomb_is_refused_at_the_line_that_crosses_the_limit(
     elapsed = time.perf_counter() - start
     # Line 6 holds nine aliases of line 5's 66 430 values: the first one crosses 100 000.
     assert (err.source, err.line) == (str(path), 6)
-    assert f"expands to more than {loader.MAX_CONFIG_VALUES} values" in str(err)
+    assert f"expands to more than {parsing.MAX_CONFIG_VALUES} values" in str(err)
     assert elapsed < 2.0  # generous: the refusal itself takes about a millisecond
 
 
@@ -711,11 +708,11 @@ def test_every_use_of_an_alias_counts_towards_the_limit(
     # The top-level mapping, "providers", its mapping, "vllm", vllm's mapping (6 values: the
     # mapping, "kind", "openai", "models", the list, "q"), "ollama", then the alias, which
     # counts the 6 values of vllm's mapping again: 17 in all.
-    monkeypatch.setattr(loader, "MAX_CONFIG_VALUES", 17)
+    monkeypatch.setattr(parsing, "MAX_CONFIG_VALUES", 17)
     config = load_config(path, environ={})
     assert config.providers["ollama"].models == ["q"]
 
-    monkeypatch.setattr(loader, "MAX_CONFIG_VALUES", 16)
+    monkeypatch.setattr(parsing, "MAX_CONFIG_VALUES", 16)
     err = load_error(path)
     assert (err.source, err.line) == (str(path), 5)
     assert "expands to more than 16 values" in str(err)
@@ -739,7 +736,7 @@ def test_deep_nesting_is_refused_also_when_aliases_build_it(tmp_path: Path) -> N
     written = write(tmp_path, "defaults: " + "[" * 100 + "]" * 100 + "\n")
     err = load_error(written)
     assert (err.source, err.line) == (str(written), 1)
-    assert f"nested more than {loader.MAX_CONFIG_DEPTH} levels deep" in str(err)
+    assert f"nested more than {parsing.MAX_CONFIG_DEPTH} levels deep" in str(err)
 
     # Each anchor wraps the previous one in a list: few values, but 70 levels once expanded.
     rows = ["l0: &l0 [x]", *(f"l{i}: &l{i} [*l{i - 1}]" for i in range(1, 70))]
@@ -747,7 +744,7 @@ def test_deep_nesting_is_refused_also_when_aliases_build_it(tmp_path: Path) -> N
     err = load_error(chained)
     # l62 is at level 2 and holds 63 levels: the alias inside it reaches level 65.
     assert (err.source, err.line) == (str(chained), 63)
-    assert f"nested more than {loader.MAX_CONFIG_DEPTH} levels deep" in str(err)
+    assert f"nested more than {parsing.MAX_CONFIG_DEPTH} levels deep" in str(err)
 
 
 def test_mapping_sources_sharing_references_are_bounded_too() -> None:
@@ -759,7 +756,7 @@ def test_mapping_sources_sharing_references_are_bounded_too() -> None:
     assert time.perf_counter() - start < 2.0
     assert err.source is None and err.path is not None
     assert err.path.startswith("providers.p.models[")
-    assert f"expands to more than {loader.MAX_CONFIG_VALUES} values" in str(err)
+    assert f"expands to more than {parsing.MAX_CONFIG_VALUES} values" in str(err)
 
     provider: dict[str, Any] = {"kind": "openai"}
     provider["timeouts"] = provider
@@ -771,7 +768,7 @@ def test_mapping_sources_sharing_references_are_bounded_too() -> None:
     for _ in range(100):
         nested = [nested]
     err = load_error({"embedding": {"fields": {"deep": nested}}})
-    assert f"nested more than {loader.MAX_CONFIG_DEPTH} levels deep" in str(err)
+    assert f"nested more than {parsing.MAX_CONFIG_DEPTH} levels deep" in str(err)
 
 
 def test_shared_references_within_the_limit_are_fine() -> None:

@@ -21,12 +21,13 @@ from llm_dispatch.embedding.codec import (
     selectors_to_bytes,
     type_byte,
 )
-from llm_dispatch.embedding.compact import PayloadError, pack, unpack
+from llm_dispatch.embedding.compact import pack, unpack
 from llm_dispatch.embedding.locate import locate
 from llm_dispatch.embedding.payload import HeaderData, read_extras
 from llm_dispatch.embedding.scanner import scan_frames
 from llm_dispatch.embedding.timestamps import TIMESPECS, read_iso, render_iso
 from llm_dispatch.embedding.verify import extract, verify
+from llm_dispatch.errors import PayloadError
 
 KEY = "canonical-key"
 TEXT = "The quick brown fox jumps over the lazy dog, twice over."

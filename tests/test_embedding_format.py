@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import math
 import uuid
@@ -14,15 +13,28 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from llm_dispatch.embedding.codec import (
+    KIND_HEADER,
+    KIND_TRAILER,
+    KINDS,
     MAGIC,
     bytes_to_selectors,
     encode_frame,
+    frame_bytes,
     is_selector,
     selectors_to_bytes,
 )
-from llm_dispatch.embedding.compact import KNOWN_STRINGS, PayloadError, pack, unpack
-from llm_dispatch.embedding.payload import HeaderData, classify
+from llm_dispatch.embedding.compact import KNOWN_STRINGS, pack, unpack
+from llm_dispatch.embedding.payload import (
+    PIECE_PREFIX,
+    REF_SIZE,
+    TAG_SIZE,
+    HeaderData,
+    HeaderPiece,
+    Trailer,
+    classify,
+)
 from llm_dispatch.embedding.scanner import candidate_budget, scan, scan_frames
+from llm_dispatch.errors import PayloadError
 
 json_scalars = (
     st.none()
@@ -131,13 +143,42 @@ def test_unencodable_values_are_refused_with_a_path(bad: Any) -> None:
         pack(bad)
 
 
+# Bytes shaped like header data (flags, key id, nonce, packed metadata, maybe stray bytes),
+# so that the garbage below also holds headers that parse, and near misses.
+header_shaped = st.builds(
+    lambda flags, key_id, nonce, metadata, tail: bytes([flags]) + key_id + nonce + metadata + tail,
+    st.integers(0, 3),
+    st.just(bytes(4)) | st.binary(min_size=4, max_size=4),
+    st.binary(min_size=8, max_size=8),
+    st.dictionaries(st.text(max_size=8), json_scalars, max_size=4).map(pack)
+    | st.binary(max_size=8),
+    st.just(b"") | st.binary(max_size=3),
+)
+
+
 @settings(max_examples=500, deadline=None)
-@given(st.binary(max_size=200))
+@given(st.binary(max_size=200) | header_shaped)
 def test_garbage_never_decodes_into_anything_but_payload_error(data: bytes) -> None:
-    with contextlib.suppress(PayloadError):
-        unpack(data)
-    with contextlib.suppress(PayloadError):
-        HeaderData.parse(data)
+    # Any other exception fails the test; what does decode is what a writer writes.
+    try:
+        value = unpack(data)
+    except PayloadError:
+        pass
+    else:
+        assert pack(value) == data
+    try:
+        header = HeaderData.parse(data)
+    except PayloadError:
+        pass
+    else:
+        assert header.raw == data and isinstance(header.metadata, dict)
+        assert header.signed == bool(data[0]) and header.key_id == data[1:5]
+        assert header.nonce == data[5:13]
+        assert pack(header.metadata) == header.packed_metadata
+        rebuilt = HeaderData.build(
+            header.metadata, signed=header.signed, key_id=header.key_id, nonce=header.nonce
+        )
+        assert rebuilt.raw == data
 
 
 def test_deep_nesting_is_refused_both_ways() -> None:
@@ -163,11 +204,41 @@ def test_frames_are_found_among_foreign_selectors() -> None:
     assert found.kind == 1 and found.body(text) == b"body"
 
 
+SELECTORS_AND_LETTERS = bytes_to_selectors(bytes(range(256))) + "ab "
+# Selectors, letters and whole frames of every kind, so that scanning meets real frames too.
+selector_texts = st.text(alphabet=st.sampled_from(SELECTORS_AND_LETTERS)) | st.lists(
+    st.sampled_from(SELECTORS_AND_LETTERS)
+    | st.builds(encode_frame, st.sampled_from(KINDS), st.binary(max_size=40)),
+    max_size=40,
+).map("".join)
+
+
 @settings(max_examples=200, deadline=None)
-@given(st.text(alphabet=st.sampled_from(bytes_to_selectors(bytes(range(256))) + "ab ")))
+@given(selector_texts)
 def test_scanning_arbitrary_selectors_never_fails(text: str) -> None:
-    for raw in scan_frames(text):
-        classify(text, raw)
+    frames = scan_frames(text)
+    assert all(f.end <= g.start for f, g in itertools.pairwise(frames))
+    for raw in frames:
+        # Each frame found is one a writer writes: magic, type, shortest length, body.
+        assert 0 <= raw.start < raw.body_start <= raw.end <= len(text)
+        assert raw.kind in KINDS
+        body = raw.body(text)
+        assert raw.raw(text) == frame_bytes(raw.kind, body)
+        found = classify(text, raw)
+        if raw.kind == KIND_HEADER:
+            fits = len(body) > PIECE_PREFIX and body[REF_SIZE] < body[REF_SIZE + 1]
+            assert (found is None) == (not fits)
+            if found is not None:
+                assert isinstance(found, HeaderPiece) and found.frame == raw
+                assert found.ref == body[:REF_SIZE]
+                assert (found.index, found.count) == (body[REF_SIZE], body[REF_SIZE + 1])
+        else:
+            signed = raw.kind == KIND_TRAILER
+            fits = len(body) >= REF_SIZE + (TAG_SIZE if signed else 0)
+            assert (found is None) == (not fits)
+            if found is not None:
+                assert isinstance(found, Trailer) and found.frame == raw
+                assert found.ref == body[:REF_SIZE] and found.signed == signed
 
 
 def test_scanning_a_megabyte_of_selectors_examines_each_candidate_once() -> None:

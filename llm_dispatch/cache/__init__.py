@@ -1,4 +1,4 @@
-"""The similarity cache of complete provider streams (issue 6).
+"""The similarity cache of complete provider streams.
 
 Public entry point: :class:`StreamingCache`. See ``docs/cache.md`` for what it matches,
 what the meaning-flip guard checks, and the backends.
@@ -6,11 +6,12 @@ what the meaning-flip guard checks, and the backends.
 
 from __future__ import annotations
 
+from ..errors import SharedStreamCancelled, UncacheableRequest
 from .entry import CachedStream, CacheHit, ReplayTiming, replay_events
 from .guard import GuardVerdict, check
 from .keys import CacheKey
 from .options import CacheOptions
-from .partition import UncacheableRequest, partition_key
+from .partition import partition_key
 from .recorder import StreamRecorder
 from .similarity import (
     EmbeddingsAPIVectorizer,
@@ -18,7 +19,7 @@ from .similarity import (
     SentenceTransformerVectorizer,
     Vectorizer,
 )
-from .singleflight import SharedStreamCancelled, SingleFlight
+from .singleflight import SingleFlight
 from .stats import CacheStats
 from .streaming_cache import StreamingCache
 

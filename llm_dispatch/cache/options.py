@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ..errors import is_plain_word
+from ..redaction import is_plain_word
 from ..urls import SecretUrl
 
 __all__ = ["DEFAULT_IGNORED_EXTRA", "CacheOptions"]

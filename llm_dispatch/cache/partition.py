@@ -15,7 +15,9 @@ Similarity only ever compares prompts inside one partition. The partition covers
 
 The key is the SHA-256 (first 128 bits) of a canonical JSON of all that (sorted keys, no
 whitespace). The JSON document itself is never stored: only its hash is, so nothing of the
-request but the prompt ends up in the cache.
+request but the prompt ends up in the cache. A value with no stable form for the key (an
+arbitrary object) raises :class:`~llm_dispatch.errors.UncacheableRequest`, and the cache
+bypasses that call.
 """
 
 from __future__ import annotations
@@ -30,10 +32,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ..errors import LLMDispatchError
+from ..errors import UncacheableRequest
 from ..request import Request
 
-__all__ = ["PARTITION_VERSION", "UncacheableRequest", "is_secret_name", "partition_key"]
+__all__ = ["PARTITION_VERSION", "is_secret_name", "partition_key"]
 
 #: Part of every partition: bump it when what the partition covers changes.
 PARTITION_VERSION = 1
@@ -44,13 +46,6 @@ _SECRET_NAMES = frozenset(
      "default_headers", "cookie", "cookies", "hmac_key", "signing_key", "private_key"}
 )  # fmt: skip
 _SECRET_SUFFIXES = ("_key", "-key", "_secret", "_password", "_token", "_credentials")
-
-
-class UncacheableRequest(LLMDispatchError, ValueError):
-    """The request holds a value that cannot be part of a stable cache key.
-
-    The cache treats such a call as a bypass: it neither looks up nor stores.
-    """
 
 
 def is_secret_name(name: str) -> bool:

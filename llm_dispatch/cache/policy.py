@@ -13,12 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..dispatch_events import CacheHitEvent
+from ..errors import UncacheableRequest
 from ..providers.base import ModelPrice, Provider
 from ..request import Request
 from ..routing.target import Target
 from .entry import CacheHit
 from .keys import CacheKey
-from .partition import UncacheableRequest
 from .providers import ReplayProvider, SharedProvider
 from .streaming_cache import StreamingCache
 

@@ -6,8 +6,10 @@ the buffer from the first item and then follows live, so every consumer sees the
 stream. A consumer that stops early (break, cancel, timeout) only leaves: the producer goes
 on while anyone still listens, and is cancelled and closed (``aclose``, which closes the
 provider's connection) as soon as the last consumer leaves. An error of the producer is
-raised to every consumer. The flight is forgotten when it ends, so a later call starts
-afresh (and normally finds the answer in the cache by then).
+raised to every consumer; a producer cancelled from outside while consumers still listen
+raises :class:`~llm_dispatch.errors.SharedStreamCancelled` to them. The flight is
+forgotten when it ends, so a later call starts afresh (and normally finds the answer in the
+cache by then).
 
 The producer runs in its own task precisely so that cancelling one consumer never throws
 ``CancelledError`` into the shared provider stream.
@@ -20,13 +22,11 @@ import contextlib
 from collections.abc import AsyncIterator, Callable, Hashable
 from typing import Generic, TypeVar
 
-__all__ = ["SharedStreamCancelled", "SingleFlight"]
+from ..errors import SharedStreamCancelled
+
+__all__ = ["SingleFlight"]
 
 T = TypeVar("T")
-
-
-class SharedStreamCancelled(RuntimeError):
-    """The shared producer was cancelled from outside while consumers still listened."""
 
 
 class _Flight(Generic[T]):

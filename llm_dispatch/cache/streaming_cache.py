@@ -14,8 +14,9 @@ from typing import Any
 
 from aiocache.base import BaseCache
 
-from ..errors import redact
+from ..errors import UncacheableRequest
 from ..log import Throttle, get_logger
+from ..redaction import redact
 from ..request import Request
 from .background import BackgroundStores
 from .connection import StoreConnection
@@ -23,7 +24,6 @@ from .entry import ENTRY_VERSION, CachedStream, CacheHit, ReplayTiming
 from .keys import CacheKey, make_key
 from .matching import find
 from .options import DEFAULT_IGNORED_EXTRA, CacheOptions
-from .partition import UncacheableRequest
 from .recorder import UNSTORABLE_FINISH_REASONS, StreamRecorder
 from .similarity import (
     HashingVectorizer,

@@ -1,6 +1,7 @@
 """Invisible, signed provenance metadata in streamed text.
 
-Standalone (the seed API, with ``encypher`` spelt ``llm_dispatch.embedding``)::
+Standalone, with the API of the EncypherAI streaming docs (``encypher`` spelt
+``llm_dispatch.embedding``)::
 
     from llm_dispatch.embedding import StreamingHandler, UnicodeMetadata
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .compact import PayloadError
+from ..errors import PayloadError
 from .options import EmbeddingOptions
 from .signing import ENV_KEY, process_key
 from .streaming import StreamingHandler

@@ -29,8 +29,9 @@ their shortest form), and :func:`unpack` accepts only the bytes :func:`pack` wri
 the value they decode to. Each value is checked as it is read — re-encoding it would give
 back the same bytes — so that bytes that decode but were not written that way (a varint
 with a redundant high group, ``"model"`` spelt out, a count in the long form, a timestamp
-with a needless field, a dict with a repeated key) raise :class:`PayloadError`: one value
-has exactly one encoding. The tests check the reader against re-encoding.
+with a needless field, a dict with a repeated key) raise
+:class:`~llm_dispatch.errors.PayloadError`: one value has exactly one encoding. The tests
+check the reader against re-encoding.
 """
 
 from __future__ import annotations
@@ -42,15 +43,12 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
+from ..errors import PayloadError
 from .codec import decode_varint, encode_varint
 from .timestamps import MIN_LENGTH as _MIN_ISO_LENGTH
 from .timestamps import pack_iso, read_iso
 
-__all__ = ["KNOWN_STRINGS", "PayloadError", "pack", "pack_into", "unpack", "utc_timestamp"]
-
-
-class PayloadError(ValueError):
-    """Bytes that are not a well-formed payload (damaged, truncated or not ours)."""
+__all__ = ["KNOWN_STRINGS", "pack", "pack_into", "unpack", "utc_timestamp"]
 
 
 # Frozen for format version 1: changing this table changes what old payloads decode to.

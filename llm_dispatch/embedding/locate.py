@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .compact import PayloadError
+from ..errors import PayloadError
 from .payload import (
     MAX_HEADER_DATA,
     PIECE_PREFIX,

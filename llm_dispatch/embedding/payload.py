@@ -34,8 +34,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import PayloadError
 from .codec import KIND_HEADER, KIND_TRAILER, KIND_TRAILER_UNSIGNED, frame_bytes, frame_head
-from .compact import PayloadError, pack, unpack
+from .compact import pack, unpack
 from .scanner import RawFrame
 
 __all__ = [

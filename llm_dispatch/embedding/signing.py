@@ -80,8 +80,8 @@ def default_key() -> str:
     ``$LLM_DISPATCH_HMAC_KEY``, else :func:`process_key`.
 
     Because the random key is per process, a handler and a verifier created without a key
-    in the same process agree (as in the seed examples); to verify elsewhere, read it from
-    the handler (``handler.hmac_secret_key``).
+    in the same process agree; to verify elsewhere, read it from the handler
+    (``handler.hmac_secret_key``).
     """
     env = os.environ.get(ENV_KEY)
     return env if env else process_key()

@@ -252,7 +252,7 @@ class StreamingHandler:
         }
         return tail
 
-    # -- the seed API -------------------------------------------------------------------
+    # -- the EncypherAI-style API -------------------------------------------------------
 
     def finalize(self) -> dict[str, Any]:
         """End the stream (unless ``is_final=True`` already did) and describe it.

@@ -1,9 +1,9 @@
-"""The seed-compatible facades: ``UnicodeMetadata`` (static helpers) and ``MetadataEncoder``.
+"""The EncypherAI-style facades: ``UnicodeMetadata`` (static helpers) and ``MetadataEncoder``.
 
 Both are thin: embedding is a one-chunk :class:`StreamingHandler` stream, reading is
 :mod:`.verify`. A key left out means ``$LLM_DISPATCH_HMAC_KEY``, else this process's random
-key (see :func:`.signing.default_key`), so that code written like the seed examples, which
-signs and verifies in one process without naming a key, verifies.
+key (see :func:`.signing.default_key`), so that code which signs and verifies in one process
+without naming a key verifies.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from .streaming import StreamingHandler
 from .targets import MetadataTarget
 from .verify import VerificationResult
 
-# MetadataTarget is re-exported: the seed docs import it from here.
+# MetadataTarget is re-exported: code written for the EncypherAI API imports it from here.
 __all__ = ["MetadataEncoder", "MetadataTarget", "UnicodeMetadata"]
 
 

@@ -22,9 +22,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
 from ..dispatch_events import CircuitEvent
-from ..errors import CircuitOpenError, ProviderError, redact
+from ..errors import CircuitOpenError, ProviderError
 from ..log import Throttle, get_logger
 from ..providers.function import FUNCTION_PROVIDER
+from ..redaction import redact
 from ..settings.models import CircuitSettings
 from .circuit_redis import RedisCircuitStore
 from .circuit_store import (

@@ -17,7 +17,9 @@ import ssl
 import time
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ErrorKind, ProviderError, provider_error, redact
+from ..errors import ErrorKind, ProviderError
+from ..provider_errors import provider_error
+from ..redaction import redact
 
 if TYPE_CHECKING:
     from .base import Provider

@@ -13,8 +13,9 @@ import inspect
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
-from ..errors import BadRequestError, ProviderError, ServerError, redact
+from ..errors import BadRequestError, ProviderError, ServerError
 from ..events import ProviderEvent
+from ..redaction import redact
 from ..request import Request
 from .base import Provider, ProviderSettings
 

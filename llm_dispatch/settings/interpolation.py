@@ -3,11 +3,13 @@
 Rules (shell-like, deliberately small):
 
 - ``${NAME}`` is the value of the environment variable ``NAME``; unset is an error
-  (:class:`UnresolvedVariable`), so a typo in a variable name does not silently become "".
+  (:class:`~llm_dispatch.errors.UnresolvedVariable`), so a typo in a variable name does not
+  silently become "".
 - ``${NAME:-default}`` is the value of ``NAME`` when it is set and non-empty, else
   ``default`` (which may be empty, and may not contain ``}``).
 - ``$${`` is a literal ``${``.
-- Anything else that starts with ``${`` is an :class:`InterpolationSyntaxError`.
+- Anything else that starts with ``${`` is an
+  :class:`~llm_dispatch.errors.InterpolationSyntaxError`.
 
 The result is always a string; pydantic converts ``"3"`` to ``3`` where the field wants an int.
 """
@@ -17,13 +19,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-__all__ = [
-    "InterpolationError",
-    "InterpolationSyntaxError",
-    "UnresolvedVariable",
-    "has_placeholders",
-    "interpolate",
-]
+from ..errors import InterpolationSyntaxError, UnresolvedVariable
+
+__all__ = ["has_placeholders", "interpolate"]
 
 # One alternation so that a single left-to-right scan handles escapes, references and
 # malformed openers in the order they appear.
@@ -32,25 +30,6 @@ _TOKEN = re.compile(
     r"|\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}"
     r"|(?P<bad>\$\{)"
 )
-
-
-class InterpolationError(ValueError):
-    """A ``${...}`` reference could not be substituted."""
-
-
-class UnresolvedVariable(InterpolationError):
-    """``${NAME}`` names an environment variable that is not set and has no default."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        super().__init__(
-            f"environment variable {name} is not set "
-            f"(set it, or write ${{{name}:-default}} to give a default)"
-        )
-
-
-class InterpolationSyntaxError(InterpolationError):
-    """A ``${`` that does not open ``${NAME}`` or ``${NAME:-default}``."""
 
 
 def has_placeholders(text: str) -> bool:

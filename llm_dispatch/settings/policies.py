@@ -18,10 +18,11 @@ from pydantic import (
     model_validator,
 )
 
-from ..errors import is_plain_word
+from ..errors import ConfigProblems
+from ..redaction import is_plain_word
 from ..urls import SecretUrl
 from .paths import did_you_mean
-from .problems import ConfigProblem, ConfigProblems
+from .problems import ConfigProblem
 
 __all__ = [
     "CircuitSettings",

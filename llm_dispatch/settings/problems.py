@@ -1,19 +1,19 @@
-"""Problems found by model validators, each with the key path it belongs to.
+"""One problem found by a configuration validator, with the key path it belongs to.
 
 A validator that checks several keys at once (a route naming an unknown provider, a price
-for an unlisted model) raises :class:`ConfigProblems`; pydantic wraps it in a
-``value_error`` whose ``ctx["error"]`` is that instance, and the loader joins the error's
-location with each problem's ``loc`` to point at the right line.
+for an unlisted model) raises :class:`~llm_dispatch.errors.ConfigProblems` with one
+:class:`ConfigProblem` per finding; pydantic wraps it in a ``value_error`` whose
+``ctx["error"]`` is that instance, and the loader joins the error's location with each
+problem's ``loc`` to point at the right line.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .paths import format_path
 
-__all__ = ["ConfigProblem", "ConfigProblems"]
+__all__ = ["ConfigProblem"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,18 +23,6 @@ class ConfigProblem:
     loc: tuple[str | int, ...]
     message: str
 
-
-class ConfigProblems(ValueError):
-    """Raised by model validators so the loader can report each problem at its own key path.
-
-    pydantic wraps it in a ``value_error`` whose ``ctx["error"]`` is this instance; the loader
-    joins the error's location with each problem's ``loc``.
-    """
-
-    def __init__(self, problems: Sequence[ConfigProblem]) -> None:
-        self.problems = list(problems)
-        super().__init__(
-            "; ".join(
-                f"{format_path(p.loc)}: {p.message}" if p.loc else p.message for p in self.problems
-            )
-        )
+    def describe(self) -> str:
+        """``key.path: message``, or only the message when ``loc`` is empty."""
+        return f"{format_path(self.loc)}: {self.message}" if self.loc else self.message

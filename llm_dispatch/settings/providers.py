@@ -1,0 +1,236 @@
+"""The provider entries of the configuration (``providers:``).
+
+:class:`ProviderConfig` is one entry: its kind, key, endpoint, models, prices and
+continuation settings, checked against each other when it is built. Unset ``api_key`` and
+``base_url`` mean the SDK's environment variables (:data:`API_KEY_ENV_VARS`,
+:data:`BASE_URL_ENV_VARS`). :func:`builtin_providers` gives the entries used when there is no
+configuration file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
+
+from ..errors import ConfigProblems
+from ..providers.base import ModelPrice, ProviderSettings
+from ..providers.continuation import CONTINUATION_MODES, ContinuationMode
+from ..providers.credentials import API_KEY_ENV_VARS, BASE_URL_ENV_VARS, no_credentials_reason
+from ..providers.function import FUNCTION_MODEL, FUNCTION_PROVIDER
+from ..urls import base_url_problem
+from .paths import did_you_mean
+from .policies import TimeoutOverride, TimeoutSettings
+from .problems import ConfigProblem
+
+__all__ = [
+    "API_KEY_ENV_VARS",
+    "BASE_URL_ENV_VARS",
+    "FUNCTION_MODEL",
+    "FUNCTION_PROVIDER",
+    "ProviderConfig",
+    "ProviderKind",
+    "builtin_providers",
+]
+
+ProviderKind = Literal["openai", "anthropic", "google", "function"]
+
+
+class ProviderConfig(BaseModel):
+    """One provider entry. ``api_key`` / ``base_url`` unset mean: the SDK's environment
+    variables (:data:`API_KEY_ENV_VARS`, :data:`BASE_URL_ENV_VARS`, defined in
+    :mod:`llm_dispatch.providers.credentials`)."""
+
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    kind: ProviderKind
+    #: ``false`` keeps the entry but never routes to it.
+    enabled: bool = True
+    api_key: SecretStr | None = None
+    #: Checked by :func:`~llm_dispatch.urls.base_url_problem`: http(s), a host, no
+    #: credentials, no whitespace, no link-local or cloud metadata address.
+    base_url: str | None = None
+    #: Let ``base_url`` name a link-local address or a cloud metadata endpoint.
+    allow_link_local: bool = False
+    #: The models this provider may be asked for; empty means any.
+    models: list[str] = Field(default_factory=list)
+    default_model: str | None = None
+    #: USD per one million input / output tokens, per model.
+    prices: dict[str, ModelPrice] = Field(default_factory=dict)
+    timeouts: TimeoutOverride | None = None
+    #: Share of traffic under the ``weighted`` strategy (a target's own weight wins).
+    weight: float = Field(default=1.0, ge=0)
+    #: Sent with every request. Values may carry a proxy's credentials: they are held as
+    #: ``SecretStr`` (masked in reprs and dumps) and unwrapped only for the SDK client.
+    extra_headers: dict[str, SecretStr] = Field(default_factory=dict)
+    #: How this provider continues a partial answer under ``mid_stream: continue``:
+    #: ``prefill``, ``continue_final_message`` (vLLM) or ``instruction``; unset: the kind's
+    #: default (anthropic: prefill; openai, google: instruction).
+    continuation: ContinuationMode | None = None
+    #: The message ``instruction`` continuations send after the partial answer.
+    continuation_instruction: str | None = Field(default=None, min_length=1)
+
+    # Set by the loader when ``api_key`` referenced an unset variable: the provider is then
+    # disabled rather than the whole configuration rejected.
+    _missing_key_variable: str | None = PrivateAttr(default=None)
+
+    @field_validator("api_key", mode="before")
+    @classmethod
+    def _empty_key_is_unset(cls, value: Any) -> Any:
+        # ``${KEY:-}`` yields "": treat it as "not configured", like an absent key.
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ProviderConfig:
+        problems: list[ConfigProblem] = []
+        if self.base_url is not None:
+            problem = base_url_problem(self.base_url, allow_link_local=self.allow_link_local)
+            if problem is not None:
+                problems.append(ConfigProblem(("base_url",), problem))
+        if self.continuation is not None and self.kind != FUNCTION_PROVIDER:
+            modes = CONTINUATION_MODES[self.kind]
+            if self.continuation not in modes:
+                problems.append(
+                    ConfigProblem(
+                        ("continuation",),
+                        f"a provider of kind {self.kind!r} cannot continue with "
+                        f"{self.continuation!r} (it takes: {', '.join(modes)})",
+                    )
+                )
+        if self.kind == FUNCTION_PROVIDER:
+            for key in ("api_key", "base_url", "continuation", "continuation_instruction"):
+                if getattr(self, key) is not None:
+                    problems.append(
+                        ConfigProblem((key,), f"a provider of kind 'function' takes no {key}")
+                    )
+        if self.models:
+            if self.default_model is not None and self.default_model not in self.models:
+                problems.append(
+                    ConfigProblem(
+                        ("default_model",),
+                        f"default_model {self.default_model!r} is not in models "
+                        f"{self.models}" + did_you_mean(self.default_model, self.models),
+                    )
+                )
+            for model in self.prices:
+                if model not in self.models:
+                    problems.append(
+                        ConfigProblem(
+                            ("prices", model),
+                            f"price for {model!r}, which is not in models {self.models}"
+                            + did_you_mean(model, self.models),
+                        )
+                    )
+        if problems:
+            raise ConfigProblems(problems)
+        return self
+
+    # -- derived values --
+
+    def resolved_model(self) -> str | None:
+        """The model a target naming only this provider uses."""
+        if self.default_model:
+            return self.default_model
+        if self.models:
+            return self.models[0]
+        return FUNCTION_MODEL if self.kind == FUNCTION_PROVIDER else None
+
+    def price_for(self, model: str) -> ModelPrice | None:
+        return self.prices.get(model)
+
+    def mark_missing_key(self, variable: str) -> None:
+        """Record that ``api_key`` named the unset variable ``variable`` (loader only)."""
+        self._missing_key_variable = variable
+
+    def config_disabled_reason(self, name: str) -> str | None:
+        """Why the configuration itself disables this provider, or None."""
+        if not self.enabled:
+            return f"disabled in the configuration (providers.{name}.enabled: false)"
+        return self.missing_key_reason(name)
+
+    def missing_key_reason(self, name: str) -> str | None:
+        """The reason to give when ``api_key`` named an unset variable, else None."""
+        if self._missing_key_variable is not None:
+            return (
+                f"disabled: no API key (providers.{name}.api_key names "
+                f"${{{self._missing_key_variable}}}, which is not set)"
+            )
+        return None
+
+    def disabled_reason(self, name: str, environ: Mapping[str, str] | None = None) -> str | None:
+        """Why this provider cannot be used now, or None when it can.
+
+        The configuration's own reasons first (:meth:`config_disabled_reason`), then the
+        credential rule of :mod:`llm_dispatch.providers.credentials`, with the key variables
+        read from ``environ`` (default: the process environment). A ``function`` provider
+        needs no key.
+        """
+        reason = self.config_disabled_reason(name)
+        if reason is not None:
+            return reason
+        return no_credentials_reason(name, self, environ)
+
+    def to_settings(self, name: str, timeouts: TimeoutSettings | None = None) -> ProviderSettings:
+        """What a provider implementation needs, under the name routes use."""
+        effective = (timeouts or TimeoutSettings()).merged(self.timeouts)
+        return ProviderSettings(
+            name=name,
+            kind=self.kind,
+            api_key=self.api_key,
+            base_url=self.base_url,
+            allow_link_local=self.allow_link_local,
+            models=tuple(self.models),
+            default_model=self.resolved_model(),
+            prices=dict(self.prices),
+            connect_timeout=effective.connect,
+            extra_headers=dict(self.extra_headers),
+            continuation=self.continuation,
+            continuation_instruction=self.continuation_instruction,
+        )
+
+
+def builtin_providers() -> dict[str, ProviderConfig]:
+    """The providers used when no configuration file exists.
+
+    The prices are public list prices at the time of writing, as examples: adjust them in
+    your own ``dispatch.yaml``.
+    """
+    return {
+        "openai": ProviderConfig(
+            kind="openai",
+            default_model="gpt-4o-mini",
+            prices={
+                "gpt-4o-mini": ModelPrice(input=0.15, output=0.60),
+                "gpt-4o": ModelPrice(input=2.50, output=10.00),
+                "gpt-4.1": ModelPrice(input=2.00, output=8.00),
+                "gpt-4.1-mini": ModelPrice(input=0.40, output=1.60),
+            },
+        ),
+        "anthropic": ProviderConfig(
+            kind="anthropic",
+            default_model="claude-sonnet-4-5",
+            prices={
+                "claude-sonnet-4-5": ModelPrice(input=3.00, output=15.00),
+                "claude-haiku-4-5": ModelPrice(input=1.00, output=5.00),
+                "claude-opus-4-1": ModelPrice(input=15.00, output=75.00),
+            },
+        ),
+        "google": ProviderConfig(
+            kind="google",
+            default_model="gemini-2.5-flash",
+            prices={
+                "gemini-2.5-flash": ModelPrice(input=0.30, output=2.50),
+                "gemini-2.5-flash-lite": ModelPrice(input=0.10, output=0.40),
+                "gemini-2.5-pro": ModelPrice(input=1.25, output=10.00),
+            },
+        ),
+    }

@@ -1,0 +1,74 @@
+"""The routes of the configuration (``routes:``): which targets serve a task type, in order.
+
+A route key is a task type value or ``default`` (:data:`ROUTE_KEYS`). A route is a
+:class:`RouteConfig`: its :class:`RouteTarget` entries and the strategy that orders them per
+request. Whether the targets name known providers and models is checked by
+:class:`~llm_dispatch.settings.models.DispatchConfig`, which sees the providers too.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ..task_types import TaskType
+
+__all__ = ["ROUTE_KEYS", "RouteConfig", "RouteTarget", "StrategyName"]
+
+StrategyName = Literal["priority", "cost", "latency", "weighted", "round_robin"]
+
+#: Route keys: a task type value, or ``default`` for every task type without its own route.
+ROUTE_KEYS: tuple[str, ...] = (*(t.value for t in TaskType), "default")
+
+
+class RouteTarget(BaseModel):
+    """One entry of a route: ``"provider/model"``, ``"provider"`` or a mapping.
+
+    ``model`` None means the provider's default model. Only the first ``/`` separates the
+    provider, so ``"vllm/Qwen/Qwen2.5-7B-Instruct"`` names model ``Qwen/Qwen2.5-7B-Instruct``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+    provider: str = Field(min_length=1)
+    model: str | None = Field(default=None, min_length=1)
+    #: Weight under the ``weighted`` strategy; None: the provider's ``weight``.
+    weight: float | None = Field(default=None, ge=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_string(cls, data: Any) -> Any:
+        if not isinstance(data, str):
+            return data
+        provider, slash, model = data.strip().partition("/")
+        if slash and not model.strip():
+            raise ValueError(f"target {data!r} has an empty model after '/'")
+        return {"provider": provider.strip(), "model": model.strip() if slash else None}
+
+    @property
+    def label(self) -> str:
+        """How the target is written in YAML (``provider`` or ``provider/model``)."""
+        return self.provider if self.model is None else f"{self.provider}/{self.model}"
+
+
+class RouteConfig(BaseModel):
+    """Ordered targets of one task type and how to order them per request.
+
+    A bare list (``code_generation: [anthropic, openai]``) is a route with the ``priority``
+    strategy.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+    targets: list[RouteTarget] = Field(min_length=1)
+    strategy: StrategyName = "priority"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_list(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            return {"targets": [data]}
+        if isinstance(data, list):
+            return {"targets": data}
+        return data
