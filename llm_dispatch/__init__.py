@@ -21,6 +21,7 @@ from .dispatcher import CallOptions, Dispatcher
 from .errors import (
     AllProvidersFailed,
     ConfigError,
+    InvalidJSONError,
     LLMDispatchError,
     NoProviderAvailable,
     ProviderError,
@@ -34,7 +35,7 @@ from .global_dispatcher import configure, get_dispatcher
 from .ledger import Ledger, LedgerEntry
 from .request import Message, Request
 from .stages.base import Stage
-from .stream import DispatchStream, InvalidJSONError
+from .stream import DispatchStream
 from .streaming import (
     EventCallbacks,
     ProgressTracker,

@@ -23,6 +23,7 @@ exception's type, HTTP status and request id, and none of its text.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ __all__ = [
     "ContextLengthError",
     "ErrorKind",
     "IncompleteStreamError",
+    "InvalidJSONError",
     "LLMDispatchError",
     "MalformedEventError",
     "NoProviderAvailable",
@@ -464,3 +466,12 @@ class NoProviderAvailable(StreamingError):
         reasons = "\n".join(f"  - {t}: {why}" for t, why in self.skipped.items()) or "  (none)"
         message = f"no provider available for task type {task_type!r}:\n{reasons}"
         super().__init__(f"{message}\n{hint}" if hint else message)
+
+
+class InvalidJSONError(LLMDispatchError, ValueError):
+    """The streamed text is not valid JSON. ``text`` holds it."""
+
+    def __init__(self, text: str, error: json.JSONDecodeError) -> None:
+        self.text = text
+        self.error = error
+        super().__init__(f"the streamed text is not valid JSON ({error}); it is on .text")

@@ -8,7 +8,7 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from .context import StreamContext
-from .errors import AttemptRecord, LLMDispatchError
+from .errors import AttemptRecord, InvalidJSONError
 from .events import Usage
 from .ledger import Ledger
 
@@ -16,18 +16,9 @@ if TYPE_CHECKING:
     from .dispatcher import CallOptions, Dispatcher
     from .streaming.progress import ProgressSnapshot
 
-__all__ = ["DispatchStream", "InvalidJSONError"]
+__all__ = ["DispatchStream"]
 
 T = TypeVar("T", str, dict[str, Any])
-
-
-class InvalidJSONError(LLMDispatchError, ValueError):
-    """The streamed text is not valid JSON. ``text`` holds it."""
-
-    def __init__(self, text: str, error: json.JSONDecodeError) -> None:
-        self.text = text
-        self.error = error
-        super().__init__(f"the streamed text is not valid JSON ({error}); it is on .text")
 
 
 class DispatchStream(Generic[T]):

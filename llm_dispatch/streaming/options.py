@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
+from ..errors import InvalidJSONError
 from ..stages.base import Stage
-from ..stream import InvalidJSONError
 from .transformers import EventTransformer
 
 if TYPE_CHECKING:
