@@ -34,8 +34,8 @@ from .events import Usage
 from .global_dispatcher import configure, get_dispatcher
 from .ledger import Ledger, LedgerEntry
 from .request import Message, Request
+from .result import DispatchStream
 from .stages.base import Stage
-from .stream import DispatchStream
 from .streaming import (
     EventCallbacks,
     ProgressTracker,

@@ -30,10 +30,10 @@ from .dispatcher import CallOptions, Dispatcher
 from .global_dispatcher import get_dispatcher
 from .policies.overrides import merge_policy, policy_overrides
 from .request import Message, Request, checked_prompt, coerce_messages
+from .result import DispatchStream
 from .settings.models import DispatchConfig, PolicySettings
 from .stages.base import Stage
 from .stages.pipeline import CallStages
-from .stream import DispatchStream
 from .streaming.callbacks import EventCallbacks
 from .streaming.listener import Callback
 from .streaming.options import StreamingOptions

@@ -16,9 +16,9 @@ from .global_dispatcher import get_dispatcher
 from .policies.overrides import merge_policy, policy_overrides
 from .providers.function import FunctionProvider
 from .request import RequestBinder
+from .result import DispatchStream
 from .settings.models import PolicySettings
 from .stages.pipeline import CallStages
-from .stream import DispatchStream
 from .task_types import TaskType
 
 __all__ = ["llm_stream", "llm_stream_with_metadata"]

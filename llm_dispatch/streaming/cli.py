@@ -42,7 +42,7 @@ async def _stream(args: argparse.Namespace) -> int:
     from ..client import Client
     from ..dispatcher import Dispatcher
     from ..errors import LLMDispatchError
-    from ..stream import DispatchStream
+    from ..result import DispatchStream
     from .progress import ProgressTracker
     from .progress_bar import ProgressBar
 
