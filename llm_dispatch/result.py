@@ -11,6 +11,7 @@ from .context import StreamContext
 from .errors import AttemptRecord, InvalidJSONError
 from .events import Usage
 from .ledger import Ledger
+from .streaming.progress import StreamProgress
 
 if TYPE_CHECKING:
     from .dispatcher import CallOptions, Dispatcher
@@ -120,7 +121,7 @@ class DispatchStream(Generic[T]):
     @property
     def progress(self) -> ProgressSnapshot | None:
         """This stream's progress figures now (None before it started)."""
-        gauge = self._ctx.gauge
+        gauge = StreamProgress.of(self._ctx)
         return gauge.snapshot() if gauge is not None else None
 
     @property

@@ -164,6 +164,10 @@ def default_lengths() -> CompletionLengths:
     return _DEFAULT_LENGTHS
 
 
+# Where a stream's StreamProgress is kept in ``ctx.values``.
+_CONTEXT_KEY = "progress"
+
+
 def route_key(ctx: StreamContext) -> str:
     """The route a stream's length is learned under: task type and first planned target."""
     return f"{ctx.task_type}:{ctx.provider}/{ctx.model}"
@@ -233,6 +237,20 @@ class StreamProgress:
             chars_per_token=ratio,
             route=route,
         )
+
+    # -- on the context -----------------------------------------------------------------------
+
+    def attach(self) -> None:
+        """Make this the progress of its stream: ``ctx.progress`` and :meth:`of` read it."""
+        ctx = self._ctx
+        ctx.values[_CONTEXT_KEY] = self
+        ctx.progress_of = self.percent
+
+    @staticmethod
+    def of(ctx: StreamContext) -> StreamProgress | None:
+        """The progress attached to ``ctx``'s stream, or None before the progress stage ran."""
+        progress: StreamProgress | None = ctx.values.get(_CONTEXT_KEY)
+        return progress
 
     # -- per chunk ----------------------------------------------------------------------------
 
