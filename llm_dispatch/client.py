@@ -29,6 +29,7 @@ from .cache.streaming_cache import StreamingCache
 from .dispatcher import CallOptions, Dispatcher
 from .global_dispatcher import get_dispatcher
 from .policies.overrides import merge_policy, policy_overrides
+from .progress.tracker import ProgressTracker
 from .request import Message, Request, checked_prompt, coerce_messages
 from .result import DispatchStream
 from .settings.models import DispatchConfig, PolicySettings
@@ -37,7 +38,6 @@ from .stages.pipeline import CallStages
 from .streaming.callbacks import EventCallbacks
 from .streaming.listener import Callback
 from .streaming.options import StreamingOptions
-from .streaming.progress import ProgressTracker
 from .task_types import TaskType
 
 __all__ = ["BatchChunk", "Client", "TaskRequest"]

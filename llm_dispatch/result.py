@@ -11,11 +11,11 @@ from .context import StreamContext
 from .errors import AttemptRecord, InvalidJSONError
 from .events import Usage
 from .ledger import Ledger
-from .streaming.progress import StreamProgress
+from .progress.gauge import StreamProgress
 
 if TYPE_CHECKING:
     from .dispatcher import CallOptions, Dispatcher
-    from .streaming.progress import ProgressSnapshot
+    from .progress.gauge import ProgressSnapshot
 
 __all__ = ["DispatchStream"]
 

@@ -9,12 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..streaming.progress import (
-    CompletionLengths,
-    ProgressTracker,
-    StreamProgress,
-    default_lengths,
-)
+from ..progress.gauge import StreamProgress
+from ..progress.lengths import CompletionLengths, default_lengths
+from ..progress.tracker import ProgressTracker
 from .base import Stage
 
 if TYPE_CHECKING:

@@ -18,6 +18,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..progress.gauge import DEFAULT_EXPECTED_TOKENS, ProgressSnapshot, ProgressStatus
+from ..progress.lengths import CompletionLengths, default_lengths
+from ..progress.tracker import ProgressTracker
 from .callbacks import EventCallbacks, StreamingCallbacks
 from .events import (
     StreamCompleteEvent,
@@ -31,18 +34,10 @@ from .events import (
 )
 from .handlers import StreamHandler
 from .options import JSON_MODE_OPTIONS, StreamingOptions
-from .progress import (
-    DEFAULT_EXPECTED_TOKENS,
-    CompletionLengths,
-    ProgressSnapshot,
-    ProgressStatus,
-    ProgressTracker,
-    default_lengths,
-)
 from .transformers import BannedWordsFilter, EventProcessor, EventTransformer
 
 if TYPE_CHECKING:
-    from .progress_bar import ProgressBar
+    from ..progress.bar import ProgressBar
 
 __all__ = [
     "DEFAULT_EXPECTED_TOKENS",
@@ -74,7 +69,7 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     # rich is only needed by the progress bar: import it when the bar is asked for.
     if name == "ProgressBar":
-        from .progress_bar import ProgressBar
+        from ..progress.bar import ProgressBar
 
         return ProgressBar
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
