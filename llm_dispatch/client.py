@@ -26,6 +26,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from .cache.streaming_cache import StreamingCache
+from .callbacks.listener import Callback
+from .callbacks.styles import EventCallbacks
 from .dispatcher import CallOptions, Dispatcher
 from .global_dispatcher import get_dispatcher
 from .policies.overrides import merge_policy, policy_overrides
@@ -35,8 +37,6 @@ from .result import DispatchStream
 from .settings.models import DispatchConfig, PolicySettings
 from .stages.base import Stage
 from .stages.pipeline import CallStages
-from .streaming.callbacks import EventCallbacks
-from .streaming.listener import Callback
 from .streaming.options import StreamingOptions
 from .task_types import TaskType
 

@@ -18,11 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..progress.gauge import DEFAULT_EXPECTED_TOKENS, ProgressSnapshot, ProgressStatus
-from ..progress.lengths import CompletionLengths, default_lengths
-from ..progress.tracker import ProgressTracker
-from .callbacks import EventCallbacks, StreamingCallbacks
-from .events import (
+from ..callbacks.events import (
     StreamCompleteEvent,
     StreamDeltaEvent,
     StreamErrorEvent,
@@ -32,7 +28,11 @@ from .events import (
     StreamUsageEvent,
     TextDelta,
 )
-from .handlers import StreamHandler
+from ..callbacks.langchain import StreamHandler
+from ..callbacks.styles import EventCallbacks, StreamingCallbacks
+from ..progress.gauge import DEFAULT_EXPECTED_TOKENS, ProgressSnapshot, ProgressStatus
+from ..progress.lengths import CompletionLengths, default_lengths
+from ..progress.tracker import ProgressTracker
 from .options import JSON_MODE_OPTIONS, StreamingOptions
 from .transformers import BannedWordsFilter, EventProcessor, EventTransformer
 

@@ -18,8 +18,8 @@ import re
 from collections.abc import Awaitable, Iterable
 from typing import TYPE_CHECKING
 
+from ..callbacks.events import StreamDeltaEvent, TextDelta
 from ..stages.base import Stage
-from .events import StreamDeltaEvent, TextDelta
 
 if TYPE_CHECKING:
     from ..context import StreamContext
