@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .cache.streaming_cache import StreamingCache
 from .callbacks.listener import Callback
 from .callbacks.styles import EventCallbacks
+from .client_options import StreamingOptions
 from .dispatcher import CallOptions, Dispatcher
 from .global_dispatcher import get_dispatcher
 from .policies.overrides import merge_policy, policy_overrides
@@ -37,7 +38,6 @@ from .result import DispatchStream
 from .settings.models import DispatchConfig, PolicySettings
 from .stages.base import Stage
 from .stages.pipeline import CallStages
-from .streaming.options import StreamingOptions
 from .task_types import TaskType
 
 __all__ = ["BatchChunk", "Client", "TaskRequest"]

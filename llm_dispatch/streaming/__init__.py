@@ -30,11 +30,11 @@ from ..callbacks.events import (
 )
 from ..callbacks.langchain import StreamHandler
 from ..callbacks.styles import EventCallbacks, StreamingCallbacks
+from ..client_options import JSON_MODE_OPTIONS, StreamingOptions
 from ..progress.gauge import DEFAULT_EXPECTED_TOKENS, ProgressSnapshot, ProgressStatus
 from ..progress.lengths import CompletionLengths, default_lengths
 from ..progress.tracker import ProgressTracker
-from .options import JSON_MODE_OPTIONS, StreamingOptions
-from .transformers import BannedWordsFilter, EventProcessor, EventTransformer
+from ..stages.transformers import BannedWordsFilter, EventProcessor, EventTransformer
 
 if TYPE_CHECKING:
     from ..progress.bar import ProgressBar
