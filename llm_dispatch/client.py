@@ -21,17 +21,17 @@ import asyncio
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .cache.streaming_cache import StreamingCache
+from .call import CacheChoice, open_call
 from .callbacks.listener import Callback
 from .callbacks.styles import EventCallbacks
 from .client_options import StreamingOptions
-from .dispatcher import CallOptions, Dispatcher
+from .dispatcher import Dispatcher
 from .global_dispatcher import get_dispatcher
-from .policies.overrides import merge_policy, policy_overrides
+from .policies.overrides import policy_overrides
 from .progress.tracker import ProgressTracker
 from .request import Message, Request, checked_prompt, coerce_messages
 from .result import DispatchStream
@@ -142,7 +142,7 @@ class Client:
         max_retries: int | None = None,
         timeout: float | None = None,
         mid_stream: str | None = None,
-        cache: StreamingCache | bool | None = None,
+        cache: CacheChoice = None,
         cache_scope: str | None = None,
     ) -> DispatchStream[Any]:
         """A stream for one request, not started yet: iterate it (``str`` chunks, or chunk
@@ -181,16 +181,17 @@ class Client:
             stages=(*self._stages, *stages, *options.transformers()),
             checks=options.checks(),
         )
-        call = CallOptions(
+        return open_call(
+            dispatcher,
+            request,
+            call_stages,
+            mode="metadata" if metadata else "text",
             providers=targets,
             model=model,
-            policy=merge_policy(dispatcher.config.defaults, overrides) if overrides else None,
-            stages=call_stages.for_call(dispatcher.embedding_stage),
-            cache=_resolve_cache(dispatcher, cache),
+            policy=overrides,
+            cache=cache,
             cache_scope=cache_scope,
         )
-        mode: Literal["text", "metadata"] = "metadata" if metadata else "text"
-        return DispatchStream(dispatcher, dispatcher.new_context(request), call, mode)
 
     def stream(self, prompt: str | None = None, **kwargs: Any) -> DispatchStream[str]:
         """Stream ``str`` chunks (``async for chunk in client.stream(...)``); the returned
@@ -436,17 +437,3 @@ def _route_providers(
     if owner is None:
         return None
     return (owner, *(name for name in route_order if name != owner))
-
-
-def _resolve_cache(
-    dispatcher: Dispatcher, cache: StreamingCache | bool | None
-) -> StreamingCache | None:
-    if isinstance(cache, StreamingCache):
-        return cache
-    if cache is False:
-        if dispatcher.cache is not None:
-            dispatcher.cache.record_bypass()
-        return None
-    if cache is True and dispatcher.cache is None:
-        raise ValueError("cache=True but the configuration has no enabled 'cache' section")
-    return dispatcher.cache
