@@ -13,10 +13,11 @@ one decorator, under retry, fallback and timeout policies.
 Importing this package imports no provider SDK; each is imported when first used.
 """
 
+from .batch import BatchChunk, TaskRequest
 from .callbacks.langchain import StreamHandler
 from .callbacks.styles import EventCallbacks, StreamingCallbacks
 from .chunk import ChunkMetadata
-from .client import BatchChunk, Client, TaskRequest
+from .client import Client
 from .client_options import StreamingOptions
 from .context import StreamContext
 from .decorators import llm_stream, llm_stream_with_metadata
