@@ -13,14 +13,19 @@ one decorator, under retry, fallback and timeout policies.
 Importing this package imports no provider SDK; each is imported when first used.
 """
 
+from .batch import BatchChunk, TaskRequest
+from .callbacks.langchain import StreamHandler
+from .callbacks.styles import EventCallbacks, StreamingCallbacks
 from .chunk import ChunkMetadata
-from .client import BatchChunk, Client, TaskRequest
+from .client import Client
+from .client_options import StreamingOptions
 from .context import StreamContext
 from .decorators import llm_stream, llm_stream_with_metadata
 from .dispatcher import CallOptions, Dispatcher
 from .errors import (
     AllProvidersFailed,
     ConfigError,
+    InvalidJSONError,
     LLMDispatchError,
     NoProviderAvailable,
     ProviderError,
@@ -32,16 +37,10 @@ from .errors import (
 from .events import Usage
 from .global_dispatcher import configure, get_dispatcher
 from .ledger import Ledger, LedgerEntry
+from .progress.tracker import ProgressTracker
 from .request import Message, Request
+from .result import DispatchStream
 from .stages.base import Stage
-from .stream import DispatchStream, InvalidJSONError
-from .streaming import (
-    EventCallbacks,
-    ProgressTracker,
-    StreamHandler,
-    StreamingCallbacks,
-    StreamingOptions,
-)
 from .task_types import TaskType
 
 __version__ = "0.1.0"

@@ -1,4 +1,4 @@
-"""The client API: dispatched streams without a decorator (seed 003's client).
+"""The client API: dispatched streams without a decorator.
 
     client = Client()                        # or Client("my.yaml") / Client(dispatcher=...)
     async for chunk in client.stream("Tell me a story", model="gpt-4o-mini"):
@@ -17,30 +17,27 @@ function; the result of each call is a :class:`DispatchStream`.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from .cache.streaming_cache import StreamingCache
-from .dispatcher import CallOptions, Dispatcher
+from .batch import BatchChunk, TaskRequest, stream_batch
+from .call import CacheChoice, open_call
+from .callbacks.listener import Callback
+from .callbacks.styles import EventCallbacks
+from .client_options import StreamingOptions
+from .dispatcher import Dispatcher
 from .global_dispatcher import get_dispatcher
-from .policies.overrides import merge_policy, policy_overrides
+from .policies.overrides import policy_overrides
+from .progress.tracker import ProgressTracker
 from .request import Message, Request, checked_prompt, coerce_messages
+from .result import DispatchStream
 from .settings.models import DispatchConfig, PolicySettings
 from .stages.base import Stage
 from .stages.pipeline import CallStages
-from .stream import DispatchStream
-from .streaming.callbacks import EventCallbacks
-from .streaming.listener import Callback
-from .streaming.options import StreamingOptions
-from .streaming.progress import ProgressTracker
 from .task_types import TaskType
 
-__all__ = ["BatchChunk", "Client", "TaskRequest"]
+__all__ = ["Client"]
 
 # Model-name prefixes of each provider kind: lets ``model="claude-..."`` reach Anthropic
 # when no configured provider lists that model.
@@ -49,40 +46,6 @@ _MODEL_PREFIXES: dict[str, tuple[str, ...]] = {
     "anthropic": ("claude",),
     "google": ("gemini", "gemma"),
 }
-
-
-class TaskRequest(BaseModel):
-    """One request of a batch (seed 004's ``TaskRequest``): a prompt and how to send it."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    prompt: str | None = None
-    messages: list[dict[str, str]] | None = None
-    task_type: TaskType = TaskType.TEXT_GENERATION
-    model: str | None = None
-    provider: str | None = None
-    providers: list[str] | None = None
-    system: str | None = None
-    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
-    max_tokens: int | None = Field(default=None, gt=0)
-    stop: list[str] | None = None
-    response_format: dict[str, Any] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class BatchChunk:
-    """One item of :meth:`Client.batch_stream`.
-
-    ``index`` is the request's position in the batch. Text items carry ``chunk``; each
-    request ends with one item with ``done=True``, its ``result`` and, if it failed, its
-    ``error``.
-    """
-
-    index: int
-    chunk: str = ""
-    done: bool = False
-    result: DispatchStream[Any] | None = None
-    error: BaseException | None = None
 
 
 class Client:
@@ -142,7 +105,7 @@ class Client:
         max_retries: int | None = None,
         timeout: float | None = None,
         mid_stream: str | None = None,
-        cache: StreamingCache | bool | None = None,
+        cache: CacheChoice = None,
         cache_scope: str | None = None,
     ) -> DispatchStream[Any]:
         """A stream for one request, not started yet: iterate it (``str`` chunks, or chunk
@@ -181,16 +144,17 @@ class Client:
             stages=(*self._stages, *stages, *options.transformers()),
             checks=options.checks(),
         )
-        call = CallOptions(
+        return open_call(
+            dispatcher,
+            request,
+            call_stages,
+            mode="metadata" if metadata else "text",
             providers=targets,
             model=model,
-            policy=merge_policy(dispatcher.config.defaults, overrides) if overrides else None,
-            stages=call_stages.for_call(dispatcher.embedding_stage),
-            cache=_resolve_cache(dispatcher, cache),
+            policy=overrides,
+            cache=cache,
             cache_scope=cache_scope,
         )
-        mode: Literal["text", "metadata"] = "metadata" if metadata else "text"
-        return DispatchStream(dispatcher, dispatcher.new_context(request), call, mode)
 
     def stream(self, prompt: str | None = None, **kwargs: Any) -> DispatchStream[str]:
         """Stream ``str`` chunks (``async for chunk in client.stream(...)``); the returned
@@ -211,9 +175,9 @@ class Client:
         **kwargs: Any,
     ) -> DispatchStream[str]:
         """Run one request to its end and return the result (``get_text()``, ``usage``,
-        ``cost_usd``, ``get_json()`` ...). The ``on_*`` callbacks receive seed 003's typed
-        events (:class:`EventCallbacks`); other arguments as :meth:`open`. Raises what the
-        stream raised."""
+        ``cost_usd``, ``get_json()`` ...). The ``on_*`` callbacks receive typed events
+        (:class:`EventCallbacks`); other arguments as :meth:`open`. Raises what the stream
+        raised."""
         extra = _as_list(kwargs.pop("callbacks", None))
         if any(fn is not None for fn in (on_start, on_delta, on_usage, on_complete, on_error)):
             extra.append(
@@ -231,7 +195,7 @@ class Client:
 
     # -- many calls --------------------------------------------------------------------------
 
-    async def batch_stream(
+    def batch_stream(
         self,
         requests: Iterable[TaskRequest | Mapping[str, Any] | str],
         *,
@@ -243,66 +207,7 @@ class Client:
         with an item carrying its ``error``; the others go on. Leaving the loop early stops
         every stream still running. ``kwargs`` apply to every request (as :meth:`open`).
         """
-        if concurrency < 1:
-            raise ValueError("concurrency must be at least 1")
-        items = [_as_task_request(r) for r in requests]
-        queue: asyncio.Queue[BatchChunk | None] = asyncio.Queue(maxsize=max(16, 4 * concurrency))
-        pending = iter(range(len(items)))
-
-        async def worker() -> None:
-            try:
-                for index in pending:
-                    await self._run_one(index, items[index], queue, kwargs)
-            finally:
-                task = asyncio.current_task()
-                # Cancelled means the consumer left: nobody reads the queue any more, and a
-                # put on a full queue would never return.
-                if task is None or not task.cancelling():
-                    await queue.put(None)
-
-        workers = [asyncio.create_task(worker()) for _ in range(min(concurrency, len(items)))]
-        running = len(workers)
-        try:
-            while running:
-                item = await queue.get()
-                if item is None:
-                    running -= 1
-                else:
-                    yield item
-        finally:
-            for task in workers:
-                task.cancel()
-            # A worker blocked on a full queue or inside a stream is cancelled and its
-            # provider stream closed before this generator finishes. wait() neither raises
-            # the workers' CancelledError nor swallows a cancellation of this generator.
-            if workers:
-                await asyncio.wait(workers)
-            for task in workers:
-                error = None if task.cancelled() else task.exception()
-                if error is not None:
-                    raise error  # a bug in a worker: _run_one reports request failures
-
-    async def _run_one(
-        self,
-        index: int,
-        item: TaskRequest,
-        queue: asyncio.Queue[BatchChunk | None],
-        kwargs: Mapping[str, Any],
-    ) -> None:
-        fields = item.model_dump(exclude_none=True)
-        fields.update(kwargs)
-        prompt = fields.pop("prompt", None)
-        stream: DispatchStream[Any] | None = None
-        try:
-            stream = self.open(prompt, **fields)
-            async for chunk in stream:
-                await queue.put(BatchChunk(index, chunk))
-        except Exception as exc:
-            # One request's failure (a provider error, or a request that cannot be built)
-            # is its own result; the batch goes on.
-            await queue.put(BatchChunk(index, done=True, result=stream, error=exc))
-            return
-        await queue.put(BatchChunk(index, done=True, result=stream))
+        return stream_batch(self.open, requests, concurrency=concurrency, kwargs=kwargs)
 
     async def batch(
         self,
@@ -354,14 +259,6 @@ def _as_list(callbacks: object | Sequence[object] | None) -> list[object]:
     if isinstance(callbacks, (list, tuple)):
         return list(callbacks)
     return [callbacks]
-
-
-def _as_task_request(item: TaskRequest | Mapping[str, Any] | str) -> TaskRequest:
-    if isinstance(item, TaskRequest):
-        return item
-    if isinstance(item, str):
-        return TaskRequest(prompt=item)
-    return TaskRequest.model_validate(item)
 
 
 def _build_request(
@@ -436,17 +333,3 @@ def _route_providers(
     if owner is None:
         return None
     return (owner, *(name for name in route_order if name != owner))
-
-
-def _resolve_cache(
-    dispatcher: Dispatcher, cache: StreamingCache | bool | None
-) -> StreamingCache | None:
-    if isinstance(cache, StreamingCache):
-        return cache
-    if cache is False:
-        if dispatcher.cache is not None:
-            dispatcher.cache.record_bypass()
-        return None
-    if cache is True and dispatcher.cache is None:
-        raise ValueError("cache=True but the configuration has no enabled 'cache' section")
-    return dispatcher.cache

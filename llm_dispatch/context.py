@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .events import Usage
 from .ledger import Ledger
 from .providers.base import ModelPrice
 from .request import Request
-
-if TYPE_CHECKING:
-    from .streaming.progress import StreamProgress
 
 __all__ = ["StreamContext"]
 
@@ -45,8 +43,9 @@ class StreamContext:
     cost_usd: float | None = None
     # Every attempt with its tokens and cost; ``usage`` / ``cost_usd`` end as its sums.
     ledger: Ledger = field(default_factory=Ledger)
-    # Set by the progress stage at the start; ``progress`` reads it (nothing runs per chunk).
-    gauge: StreamProgress | None = None
+    # Set by the progress stage at the start: the progress (0-100) for a number of characters
+    # received. ``progress`` calls it when read; nothing runs per chunk.
+    progress_of: Callable[[int], float] | None = None
     # Providers that contributed text, in order (several after a mid-stream continuation).
     contributors: list[str] = field(default_factory=list)
     # What the provider(s) sent, chunk by chunk, before any stage touched it.
@@ -68,8 +67,8 @@ class StreamContext:
     def progress(self) -> float:
         """0-100: how far the answer is, by the progress stage's expected length (0 without
         one). Computed when read, from the characters received so far."""
-        gauge = self.gauge
-        return 0.0 if gauge is None else gauge.percent(self.chars)
+        progress_of = self.progress_of
+        return 0.0 if progress_of is None else progress_of(self.chars)
 
     @property
     def task_type(self) -> str:

@@ -9,16 +9,17 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Literal, overload
 
 from .cache.streaming_cache import StreamingCache
-from .dispatcher import CallOptions, Dispatcher
+from .call import CacheChoice, open_call
+from .dispatcher import Dispatcher
 from .embedding.options import EmbeddingOptions
 from .embedding.stage import EmbeddingStage
 from .global_dispatcher import get_dispatcher
 from .policies.overrides import merge_policy, policy_overrides
 from .providers.function import FunctionProvider
 from .request import RequestBinder
+from .result import DispatchStream
 from .settings.models import PolicySettings
 from .stages.pipeline import CallStages
-from .stream import DispatchStream
 from .task_types import TaskType
 
 __all__ = ["llm_stream", "llm_stream_with_metadata"]
@@ -78,7 +79,7 @@ class _Decorated:
                 f"cache= takes a StreamingCache, True (the configuration's cache) or False, "
                 f"not {type(cache).__name__}"
             )
-        self._cache: StreamingCache | bool | None = cache
+        self._cache: CacheChoice = cache
         scope = o["cache_scope"]
         if scope is not None and not (isinstance(scope, str) or callable(scope)):
             raise TypeError("cache_scope= takes a string or a callable returning one")
@@ -95,38 +96,20 @@ class _Decorated:
 
     def __call__(self, *args: Any, **kwargs: Any) -> DispatchStream[Any]:
         request = self._binder.bind(args, kwargs)
-        dispatcher = self._dispatcher or get_dispatcher()
-        embedding = None if self._embed_off else (self.embedding or dispatcher.embedding_stage)
-        cache = self._resolve_cache(dispatcher)
-        scope = self._cache_scope() if callable(self._cache_scope) else self._cache_scope
-        options = CallOptions(
+        return open_call(
+            self._dispatcher or get_dispatcher(),
+            request,
+            self._stages,
+            mode=self._mode,
             providers=self.providers,
             model=self.model,
-            policy=self.policy(dispatcher) if self._overrides else None,
-            # The embedding stage signs what the consumer sees, so it runs after every stage
-            # that changes text (see stages/pipeline.py for the whole order).
-            stages=self._stages.for_call(embedding),
+            policy=self._overrides,
+            embedding=False if self._embed_off else self.embedding,
             body=FunctionProvider(self._func, args, kwargs),
-            cache=cache,
-            cache_scope=scope,
+            cache=self._cache,
+            cache_scope=self._cache_scope,
+            caller=self._func.__qualname__,
         )
-        return DispatchStream(dispatcher, dispatcher.new_context(request), options, self._mode)
-
-    def _resolve_cache(self, dispatcher: Dispatcher) -> StreamingCache | None:
-        """This call's cache: the function's own, else the configuration's (``cache=True``
-        or unset), none with ``cache=False`` (counted as a bypass)."""
-        if isinstance(self._cache, StreamingCache):
-            return self._cache
-        if self._cache is False:
-            if dispatcher.cache is not None:
-                dispatcher.cache.record_bypass()
-            return None
-        if self._cache is True and dispatcher.cache is None:
-            raise ValueError(
-                f"{self._func.__qualname__}: cache=True but the configuration has no "
-                "enabled 'cache' section"
-            )
-        return dispatcher.cache
 
     def __repr__(self) -> str:
         decorator = "llm_stream" if self._mode == "text" else "llm_stream_with_metadata"

@@ -20,8 +20,8 @@ from .client import Client
 from .decorators import llm_stream, llm_stream_with_metadata
 from .dispatcher import Dispatcher
 from .offline import fake_mode_requested
+from .progress.tracker import ProgressTracker
 from .settings.models import builtin_providers
-from .streaming.progress import ProgressTracker
 from .task_types import TaskType
 from .testing import FakeProviderServer
 

@@ -35,6 +35,7 @@ The stream errors carry the :class:`~llm_dispatch.ledger.AttemptRecord` of every
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -58,6 +59,7 @@ __all__ = [
     "IncompleteStreamError",
     "InterpolationError",
     "InterpolationSyntaxError",
+    "InvalidJSONError",
     "LLMDispatchError",
     "MalformedEventError",
     "NoProviderAvailable",
@@ -382,3 +384,12 @@ class NoProviderAvailable(StreamingError):
         reasons = "\n".join(f"  - {t}: {why}" for t, why in self.skipped.items()) or "  (none)"
         message = f"no provider available for task type {task_type!r}:\n{reasons}"
         super().__init__(f"{message}\n{hint}" if hint else message)
+
+
+class InvalidJSONError(LLMDispatchError, ValueError):
+    """The streamed text is not valid JSON. ``text`` holds it."""
+
+    def __init__(self, text: str, error: json.JSONDecodeError) -> None:
+        self.text = text
+        self.error = error
+        super().__init__(f"the streamed text is not valid JSON ({error}); it is on .text")

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from llm_dispatch.cli.embedding import add_subcommands, main, strip_command, verify_command
 from llm_dispatch.embedding import UnicodeMetadata
-from llm_dispatch.embedding.cli import add_subcommands, main, strip_command, verify_command
 
 KEY = "cli-key"
 TEXT = "Line one.\r\nLine two ❤️ with a selector.\n"

@@ -15,11 +15,11 @@ from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..callbacks.events import summarize
+from ..callbacks.langchain import LangChainListener, is_langchain_handler
+from ..callbacks.listener import Listener, report_repeated_failures
+from ..callbacks.styles import EventCallbacks, StreamingCallbacks
 from ..log import get_logger
-from ..streaming.callbacks import EventCallbacks, StreamingCallbacks
-from ..streaming.events import summarize
-from ..streaming.handlers import LangChainListener, is_langchain_handler
-from ..streaming.listener import Listener, report_repeated_failures
 from .base import Stage
 
 if TYPE_CHECKING:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from ..streaming.progress import ProgressTracker
+from ..progress.tracker import ProgressTracker
 from .base import Stage
 from .callbacks import CallbackStage
 from .progress import ProgressStage

@@ -9,12 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..streaming.progress import (
-    CompletionLengths,
-    ProgressTracker,
-    StreamProgress,
-    default_lengths,
-)
+from ..progress.gauge import StreamProgress
+from ..progress.lengths import CompletionLengths, default_lengths
+from ..progress.tracker import ProgressTracker
 from .base import Stage
 
 if TYPE_CHECKING:
@@ -26,13 +23,13 @@ __all__ = ["ProgressStage"]
 class ProgressStage(Stage):
     """Starts the stream's progress, reports it to ``tracker``, settles it at the end.
 
-    One instance may serve many concurrent streams: per-stream state lives on ``ctx.gauge``.
-    When a stream already has a gauge (two progress stages on one call), this stage only
-    points its tracker at it.
+    One instance may serve many concurrent streams: the per-stream state is the stream's
+    :class:`StreamProgress`, attached to its context. When a stream already has one (two
+    progress stages on one call), this stage only points its tracker at it.
     """
 
     name = "progress"
-    # Which progress stage created the stream's gauge (only that one settles it).
+    # Which progress stage created the stream's progress (only that one settles it).
     _owner_key = "progress_stage"
 
     def __init__(
@@ -44,15 +41,16 @@ class ProgressStage(Stage):
         self.lengths = lengths
 
     async def on_start(self, ctx: StreamContext) -> None:
-        gauge = ctx.gauge
+        gauge = StreamProgress.of(ctx)
         if gauge is None:
-            gauge = ctx.gauge = StreamProgress.begin(ctx, self.lengths)
+            gauge = StreamProgress.begin(ctx, self.lengths)
+            gauge.attach()
             ctx.values[self._owner_key] = self
         if self.tracker is not None:
             self.tracker.follow(gauge)
 
     async def on_end(self, ctx: StreamContext) -> str:
-        gauge = ctx.gauge
+        gauge = StreamProgress.of(ctx)
         if gauge is None or ctx.values.get(self._owner_key) is not self:
             return ""
         self._learn(ctx, gauge)
@@ -60,7 +58,7 @@ class ProgressStage(Stage):
         return ""
 
     async def on_error(self, ctx: StreamContext, exc: BaseException) -> None:
-        gauge = ctx.gauge
+        gauge = StreamProgress.of(ctx)
         if gauge is not None and ctx.values.get(self._owner_key) is self:
             gauge.finish(ok=False)
 

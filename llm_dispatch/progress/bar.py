@@ -17,7 +17,8 @@ import asyncio
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from .progress import ProgressSnapshot, ProgressStatus, ProgressTracker
+from .gauge import ProgressSnapshot, ProgressStatus
+from .tracker import ProgressTracker
 
 if TYPE_CHECKING:
     from rich.console import Console

@@ -1,12 +1,12 @@
 """The common shape of every callback style, as the callback stage drives it.
 
-Each style (seed 004's :class:`StreamingCallbacks`, seed 003's :class:`EventCallbacks`, a
-LangChain-style handler) is adapted to one :class:`Listener`: ``start``, ``chunk`` (only
-when the style wants chunks), ``event`` (retries, fallbacks, cache hits), ``end`` and
-``error``. :meth:`Listener.call` runs one user callable, sync or async, under the error
-policy: an exception is logged and the stream goes on, unless ``raise_error`` is set. A
-callback that keeps failing is logged once per stream (with its traceback), and once more
-at the end of the stream with the number of repeats.
+Each style (:class:`StreamingCallbacks` with metadata dicts, :class:`EventCallbacks` with
+typed events, a LangChain-style handler) is adapted to one :class:`Listener`: ``start``,
+``chunk`` (only when the style wants chunks), ``event`` (retries, fallbacks, cache hits),
+``end`` and ``error``. :meth:`Listener.call` runs one user callable, sync or async, under
+the error policy: an exception is logged and the stream goes on, unless ``raise_error`` is
+set. A callback that keeps failing is logged once per stream (with its traceback), and once
+more at the end of the stream with the number of repeats.
 """
 
 from __future__ import annotations

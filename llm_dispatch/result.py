@@ -8,26 +8,18 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from .context import StreamContext
-from .errors import LLMDispatchError
+from .errors import InvalidJSONError
 from .events import Usage
 from .ledger import AttemptRecord, Ledger
+from .progress.gauge import StreamProgress
 
 if TYPE_CHECKING:
     from .dispatcher import CallOptions, Dispatcher
-    from .streaming.progress import ProgressSnapshot
+    from .progress.gauge import ProgressSnapshot
 
-__all__ = ["DispatchStream", "InvalidJSONError"]
+__all__ = ["DispatchStream"]
 
 T = TypeVar("T", str, dict[str, Any])
-
-
-class InvalidJSONError(LLMDispatchError, ValueError):
-    """The streamed text is not valid JSON. ``text`` holds it."""
-
-    def __init__(self, text: str, error: json.JSONDecodeError) -> None:
-        self.text = text
-        self.error = error
-        super().__init__(f"the streamed text is not valid JSON ({error}); it is on .text")
 
 
 class DispatchStream(Generic[T]):
@@ -129,7 +121,7 @@ class DispatchStream(Generic[T]):
     @property
     def progress(self) -> ProgressSnapshot | None:
         """This stream's progress figures now (None before it started)."""
-        gauge = self._ctx.gauge
+        gauge = StreamProgress.of(self._ctx)
         return gauge.snapshot() if gauge is not None else None
 
     @property

@@ -1,4 +1,4 @@
-"""Per-call streaming options of the client API (seed 003's ``StreamingOptions``).
+"""Per-call options of the client API: :class:`StreamingOptions` (``streaming_options=``).
 
 Only options that do something exist; an unknown one is an error, not silently ignored.
 
@@ -12,19 +12,15 @@ Only options that do something exist; an unknown one is an error, not silently i
 
 from __future__ import annotations
 
-import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from ..stages.base import Stage
-from ..stream import InvalidJSONError
-from .transformers import EventTransformer
+from .stages.base import Stage
+from .stages.json_check import JSONCheckStage
+from .stages.transformers import EventTransformer
 
-if TYPE_CHECKING:
-    from ..context import StreamContext
-
-__all__ = ["JSON_MODE_OPTIONS", "JSONCheckStage", "StreamingOptions"]
+__all__ = ["JSON_MODE_OPTIONS", "StreamingOptions"]
 
 JSON_OBJECT_FORMAT: dict[str, Any] = {"type": "json_object"}
 
@@ -54,17 +50,3 @@ class StreamingOptions(BaseModel):
 
 #: JSON mode on: ask for a JSON object, fail the stream when the answer is not JSON.
 JSON_MODE_OPTIONS = StreamingOptions(json_mode=True)
-
-
-class JSONCheckStage(Stage):
-    """Fails a completed stream whose text (as the provider sent it) is not valid JSON."""
-
-    name = "json_check"
-
-    async def on_end(self, ctx: StreamContext) -> str:
-        text = ctx.raw_text
-        try:
-            json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InvalidJSONError(text, exc) from None
-        return ""

@@ -8,7 +8,7 @@ and ``ignore_llm`` attributes are honoured as LangChain does. Keyword arguments
 (``run_id`` — the request id as a UUID — and, for ``on_llm_start``, ``metadata`` and
 ``invocation_params``) are passed only to methods that accept them.
 
-:class:`StreamHandler` is seed 002's handler: it forwards every token to ``on_token``.
+:class:`StreamHandler` forwards every token to one function, ``on_token``.
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ LANGCHAIN_METHODS = ("on_llm_start", "on_llm_new_token", "on_llm_end", "on_llm_e
 class StreamHandler:
     """Forwards each token to ``on_token(token)`` (sync or async), as it arrives.
 
-    Subclass it to add ``on_llm_start`` / ``on_llm_end`` / ``on_llm_error``, as seed 002's
-    examples do; pass it as ``callbacks=`` (alone or in a list).
+    Subclass it to add ``on_llm_start`` / ``on_llm_end`` / ``on_llm_error``; pass it as
+    ``callbacks=`` (alone or in a list).
     """
 
     #: LangChain's flag: re-raise what ``on_token`` raises instead of logging it.

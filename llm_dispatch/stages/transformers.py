@@ -1,6 +1,6 @@
 """Changing or dropping chunks on their way to the consumer, as stages.
 
-- :class:`EventTransformer` (seed 003's idea): override ``transform(event)``; it sees a
+- :class:`EventTransformer`: override ``transform(event)``; it sees a
   :class:`StreamDeltaEvent` per chunk and returns it (``event.delta.value`` may be changed)
   or ``None`` to drop the chunk. Sync or async. It is a :class:`Stage`: pass it in
   ``stages=[...]``.
@@ -18,8 +18,8 @@ import re
 from collections.abc import Awaitable, Iterable
 from typing import TYPE_CHECKING
 
-from ..stages.base import Stage
-from .events import StreamDeltaEvent, TextDelta
+from ..callbacks.events import StreamDeltaEvent, TextDelta
+from .base import Stage
 
 if TYPE_CHECKING:
     from ..context import StreamContext

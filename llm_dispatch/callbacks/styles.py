@@ -1,9 +1,9 @@
 """Two callback styles users already write.
 
-- :class:`StreamingCallbacks` (seed 004): every callback gets a metadata dict;
-  ``on_chunk_received`` gets the chunk first, ``on_error`` the exception first.
-- :class:`EventCallbacks` (seed 003): every callback gets one typed event
-  (:mod:`llm_dispatch.streaming.events`).
+- :class:`StreamingCallbacks`: every callback gets a metadata dict; ``on_chunk_received``
+  gets the chunk first, ``on_error`` the exception first.
+- :class:`EventCallbacks`: every callback gets one typed event
+  (:mod:`llm_dispatch.callbacks.events`).
 
 Sync and async callables both work. A callback that raises is logged and the stream goes
 on; ``raise_error=True`` makes it raise instead (the stream then fails with that
@@ -67,8 +67,8 @@ def start_metadata(ctx: StreamContext) -> dict[str, Any]:
 
 
 def end_metadata(summary: StreamSummary) -> dict[str, Any]:
-    """The summary's fields, with ``usage`` as a dict and the seed's flat keys:
-    ``total_tokens``, ``prompt_tokens``, ``completion_tokens``, ``duration`` (seconds)."""
+    """The summary's fields, with ``usage`` as a dict, plus flat keys: ``total_tokens``,
+    ``prompt_tokens``, ``completion_tokens``, ``duration`` (seconds)."""
     data = summary.model_dump()
     usage = summary.usage
     data["prompt_tokens"] = usage.prompt_tokens if usage is not None else None
@@ -107,7 +107,7 @@ def _event_metadata(
 
 @dataclass(frozen=True, slots=True)
 class StreamingCallbacks:
-    """Callbacks with metadata dicts (seed 004's ``StreamingCallbacks``).
+    """Callbacks that each receive a metadata dict.
 
     - ``on_stream_start(metadata)``: see :func:`start_metadata` (``provider``, ``model`` ...).
     - ``on_chunk_received(chunk, metadata)``: ``metadata`` is the chunk dict
@@ -172,7 +172,7 @@ class _StreamingCallbacksListener(Listener):
 
 @dataclass(frozen=True, slots=True)
 class EventCallbacks:
-    """Callbacks with typed events (seed 003's ``on_start`` ... ``on_error``).
+    """Callbacks that each receive one typed event.
 
     ``on_start(StreamStartEvent)``, ``on_delta(StreamDeltaEvent)``,
     ``on_usage(StreamUsageEvent)``, ``on_complete(StreamCompleteEvent)``,

@@ -1,24 +1,23 @@
-"""The ``llm-dispatch`` command.
+"""The ``llm-dispatch`` command: its parser and :func:`main`.
 
-llm-dispatch verify [FILE|-]     check the signed provenance in a text (exit 0 only if valid)
-llm-dispatch strip [FILE|-]      remove the invisible payload
-llm-dispatch fake-server         run the fake provider server on 127.0.0.1
-llm-dispatch stream "PROMPT"     stream one prompt to stdout (--progress: a bar on stderr)
-llm-dispatch demo                stream through the three providers (fake ones without keys)
+The subcommands are defined next to this module (:mod:`.embedding`: ``verify``, ``strip``;
+:mod:`.stream`: ``stream``, ``demo``); ``fake-server`` is defined here.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
+
+from .embedding import add_subcommands as add_embedding_subcommands
+from .stream import add_subcommands as add_stream_subcommands
 
 __all__ = ["build_parser", "main"]
 
 
 def _run_fake_server(args: argparse.Namespace) -> int:
-    from .testing.__main__ import main as serve
+    from ..testing.__main__ import main as serve
 
     argv = ["--port", str(args.port)]
     if args.chunks is not None:
@@ -48,12 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers: Any = parser.add_subparsers(
         dest="command", required=True, metavar="COMMAND", parser_class=_Parser
     )
-
-    from .embedding.cli import add_subcommands
-    from .streaming.cli import add_subcommands as add_streaming_subcommands
-
-    add_subcommands(subparsers)
-    add_streaming_subcommands(subparsers)
+    add_embedding_subcommands(subparsers)
+    add_stream_subcommands(subparsers)
 
     p = subparsers.add_parser(
         "fake-server", help="run the fake OpenAI / Anthropic / Gemini server on 127.0.0.1"
@@ -67,7 +62,3 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     return int(args.func(args))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

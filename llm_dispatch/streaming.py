@@ -1,4 +1,4 @@
-"""Progress, callbacks, typed events, transformers and options for dispatched streams.
+"""Progress, callbacks, typed events, transformers and the client's options, in one import.
 
     from llm_dispatch import llm_stream
     from llm_dispatch.streaming import ProgressTracker, StreamingCallbacks
@@ -10,16 +10,18 @@
     async def write(prompt: str):
         yield "offline stand-in"
 
-Everything here is attached through the stage protocol; nothing costs anything per chunk
-unless it listens to chunks. ``ProgressBar`` (rich) is imported on first use.
+Nothing is defined here: each name is re-exported from its module in
+:mod:`llm_dispatch.progress`, :mod:`llm_dispatch.callbacks`,
+:mod:`llm_dispatch.stages.transformers` or :mod:`llm_dispatch.client_options`. Everything
+is attached through the stage protocol; nothing costs anything per chunk unless it listens
+to chunks. ``ProgressBar`` (rich) is imported on first use.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .callbacks import EventCallbacks, StreamingCallbacks
-from .events import (
+from .callbacks.events import (
     StreamCompleteEvent,
     StreamDeltaEvent,
     StreamErrorEvent,
@@ -29,20 +31,16 @@ from .events import (
     StreamUsageEvent,
     TextDelta,
 )
-from .handlers import StreamHandler
-from .options import JSON_MODE_OPTIONS, StreamingOptions
-from .progress import (
-    DEFAULT_EXPECTED_TOKENS,
-    CompletionLengths,
-    ProgressSnapshot,
-    ProgressStatus,
-    ProgressTracker,
-    default_lengths,
-)
-from .transformers import BannedWordsFilter, EventProcessor, EventTransformer
+from .callbacks.langchain import StreamHandler
+from .callbacks.styles import EventCallbacks, StreamingCallbacks
+from .client_options import JSON_MODE_OPTIONS, StreamingOptions
+from .progress.gauge import DEFAULT_EXPECTED_TOKENS, ProgressSnapshot, ProgressStatus
+from .progress.lengths import CompletionLengths, default_lengths
+from .progress.tracker import ProgressTracker
+from .stages.transformers import BannedWordsFilter, EventProcessor, EventTransformer
 
 if TYPE_CHECKING:
-    from .progress_bar import ProgressBar
+    from .progress.bar import ProgressBar
 
 __all__ = [
     "DEFAULT_EXPECTED_TOKENS",
@@ -74,7 +72,7 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     # rich is only needed by the progress bar: import it when the bar is asked for.
     if name == "ProgressBar":
-        from .progress_bar import ProgressBar
+        from .progress.bar import ProgressBar
 
         return ProgressBar
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

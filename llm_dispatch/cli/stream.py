@@ -42,9 +42,9 @@ async def _stream(args: argparse.Namespace) -> int:
     from ..client import Client
     from ..dispatcher import Dispatcher
     from ..errors import LLMDispatchError
-    from ..stream import DispatchStream
-    from .progress import ProgressTracker
-    from .progress_bar import ProgressBar
+    from ..progress.bar import ProgressBar
+    from ..progress.tracker import ProgressTracker
+    from ..result import DispatchStream
 
     tracker = ProgressTracker() if args.progress else None
     dispatcher: Dispatcher | None = None

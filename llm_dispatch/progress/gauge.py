@@ -1,15 +1,17 @@
-"""How far a stream is: expected length, progress 0-100, rate, time to first token, ETA.
+"""The progress of one stream: expected length, progress 0-100, rate, time to first token, ETA.
 
 Nothing here runs per chunk. The progress stage creates one :class:`StreamProgress` per
-stream when it starts; every figure is computed when read, from the characters the
-dispatcher counts anyway. So progress costs nothing on the per-chunk path, and a
-:class:`ProgressTracker` (or the ``progress`` key of a chunk dict) is always current.
+stream when it starts and attaches it to the stream's context; every figure is computed
+when read, from the characters the dispatcher counts anyway. So progress costs nothing on
+the per-chunk path, and a :class:`ProgressTracker` (or the ``progress`` key of a chunk
+dict) is always current.
 
 Expected length, in order:
 
 1. the request's ``max_tokens``;
 2. a running estimate of past completions on the same route (task type and first planned
-   provider/model), then on the same task type — it improves as the application runs;
+   provider/model), then on the same task type (:class:`CompletionLengths`) — it improves
+   as the application runs;
 3. a per-task-type default (:data:`DEFAULT_EXPECTED_TOKENS`).
 
 Progress is a function of the characters received that only grows: linear up to 95 % at
@@ -21,7 +23,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Literal
 
@@ -32,16 +33,15 @@ from ..tokens import CHARS_PER_TOKEN
 
 if TYPE_CHECKING:
     from ..context import StreamContext
+    from .lengths import CompletionLengths
 
 __all__ = [
     "DEFAULT_EXPECTED_TOKENS",
-    "CompletionLengths",
     "ExpectedSource",
     "ProgressSnapshot",
     "ProgressStatus",
-    "ProgressTracker",
     "StreamProgress",
-    "default_lengths",
+    "route_key",
 ]
 
 #: Completion length (tokens) assumed for a task type before anything was learned.
@@ -100,68 +100,8 @@ class ProgressSnapshot(BaseModel):
     elapsed_ms: float = 0.0
 
 
-@dataclass(slots=True)
-class _Average:
-    count: int = 0
-    value: float = 0.0
-
-    def add(self, sample: float, floor: float) -> None:
-        # A plain mean for the first samples, then an exponential average so the estimate
-        # follows an application whose answers change over time.
-        self.count += 1
-        weight = max(1.0 / self.count, floor)
-        self.value += (sample - self.value) * weight
-
-
-class CompletionLengths:
-    """Running estimates, per route and per task type, of completion length and of
-    characters per token. Shared by every stream that uses it (process-wide by default:
-    :func:`default_lengths`)."""
-
-    def __init__(self, *, smoothing: float = 0.2) -> None:
-        if not 0.0 < smoothing <= 1.0:
-            raise ValueError("smoothing must be in (0, 1]")
-        self.smoothing = smoothing
-        self._tokens: dict[str, _Average] = {}
-        self._chars_per_token: dict[str, _Average] = {}
-
-    def expected_tokens(self, route: str, task_type: str) -> int | None:
-        """The learned completion length for ``route``, else for ``task_type``, else None."""
-        for key in (route, task_type):
-            average = self._tokens.get(key)
-            if average is not None and average.count:
-                return max(1, round(average.value))
-        return None
-
-    def chars_per_token(self, route: str, task_type: str) -> float | None:
-        for key in (route, task_type):
-            average = self._chars_per_token.get(key)
-            if average is not None and average.count:
-                return average.value
-        return None
-
-    def observe(self, route: str, task_type: str, *, tokens: int, chars: int, exact: bool) -> None:
-        """Learn from one completed answer (``exact``: ``tokens`` is the provider's count)."""
-        if tokens <= 0:
-            return
-        for key in (route, task_type):
-            self._tokens.setdefault(key, _Average()).add(tokens, self.smoothing)
-            if exact and chars > 0:
-                ratio = min(max(chars / tokens, 1.0), 10.0)
-                self._chars_per_token.setdefault(key, _Average()).add(ratio, self.smoothing)
-
-    def reset(self) -> None:
-        """Forget everything learned."""
-        self._tokens.clear()
-        self._chars_per_token.clear()
-
-
-_DEFAULT_LENGTHS = CompletionLengths()
-
-
-def default_lengths() -> CompletionLengths:
-    """The process-wide estimates every progress stage uses unless given its own."""
-    return _DEFAULT_LENGTHS
+# Where a stream's StreamProgress is kept in ``ctx.values``.
+_CONTEXT_KEY = "progress"
 
 
 def route_key(ctx: StreamContext) -> str:
@@ -233,6 +173,20 @@ class StreamProgress:
             chars_per_token=ratio,
             route=route,
         )
+
+    # -- on the context -----------------------------------------------------------------------
+
+    def attach(self) -> None:
+        """Make this the progress of its stream: ``ctx.progress`` and :meth:`of` read it."""
+        ctx = self._ctx
+        ctx.values[_CONTEXT_KEY] = self
+        ctx.progress_of = self.percent
+
+    @staticmethod
+    def of(ctx: StreamContext) -> StreamProgress | None:
+        """The progress attached to ``ctx``'s stream, or None before the progress stage ran."""
+        progress: StreamProgress | None = ctx.values.get(_CONTEXT_KEY)
+        return progress
 
     # -- per chunk ----------------------------------------------------------------------------
 
@@ -335,84 +289,3 @@ class StreamProgress:
                 else ctx.elapsed_ms
             ),
         )
-
-
-class ProgressTracker:
-    """Follows the progress of the streams it is attached to.
-
-    Attach it with ``@llm_stream(progress_tracker=tracker)`` (or the client's
-    ``progress_tracker=``) and read it while iterating::
-
-        tracker = ProgressTracker()
-
-        @llm_stream(progress_tracker=tracker)
-        async def write(prompt: str): ...
-
-        async for chunk in write("..."):
-            print(f"{tracker.get_progress():.0f}%  {tracker.tokens_per_second or 0:.0f} tok/s")
-
-    It reports the stream most recently started with it (the same tracker on a function
-    called concurrently follows the latest call; each stream's own figures are on
-    ``DispatchStream.progress``). Before any stream it reads as waiting at 0.
-    ``lengths`` holds the learned completion lengths (default: process-wide).
-    """
-
-    def __init__(self, *, lengths: CompletionLengths | None = None) -> None:
-        self.lengths = lengths if lengths is not None else default_lengths()
-        self._current: StreamProgress | None = None
-
-    def follow(self, progress: StreamProgress) -> None:
-        """Report ``progress`` from now on (the progress stage calls this at the start)."""
-        self._current = progress
-
-    @property
-    def current(self) -> StreamProgress | None:
-        """The stream followed now, or None before any."""
-        return self._current
-
-    def get_progress(self) -> float:
-        """0-100 for the current stream (0 before any)."""
-        current = self._current
-        return current.progress if current is not None else 0.0
-
-    def snapshot(self) -> ProgressSnapshot:
-        current = self._current
-        return current.snapshot() if current is not None else ProgressSnapshot()
-
-    @property
-    def status(self) -> ProgressStatus:
-        current = self._current
-        return current.current_status if current is not None else ProgressStatus.WAITING
-
-    @property
-    def tokens(self) -> int:
-        current = self._current
-        return current.tokens if current is not None else 0
-
-    @property
-    def expected_tokens(self) -> int | None:
-        current = self._current
-        return current.expected_tokens if current is not None else None
-
-    @property
-    def tokens_per_second(self) -> float | None:
-        current = self._current
-        return current.tokens_per_second if current is not None else None
-
-    @property
-    def time_to_first_token_ms(self) -> float | None:
-        current = self._current
-        return current.time_to_first_token_ms if current is not None else None
-
-    @property
-    def eta_seconds(self) -> float | None:
-        current = self._current
-        return current.eta_seconds if current is not None else None
-
-    @property
-    def chunk_count(self) -> int:
-        current = self._current
-        return current.chunk_count if current is not None else 0
-
-    def __repr__(self) -> str:
-        return f"ProgressTracker(status={self.status.value}, progress={self.get_progress():.1f})"

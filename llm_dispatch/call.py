@@ -1,0 +1,97 @@
+"""One call, assembled: a request and the call's choices become the :class:`CallOptions` and
+the :class:`DispatchStream` that runs them.
+
+``@llm_stream`` / ``@llm_stream_with_metadata`` and :class:`Client` both build their calls
+here, so the policy in force, the stage order, the embedding stage and the cache are
+decided the same way for both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+
+from .cache.streaming_cache import StreamingCache
+from .dispatcher import CallOptions
+from .policies.overrides import merge_policy
+from .result import DispatchStream
+
+if TYPE_CHECKING:
+    from .dispatcher import Dispatcher
+    from .providers.base import Provider
+    from .request import Request
+    from .stages.base import Stage
+    from .stages.pipeline import CallStages
+
+__all__ = ["CacheChoice", "open_call"]
+
+#: A call's cache: its own :class:`StreamingCache`; ``True`` for the configuration's (which
+#: must exist); ``False`` for none, counted as a bypass; ``None`` for the configuration's
+#: when it has one.
+CacheChoice: TypeAlias = StreamingCache | bool | None
+
+
+def open_call(
+    dispatcher: Dispatcher,
+    request: Request,
+    stages: CallStages,
+    *,
+    mode: Literal["text", "metadata"],
+    providers: tuple[str, ...] | None = None,
+    model: str | None = None,
+    policy: dict[str, Any] | None = None,
+    embedding: Stage | Literal[False] | None = None,
+    body: Provider | None = None,
+    cache: CacheChoice = None,
+    cache_scope: str | Callable[[], str | None] | None = None,
+    caller: str | None = None,
+) -> DispatchStream[Any]:
+    """The stream of one call on ``dispatcher``, not started yet.
+
+    - ``stages``: the call's stages; the embedding stage is put in its place among them.
+    - ``mode``: ``"text"`` yields ``str`` chunks, ``"metadata"`` chunk dicts.
+    - ``providers`` / ``model``: narrow the route, replace the model.
+    - ``policy``: overrides (:func:`~llm_dispatch.policies.overrides.policy_overrides`)
+      laid over the configuration's default policy; empty or None: the defaults.
+    - ``embedding``: None for the configuration's embedding stage, ``False`` for none, or
+      a stage of the call's own.
+    - ``body``: the ``function`` provider of a decorated call.
+    - ``cache``: see :data:`CacheChoice`; ``cache_scope``: a string, or a callable called
+      now for one.
+    - ``caller``: names the call at the start of its error messages.
+    """
+    signer: Stage | None
+    if embedding is False:
+        signer = None
+    elif embedding is None:
+        signer = dispatcher.embedding_stage
+    else:
+        signer = embedding
+    options = CallOptions(
+        providers=providers,
+        model=model,
+        policy=merge_policy(dispatcher.config.defaults, policy) if policy else None,
+        # The embedding stage signs what the consumer sees, so it runs after every stage
+        # that changes text (see stages/pipeline.py for the whole order).
+        stages=stages.for_call(signer),
+        body=body,
+        cache=_resolve_cache(dispatcher, cache, caller),
+        cache_scope=cache_scope() if callable(cache_scope) else cache_scope,
+    )
+    return DispatchStream(dispatcher, dispatcher.new_context(request), options, mode)
+
+
+def _resolve_cache(
+    dispatcher: Dispatcher, cache: CacheChoice, caller: str | None
+) -> StreamingCache | None:
+    """The cache the call reads and fills (see :data:`CacheChoice`)."""
+    if isinstance(cache, StreamingCache):
+        return cache
+    if cache is False:
+        if dispatcher.cache is not None:
+            dispatcher.cache.record_bypass()
+        return None
+    if cache is True and dispatcher.cache is None:
+        prefix = f"{caller}: " if caller is not None else ""
+        raise ValueError(f"{prefix}cache=True but the configuration has no enabled 'cache' section")
+    return dispatcher.cache
