@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from .dispatch_events import FirstTokenEvent
 from .errors import ProviderError, StreamTimeout
 from .events import ProviderEvent, Usage
-from .ledger import AttemptRecord
 from .providers.base import ModelPrice, Provider
+from .records import AttemptRecord
 from .request import Request
 from .run import Run
 from .settings.policies import TimeoutSettings

@@ -29,7 +29,7 @@ through :func:`~llm_dispatch.redaction.redact` before they are stored. The excep
 raised is never chained: a :class:`ProviderError`'s ``__cause__`` is an :class:`UpstreamError`
 that keeps the SDK exception's type, HTTP status and request id, and none of its text.
 
-The stream errors carry the :class:`~llm_dispatch.ledger.AttemptRecord` of every attempt;
+The stream errors carry the :class:`~llm_dispatch.records.AttemptRecord` of every attempt;
 :class:`~llm_dispatch.error_kinds.ErrorKind` is re-exported from :mod:`.error_kinds`.
 """
 
@@ -40,10 +40,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from .error_kinds import FALLBACK_KINDS, RETRYABLE_KINDS, ErrorKind
+from .records import AttemptRecord
 from .redaction import sdk_error_facts
 
 if TYPE_CHECKING:
-    from .ledger import AttemptRecord
     from .settings.problems import ConfigProblem
 
 __all__ = [

@@ -27,10 +27,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic import BaseModel, Field, computed_field
 
 from .events import Usage
 from .providers.base import ModelPrice
+from .records import AttemptRecord
 from .request import Request
 from .tokens import estimate_prompt_tokens, estimate_tokens
 
@@ -47,41 +48,6 @@ def cost_of(usage: Usage, price: ModelPrice | None) -> float | None:
     if price is None:
         return None
     return (usage.prompt_tokens * price.input + usage.completion_tokens * price.output) / 1e6
-
-
-class AttemptRecord(BaseModel):
-    """One attempt: where it went, how it ended, the tokens charged and their cost."""
-
-    model_config = ConfigDict(frozen=True)
-
-    provider: str
-    model: str
-    attempt: int = Field(description="1-based try number on this target (0: never tried).")
-    kind: str | None = Field(
-        default=None,
-        description="None when it succeeded; else an error kind (rate_limit, timeout ...), "
-        "'skipped', 'circuit_open', 'cancelled' (the consumer left) or 'aborted' (a stage "
-        "raised).",
-    )
-    status_code: int | None = None
-    message: str = ""
-    chars: int = Field(default=0, description="Characters this attempt delivered.")
-    charged: bool = Field(default=False, description="False when the provider never got it.")
-    usage: Usage = Field(default_factory=Usage)
-    cost_usd: float | None = Field(default=0.0, description="None when the price is unknown.")
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def outcome(self) -> str:
-        """``ok`` or the kind it failed with."""
-        return self.kind or "ok"
-
-    def describe(self) -> str:
-        status = f" HTTP {self.status_code}" if self.status_code is not None else ""
-        return (
-            f"{self.provider}/{self.model} attempt {self.attempt}:{status} "
-            f"{self.outcome}: {self.message}"
-        )
 
 
 #: The ledger's name for an :class:`AttemptRecord` (the same class).

@@ -1,8 +1,9 @@
 """The library's logging: structured events through the standard :mod:`logging` module.
 
-Every module logs through :func:`get_logger` with a logger named ``llm_dispatch.*``. Events are
-structlog-style (an event name and keyword fields) and travel as ordinary
-:class:`logging.LogRecord`s:
+Every module logs through ``get_logger(__name__)``, so each logger is named after its module
+(``llm_dispatch.stages.log`` for the stream's own events, ``llm_dispatch.cache.streaming_cache``
+...), all under ``llm_dispatch``. Events are structlog-style (an event name and keyword
+fields) and travel as ordinary :class:`logging.LogRecord`s:
 
 - ``record.getMessage()`` is the event and its fields on one line (``stream.start
   request_id=3f2a… targets=['openai/gpt-4o-mini']``), for plain ``logging`` set-ups;

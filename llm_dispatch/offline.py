@@ -32,7 +32,7 @@ __all__ = [
     "faked_settings",
 ]
 
-log = get_logger("llm_dispatch.offline")
+log = get_logger(__name__)
 
 #: The variable that turns the offline switch on.
 FAKE_ENV_VAR = "LLM_DISPATCH_FAKE"

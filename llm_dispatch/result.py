@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 from .context import StreamContext
 from .errors import InvalidJSONError
 from .events import Usage
-from .ledger import AttemptRecord, Ledger
+from .ledger import Ledger
 from .progress.gauge import StreamProgress
+from .records import AttemptRecord
 
 if TYPE_CHECKING:
     from .dispatcher import CallOptions, Dispatcher

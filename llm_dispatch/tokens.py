@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CHARS_PER_TOKEN", "cached_encoding_path", "estimate_prompt_tokens", "estimate_tokens"]
 
-log = get_logger("llm_dispatch.tokens")
+log = get_logger(__name__)
 
 #: Characters per token assumed when no tokenizer is available.
 CHARS_PER_TOKEN = 4

@@ -25,20 +25,14 @@ from .keys import CacheKey, make_key
 from .matching import find
 from .options import DEFAULT_IGNORED_EXTRA, CacheOptions
 from .recorder import UNSTORABLE_FINISH_REASONS, StreamRecorder
-from .similarity import (
-    HashingVectorizer,
-    Vectorizer,
-    decode_vector,
-    encode_vector,
-    vectorizer_name,
-)
+from .similarity import HashingVectorizer, Vectorizer, decode_vector, encode_vector, vectorizer_name
 from .singleflight import SingleFlight
 from .stats import CacheStats
 from .store import EntryStore, IndexRow, now_ms
 
 __all__ = ["StreamingCache"]
 
-log = get_logger("llm_dispatch.cache")
+log = get_logger(__name__)
 
 
 class StreamingCache:

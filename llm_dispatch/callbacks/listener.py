@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Callback", "Listener", "callable_name", "report_repeated_failures"]
 
-log = get_logger("llm_dispatch.callbacks")
+log = get_logger(__name__)
 
 #: A user callback: a plain function or an ``async def`` one.
 Callback = Callable[..., Any]

@@ -15,14 +15,11 @@ import math
 import re
 import ssl
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ..errors import ErrorKind, ProviderError
 from ..provider_errors import provider_error
 from ..redaction import redact
-
-if TYPE_CHECKING:
-    from .base import Provider
 
 __all__ = [
     "describe_exception",
@@ -200,6 +197,14 @@ def _seconds_until(http_date: str) -> float | None:
 
 
 # -- errors ---------------------------------------------------------------------------------
+
+
+class Provider(Protocol):
+    """What building an error needs of a provider: its name, and the secrets to redact."""
+
+    name: str
+
+    def secrets(self) -> tuple[str, ...]: ...
 
 
 def make_error(

@@ -44,7 +44,7 @@ from .target import Target
 
 __all__ = ["LATENCY_EWMA_ALPHA", "IsEnabled", "Plan", "Router"]
 
-log = get_logger("llm_dispatch.routing")
+log = get_logger(__name__)
 
 #: Weight of the newest time-to-first-token observation in the latency average.
 LATENCY_EWMA_ALPHA = 0.3

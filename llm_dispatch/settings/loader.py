@@ -49,7 +49,7 @@ __all__ = [
     "load_config",
 ]
 
-log = get_logger("llm_dispatch.config")
+log = get_logger(__name__)
 
 #: Environment variable naming the configuration file.
 CONFIG_ENV_VAR = "LLM_DISPATCH_CONFIG"

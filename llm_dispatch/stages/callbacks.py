@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CallbackStage", "as_listener"]
 
-log = get_logger("llm_dispatch.callbacks")
+log = get_logger(__name__)
 
 
 def as_listener(obj: object) -> Listener:
