@@ -18,9 +18,8 @@ from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from .dispatch_events import FirstTokenEvent
 from .errors import ProviderError, StreamTimeout
-from .events import ProviderEvent, Usage
+from .events import FirstTokenEvent, ProviderEvent, Usage
 from .providers.base import ModelPrice, Provider
 from .records import AttemptRecord
 from .request import Request

@@ -28,10 +28,9 @@ from .attempt import Attempt, Open, Opened
 from .cache.policy import CachePolicy, StoredAnswer, StreamingCache
 from .chunk import chunk_dict
 from .context import StreamContext
-from .dispatch_events import PlanEvent
 from .embedding.stage import EmbeddingStage
 from .errors import ErrorKind, ProviderError
-from .events import Usage
+from .events import PlanEvent, Usage
 from .offline import OFFLINE_HINT, fake_mode_requested, faked_settings
 from .policies.circuit import CircuitBreaker, guarded_by_circuit
 from .policies.fallback import Fallback

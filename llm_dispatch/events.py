@@ -1,6 +1,13 @@
-"""What a provider stream yields, normalised across providers.
+"""The events of a stream: what providers yield, and what the dispatcher reports.
 
-These sit on the per-chunk hot path, so they are slotted dataclasses, not pydantic models.
+- :class:`ProviderEvent` is what every provider stream yields, normalised across providers
+  (text deltas, then one report of :class:`Usage` and the finish reason);
+- the dispatcher reports everything else that happens to a stream to its stages
+  (``Stage.on_event``): the plan, first tokens, retries, fallbacks, interruptions,
+  continuations, circuit changes and cache hits; the log stage writes them to the log.
+
+The events are slotted dataclasses, not pydantic models (a text event is built per chunk);
+:class:`Usage`, which also appears in results and chunk dicts, is a pydantic model.
 """
 
 from __future__ import annotations
@@ -9,7 +16,19 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["ProviderEvent", "Usage"]
+__all__ = [
+    "CacheHitEvent",
+    "CircuitEvent",
+    "ContinuationEvent",
+    "DispatchEvent",
+    "FallbackEvent",
+    "FirstTokenEvent",
+    "InterruptionEvent",
+    "PlanEvent",
+    "ProviderEvent",
+    "RetryEvent",
+    "Usage",
+]
 
 
 class Usage(BaseModel):
@@ -45,3 +64,105 @@ class ProviderEvent:
     text: str = ""
     usage: Usage | None = None
     finish_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PlanEvent:
+    """The stream starts: the targets it will try, in order, and those left out (why)."""
+
+    route: str
+    targets: tuple[str, ...]
+    skipped: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class FirstTokenEvent:
+    """An attempt's first event arrived, ``ttft`` seconds after its request was sent."""
+
+    provider: str
+    model: str
+    attempt: int
+    ttft: float
+
+
+@dataclass(frozen=True, slots=True)
+class RetryEvent:
+    """The same target is tried again after ``wait`` seconds."""
+
+    provider: str
+    model: str
+    attempt: int
+    kind: str
+    status_code: int | None
+    wait: float
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class FallbackEvent:
+    """The dispatcher gave up on one target and moves to the next."""
+
+    from_provider: str
+    from_model: str
+    to_provider: str
+    to_model: str
+    reason: str
+    #: The error kind that ended the previous target ("" when it was skipped).
+    kind: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class InterruptionEvent:
+    """A stream failed after text reached the consumer."""
+
+    provider: str
+    model: str
+    chars_delivered: int
+    kind: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class ContinuationEvent:
+    """A new target continues an interrupted answer (``mid_stream: continue``).
+
+    ``repeated_chars`` is how much of the continuation's opening was dropped because it
+    repeated the end of the delivered text.
+    """
+
+    provider: str
+    model: str
+    prefix_chars: int
+    repeated_chars: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CircuitEvent:
+    """A target's circuit changed state."""
+
+    target: str
+    old: str
+    new: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class CacheHitEvent:
+    """The answer is replayed from the cache."""
+
+    similarity: float
+    exact: bool
+    provider: str
+    model: str
+
+
+DispatchEvent = (
+    PlanEvent
+    | FirstTokenEvent
+    | RetryEvent
+    | FallbackEvent
+    | InterruptionEvent
+    | ContinuationEvent
+    | CircuitEvent
+    | CacheHitEvent
+)

@@ -42,7 +42,7 @@ class Run:
         return self.deadlines.left()
 
     async def emit(self, event: Any) -> None:
-        """Tell every stage about ``event`` (see :mod:`.dispatch_events`)."""
+        """Tell every stage about ``event`` (see :mod:`.events`)."""
         for stage in self.stages:
             await stage.on_event(self.ctx, event)
 

@@ -16,8 +16,8 @@ from conftest import fake_providers
 
 from llm_dispatch import Dispatcher, Stage, StreamInterrupted, llm_stream, llm_stream_with_metadata
 from llm_dispatch.cache import StreamingCache
-from llm_dispatch.dispatch_events import CacheHitEvent
 from llm_dispatch.embedding import UnicodeMetadata, VerifyStatus
+from llm_dispatch.events import CacheHitEvent
 from llm_dispatch.testing import FakeProviderServer, Script
 
 CHUNKS = ["Python ", "code\n", "reads ", "like ", "prose."]

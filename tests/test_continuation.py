@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from llm_dispatch import ConfigError, llm_stream
-from llm_dispatch.dispatch_events import ContinuationEvent
+from llm_dispatch.events import ContinuationEvent
 from llm_dispatch.policies.continuation import RepeatGuard
 from llm_dispatch.providers.continuation import CONTINUE_INSTRUCTION
 from llm_dispatch.settings.loader import load_config

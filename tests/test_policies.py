@@ -18,14 +18,14 @@ from llm_dispatch import (
     llm_stream,
     llm_stream_with_metadata,
 )
-from llm_dispatch.dispatch_events import (
+from llm_dispatch.errors import BadRequestError
+from llm_dispatch.events import (
     CircuitEvent,
     ContinuationEvent,
     FallbackEvent,
     InterruptionEvent,
     RetryEvent,
 )
-from llm_dispatch.errors import BadRequestError
 from llm_dispatch.providers.continuation import CONTINUE_INSTRUCTION
 from llm_dispatch.testing import FakeProviderServer, Script
 

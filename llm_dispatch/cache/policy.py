@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..dispatch_events import CacheHitEvent
 from ..errors import UncacheableRequest
+from ..events import CacheHitEvent
 from ..providers.base import ModelPrice, Provider
 from ..request import Request
 from ..routing.target import Target

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..chunk import chunk_dict
-from ..dispatch_events import CacheHitEvent, FallbackEvent, RetryEvent
+from ..events import CacheHitEvent, FallbackEvent, RetryEvent
 from .events import (
     StreamCompleteEvent,
     StreamDeltaEvent,

@@ -21,8 +21,8 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
-from ..dispatch_events import CircuitEvent
 from ..errors import CircuitOpenError, ProviderError
+from ..events import CircuitEvent
 from ..log import Throttle, get_logger
 from ..providers.function import FUNCTION_PROVIDER
 from ..redaction import redact

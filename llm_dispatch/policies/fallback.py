@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
-from ..dispatch_events import FallbackEvent
 from ..errors import (
     AllProvidersFailed,
     ProviderError,
@@ -19,6 +18,7 @@ from ..errors import (
     StreamInterrupted,
     StreamTimeout,
 )
+from ..events import FallbackEvent
 from ..request import Request
 from ..run import Run
 from .mid_stream import request_for

@@ -15,8 +15,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..attempt import Attempt
-from ..dispatch_events import ContinuationEvent, InterruptionEvent
 from ..errors import ProviderError, ProviderTimeoutError, StreamInterrupted, StreamTimeout
+from ..events import ContinuationEvent, InterruptionEvent
 from ..providers.base import Provider
 from ..providers.function import FUNCTION_PROVIDER
 from ..request import Request

@@ -16,8 +16,8 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 from tenacity.wait import wait_base
 
 from ..attempt import Attempt, Open, Opened
-from ..dispatch_events import RetryEvent
 from ..errors import ProviderError, StreamTimeout
+from ..events import RetryEvent
 from ..settings.models import RetrySettings
 
 __all__ = ["build_retrying", "retry_wait", "with_retry"]

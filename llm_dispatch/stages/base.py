@@ -9,7 +9,7 @@ tested and reordered alone.
   changed, or ``""`` to drop it);
 - ``on_event(ctx, event)`` for everything else the dispatcher reports: the plan, first
   tokens, retries, fallbacks, interruptions, continuations, circuit changes, cache hits
-  (:mod:`llm_dispatch.dispatch_events`);
+  (:mod:`llm_dispatch.events`);
 - ``on_end(ctx) -> text`` once, when the stream completed; the returned text is delivered
   after the last chunk (e.g. a signature trailer);
 - ``on_error(ctx, exc)`` once, when the stream failed or the consumer went away

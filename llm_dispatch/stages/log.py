@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..dispatch_events import (
+from ..events import (
     CacheHitEvent,
     ContinuationEvent,
     FallbackEvent,
