@@ -5,7 +5,7 @@ Run: ``.venv/bin/python benchmarks/embedding.py [--repeat N]``
 
 Prints the per-chunk cost, the whole stream (handler creation, every chunk, trailer),
 extraction, verification and stripping of the signed text, and the payload size in
-invisible characters. Targets (issue 4): whole stream < 0.5 ms, verify < 0.2 ms.
+invisible characters. Targets: whole stream < 0.5 ms, verify < 0.2 ms.
 """
 
 from __future__ import annotations
@@ -177,7 +177,7 @@ def main() -> None:
         ("verify", f"{verify_med:8.1f} µs median, {verify_best:.1f} µs best (target < 200 µs)"),
         ("strip", f"{strip_med:8.1f} µs median"),
         (
-            "payload, seed 4-field dict",
+            "payload, a 4-field dict",
             f"{payload:5d} invisible characters "
             f"(header {h1 - h0}, trailer {t1 - t0}; target ≤ 200)",
         ),

@@ -1,4 +1,4 @@
-"""Streaming many requests at once with a concurrency limit (seed 004's batch streaming).
+"""Streaming many requests at once with a concurrency limit.
 
 python examples/batch.py
 """

@@ -1,4 +1,4 @@
-"""Every callback style on one stream, then seed 003's event callbacks on the client.
+"""Every callback style on one stream, then typed event callbacks on the client.
 
 Runs offline (the built-in fake provider server) unless provider API keys are set.
 
@@ -55,7 +55,7 @@ async def main() -> int:
             if event.chunk_index < 3:
                 print(f"[003] chunk {event.chunk_index}: {event.delta.get_text()!r}")
 
-        # The on_* arguments become an EventCallbacks object (seed 003's typed events).
+        # The on_* arguments become an EventCallbacks object (typed events).
         client = Client(dispatcher=dispatcher)
         response = await client.stream_with_usage(
             "Explain quantum computing in one sentence",

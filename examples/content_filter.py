@@ -1,6 +1,6 @@
 """Filtering what a stream delivers, through the stage protocol.
 
-Two ways: seed 003's ``EventTransformer`` (one chunk at a time), and ``BannedWordsFilter``,
+Two ways: an ``EventTransformer`` (one chunk at a time), and ``BannedWordsFilter``,
 which also catches a word that a chunk boundary cuts in two. Callbacks see the filtered
 text, since they run after every stage that changes it.
 
@@ -23,7 +23,7 @@ SCRIPTED = ["The cat was ", "graci", "ously rude: ", "rude, ", "rude and ", "RUD
 
 
 class ContentFilterTransformer(EventTransformer):
-    """Seed 003's transformer: masks whole words found inside one chunk."""
+    """A transformer: masks whole words found inside one chunk."""
 
     def __init__(self, banned_words: list[str]) -> None:
         self.banned_words = {w.lower() for w in banned_words}

@@ -170,7 +170,7 @@ async def test_every_style_sees_its_events_in_order(
         *[("llm_token", c) for c in CHUNKS],
         ("llm_end", "".join(CHUNKS)),
     ]
-    # Seed 002's integration check: the tokens are the answer.
+    # The LangChain-style integration check: the tokens are the answer.
     assert "".join(tokens) == stream.get_text()
 
 
@@ -479,7 +479,7 @@ async def test_mid_stream_continuation_ends_once_with_every_chunk(
 
 
 class ContentFilterTransformer(EventTransformer):
-    """Seed 003's example, written against this library."""
+    """The typed-event client example, written against this library."""
 
     def __init__(self, banned_words: list[str]) -> None:
         self.banned_words = {w.lower() for w in banned_words}

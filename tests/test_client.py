@@ -1,4 +1,4 @@
-"""The client API on real provider streams: stream(), stream_with_usage() with seed 003's
+"""The client API on real provider streams: stream(), stream_with_usage() with typed
 event callbacks, model routing, and the batch helper's concurrency limit."""
 
 from __future__ import annotations

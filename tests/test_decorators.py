@@ -128,7 +128,7 @@ async def test_function_provider_streams_the_body(
 
     @llm_stream_with_metadata(providers=["function"], dispatcher=dispatcher)
     async def dict_body(prompt: str) -> Any:
-        # The seed documents' bodies yield dicts with a "chunk" key.
+        # Bodies written for the metadata decorator often yield dicts with a "chunk" key.
         for i in range(2):
             yield {"chunk": f"Chunk {i}: ", "chunk_index": i, "provider": "openai"}
 

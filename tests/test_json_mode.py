@@ -1,5 +1,5 @@
 """JSON mode on the three providers: each provider's native mechanism on the wire, parsing
-with get_json(), invalid JSON reported with its text, and seed 003's JSON example."""
+with get_json(), invalid JSON reported with its text, and the JSON-mode client example."""
 
 from __future__ import annotations
 

@@ -160,7 +160,7 @@ async def test_all_targets_failing_lists_every_attempt(
     with pytest.raises(AllProvidersFailed) as info:
         await answer("hi").collect()
     err = info.value
-    assert isinstance(err, ProviderError)  # seed code catching ProviderError sees it too
+    assert isinstance(err, ProviderError)  # code catching ProviderError sees it too
     assert [(a.provider, a.attempt, a.kind) for a in err.attempts] == [
         ("openai", 1, "overloaded"),
         ("openai", 2, "overloaded"),
@@ -240,7 +240,7 @@ async def test_total_deadline_stops_a_chain_of_slow_failures(
     assert info.value.limit == "total" and "total" in str(info.value)
     assert 0.95 <= elapsed < 1.3
     assert info.value.attempts  # what was tried is on the error
-    assert isinstance(info.value, TimeoutError)  # the seed catches asyncio.TimeoutError
+    assert isinstance(info.value, TimeoutError)  # `except asyncio.TimeoutError` catches it
 
 
 async def test_idle_timeout_after_text_is_a_mid_stream_failure(

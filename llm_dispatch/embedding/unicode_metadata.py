@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from . import verify as _verify
 from .signing import KeyLike, default_key
 from .streaming import StreamingHandler
 from .targets import MetadataTarget
-from .verify import VerificationResult
+from .verify import VerificationResult, extract, strip
+from .verify import verify as verify_text
 
 # MetadataTarget is re-exported: code written for the EncypherAI API imports it from here.
 __all__ = ["MetadataEncoder", "MetadataTarget", "UnicodeMetadata"]
@@ -55,7 +55,7 @@ class UnicodeMetadata:
     @staticmethod
     def extract_metadata(text: str) -> dict[str, Any] | None:
         """The embedded metadata, without checking the signature (None if there is none)."""
-        return _verify.extract(text)
+        return extract(text)
 
     @staticmethod
     def verify_metadata(
@@ -68,7 +68,7 @@ class UnicodeMetadata:
 
         Use :meth:`verify` to learn why a text did not verify.
         """
-        result = _verify.verify(text, _one_key(hmac_secret_key, secret_key))
+        result = verify_text(text, _one_key(hmac_secret_key, secret_key))
         return (True, result.metadata) if result.valid else (False, None)
 
     @staticmethod
@@ -79,12 +79,12 @@ class UnicodeMetadata:
         secret_key: KeyLike | None = None,
     ) -> VerificationResult:
         """The full verdict: status, message, metadata and where the payload sits."""
-        return _verify.verify(text, _one_key(hmac_secret_key, secret_key))
+        return verify_text(text, _one_key(hmac_secret_key, secret_key))
 
     @staticmethod
     def strip_metadata(text: str, *, all_payloads: bool = False) -> str:
         """``text`` without its payload; selectors that were in the text stay."""
-        return _verify.strip(text, all_payloads=all_payloads)
+        return strip(text, all_payloads=all_payloads)
 
 
 class MetadataEncoder:
@@ -106,19 +106,19 @@ class MetadataEncoder:
 
     def decode_metadata(self, text: str) -> dict[str, Any] | None:
         """The embedded metadata, unverified (None if there is none)."""
-        return _verify.extract(text)
+        return extract(text)
 
     def verify_text(self, text: str) -> bool:
         """Whether ``text`` carries a valid signature by this encoder's key."""
-        return _verify.verify(text, self._key).valid
+        return verify_text(text, self._key).valid
 
     def verify(self, text: str) -> VerificationResult:
         """The full verdict for ``text`` against this encoder's key."""
-        return _verify.verify(text, self._key)
+        return verify_text(text, self._key)
 
     def strip(self, text: str) -> str:
         """``text`` without its payload."""
-        return _verify.strip(text)
+        return strip(text)
 
     def __repr__(self) -> str:
         return f"MetadataEncoder(target={self.target.value!r})"

@@ -1,6 +1,6 @@
-"""The seed documents' examples (EncypherAI streaming docs), with ``encypher`` imports
-pointed at ``llm_dispatch.embedding`` and nothing else changed — except, for seed 001,
-marking the end of the stream, which its sample never does."""
+"""The EncypherAI streaming documentation's examples, with their ``encypher`` imports
+pointed at ``llm_dispatch.embedding`` and nothing else changed — except, for the
+``StreamingHandler`` example, marking the end of the stream, which that sample never does."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-# Seed 000, "Usage Example", as written there but for the two import lines.
-SEED_000 = """
+# The "Usage Example", as written there but for the two import lines.
+USAGE_EXAMPLE = """
 from llm_dispatch.embedding import StreamingHandler
 from datetime import datetime, timezone
 
@@ -66,8 +66,8 @@ print(f"Extracted metadata: {extracted_metadata}")
 print(f"Verification result: {verification_result}")
 """
 
-# Seed 001, "Using the StreamingHandler"; the loop's ``process_chunk`` marks the last chunk.
-SEED_001 = """
+# "Using the StreamingHandler"; the loop's ``process_chunk`` marks the last chunk.
+HANDLER_EXAMPLE = """
 from llm_dispatch.embedding import StreamingHandler
 import time
 # Create metadata
@@ -121,15 +121,15 @@ CHUNKS = [
 
 def run(source: str, capsys: pytest.CaptureFixture[str]) -> tuple[dict[str, Any], str]:
     namespace: dict[str, Any] = {}
-    exec(compile(source, "<seed example>", "exec"), namespace)
+    exec(compile(source, "<documentation example>", "exec"), namespace)
     return namespace, capsys.readouterr().out
 
 
-def test_seed_000_usage_example(
+def test_usage_example_usage_example(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("LLM_DISPATCH_HMAC_KEY", raising=False)
-    ns, out = run(SEED_000, capsys)
+    ns, out = run(USAGE_EXAMPLE, capsys)
     assert ns["extracted_metadata"] == ns["metadata"]
     assert ns["verification_result"] is True
     assert "Verification result: True" in out
@@ -143,8 +143,8 @@ def test_seed_000_usage_example(
     assert ns["processed_chunks"][1] == CHUNKS[1]
 
 
-def test_seed_001_with_the_end_marked(capsys: pytest.CaptureFixture[str]) -> None:
-    source = SEED_001.replace("__MARK_END__", ", is_final=chunk is chunks[-1]")
+def test_handler_example_with_the_end_marked(capsys: pytest.CaptureFixture[str]) -> None:
+    source = HANDLER_EXAMPLE.replace("__MARK_END__", ", is_final=chunk is chunks[-1]")
     ns, out = run(source, capsys)
     assert ns["extracted_metadata"] == ns["metadata"]
     assert ns["is_valid"] is True
@@ -152,9 +152,11 @@ def test_seed_001_with_the_end_marked(capsys: pytest.CaptureFixture[str]) -> Non
     assert "Verification result: ✅ Verified" in out
 
 
-def test_seed_001_with_the_end_marked_by_finalize(capsys: pytest.CaptureFixture[str]) -> None:
+def test_handler_example_with_the_end_marked_by_finalize(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     # The other documented way: finalize() after the loop, appending its tail.
-    source = SEED_001.replace("__MARK_END__", "").replace(
+    source = HANDLER_EXAMPLE.replace("__MARK_END__", "").replace(
         'full_text = "".join(processed_chunks)',
         'full_text = "".join(processed_chunks) + handler.finalize()["tail"]',
     )
@@ -163,10 +165,10 @@ def test_seed_001_with_the_end_marked_by_finalize(capsys: pytest.CaptureFixture[
     assert "✅ Verified" in out
 
 
-def test_seed_001_as_written_is_truncated_never_valid(
+def test_handler_example_as_written_is_truncated_never_valid(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    ns, out = run(SEED_001.replace("__MARK_END__", ""), capsys)
+    ns, out = run(HANDLER_EXAMPLE.replace("__MARK_END__", ""), capsys)
     # Extraction works; verification refuses, and says how to mark the end.
     assert ns["extracted_metadata"] == ns["metadata"]
     assert ns["is_valid"] is False and ns["verified_metadata"] is None
@@ -178,7 +180,7 @@ def test_seed_001_as_written_is_truncated_never_valid(
     assert re.search(r"is_final=True.*finalize\(\)", result.message)
 
 
-def test_seed_001_custom_target_and_strategies() -> None:
+def test_handler_example_custom_target_and_strategies() -> None:
     from llm_dispatch.embedding import StreamingHandler, UnicodeMetadata
     from llm_dispatch.embedding.unicode_metadata import MetadataTarget
 
