@@ -1,4 +1,4 @@
-"""The per-request state every stage sees."""
+"""The per-request state every stage sees: :class:`StreamContext`."""
 
 from __future__ import annotations
 
@@ -19,9 +19,12 @@ __all__ = ["StreamContext"]
 class StreamContext:
     """Mutable state of one dispatched stream.
 
-    The dispatcher owns the fields above ``values``; stages read them and may keep their own
-    state in ``values`` (keyed by a name of their own) so that stages can cooperate without
-    the dispatcher knowing what any of them does.
+    The dispatcher keeps what describes the stream: the target streaming now, the attempt
+    number, timing, the text received and delivered, usage and finish reason, the ledger.
+    Three fields are where stages publish what others read (the final chunk dict, the
+    result): ``cost_usd``, ``progress_of`` and ``trailer``. Anything else a stage keeps goes
+    in ``values``, under a key of its own, so stages cooperate without the dispatcher knowing
+    what any of them does.
     """
 
     request: Request
