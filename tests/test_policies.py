@@ -377,15 +377,22 @@ async def test_circuit_opens_skips_target_and_closes_after_cooldown(
     assert any(e.new == "closed" for e in log.of(CircuitEvent))
 
 
-async def test_half_open_probe_planned_but_not_tried_is_given_back(
-    fake_server: FakeProviderServer, make_dispatcher: Any
-) -> None:
+async def half_open_openai(fake_server: FakeProviderServer, make_dispatcher: Any) -> Any:
+    """A dispatcher whose openai circuit is half-open: one probe allowed."""
     dispatcher = make_dispatcher(
         defaults={"circuit": {"failure_threshold": 1, "window": 10, "cooldown": 0.2}}
     )
     fake_server.enqueue(Script(status=500), provider="openai")
     await streamer(dispatcher, providers=["openai", "anthropic"], max_retries=0)("hi").collect()
-    await asyncio.sleep(0.25)  # openai is half-open now: one probe allowed
+    await asyncio.sleep(0.25)
+    fake_server.requests.clear()
+    return dispatcher
+
+
+async def test_half_open_probe_planned_but_not_tried_is_given_back(
+    fake_server: FakeProviderServer, make_dispatcher: Any
+) -> None:
+    dispatcher = await half_open_openai(fake_server, make_dispatcher)
 
     # Planned second behind a target that succeeds: planning claims no probe.
     await streamer(dispatcher, providers=["anthropic", "openai"])("hi").collect()
@@ -408,13 +415,7 @@ class ProbeTaker(Stage):
 async def test_a_probe_taken_after_planning_falls_back_without_a_request(
     fake_server: FakeProviderServer, make_dispatcher: Any
 ) -> None:
-    dispatcher = make_dispatcher(
-        defaults={"circuit": {"failure_threshold": 1, "window": 10, "cooldown": 0.2}}
-    )
-    fake_server.enqueue(Script(status=500), provider="openai")
-    await streamer(dispatcher, providers=["openai", "anthropic"], max_retries=0)("hi").collect()
-    await asyncio.sleep(0.25)  # openai is half-open now: one probe allowed
-    fake_server.requests.clear()
+    dispatcher = await half_open_openai(fake_server, make_dispatcher)
 
     taker = ProbeTaker(dispatcher.circuit, "openai/gpt-4o-mini")
     stream = streamer(dispatcher, providers=["openai", "anthropic"], stages=(taker,))("hi")
