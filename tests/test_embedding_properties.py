@@ -80,7 +80,7 @@ def _fixed_nonce(draw: Any) -> Any:
     """Sign with a drawn nonce instead of a random one, so that a failing example replays
     exactly (and hypothesis explores nonces too)."""
     nonce = draw(st.binary(min_size=8, max_size=8))
-    return mock.patch("llm_dispatch.embedding.streaming.urandom", lambda size: nonce[:size])
+    return mock.patch("llm_dispatch.embedding.handler.urandom", lambda size: nonce[:size])
 
 
 def _signed(text: str, visible: str, metadata: dict[str, Any]) -> Signed:

@@ -20,9 +20,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..errors import PayloadError
+from .handler import StreamingHandler
 from .options import EmbeddingOptions
 from .signing import ENV_KEY, process_key
-from .streaming import StreamingHandler
 from .targets import MetadataTarget
 from .unicode_metadata import MetadataEncoder, UnicodeMetadata
 from .verify import VerificationResult, VerifyStatus

@@ -19,9 +19,9 @@ from pydantic import SecretStr
 
 from ..stages.base import Stage
 from .compact import utc_timestamp
+from .handler import StreamingHandler
 from .options import EmbeddingOptions
 from .signing import key_id, key_to_bytes
-from .streaming import StreamingHandler
 from .verify import strip
 
 if TYPE_CHECKING:

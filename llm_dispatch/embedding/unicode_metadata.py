@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .handler import StreamingHandler
 from .signing import KeyLike, default_key
-from .streaming import StreamingHandler
 from .targets import MetadataTarget
 from .verify import VerificationResult, extract, strip
 from .verify import verify as verify_text
