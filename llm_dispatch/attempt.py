@@ -121,7 +121,8 @@ class Attempt:
 
     async def opened(self, ttft: float) -> None:
         """The first event arrived ``ttft`` seconds after the request was sent."""
-        self.run.observe_ttft(self.target.key, ttft)
+        if not self.run.ctx.cached:  # a replay says nothing about the provider's latency
+            self.run.observe_ttft(self.target.key, ttft)
         target = self.target
         await self.emit(FirstTokenEvent(target.provider, target.model, self.number, ttft))
 

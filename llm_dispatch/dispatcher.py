@@ -203,7 +203,8 @@ class Dispatcher:
         chain = Fallback(run, plan)
         watchdog, chunk_stages = run.deadlines, run.chunk_stages
         try:
-            async for target, request in chain.targets():
+            while (step := await chain.next()) is not None:
+                target, request = step
                 try:
                     attempt = attempt_for(target, request)
                     opened = await self._open_attempt(attempt)

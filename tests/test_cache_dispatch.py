@@ -68,6 +68,20 @@ async def test_exact_hit_replays_chunks_through_the_stages(
     assert (stats.hits, stats.misses, stats.stores) == (1, 1, 1)
 
 
+async def test_a_replay_does_not_feed_the_providers_latency(
+    fake_server: FakeProviderServer, make_dispatcher: Any
+) -> None:
+    dispatcher = make_dispatcher()
+    answer = cached(dispatcher, StreamingCache(), providers=["openai"])
+    fake_server.enqueue(Script(chunks=CHUNKS, first_delay=0.05))
+    await answer("q").collect()
+    measured = dict(dispatcher.router.state.ttft)
+    assert set(measured) == {"openai/gpt-4o-mini"}
+    replayed = await answer("q").collect()
+    assert replayed.context.cached
+    assert dispatcher.router.state.ttft == measured  # the hit's ~0 ms is not a measurement
+
+
 async def test_similar_prompt_hits_and_a_meaning_flip_misses(
     fake_server: FakeProviderServer, make_dispatcher: Any
 ) -> None:

@@ -8,7 +8,6 @@ When no target completed, :meth:`Fallback.error` says why, listing every attempt
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 from ..errors import (
@@ -39,20 +38,23 @@ class Fallback:
         self.last_error: ProviderError | None = None
         self.completed = False
         self._stopped = False
+        self._position = 0
+        self._previous: Target | None = None
 
-    async def targets(self) -> AsyncIterator[tuple[Target, Request]]:
-        """Each target to try, with the request it gets, while the stream is not settled."""
-        previous: Target | None = None
-        for target in self.plan.targets:
-            if self.completed or self._stopped:
-                return
+    async def next(self) -> tuple[Target, Request] | None:
+        """The next target to try, with the request it gets; None once the stream is
+        settled (a target completed it, a failure allows no fallback, or none is left)."""
+        while not (self.completed or self._stopped) and self._position < len(self.plan.targets):
+            target = self.plan.targets[self._position]
+            self._position += 1
             request = request_for(self.run, target)
             if request is None:
                 continue
-            if previous is not None:
-                await self._report(previous, target)
-            previous = target
-            yield target, request
+            if self._previous is not None:
+                await self._report(self._previous, target)
+            self._previous = target
+            return target, request
+        return None
 
     def failed(self, error: ProviderError) -> None:
         """A target failed before text with ``error``: go on only if a fallback may."""
