@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from .content import Content, Modality, modalities_of, text_of
 from .errors import RequestBindingError
 from .task_types import TaskType
 
@@ -21,12 +22,17 @@ GENERATION_FIELDS = ("system", "temperature", "max_tokens", "stop", "response_fo
 
 
 class Message(BaseModel):
-    """One chat turn, OpenAI-style."""
+    """One chat turn: its role, and its content (text, or parts: see :mod:`.content`)."""
 
     model_config = ConfigDict(frozen=True)
 
     role: Literal["system", "user", "assistant"]
-    content: str
+    content: Content
+
+    @property
+    def text(self) -> str:
+        """The message's text (its text parts, when it has parts)."""
+        return text_of(self.content)
 
 
 class Request(BaseModel):
@@ -45,7 +51,14 @@ class Request(BaseModel):
     max_tokens: int | None = Field(default=None, gt=0)
     stop: tuple[str, ...] | None = None
     response_format: dict[str, Any] | None = None
-    # Free-form values a caller wants stages to see (e.g. cache scope, user fields).
+    #: Provider options (``top_p``, ``seed`` ...; a provider's name for its own): see
+    #: :mod:`llm_dispatch.provider_options`.
+    options: dict[str, Any] = Field(default_factory=dict)
+    #: The decorated function's other arguments as rendered into the prompt: a cache hit
+    #: needs them equal, not similar.
+    arguments: dict[str, str] = Field(default_factory=dict)
+    # Free-form values stages read: ``cache_scope`` (the cache's tenant scope) and
+    # ``embedding_fields`` (metadata signed into this one call's stream).
     extra: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("messages")
@@ -57,11 +70,16 @@ class Request(BaseModel):
 
     @property
     def prompt(self) -> str:
-        """The last user message: what the call is asking now."""
+        """The text of the last user message: what the call is asking now."""
         for message in reversed(self.messages):
             if message.role == "user":
-                return message.content
-        return self.messages[-1].content
+                return message.text
+        return self.messages[-1].text
+
+    @property
+    def modalities(self) -> frozenset[Modality]:
+        """What the request sends besides text (``text`` always included)."""
+        return modalities_of(m.content for m in self.messages)
 
     @property
     def is_continuation(self) -> bool:

@@ -82,5 +82,5 @@ def estimate_tokens(text: str) -> int:
 
 def estimate_prompt_tokens(request: Request) -> int:
     """Tokens the provider reads for ``request``: every message and the system prompt."""
-    total = sum(estimate_tokens(m.content) for m in request.messages)
+    total = sum(estimate_tokens(m.text) for m in request.messages)
     return total + estimate_tokens(request.system or "")

@@ -164,7 +164,7 @@ class AnthropicProvider(Provider):
 
 def _create_kwargs(request: Request, model: str, settings: ProviderSettings) -> dict[str, Any]:
     """The arguments of ``messages.create`` for ``request``."""
-    messages = [{"role": m.role, "content": m.content} for m in request.messages]
+    messages = [{"role": m.role, "content": m.text} for m in request.messages]
     kwargs: dict[str, Any] = {
         "model": model,
         "max_tokens": request.max_tokens or DEFAULT_MAX_TOKENS,
@@ -198,7 +198,7 @@ def _prefill_ends_in_space(request: Request, settings: ProviderSettings) -> bool
     return (
         request.is_continuation
         and settings.continuation_mode == "prefill"
-        and last.content != last.content.rstrip()
+        and last.text != last.text.rstrip()
     )
 
 

@@ -245,7 +245,7 @@ class GoogleProvider(Provider):
 
 def _contents(request: Request, settings: ProviderSettings) -> list[dict[str, Any]]:
     contents = [
-        {"role": "model" if m.role == "assistant" else "user", "parts": [{"text": m.content}]}
+        {"role": "model" if m.role == "assistant" else "user", "parts": [{"text": m.text}]}
         for m in request.messages
     ]
     if request.is_continuation:

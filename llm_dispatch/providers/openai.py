@@ -146,7 +146,7 @@ def _create_kwargs(
     messages: list[dict[str, str]] = []
     if request.system:
         messages.append({"role": "system", "content": request.system})
-    messages.extend({"role": m.role, "content": m.content} for m in request.messages)
+    messages.extend({"role": m.role, "content": m.text} for m in request.messages)
     kwargs: dict[str, Any] = {
         "model": model,
         "messages": messages,
