@@ -22,6 +22,7 @@ from types import TracebackType
 from typing import Any
 
 from .batch import BatchChunk, TaskRequest, stream_batch
+from .binding import checked_prompt, coerce_messages
 from .call import CacheChoice, open_call
 from .callbacks.listener import Callback
 from .callbacks.styles import EventCallbacks
@@ -30,7 +31,7 @@ from .dispatcher import Dispatcher
 from .global_dispatcher import get_dispatcher
 from .policies.overrides import policy_overrides
 from .progress.tracker import ProgressTracker
-from .request import Message, Request, checked_prompt, coerce_messages
+from .request import Message, Request
 from .result import DispatchStream
 from .settings.models import DispatchConfig, PolicySettings
 from .stages.base import Stage

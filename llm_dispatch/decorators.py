@@ -8,6 +8,7 @@ import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Literal, overload
 
+from .binding import RequestBinder
 from .cache.streaming_cache import StreamingCache
 from .call import CacheChoice, open_call
 from .dispatcher import Dispatcher
@@ -16,7 +17,6 @@ from .embedding.stage import EmbeddingStage
 from .global_dispatcher import get_dispatcher
 from .policies.overrides import merge_policy, policy_overrides
 from .providers.function import FunctionProvider
-from .request import RequestBinder
 from .result import DispatchStream
 from .settings.models import PolicySettings
 from .stages.pipeline import CallStages
@@ -54,7 +54,11 @@ class _Decorated:
         self.model: str | None = o["model"]
         request_defaults = {name: o[name] for name in _REQUEST_FIELDS}
         self._binder = RequestBinder(
-            func, task_type=self.task_type, prompt_arg=o["prompt_arg"], defaults=request_defaults
+            func,
+            task_type=self.task_type,
+            prompt_arg=o["prompt_arg"],
+            prompt_template=o["prompt_template"],
+            defaults=request_defaults,
         )
         self._overrides = policy_overrides(
             o["policy"],
@@ -116,7 +120,7 @@ class _Decorated:
         return f"<@{decorator} {self._func.__qualname__} task_type={self.task_type.value}>"
 
 
-_REQUEST_FIELDS = ("system", "temperature", "max_tokens", "stop", "response_format")
+_REQUEST_FIELDS = ("system", "temperature", "max_tokens", "stop", "response_format", "options")
 
 # Every argument the decorators take, with its default.
 _DEFAULTS: dict[str, Any] = {
@@ -129,6 +133,8 @@ _DEFAULTS: dict[str, Any] = {
     "mid_stream": None,
     "policy": None,
     "prompt_arg": None,
+    "prompt_template": None,
+    "options": None,
     "system": None,
     "temperature": None,
     "max_tokens": None,
@@ -174,8 +180,11 @@ def llm_stream(func: BodyFunc | None = None, /, **kwargs: Any) -> Any:
     ``fallback_enabled``, ``max_retries``, ``timeout`` (total seconds), ``mid_stream`` and
     ``policy`` override the configured policies for this function; ``system``,
     ``temperature``, ``max_tokens``, ``stop``, ``response_format`` are request defaults
-    (parameters of the same name on the function win); ``prompt_arg`` names the parameter
-    holding the prompt when it is not one of the usual names; ``stages`` run after the
+    (parameters of the same name on the function win); ``options`` are provider options
+    (``top_p``, ``seed`` ...; an ``options`` parameter of the function adds to them);
+    ``prompt_arg`` names the parameter holding the prompt when it is not one of the usual
+    names, and ``prompt_template`` writes the function's other arguments into the prompt
+    (see :mod:`llm_dispatch.binding` for every parameter's role); ``stages`` run after the
     dispatcher's own; ``embed_metadata`` (``True``, a dict or :class:`EmbeddingOptions`;
     ``False`` to turn off the configuration's) signs the stream with invisible provenance,
     with the key the options name (``hmac_key``, else ``$LLM_DISPATCH_HMAC_KEY``;

@@ -275,12 +275,14 @@ async def test_prompt_binding_and_request_fields(
         yield "unused"
 
     await essay("tides").collect()
-    assert fake_server.requests[-1].prompt == "tides"
+    # The other argument is not dropped: it follows the prompt as a labelled line.
+    assert fake_server.requests[-1].prompt == "tides\n\nwords: 100"
 
 
 def test_prompt_not_found_is_a_type_error_naming_the_function() -> None:
+    # No parameter has a prompt's name, and none is annotated `str`.
     @llm_stream(providers=["openai"])
-    async def nameless(topic: str) -> Any:
+    async def nameless(topic: Any) -> Any:
         yield "unused"
 
     with pytest.raises(RequestBindingError, match="nameless") as info:
