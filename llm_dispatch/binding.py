@@ -235,12 +235,7 @@ class RequestBinder:
         elif media:
             turns = _attach(turns, media, where)
         if not turns:
-            looked_for = ", ".join(repr(n) for n in (*PROMPT_PARAMETER_NAMES, "messages"))
-            raise RequestBindingError(
-                f"{where}: cannot find the prompt. Name a parameter {looked_for}, annotate "
-                "one `str`, or pass prompt_arg='<parameter>' (or prompt_template=) to the "
-                "decorator."
-            )
+            raise _no_prompt(where)
         fields = self._fields(values, system)
         options = {**(self.defaults.get("options") or {}), **(values.get("options") or {})}
         try:
@@ -293,10 +288,7 @@ class RequestBinder:
         if self.template is None:
             if prompt is None:
                 if arguments and values.get("messages") is None:
-                    raise RequestBindingError(
-                        f"{where}: the arguments {', '.join(arguments)} have no prompt to go "
-                        "with; name the prompt parameter, or pass prompt_template="
-                    )
+                    raise _no_prompt(where, f" to write {', '.join(arguments)} after")
                 return None
             text = checked_prompt(prompt, where, self.prompt_arg or "prompt")
             return _with_lines(text, arguments)
@@ -324,6 +316,14 @@ class RequestBinder:
         if isinstance(fields.get("stop"), str):
             fields["stop"] = (fields["stop"],)
         return fields
+
+
+def _no_prompt(where: str, detail: str = "") -> RequestBindingError:
+    looked_for = ", ".join(repr(n) for n in (*PROMPT_PARAMETER_NAMES, "messages"))
+    return RequestBindingError(
+        f"{where}: cannot find the prompt{detail}. Name a parameter {looked_for}, annotate "
+        "one `str`, or pass prompt_arg='<parameter>' (or prompt_template=) to the decorator."
+    )
 
 
 def _signature(func: Callable[..., Any]) -> inspect.Signature:
