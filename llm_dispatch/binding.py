@@ -183,8 +183,9 @@ class RequestBinder:
         prompt_arg: str | None = None,
         prompt_template: str | None = None,
         defaults: Mapping[str, Any] | None = None,
+        name: str | None = None,
     ) -> None:
-        self.func_name = getattr(func, "__qualname__", repr(func))
+        self.func_name: str = name or getattr(func, "__qualname__", None) or repr(func)
         self.signature = _signature(func)
         self.task_type = task_type
         self.defaults = dict(defaults or {})
@@ -205,7 +206,10 @@ class RequestBinder:
         taken = {self.prompt_arg, "messages", "options", *_HISTORY, *_MEDIA, *GENERATION_FIELDS}
         self.rendered = [n for n in names if n not in taken and n not in _TOOLS]
 
-    def bind(self, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Request:
+    def bind(
+        self, args: Sequence[Any], kwargs: Mapping[str, Any], *, task_type: TaskType | None = None
+    ) -> Request:
+        """The request of one call (``task_type``: this call's, instead of the binder's)."""
         where = f"{self.func_name}()"
         try:
             bound = self.signature.bind(*args, **kwargs)
@@ -241,7 +245,7 @@ class RequestBinder:
         try:
             return Request(
                 messages=turns,
-                task_type=self.task_type,
+                task_type=task_type or self.task_type,
                 options=options,
                 arguments=arguments,
                 **fields,

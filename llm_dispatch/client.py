@@ -22,7 +22,7 @@ from types import TracebackType
 from typing import Any
 
 from .batch import BatchChunk, TaskRequest, stream_batch
-from .binding import checked_prompt, coerce_messages
+from .binding import RequestBinder
 from .call import CacheChoice, open_call
 from .callbacks.listener import Callback
 from .callbacks.styles import EventCallbacks
@@ -31,7 +31,6 @@ from .dispatcher import Dispatcher
 from .global_dispatcher import get_dispatcher
 from .policies.overrides import policy_overrides
 from .progress.tracker import ProgressTracker
-from .request import Message, Request
 from .result import DispatchStream
 from .settings.models import DispatchConfig, PolicySettings
 from .stages.base import Stage
@@ -87,6 +86,11 @@ class Client:
         prompt: str | None = None,
         *,
         messages: Sequence[Mapping[str, Any]] | None = None,
+        history: Sequence[Mapping[str, Any]] | None = None,
+        images: Any = None,
+        audio: Any = None,
+        documents: Any = None,
+        options: dict[str, Any] | None = None,
         model: str | None = None,
         provider: str | None = None,
         providers: Sequence[str] | None = None,
@@ -112,6 +116,9 @@ class Client:
         """A stream for one request, not started yet: iterate it (``str`` chunks, or chunk
         dicts with ``metadata=True``) or ``await`` its ``collect()``.
 
+        ``history`` (earlier turns), ``images``, ``audio`` and ``documents`` are bound as a
+        decorated function's parameters of those names are (:mod:`llm_dispatch.binding`);
+        ``options`` are provider options (``top_p``, ``seed`` ...).
         ``model`` goes to the provider that lists it (or, by its name, to the configured
         provider of its kind: ``claude-...`` to Anthropic), the route's other providers
         staying as fallbacks; ``provider`` / ``providers`` narrow the route as
@@ -119,17 +126,25 @@ class Client:
         override the configured policies for this call.
         """
         dispatcher = self._dispatcher()
-        options = streaming_options or StreamingOptions()
+        streaming = streaming_options or StreamingOptions()
         task = TaskType(task_type)
-        request = _build_request(
-            prompt,
-            messages,
-            task,
-            system=system,
-            temperature=temperature,
-            max_tokens=max_tokens,
-            stop=stop,
-            response_format=options.response_format(response_format),
+        request = _BINDER.bind(
+            (),
+            {
+                "prompt": prompt,
+                "messages": messages,
+                "history": history,
+                "images": images,
+                "audio": audio,
+                "documents": documents,
+                "system": system,
+                "temperature": temperature,
+                "max_tokens": max_tokens,
+                "stop": stop,
+                "response_format": streaming.response_format(response_format),
+                "options": options,
+            },
+            task_type=task,
         )
         targets = _route_providers(dispatcher.config, task, model, provider, providers)
         overrides = policy_overrides(
@@ -142,8 +157,8 @@ class Client:
         call_stages = CallStages(
             progress_tracker=progress_tracker or self._progress_tracker,
             callbacks=[*self._callbacks, *_as_list(callbacks)],
-            stages=(*self._stages, *stages, *options.transformers()),
-            checks=options.checks(),
+            stages=(*self._stages, *stages, *streaming.transformers()),
+            checks=streaming.checks(),
         )
         return open_call(
             dispatcher,
@@ -262,35 +277,24 @@ def _as_list(callbacks: object | Sequence[object] | None) -> list[object]:
     return [callbacks]
 
 
-def _build_request(
-    prompt: str | None,
-    messages: Sequence[Mapping[str, Any]] | None,
-    task_type: TaskType,
-    *,
-    system: str | None,
-    temperature: float | None,
-    max_tokens: int | None,
-    stop: str | Sequence[str] | None,
-    response_format: dict[str, Any] | None,
-) -> Request:
-    turns: tuple[Message, ...] = ()
-    if messages:
-        turns, from_messages = coerce_messages(list(messages), "Client")
-        if from_messages:
-            system = f"{from_messages}\n\n{system}" if system else from_messages
-    if prompt is not None:
-        turns = (*turns, Message(role="user", content=checked_prompt(prompt, "Client")))
-    if not turns:
-        raise TypeError("Client: give a prompt or messages")
-    return Request(
-        messages=turns,
-        system=system,
-        task_type=task_type,
-        temperature=temperature,
-        max_tokens=max_tokens,
-        stop=(stop,) if isinstance(stop, str) else (tuple(stop) if stop else None),
-        response_format=response_format,
-    )
+def _client_arguments(
+    prompt: str | None = None,
+    messages: Sequence[Mapping[str, Any]] | None = None,
+    history: Sequence[Mapping[str, Any]] | None = None,
+    images: Any = None,
+    audio: Any = None,
+    documents: Any = None,
+    system: str | None = None,
+    temperature: float | None = None,
+    max_tokens: int | None = None,
+    stop: str | Sequence[str] | None = None,
+    response_format: dict[str, Any] | None = None,
+    options: dict[str, Any] | None = None,
+) -> None:
+    """The request arguments :meth:`Client.open` takes, bound like a decorated function's."""
+
+
+_BINDER = RequestBinder(_client_arguments, task_type=TaskType.TEXT_GENERATION, name="Client")
 
 
 def _route_providers(

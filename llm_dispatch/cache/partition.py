@@ -5,10 +5,14 @@ Similarity only ever compares prompts inside one partition. The partition covers
 - the task type and the route (what would answer: route name or pinned provider/model);
 - the tenant scope (``cache_scope=``), so tenants never share entries;
 - the system prompt and every generation parameter: temperature, max_tokens, stop,
-  response_format, and any field a future :class:`~llm_dispatch.request.Request` grows
-  (all fields but ``messages`` and ``extra`` are taken as they are);
+  response_format, the function's rendered ``arguments``, and any field a future
+  :class:`~llm_dispatch.request.Request` grows (all fields but ``messages``, ``options``
+  and ``extra`` are taken as they are);
+- the provider ``options``, except those that name credentials (``extra_headers`` ...);
 - every message except the last user message (the conversation so far), in order, with
-  the position of the prompt inside it;
+  the position of the prompt inside it; and the prompt's own media (images, audio,
+  documents). Media count by the SHA-256 of their bytes (or their URL), so the same image
+  given as a path and as bytes is the same, and no media ever reaches the cache;
 - everything in ``request.extra`` (tools, tool_choice, seed, top_p, images ...) except
   keys known not to change the answer (:data:`.options.DEFAULT_IGNORED_EXTRA`) and keys
   that name credentials (``api_key``, ``*_token``, ``headers`` ...), which are dropped.
@@ -32,13 +36,14 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from ..content import Content, cache_form
 from ..errors import UncacheableRequest
 from ..request import Request
 
 __all__ = ["PARTITION_VERSION", "is_secret_name", "partition_key"]
 
 #: Part of every partition: bump it when what the partition covers changes.
-PARTITION_VERSION = 1
+PARTITION_VERSION = 2
 
 _SECRET_NAMES = frozenset(
     {"key", "api_key", "apikey", "api-key", "secret", "password", "passwd", "token",
@@ -87,6 +92,12 @@ def _canonical(value: Any, path: str) -> Any:
     )
 
 
+def _media_of(content: Content) -> list[Any]:
+    """The prompt's media, by digest (its text is the prompt, compared by similarity)."""
+    form = cache_form(content)
+    return [] if isinstance(form, str) else [p for p in form if p["type"] != "text"]
+
+
 def prompt_index(request: Request) -> int:
     """Index of the message that is the prompt (the last user message, as ``Request.prompt``)."""
     for i in range(len(request.messages) - 1, -1, -1):
@@ -105,9 +116,9 @@ def partition_key(
     """SHA-256 hex (first 128 bits) of everything that must match exactly."""
     at = prompt_index(request)
     history = [
-        _canonical(message.model_dump(mode="json"), f"messages[{i}]")
+        {"role": message.role, "content": cache_form(message.content)}
         if i != at
-        else {"$prompt": True, "role": message.role}
+        else {"$prompt": True, "role": message.role, "media": _media_of(message.content)}
         for i, message in enumerate(request.messages)
     ]
     ignored = frozenset(ignore_extra)
@@ -115,11 +126,14 @@ def partition_key(
     # mappings are kept whole (a tool schema may well have a property called "key"), and
     # only their hash ever reaches the key.
     extra = {k: v for k, v in request.extra.items() if k not in ignored and not is_secret_name(k)}
+    # Options that name credentials (extra_headers ...) change nothing about the answer.
+    options = {k: v for k, v in request.options.items() if not is_secret_name(k)}
     document = {
         "v": PARTITION_VERSION,
         "request": _canonical(
-            request.model_dump(mode="json", exclude={"messages", "extra"}), "request"
+            request.model_dump(mode="json", exclude={"messages", "extra", "options"}), "request"
         ),
+        "options": _canonical(options, "request.options"),
         "route": route,
         "scope": scope,
         "history": history,
