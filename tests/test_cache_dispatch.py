@@ -9,10 +9,12 @@ import sys
 import textwrap
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import fake_providers
+from media_samples import png
 
 from llm_dispatch import Dispatcher, Stage, StreamInterrupted, llm_stream, llm_stream_with_metadata
 from llm_dispatch.cache import StreamingCache
@@ -80,6 +82,34 @@ async def test_a_replay_does_not_feed_the_providers_latency(
     replayed = await answer("q").collect()
     assert replayed.context.cached
     assert dispatcher.router.state.ttft == measured  # the hit's ~0 ms is not a measurement
+
+
+async def test_media_arguments_and_options_are_part_of_the_key(
+    fake_server: FakeProviderServer, make_dispatcher: Any, tmp_path: Path
+) -> None:
+    cache = StreamingCache()
+
+    @llm_stream(dispatcher=make_dispatcher(), cache=cache, providers=["openai"])
+    async def look(
+        prompt: str,
+        images: list[Any],
+        language: str = "English",
+        options: dict[str, Any] | None = None,
+    ) -> Any:
+        yield "unused"
+
+    cat, dog = png(shade=10), png(shade=200)
+    (tmp_path / "cat.png").write_bytes(cat)
+    await look("Describe this image", [cat]).collect()
+    await look("Describe this image", [dog]).collect()  # another image: never the cat's answer
+    assert len(fake_server.requests) == 2
+    replay = await look("Describe this image", [tmp_path / "cat.png"]).collect()
+    assert replay.context.cached and len(fake_server.requests) == 2  # same bytes, from a path
+    await look("Describe this image", [cat], language="French").collect()
+    await look("Describe this image", [cat], options={"seed": 7}).collect()
+    assert len(fake_server.requests) == 4  # another argument, other options: asked again
+    await cache.flush()
+    assert "cat" not in repr(cache) and cache.stats().stores == 4
 
 
 async def test_similar_prompt_hits_and_a_meaning_flip_misses(
