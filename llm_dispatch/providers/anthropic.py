@@ -21,6 +21,15 @@ Choices worth knowing:
 - ``temperature`` is no longer a parameter of ``messages.create`` in this SDK generation; the
   API still accepts it, so it travels in ``extra_body`` (only when the request sets one).
 - A trailing assistant message is sent as is: Anthropic continues it (prefill).
+- Content: a message that holds only text is sent as a string. Otherwise its content is a
+  list of blocks, in order: text → ``text``; an image → ``image`` and a document →
+  ``document``, each with a ``base64`` source (``media_type`` and base64 ``data``) for
+  bytes or a ``url`` source for a URL. Anthropic takes no audio: an audio part raises
+  ``BadRequestError`` naming its ``source``, before anything is sent.
+- Options (:data:`~.options.ANTHROPIC_OPTIONS`): ``metadata``, ``service_tier`` and
+  ``extra_headers`` / ``extra_query`` are ``messages.create`` keyword arguments;
+  ``top_p`` and ``top_k``, like ``temperature``, travel in ``extra_body``, with which the
+  ``extra_body`` option is merged (see :mod:`.options`).
 - JSON mode: a ``json_schema`` response format uses the SDK's native structured output,
   ``output_config={"format": {"type": "json_schema", "schema": ...}}``. Native structured
   output needs a schema, so plain ``json_object`` mode adds a system instruction asking for
@@ -34,12 +43,15 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from ..content import AudioPart, Content, ImagePart, Part, TextPart, text_of
 from ..errors import ProviderError
 from ..events import ProviderEvent, Usage
-from ..request import Request
+from ..request import Message, Request
 from .base import Provider, ProviderSettings
 from .classify import incomplete_error, refusal_error
 from .credentials import API_KEY_ENV_VARS
+from .options import ANTHROPIC_OPTIONS, check_options, extra_body, mapping_option
+from .parts import base64_text, media_content, part_error, text_only
 from .sdk_errors import SdkErrorMapper
 from .stream_reading import close_quietly, normalise_finish_reason, update_counts
 
@@ -164,7 +176,8 @@ class AnthropicProvider(Provider):
 
 def _create_kwargs(request: Request, model: str, settings: ProviderSettings) -> dict[str, Any]:
     """The arguments of ``messages.create`` for ``request``."""
-    messages = [{"role": m.role, "content": m.text} for m in request.messages]
+    options = check_options(settings, model, request.options)
+    messages = [_message(m, settings, model) for m in request.messages]
     kwargs: dict[str, Any] = {
         "model": model,
         "max_tokens": request.max_tokens or DEFAULT_MAX_TOKENS,
@@ -177,7 +190,7 @@ def _create_kwargs(request: Request, model: str, settings: ProviderSettings) -> 
         else:
             # Prefill. The API rejects one that ends in whitespace; the stream then drops
             # the whitespace the continuation starts with (see _prefill_ends_in_space).
-            messages[-1]["content"] = messages[-1]["content"].rstrip()
+            _trim_prefill(messages[-1])
     schema, json_only = _json_format(request.response_format)
     system = request.system
     if json_only:
@@ -188,18 +201,76 @@ def _create_kwargs(request: Request, model: str, settings: ProviderSettings) -> 
         kwargs["output_config"] = {"format": {"type": "json_schema", "schema": schema}}
     if request.stop:
         kwargs["stop_sequences"] = list(request.stop)
+    kwargs.update((name, options[name]) for name in _ARGUMENT_OPTIONS if name in options)
+    # Body fields this SDK generation has no argument for.
+    own_body: dict[str, Any] = {}
     if request.temperature is not None:
-        kwargs["extra_body"] = {"temperature": request.temperature}
+        own_body["temperature"] = request.temperature
+    own_body.update((name, options[name]) for name in _BODY_OPTIONS if name in options)
+    body = extra_body(settings, model, options, own_body, kwargs.items())
+    if body is not None:
+        kwargs["extra_body"] = body
+    for name in ("extra_headers", "extra_query"):
+        value = mapping_option(settings, model, options, name, text=name == "extra_headers")
+        if value is not None:
+            kwargs[name] = value
     return kwargs
 
 
+# Options sent as body fields of the same name in extra_body (no messages.create argument
+# takes them), and the ones passed as the keyword argument of the same name.
+_BODY_OPTIONS = frozenset({"top_p", "top_k"})
+_ARGUMENT_OPTIONS = (
+    ANTHROPIC_OPTIONS - _BODY_OPTIONS - {"extra_body", "extra_headers", "extra_query"}
+)
+
+
+def _message(message: Message, settings: ProviderSettings, model: str) -> dict[str, Any]:
+    """``message`` as a message param: a string content when it holds only text, else a
+    list of content blocks in order."""
+    content = message.content
+    if isinstance(content, str) or text_only(content):
+        return {"role": message.role, "content": text_of(content)}
+    return {"role": message.role, "content": [_block(p, settings, model) for p in content]}
+
+
+def _block(part: Part, settings: ProviderSettings, model: str) -> dict[str, Any]:
+    """One content block."""
+    if isinstance(part, TextPart):
+        return {"type": "text", "text": part.text}
+    if isinstance(part, AudioPart):
+        raise part_error(settings, model, part, "Anthropic messages take no audio")
+    content = media_content(settings, model, part)
+    if isinstance(content, bytes):
+        source = {"type": "base64", "media_type": part.mime_type, "data": base64_text(content)}
+    else:
+        source = {"type": "url", "url": content}
+    return {"type": "image" if isinstance(part, ImagePart) else "document", "source": source}
+
+
+def _trim_prefill(message: dict[str, Any]) -> None:
+    """Strip the trailing whitespace of a prefill message (its last block, when a list)."""
+    content = message["content"]
+    if isinstance(content, str):
+        message["content"] = content.rstrip()
+    elif content and content[-1]["type"] == "text":
+        content[-1] = {**content[-1], "text": content[-1]["text"].rstrip()}
+
+
 def _prefill_ends_in_space(request: Request, settings: ProviderSettings) -> bool:
-    last = request.messages[-1]
-    return (
-        request.is_continuation
-        and settings.continuation_mode == "prefill"
-        and last.text != last.text.rstrip()
-    )
+    if not request.is_continuation or settings.continuation_mode != "prefill":
+        return False
+    tail = _trailing_text(request.messages[-1].content)
+    return tail != tail.rstrip()
+
+
+def _trailing_text(content: Content) -> str:
+    """The text a message ends with: all of it, or its last part when that is text (what
+    :func:`_trim_prefill` strips)."""
+    if isinstance(content, str) or text_only(content):
+        return text_of(content)
+    last = content[-1]
+    return last.text if isinstance(last, TextPart) else ""
 
 
 def _json_format(response_format: dict[str, Any] | None) -> tuple[dict[str, Any] | None, bool]:

@@ -23,6 +23,16 @@ Choices worth knowing:
   reject the deprecated name) and as ``max_tokens`` to compatible servers (which may not
   know the new one).
 - ``response_format`` (JSON mode, JSON schema) is passed through unchanged.
+- Content: a message that holds only text is sent as a string. Otherwise its content is a
+  list of parts, in order: text → ``text``; an image → ``image_url`` with its URL, or a
+  ``data:<mime>;base64,...`` URI of its bytes; audio → ``input_audio`` (base64 bytes and
+  the part's ``format``); a document → ``file`` with a data URI as ``file_data`` and its
+  ``name`` (or ``document.pdf``) as ``filename``. Assistant messages take text only, and
+  audio and documents are sent as bytes only: a part that cannot be sent raises
+  ``BadRequestError`` naming its ``source``, before anything is sent.
+- Options (:data:`~.options.OPENAI_OPTIONS`): each is the ``chat.completions.create``
+  keyword argument of the same name; ``extra_body`` is merged with the body fields the
+  continuation mode adds (see :mod:`.options`).
 """
 
 from __future__ import annotations
@@ -30,12 +40,15 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from ..content import AudioPart, ImagePart, Part, TextPart, text_of
 from ..errors import ProviderError
 from ..events import ProviderEvent, Usage
-from ..request import Request
+from ..request import Message, Request
 from .base import Provider, ProviderSettings
 from .classify import incomplete_error, refusal_error
 from .credentials import API_KEY_ENV_VARS
+from .options import OPENAI_OPTIONS, check_options, extra_body, mapping_option
+from .parts import base64_text, data_uri, media_content, part_error, text_only
 from .sdk_errors import SdkErrorMapper
 from .stream_reading import close_quietly, normalise_finish_reason
 
@@ -143,23 +156,25 @@ def _create_kwargs(
     request: Request, model: str, settings: ProviderSettings, *, official_api: bool
 ) -> dict[str, Any]:
     """The arguments of ``chat.completions.create`` for ``request``."""
-    messages: list[dict[str, str]] = []
+    options = check_options(settings, model, request.options)
+    messages: list[dict[str, Any]] = []
     if request.system:
         messages.append({"role": "system", "content": request.system})
-    messages.extend({"role": m.role, "content": m.text} for m in request.messages)
+    messages.extend(_message(m, settings, model) for m in request.messages)
     kwargs: dict[str, Any] = {
         "model": model,
         "messages": messages,
         "stream": True,
         "stream_options": {"include_usage": True},
     }
+    own_body: dict[str, Any] = {}
     if request.is_continuation:
         # The partial answer is the last message; see providers/continuation.py.
         mode = settings.continuation_mode
         if mode == "instruction":
             messages.append({"role": "user", "content": settings.continue_instruction})
         elif mode == "continue_final_message":
-            kwargs["extra_body"] = {"continue_final_message": True, "add_generation_prompt": False}
+            own_body = {"continue_final_message": True, "add_generation_prompt": False}
     if request.temperature is not None:
         kwargs["temperature"] = request.temperature
     if request.max_tokens is not None:
@@ -168,7 +183,61 @@ def _create_kwargs(
         kwargs["stop"] = list(request.stop)
     if request.response_format is not None:
         kwargs["response_format"] = request.response_format
+    kwargs.update((name, options[name]) for name in _ARGUMENT_OPTIONS if name in options)
+    body = extra_body(settings, model, options, own_body, kwargs.items())
+    if body is not None:
+        kwargs["extra_body"] = body
+    for name in ("extra_headers", "extra_query"):
+        value = mapping_option(settings, model, options, name, text=name == "extra_headers")
+        if value is not None:
+            kwargs[name] = value
     return kwargs
+
+
+# Options passed to chat.completions.create as the keyword argument of the same name.
+_ARGUMENT_OPTIONS = OPENAI_OPTIONS - {"extra_body", "extra_headers", "extra_query"}
+
+
+def _message(message: Message, settings: ProviderSettings, model: str) -> dict[str, Any]:
+    """``message`` as a chat message: a string content when it holds only text, else a
+    list of content parts in order (only user messages may hold media)."""
+    content = message.content
+    if isinstance(content, str) or text_only(content):
+        return {"role": message.role, "content": text_of(content)}
+    parts = [_part(p, settings, model, message.role) for p in content]
+    return {"role": message.role, "content": parts}
+
+
+def _part(part: Part, settings: ProviderSettings, model: str, role: str) -> dict[str, Any]:
+    """One content part of a chat message."""
+    if isinstance(part, TextPart):
+        return {"type": "text", "text": part.text}
+    if role != "user":
+        raise part_error(settings, model, part, "chat completions take media in user messages only")
+    content = media_content(settings, model, part)
+    if isinstance(part, ImagePart):
+        url = data_uri(part.mime_type, content) if isinstance(content, bytes) else content
+        return {"type": "image_url", "image_url": {"url": url}}
+    if not isinstance(content, bytes):
+        raise part_error(
+            settings, model, part, f"chat completions take {part.type} as bytes, not a URL"
+        )
+    if isinstance(part, AudioPart):
+        return {
+            "type": "input_audio",
+            "input_audio": {"data": base64_text(content), "format": part.format},
+        }
+    return {
+        "type": "file",
+        "file": {
+            "file_data": data_uri(part.mime_type, content),
+            "filename": part.name or _DOCUMENT_NAME,
+        },
+    }
+
+
+# The file name sent with a document that has none (the API asks for one).
+_DOCUMENT_NAME = "document.pdf"
 
 
 def _usage(usage: CompletionUsage) -> Usage:

@@ -60,7 +60,8 @@ class Script:
     ``native_finish_reason`` sends that value instead, as is (``PROHIBITED_CONTENT``,
     ``pause_turn`` ...). ``error_message`` is also a refusal's Anthropic explanation.
 
-    ``usage`` is (prompt, completion) tokens; without it the server counts words and chunks.
+    ``usage`` is (prompt, completion) tokens; without it the server counts words (and media
+    parts, see :mod:`.parts`) and chunks.
     ``send_usage=False`` leaves out OpenAI's usage chunk and Gemini's ``usageMetadata``;
     Anthropic then reports the word count as input tokens and zero output tokens (the
     ``no_start_usage`` / ``no_delta_usage`` shapes leave its usage out).
@@ -189,12 +190,15 @@ class RecordedRequest:
     model: str
     headers: dict[str, str]
     body: dict[str, Any]
-    # Normalised view of the conversation, whatever the provider's wire shape.
+    # Normalised view of the conversation, whatever the provider's wire shape: each message's
+    # role and text, and, aligned with ``messages``, its parts (see llm_dispatch.testing.parts:
+    # text, and images, audio and documents with their bytes decoded or their URL).
     system: str | None
     messages: list[dict[str, str]]
+    parts: list[list[dict[str, Any]]] = field(default_factory=list)
     json_mode: bool = False
     status: int = 200
-    # The prompt tokens the answer reports (the script's, or a count of the prompt's words).
+    # The prompt tokens the answer reports (the script's, or the fake count: see Script.usage).
     prompt_tokens: int = 0
     chunks_sent: int = 0
     completed: bool = False

@@ -22,6 +22,7 @@ from typing import Any
 
 from aiohttp import web
 
+from .parts import media_tokens
 from .script import RecordedRequest, Script
 from .wire import Wire
 from .wire_anthropic import AnthropicWire
@@ -168,16 +169,17 @@ class FakeProviderServer:
             body = await request.json()
         except json.JSONDecodeError:
             body = {}
-        model, system, messages, json_mode = wire.parse(request.path, body)
+        parsed = wire.parse(request.path, body)
         rec = RecordedRequest(
             provider=wire.name,
             path=request.path_qs,
-            model=model,
+            model=parsed.model,
             headers=dict(request.headers),
             body=body,
-            system=system,
-            messages=messages,
-            json_mode=json_mode,
+            system=parsed.system,
+            messages=parsed.messages,
+            parts=parsed.parts,
+            json_mode=parsed.json_mode,
         )
         self.requests.append(rec)
         if self.keep_requests is not None and len(self.requests) > self.keep_requests:
@@ -215,8 +217,10 @@ class FakeProviderServer:
             )
 
         chunks = script.text_chunks(rec)
-        prompt_tokens = sum(len(m["content"].split()) for m in rec.messages) + len(
-            (rec.system or "").split()
+        prompt_tokens = (
+            sum(len(m["content"].split()) for m in rec.messages)
+            + len((rec.system or "").split())
+            + media_tokens(rec.parts)
         )
         usage = (prompt_tokens, len(chunks)) if script.send_usage else None
         if script.usage is not None and script.send_usage:

@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from .parts import PartDict
 from .script import FaultKind, RecordedRequest
 
-__all__ = ["Wire"]
+__all__ = ["ParsedRequest", "Wire"]
+
+
+@dataclass
+class ParsedRequest:
+    """What a wire reads from a request body: the model, the system prompt, the messages as
+    role/content (their text) dicts, each message's parts (:mod:`.parts`), in the same
+    order, and whether JSON mode is on."""
+
+    model: str
+    system: str | None
+    messages: list[dict[str, str]]
+    parts: list[list[PartDict]] = field(default_factory=list)
+    json_mode: bool = False
 
 
 class Wire(Protocol):
@@ -14,10 +29,8 @@ class Wire(Protocol):
 
     name: str
 
-    def parse(
-        self, path: str, body: dict[str, Any]
-    ) -> tuple[str, str | None, list[dict[str, str]], bool]:
-        """(model, system, messages as role/content dicts, json_mode) from a request."""
+    def parse(self, path: str, body: dict[str, Any]) -> ParsedRequest:
+        """What the request at ``path`` with ``body`` asks."""
         ...
 
     def error_body(self, status: int, message: str) -> dict[str, Any]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from . import parts
+from .parts import PartDict
 from .script import FaultKind, RecordedRequest
-from .wire import sse
+from .wire import ParsedRequest, sse
 
 __all__ = ["AnthropicWire"]
 
@@ -29,12 +31,30 @@ _STATUS_TYPES = {
 }
 
 
-def _content(value: Any) -> str:
+def _parts(value: Any) -> list[PartDict]:
+    """A message's content (a string, or a list of content blocks) as normalised parts."""
     if isinstance(value, str):
-        return value
-    if isinstance(value, list):
-        return "".join(p.get("text", "") for p in value if isinstance(p, dict))
-    return ""
+        return [parts.text(value)]
+    if not isinstance(value, list):
+        return []
+    return [_part(block) for block in value]
+
+
+def _part(block: Any) -> PartDict:
+    kind = block.get("type") if isinstance(block, dict) else None
+    try:
+        if kind == "text":
+            return parts.text(block.get("text", ""))
+        if kind in ("image", "document"):
+            source = block["source"]
+            if source["type"] == "base64":
+                data = parts.decode_base64(source["data"])
+                return parts.media(kind, source.get("media_type"), data=data)
+            if source["type"] == "url":
+                return parts.media(kind, None, url=source["url"])
+    except (KeyError, TypeError, ValueError):
+        pass
+    return parts.other(block)
 
 
 def _dump(obj: dict[str, Any]) -> str:
@@ -99,16 +119,18 @@ def _prompt_counts(rec: RecordedRequest) -> dict[str, Any]:
 class AnthropicWire:
     name = "anthropic"
 
-    def parse(
-        self, path: str, body: dict[str, Any]
-    ) -> tuple[str, str | None, list[dict[str, str]], bool]:
-        system = body.get("system")
-        messages = [
-            {"role": m.get("role", "user"), "content": _content(m.get("content"))}
-            for m in body.get("messages", [])
-        ]
-        json_mode = bool(body.get("output_format") or body.get("output_config"))
-        return str(body.get("model", "")), (_content(system) or None), messages, json_mode
+    def parse(self, path: str, body: dict[str, Any]) -> ParsedRequest:
+        contents = [_parts(m.get("content")) for m in body.get("messages", [])]
+        return ParsedRequest(
+            model=str(body.get("model", "")),
+            system=parts.text_of_parts(_parts(body.get("system"))) or None,
+            messages=[
+                {"role": m.get("role", "user"), "content": parts.text_of_parts(content)}
+                for m, content in zip(body.get("messages", []), contents, strict=True)
+            ],
+            parts=contents,
+            json_mode=bool(body.get("output_format") or body.get("output_config")),
+        )
 
     def error_body(self, status: int, message: str) -> dict[str, Any]:
         err_type = _STATUS_TYPES.get(

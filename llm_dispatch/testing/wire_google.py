@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from . import parts
+from .parts import PartDict
 from .script import FaultKind, RecordedRequest
-from .wire import sse
+from .wire import ParsedRequest, sse
 
 __all__ = ["GoogleWire"]
 
@@ -39,10 +41,37 @@ _STATUS_NAMES = {
 }
 
 
-def _parts_text(content: Any) -> str:
-    if not isinstance(content, dict):
-        return ""
-    return "".join(p.get("text", "") for p in content.get("parts", []) if isinstance(p, dict))
+def _parts(content: Any) -> list[PartDict]:
+    """The parts of a ``Content`` as normalised parts."""
+    if not isinstance(content, dict) or not isinstance(content.get("parts"), list):
+        return []
+    return [_part(p) for p in content["parts"]]
+
+
+def _field(obj: dict[str, Any], camel: str, snake: str) -> Any:
+    """A field the SDK may send in camel or in snake case."""
+    return obj.get(camel, obj.get(snake))
+
+
+def _part(part: Any) -> PartDict:
+    if not isinstance(part, dict):
+        return parts.other(part)
+    try:
+        if "text" in part:
+            return parts.text(part["text"])
+        inline = _field(part, "inlineData", "inline_data")
+        if isinstance(inline, dict):
+            mime = _field(inline, "mimeType", "mime_type")
+            data = parts.decode_base64(inline.get("data"))
+            return parts.media(parts.kind_of_mime(mime), mime, data=data)
+        file = _field(part, "fileData", "file_data")
+        if isinstance(file, dict):
+            mime = _field(file, "mimeType", "mime_type")
+            url = _field(file, "fileUri", "file_uri")
+            return parts.media(parts.kind_of_mime(mime), mime, url=url)
+    except ValueError:
+        pass
+    return parts.other(part)
 
 
 def _dump(obj: dict[str, Any]) -> str:
@@ -68,19 +97,26 @@ def _prompt_usage(rec: RecordedRequest, prompt: int) -> dict[str, Any]:
 class GoogleWire:
     name = "google"
 
-    def parse(
-        self, path: str, body: dict[str, Any]
-    ) -> tuple[str, str | None, list[dict[str, str]], bool]:
+    def parse(self, path: str, body: dict[str, Any]) -> ParsedRequest:
         # /v1beta/models/{model}:streamGenerateContent
         model = path.rsplit("/models/", 1)[-1].split(":", 1)[0]
-        system = _parts_text(body.get("systemInstruction") or body.get("system_instruction"))
-        messages = [
-            {"role": "assistant" if c.get("role") == "model" else "user", "content": _parts_text(c)}
-            for c in body.get("contents", [])
-        ]
+        system = _parts(body.get("systemInstruction") or body.get("system_instruction"))
+        turns = [c for c in body.get("contents", []) if isinstance(c, dict)]
+        contents = [_parts(c) for c in turns]
         config = body.get("generationConfig") or {}
-        json_mode = config.get("responseMimeType") == "application/json"
-        return model, (system or None), messages, json_mode
+        return ParsedRequest(
+            model=model,
+            system=parts.text_of_parts(system) or None,
+            messages=[
+                {
+                    "role": "assistant" if c.get("role") == "model" else "user",
+                    "content": parts.text_of_parts(content),
+                }
+                for c, content in zip(turns, contents, strict=True)
+            ],
+            parts=contents,
+            json_mode=config.get("responseMimeType") == "application/json",
+        )
 
     def error_body(self, status: int, message: str) -> dict[str, Any]:
         return {

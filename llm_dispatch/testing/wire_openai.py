@@ -6,8 +6,10 @@ import json
 import time
 from typing import Any
 
+from . import parts
+from .parts import PartDict
 from .script import FaultKind, RecordedRequest
-from .wire import sse
+from .wire import ParsedRequest, sse
 
 __all__ = ["OpenAIWire"]
 
@@ -19,12 +21,45 @@ _ERROR_TYPES: dict[FaultKind, tuple[str, str]] = {
 }
 
 
-def _content(value: Any) -> str:
+def _parts(value: Any) -> list[PartDict]:
+    """A message's content (a string, or a list of content parts) as normalised parts."""
     if isinstance(value, str):
-        return value
-    if isinstance(value, list):
-        return "".join(p.get("text", "") for p in value if isinstance(p, dict))
-    return ""
+        return [parts.text(value)]
+    if not isinstance(value, list):
+        return []
+    return [_part(p) for p in value]
+
+
+def _part(part: Any) -> PartDict:
+    kind = part.get("type") if isinstance(part, dict) else None
+    try:
+        if kind == "text":
+            return parts.text(part.get("text", ""))
+        if kind == "image_url":
+            image = part.get("image_url")
+            url = image.get("url") if isinstance(image, dict) else image
+            inline = parts.from_data_uri(url) if isinstance(url, str) else None
+            if inline is not None:
+                return parts.media("image", inline[0], data=inline[1])
+            if isinstance(url, str):
+                return parts.media("image", None, url=url)
+        if kind == "input_audio":
+            audio = part["input_audio"]
+            fmt = audio.get("format")
+            mime = parts.AUDIO_MIME_TYPES.get(fmt, f"audio/{fmt}")
+            data = parts.decode_base64(audio.get("data"))
+            return {**parts.media("audio", mime, data=data), "format": fmt}
+        if kind == "file" and isinstance(part["file"].get("file_data"), str):
+            file = part["file"]
+            inline = parts.from_data_uri(file["file_data"])
+            # A bare base64 string says no MIME type.
+            file_mime = inline[0] if inline else None
+            data = inline[1] if inline else parts.decode_base64(file["file_data"])
+            document = parts.media("document", file_mime, data=data)
+            return {**document, "name": file.get("filename")}
+    except (KeyError, TypeError, AttributeError, ValueError):
+        pass
+    return parts.other(part)
 
 
 def _event(rec: RecordedRequest, payload: dict[str, Any]) -> bytes:
@@ -37,21 +72,21 @@ def _event(rec: RecordedRequest, payload: dict[str, Any]) -> bytes:
 class OpenAIWire:
     name = "openai"
 
-    def parse(
-        self, path: str, body: dict[str, Any]
-    ) -> tuple[str, str | None, list[dict[str, str]], bool]:
+    def parse(self, path: str, body: dict[str, Any]) -> ParsedRequest:
         system_parts: list[str] = []
-        messages: list[dict[str, str]] = []
+        parsed = ParsedRequest(model=str(body.get("model", "")), system=None, messages=[])
         for m in body.get("messages", []):
+            content = _parts(m.get("content"))
             if m.get("role") in ("system", "developer"):
-                system_parts.append(_content(m.get("content")))
+                system_parts.append(parts.text_of_parts(content))
             else:
-                messages.append(
-                    {"role": m.get("role", "user"), "content": _content(m.get("content"))}
-                )
+                role = m.get("role", "user")
+                parsed.messages.append({"role": role, "content": parts.text_of_parts(content)})
+                parsed.parts.append(content)
+        parsed.system = "\n\n".join(system_parts) or None
         fmt = body.get("response_format") or {}
-        json_mode = fmt.get("type") in ("json_object", "json_schema")
-        return str(body.get("model", "")), ("\n\n".join(system_parts) or None), messages, json_mode
+        parsed.json_mode = fmt.get("type") in ("json_object", "json_schema")
+        return parsed
 
     def error_body(self, status: int, message: str) -> dict[str, Any]:
         kind = {429: "rate_limit_exceeded", 401: "invalid_api_key", 404: "model_not_found"}
