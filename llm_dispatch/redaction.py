@@ -2,6 +2,9 @@
 
 - :func:`redact` removes credentials from a text: API keys of the known shapes, values of
   key and authorization headers, URL passwords, and any secret it is given.
+- :func:`is_secret_name` tells whether a mapping key names a credential, and
+  :func:`secret_values` / :func:`redacted_mapping` find and hide the values under such keys
+  (a call's ``extra_headers`` option, say).
 - :func:`is_plain_word` tells whether a configuration value is harmless enough to quote in
   a "did you mean" message.
 - :func:`sdk_error_facts` reads what an SDK exception says about the failed request (its
@@ -12,9 +15,24 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
-__all__ = ["is_plain_word", "redact", "sdk_error_facts"]
+__all__ = [
+    "is_plain_word",
+    "is_secret_name",
+    "redact",
+    "redacted_mapping",
+    "sdk_error_facts",
+    "secret_values",
+]
+
+_SECRET_NAMES = frozenset(
+    {"key", "api_key", "apikey", "api-key", "secret", "password", "passwd", "token",
+     "authorization", "auth", "credential", "credentials", "headers", "extra_headers",
+     "default_headers", "cookie", "cookies", "hmac_key", "signing_key", "private_key"}
+)  # fmt: skip
+_SECRET_SUFFIXES = ("_key", "-key", "_secret", "_password", "_token", "_credentials")
 
 _SECRET_PATTERNS = [
     re.compile(r"sk-[A-Za-z0-9_\-]{8,}"),
@@ -33,6 +51,45 @@ _PASSWORD_PARAMETER = re.compile(r"([?&;]password=)[^\s&#;\"']*", re.IGNORECASE)
 
 
 _PLAIN_WORD = re.compile(r"[A-Za-z0-9_.\-]{1,40}")
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether a mapping key names a credential, or a mapping of them (``extra_headers``)."""
+    lowered = name.lower()
+    return lowered in _SECRET_NAMES or lowered.endswith(_SECRET_SUFFIXES)
+
+
+def secret_values(mapping: Mapping[str, Any]) -> tuple[str, ...]:
+    """Every string held under a secret-named key of ``mapping``, at any depth: what a
+    message about a call made with ``mapping`` as its options must not repeat."""
+    return tuple(_strings_under_secrets(mapping, inside=False))
+
+
+def _strings_under_secrets(value: Any, *, inside: bool) -> Iterator[str]:
+    if isinstance(value, str):
+        if inside:
+            yield value
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _strings_under_secrets(
+                item, inside=inside or (isinstance(key, str) and is_secret_name(key))
+            )
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _strings_under_secrets(item, inside=inside)
+
+
+def redacted_mapping(mapping: Mapping[str, Any]) -> dict[str, Any]:
+    """``mapping`` with the value of every secret-named key replaced by ``"[redacted]"``
+    (nested mappings included): safe for a repr or a log line."""
+    return {
+        key: "[redacted]"
+        if isinstance(key, str) and is_secret_name(key)
+        else redacted_mapping(value)
+        if isinstance(value, Mapping)
+        else value
+        for key, value in mapping.items()
+    }
 
 
 def is_plain_word(text: str) -> bool:

@@ -5,11 +5,13 @@ How a call's arguments become one is :mod:`.binding`'s business.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .content import Content, Modality, modalities_of, text_of
+from .redaction import redacted_mapping
 from .task_types import TaskType
 
 __all__ = ["Message", "Request"]
@@ -54,6 +56,11 @@ class Request(BaseModel):
     # Free-form values stages read: ``cache_scope`` (the cache's tenant scope) and
     # ``embedding_fields`` (metadata signed into this one call's stream).
     extra: dict[str, Any] = Field(default_factory=dict)
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        # A call's options can carry credentials (``extra_headers``): the repr hides them.
+        for name, value in super().__repr_args__():
+            yield name, redacted_mapping(value) if name in ("options", "extra") else value
 
     @field_validator("messages")
     @classmethod

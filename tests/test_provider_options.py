@@ -10,6 +10,7 @@ import pytest
 from llm_dispatch.errors import BadRequestError
 from llm_dispatch.providers.options import PROVIDER_OPTIONS
 from llm_dispatch.providers.registry import PROVIDER_KINDS
+from llm_dispatch.testing import Script
 
 pytestmark = pytest.mark.usefixtures("clean_provider_env")
 
@@ -244,3 +245,26 @@ async def test_an_option_set_to_none_is_not_sent(
     assert outcome.error is None
     with pytest.raises(KeyError):
         at(fake_server.requests[0].body, TOP_P_AT[kind])
+
+
+async def test_header_values_of_a_call_never_reach_its_error(
+    fake_server, sdk_provider, collect, ask, sent_headers, kind
+) -> None:
+    # A server that echoes the request's headers in its error body (some proxies do).
+    tenant = "tenant-credential-4f9a2c"
+    fake_server.enqueue(
+        Script(status=400, error_message=f"bad header X-Tenant: {tenant}"), provider=kind
+    )
+    request = ask(options={"extra_headers": {"X-Tenant": tenant}})
+
+    outcome = await collect(sdk_provider(kind), request, MODEL)
+
+    assert isinstance(outcome.error, BadRequestError)
+    assert sent_headers()["x-tenant"] == tenant  # it was sent
+    shown = [str(outcome.error), repr(outcome.error), repr(request)]
+    cause = outcome.error.__cause__
+    while cause is not None:
+        shown.append(str(cause))
+        cause = cause.__cause__ or cause.__context__
+    assert not [text for text in shown if tenant in text]
+    assert "[redacted]" in str(outcome.error)

@@ -38,25 +38,13 @@ from pydantic import BaseModel
 
 from ..content import Content, cache_form
 from ..errors import UncacheableRequest
+from ..redaction import is_secret_name
 from ..request import Request
 
-__all__ = ["PARTITION_VERSION", "is_secret_name", "partition_key"]
+__all__ = ["PARTITION_VERSION", "partition_key"]
 
 #: Part of every partition: bump it when what the partition covers changes.
 PARTITION_VERSION = 2
-
-_SECRET_NAMES = frozenset(
-    {"key", "api_key", "apikey", "api-key", "secret", "password", "passwd", "token",
-     "authorization", "auth", "credential", "credentials", "headers", "extra_headers",
-     "default_headers", "cookie", "cookies", "hmac_key", "signing_key", "private_key"}
-)  # fmt: skip
-_SECRET_SUFFIXES = ("_key", "-key", "_secret", "_password", "_token", "_credentials")
-
-
-def is_secret_name(name: str) -> bool:
-    """Whether a mapping key names a credential (its value must stay out of cache keys)."""
-    lowered = name.lower()
-    return lowered in _SECRET_NAMES or lowered.endswith(_SECRET_SUFFIXES)
 
 
 def _canonical(value: Any, path: str) -> Any:

@@ -128,7 +128,7 @@ class AnthropicProvider(Provider):
                 elif kind == "message_stop":
                     stopped = True
         except Exception as exc:
-            failure = self.failure(exc, model)
+            failure = self.failure(exc, model, request)
         finally:
             if sdk_stream is not None:
                 await close_quietly(sdk_stream.close)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from ..errors import ProviderError, ProviderTimeoutError, UpstreamError
 from ..events import ProviderEvent
+from ..redaction import redact, secret_values
 from ..request import Request
 from ..urls import base_url_problem
 from .classify import is_connect_timeout
@@ -111,14 +112,22 @@ class Provider(ABC):
     def map_error(self, exc: BaseException, model: str) -> ProviderError:
         """Turn anything the SDK raised into the matching :class:`ProviderError`."""
 
-    def failure(self, exc: BaseException, model: str) -> ProviderError:
+    def failure(
+        self, exc: BaseException, model: str, request: Request | None = None
+    ) -> ProviderError:
         """:meth:`map_error` for ``exc``, chained to an :class:`UpstreamError` stand-in.
 
         The SDK exception itself is dropped: its text and its attributes (the request, the
         response body) can hold a key or a header value. Raise the result outside the
         ``except`` block that caught ``exc``, so that it is not the implicit context either.
+        With ``request``, the values of its secret-named options (``extra_headers``) are
+        scrubbed from the message too.
         """
         error = self.map_error(exc, model)
+        call_secrets = secret_values(request.options) if request is not None else ()
+        if call_secrets:
+            error.message = redact(error.message, call_secrets)
+            error.args = (error.message,)
         if error is not exc:
             if (
                 isinstance(error, ProviderTimeoutError)

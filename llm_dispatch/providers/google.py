@@ -148,7 +148,7 @@ class GoogleProvider(Provider):
                     update_counts(counts, chunk.usage_metadata, _USAGE_COUNTS)
                 chunk = await anext(iterator, None)
         except Exception as exc:
-            failure = self.failure(exc, model)
+            failure = self.failure(exc, model, request)
         finally:
             for response in opened:
                 response.close()

@@ -105,7 +105,7 @@ class OpenAIProvider(Provider):
                 if chunk.usage is not None:
                     usage = chunk.usage
         except Exception as exc:
-            failure = self.failure(exc, model)
+            failure = self.failure(exc, model, request)
         finally:
             if sdk_stream is not None:
                 await close_quietly(sdk_stream.close)
