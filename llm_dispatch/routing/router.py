@@ -2,7 +2,9 @@
 
 ``Router.plan(request)`` takes the route of the request's task type (else ``default``),
 applies the call's ``providers=`` / ``model=`` arguments, drops targets that cannot be used
-now (provider disabled, circuit open), and orders the rest with the route's strategy.
+now (provider disabled, a model that does not take what the request sends or a part over
+its provider's size limit: :mod:`.capabilities`, circuit open), and orders the rest with
+the route's strategy.
 Everything dropped is listed in ``Plan.skipped`` with the reason, and a plan with no target
 left raises :class:`~llm_dispatch.errors.NoProviderAvailable` carrying that list.
 
@@ -39,6 +41,7 @@ from ..providers.base import ProviderSettings
 from ..request import Request
 from ..settings.models import FUNCTION_PROVIDER, DispatchConfig
 from ..settings.paths import did_you_mean
+from .capabilities import RequestNeeds
 from .strategies import RoutingState, get_strategy
 from .target import Target
 
@@ -135,11 +138,12 @@ class Router:
 
         enabled: list[Target] = []
         seen: set[str] = set()
+        needs = RequestNeeds.of(request)
         for target in candidates:
             if target.key in seen:
                 continue
             seen.add(target.key)
-            reason = self._disabled_reason(target)
+            reason = self._disabled_reason(target) or needs.unmet(target)
             if reason is not None:
                 skipped[target.key] = reason
             else:
@@ -167,7 +171,8 @@ class Router:
     def target(
         self, provider: str, model: str | None = None, weight: float | None = None
     ) -> Target:
-        """The :class:`Target` for ``provider`` (and ``model``, default: its default model)."""
+        """The :class:`Target` for ``provider`` (and ``model``, default: its default model),
+        with its model's capabilities."""
         config = self.config.provider(provider)
         resolved = model or config.resolved_model()
         if resolved is None:
@@ -186,6 +191,7 @@ class Router:
             settings=self._settings[provider],
             weight=config.weight if weight is None else weight,
             price=config.price_for(resolved),
+            capabilities=config.capabilities_for(resolved),
         )
 
     # -- steps ---------------------------------------------------------------------------
