@@ -648,9 +648,48 @@ def test_errors_carry_file_line_and_key_path(
             "providers.function.capabilities",
             "a provider of kind 'function' takes no capabilities",
         ),
+        (
+            """
+            routes:
+              code_generation:
+                - provider: openai
+                  options:
+                    sed: 7
+            """,
+            5,
+            "routes.code_generation[0].options.sed",
+            "unknown option 'sed' for provider 'openai' (kind openai) (did you mean 'seed'?); "
+            "it takes: extra_body, extra_headers, extra_query, frequency_penalty, logit_bias, "
+            "logprobs, metadata, presence_penalty, reasoning_effort, seed, service_tier, store, "
+            "top_logprobs, top_p, user",
+        ),
+        (
+            """
+            routes:
+              default:
+                targets:
+                  - openai
+                  - {provider: anthropic, options: {top_p: 0.9, seed: 1}}
+            """,
+            5,
+            "routes.default.targets[1].options.seed",
+            "unknown option 'seed' for provider 'anthropic' (kind anthropic); it takes: "
+            "extra_body, extra_headers, extra_query, metadata, service_tier, top_k, top_p",
+        ),
+        (
+            """
+            routes:
+              default:
+                - openai
+                - {provider: function, options: {seed: 1}}
+            """,
+            4,
+            "routes.default[1].options",
+            "the function provider (the decorated body) takes no options",
+        ),
     ],
 )
-def test_capability_errors_carry_file_line_and_key_path(
+def test_capability_and_option_errors_carry_file_line_and_key_path(
     tmp_path: Path, yaml_text: str, line: int, path: str, message: str
 ) -> None:
     file = write(tmp_path, yaml_text)
@@ -660,7 +699,7 @@ def test_capability_errors_carry_file_line_and_key_path(
     assert message in str(err)
 
 
-def test_capabilities_load_from_a_file(tmp_path: Path) -> None:
+def test_capabilities_and_options_load_from_a_file(tmp_path: Path) -> None:
     file = write(
         tmp_path,
         """
@@ -671,11 +710,15 @@ def test_capabilities_load_from_a_file(tmp_path: Path) -> None:
             models: [qwen-vl]
             capabilities:
               qwen-vl: {modalities: [image, text, image], context_window: 32768}
+        routes:
+          default:
+            - {provider: vllm, options: {seed: 7, extra_body: {top_k: 20}}}
         """,
     )
     config = load_config(file, environ={})
     entry = config.providers["vllm"].capabilities["qwen-vl"]
     assert (entry.modalities, entry.context_window) == (("text", "image"), 32768)
+    assert config.routes["default"].targets[0].options == {"seed": 7, "extra_body": {"top_k": 20}}
 
 
 def test_builtin_capabilities_are_what_the_family_table_gives_their_names() -> None:

@@ -631,3 +631,27 @@ async def test_families_go_by_model_name_whatever_the_base_url() -> None:
     assert keys(plan) == ["proxy/gpt-4o", "proxy/gpt-4.1-nano"]
     assert [t.context_window for t in plan.targets] == [128_000, 1_047_576]
     assert plan.skipped == {"proxy/o-something": "takes text; this request sends image (images[0])"}
+
+
+# -- route target options --------------------------------------------------------------------
+
+
+async def test_route_target_options_ride_on_the_target() -> None:
+    router = Router(
+        config(
+            {
+                "default": [
+                    {"provider": "openai", "options": {"seed": 7}},
+                    {"provider": "anthropic", "options": {"top_k": 40}},
+                ]
+            }
+        )
+    )
+    openai, anthropic = (await router.plan(request())).targets
+    assert (openai.options, anthropic.options) == ({"seed": 7}, {"top_k": 40})
+    # model= keeps the options of the target whose model it replaces
+    (replaced,) = (await router.plan(request(), providers=["openai"], model="gpt-4o")).targets
+    assert (replaced.key, replaced.options) == ("openai/gpt-4o", {"seed": 7})
+    # a target the call adds is not a route target: it has no route options
+    (added,) = (await router.plan(request(), providers=["google"])).targets
+    assert added.options == {}

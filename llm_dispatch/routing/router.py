@@ -30,9 +30,10 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from ..errors import ConfigError, NoProviderAvailable
 from ..log import get_logger
@@ -116,7 +117,9 @@ class Router:
         skipped: dict[str, str] = {}
         if found is not None:
             route_key, route = found
-            candidates = [self.target(t.provider, t.model, t.weight) for t in route.targets]
+            candidates = [
+                self.target(t.provider, t.model, t.weight, t.options) for t in route.targets
+            ]
             strategy = route.strategy
         elif providers is not None:
             route_key, candidates, strategy = task, [], "priority"
@@ -169,10 +172,14 @@ class Router:
         self.state.observe_ttft(target_key, seconds)
 
     def target(
-        self, provider: str, model: str | None = None, weight: float | None = None
+        self,
+        provider: str,
+        model: str | None = None,
+        weight: float | None = None,
+        options: Mapping[str, Any] | None = None,
     ) -> Target:
         """The :class:`Target` for ``provider`` (and ``model``, default: its default model),
-        with its model's capabilities."""
+        with its model's capabilities and a route target's ``options``."""
         config = self.config.provider(provider)
         resolved = model or config.resolved_model()
         if resolved is None:
@@ -192,6 +199,7 @@ class Router:
             weight=config.weight if weight is None else weight,
             price=config.price_for(resolved),
             capabilities=config.capabilities_for(resolved),
+            options=dict(options or {}),
         )
 
     # -- steps ---------------------------------------------------------------------------
@@ -255,7 +263,7 @@ class Router:
                 out.append(c)
                 continue
             if not placed:
-                out.append(self.target(provider, model, c.weight))
+                out.append(self.target(provider, model, c.weight, c.options))
                 placed = True
             if c.model != model:
                 skipped.setdefault(c.key, f"replaced by model={model!r}")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..providers.base import ModelPrice, ProviderSettings
 from ..settings.capabilities import Capabilities
@@ -14,8 +16,8 @@ __all__ = ["Target"]
 class Target:
     """``provider/model`` plus what the strategies and the dispatcher need to know about it.
 
-    Equality and hashing use provider, model and weight only: settings, price and
-    capabilities are derived from the configuration and would make the target unhashable.
+    Equality and hashing use provider, model and weight only: settings, price, capabilities
+    and options are derived from the configuration and would make the target unhashable.
     """
 
     provider: str
@@ -28,6 +30,8 @@ class Target:
     #: What the model takes (modalities, context window); None: not known here (a cache
     #: replay), which nothing is checked against.
     capabilities: Capabilities | None = field(default=None, compare=False, repr=False)
+    #: The route target's provider options (see :mod:`llm_dispatch.provider_options`).
+    options: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def key(self) -> str:
