@@ -687,9 +687,19 @@ def test_errors_carry_file_line_and_key_path(
             "routes.default[1].options",
             "the function provider (the decorated body) takes no options",
         ),
+        (
+            """
+            defaults:
+              fallback_on: [context_length, content_filtr]
+            """,
+            2,
+            "defaults.fallback_on[1]",
+            "'content_filtr' is not one of 'context_length' or 'content_filter' "
+            "(did you mean 'content_filter'?)",
+        ),
     ],
 )
-def test_capability_and_option_errors_carry_file_line_and_key_path(
+def test_capability_option_and_fallback_on_errors_carry_file_line_and_key_path(
     tmp_path: Path, yaml_text: str, line: int, path: str, message: str
 ) -> None:
     file = write(tmp_path, yaml_text)
@@ -699,7 +709,7 @@ def test_capability_and_option_errors_carry_file_line_and_key_path(
     assert message in str(err)
 
 
-def test_capabilities_and_options_load_from_a_file(tmp_path: Path) -> None:
+def test_capabilities_options_and_fallback_on_load_from_a_file(tmp_path: Path) -> None:
     file = write(
         tmp_path,
         """
@@ -713,12 +723,18 @@ def test_capabilities_and_options_load_from_a_file(tmp_path: Path) -> None:
         routes:
           default:
             - {provider: vllm, options: {seed: 7, extra_body: {top_k: 20}}}
+        defaults:
+          fallback_on: [content_filter, context_length]
         """,
     )
     config = load_config(file, environ={})
     entry = config.providers["vllm"].capabilities["qwen-vl"]
     assert (entry.modalities, entry.context_window) == (("text", "image"), 32768)
     assert config.routes["default"].targets[0].options == {"seed": 7, "extra_body": {"top_k": 20}}
+    assert config.defaults.fallback_on == ("content_filter", "context_length")
+    assert PolicySettings().fallback_on == ()
+    overridden = merge_policy(config.defaults, {"fallback_on": ["context_length"]})
+    assert overridden.fallback_on == ("context_length",)
 
 
 def test_builtin_capabilities_are_what_the_family_table_gives_their_names() -> None:
