@@ -38,6 +38,7 @@ from .policies.first_token import open_first_event
 from .policies.mid_stream import after_text, guard_continuation, report_continuation
 from .policies.retry import with_retry
 from .policies.timeouts import Watchdog
+from .provider_options import planned_options
 from .providers.base import Provider
 from .providers.function import FUNCTION_PROVIDER
 from .providers.registry import PROVIDER_KINDS, create_provider
@@ -184,6 +185,7 @@ class Dispatcher:
         cache = _cache_policy(ctx, options)
         stored = await cache.stored_answer(run.left()) if cache is not None else None
         plan = await self._plan(run, options, stored)
+        target_options = planned_options(plan.targets, ctx.request, self.config.provider_kinds())
         first = plan.targets[0]
         ctx.provider, ctx.model, ctx.price = first.provider, first.model, first.price
         await run.begin(
@@ -192,6 +194,7 @@ class Dispatcher:
         )
 
         def attempt_for(target: Target, request: Request) -> Attempt:
+            request = request.model_copy(update={"options": target_options[target.key]})
             serving = stored.provider if stored is not None else self._serve(target, options)
             timeouts = self._timeouts(policy, target)
             attempt = Attempt(run, target, serving, request, timeouts, ctx.chars)
@@ -326,9 +329,7 @@ class Dispatcher:
 
     def _serve(self, target: Target, options: CallOptions) -> Provider:
         """The provider of ``target``: the decorated body, or the configured provider."""
-        settings = target.settings
-        kind = settings.kind if settings is not None else target.provider
-        if kind != FUNCTION_PROVIDER:
+        if (target.kind or target.provider) != FUNCTION_PROVIDER:
             return self.provider(target.provider)
         if options.body is None:
             raise ProviderError(

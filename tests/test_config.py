@@ -21,6 +21,7 @@ from llm_dispatch.providers.base import Provider, ProviderSettings
 from llm_dispatch.redaction import redact
 from llm_dispatch.request import Message, Request
 from llm_dispatch.settings import parsing
+from llm_dispatch.settings.capabilities import family_of, resolve_capabilities
 from llm_dispatch.settings.interpolation import interpolate
 from llm_dispatch.settings.loader import CONFIG_ENV_VAR, load_config
 from llm_dispatch.settings.models import (
@@ -567,6 +568,210 @@ def test_errors_carry_file_line_and_key_path(
     assert (err.line, err.path) == (line, path), str(err)
     assert str(err).startswith(f"{file}:{line} {path}: ")
     assert message in str(err)
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "line", "path", "message"),
+    [
+        (
+            """
+            providers:
+              openai:
+                kind: openai
+                capabilities:
+                  gpt-4o: {modalities: [text, video]}
+            """,
+            5,
+            "providers.openai.capabilities.gpt-4o.modalities[1]",
+            "'video' is not one of 'text', 'image', 'audio' or 'document'",
+        ),
+        (
+            """
+            providers:
+              openai:
+                kind: openai
+                capabilities:
+                  "gpt-4.1":
+                    modalities: [image]
+            """,
+            6,
+            'providers.openai.capabilities["gpt-4.1"].modalities',
+            "modalities must include 'text' (every request sends text)",
+        ),
+        (
+            """
+            providers:
+              openai:
+                kind: openai
+                capabilities:
+                  gpt-4o:
+                    context_window: 0
+            """,
+            6,
+            "providers.openai.capabilities.gpt-4o.context_window",
+            "input should be greater than 0",
+        ),
+        (
+            """
+            providers:
+              openai:
+                kind: openai
+                capabilities:
+                  gpt-4o: {context_windw: 128000}
+            """,
+            5,
+            "providers.openai.capabilities.gpt-4o.context_windw",
+            "unknown key 'context_windw' (did you mean 'context_window'?)",
+        ),
+        (
+            """
+            providers:
+              vllm:
+                kind: openai
+                models: [qwen-7b]
+                capabilities:
+                  qwen-7c: {context_window: 32768}
+            """,
+            6,
+            "providers.vllm.capabilities.qwen-7c",
+            "capabilities for 'qwen-7c', which is not in models ['qwen-7b'] "
+            "(did you mean 'qwen-7b'?)",
+        ),
+        (
+            """
+            providers:
+              function:
+                kind: function
+                capabilities: {body: {modalities: [text]}}
+            """,
+            4,
+            "providers.function.capabilities",
+            "a provider of kind 'function' takes no capabilities",
+        ),
+        (
+            """
+            routes:
+              code_generation:
+                - provider: openai
+                  options:
+                    sed: 7
+            """,
+            5,
+            "routes.code_generation[0].options.sed",
+            "unknown option 'sed' for provider 'openai' (kind openai) (did you mean 'seed'?); "
+            "it takes: extra_body, extra_headers, extra_query, frequency_penalty, logit_bias, "
+            "logprobs, metadata, presence_penalty, reasoning_effort, seed, service_tier, store, "
+            "top_logprobs, top_p, user",
+        ),
+        (
+            """
+            routes:
+              default:
+                targets:
+                  - openai
+                  - {provider: anthropic, options: {top_p: 0.9, seed: 1}}
+            """,
+            5,
+            "routes.default.targets[1].options.seed",
+            "unknown option 'seed' for provider 'anthropic' (kind anthropic); it takes: "
+            "extra_body, extra_headers, extra_query, metadata, service_tier, top_k, top_p",
+        ),
+        (
+            """
+            routes:
+              default:
+                - openai
+                - {provider: function, options: {seed: 1}}
+            """,
+            4,
+            "routes.default[1].options",
+            "the function provider (the decorated body) takes no options",
+        ),
+        (
+            """
+            defaults:
+              fallback_on: [context_length, content_filtr]
+            """,
+            2,
+            "defaults.fallback_on[1]",
+            "'content_filtr' is not one of 'context_length' or 'content_filter' "
+            "(did you mean 'content_filter'?)",
+        ),
+    ],
+)
+def test_capability_option_and_fallback_on_errors_carry_file_line_and_key_path(
+    tmp_path: Path, yaml_text: str, line: int, path: str, message: str
+) -> None:
+    file = write(tmp_path, yaml_text)
+    err = load_error(file)
+    assert (err.line, err.path) == (line, path), str(err)
+    assert str(err).startswith(f"{file}:{line} {path}: ")
+    assert message in str(err)
+
+
+def test_capabilities_options_and_fallback_on_load_from_a_file(tmp_path: Path) -> None:
+    file = write(
+        tmp_path,
+        """
+        providers:
+          vllm:
+            kind: openai
+            base_url: http://127.0.0.1:8000/v1
+            models: [qwen-vl]
+            capabilities:
+              qwen-vl: {modalities: [image, text, image], context_window: 32768}
+        routes:
+          default:
+            - {provider: vllm, options: {seed: 7, extra_body: {top_k: 20}}}
+        defaults:
+          fallback_on: [content_filter, context_length]
+        """,
+    )
+    config = load_config(file, environ={})
+    entry = config.providers["vllm"].capabilities["qwen-vl"]
+    assert (entry.modalities, entry.context_window) == (("text", "image"), 32768)
+    assert config.routes["default"].targets[0].options == {"seed": 7, "extra_body": {"top_k": 20}}
+    assert config.defaults.fallback_on == ("content_filter", "context_length")
+    assert PolicySettings().fallback_on == ()
+    overridden = merge_policy(config.defaults, {"fallback_on": ["context_length"]})
+    assert overridden.fallback_on == ("context_length",)
+
+
+def test_builtin_capabilities_are_what_the_family_table_gives_their_names() -> None:
+    config = DispatchConfig()
+    seen = 0
+    for provider in config.providers.values():
+        for model, entry in provider.capabilities.items():
+            family = family_of(provider.kind, model)
+            assert family is not None, model
+            assert entry.modalities is not None
+            assert (frozenset(entry.modalities), entry.context_window) == (
+                family.modalities,
+                family.context_window,
+            ), model
+            assert set(provider.capabilities) == set(provider.prices)
+            seen += 1
+    assert seen == 10
+    openai = config.providers["openai"]
+    assert openai.capabilities_for("gpt-4o-mini-audio-preview-2024-12-17").modalities == {
+        "text",
+        "audio",
+    }
+    assert openai.capabilities_for("gpt-4o-2024-08-06").context_window == 128_000
+    assert config.providers["google"].capabilities_for("gemini-2.0-flash").modalities == {
+        "text",
+        "image",
+        "audio",
+        "document",
+    }
+    unknown = openai.capabilities_for("text-davinci-003")
+    assert (unknown.modalities, unknown.context_window) == ({"text"}, None)
+    assert resolve_capabilities("function", "body").modalities == {
+        "text",
+        "image",
+        "audio",
+        "document",
+    }
 
 
 def test_several_problems_are_all_reported_in_file_order(tmp_path: Path) -> None:

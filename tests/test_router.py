@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from llm_dispatch.content import AudioPart, DocumentPart, ImagePart, TextPart
 from llm_dispatch.errors import ConfigError, NoProviderAvailable
 from llm_dispatch.policies.circuit import CircuitBreaker, MemoryCircuitStore
 from llm_dispatch.request import Message, Request
@@ -435,3 +436,222 @@ async def test_the_function_body_is_never_taken_out_by_the_circuit() -> None:
     router = Router(config({"default": ["function"]}), circuit=circuit)
     await circuit.record_failure("function/body")
     assert keys(await router.plan(request())) == ["function/body"]
+
+
+# -- what a target takes: modalities and part sizes -----------------------------------------
+
+MB = 1024 * 1024
+
+
+def with_parts(*parts: Any) -> Request:
+    content = (TextPart(text="what is this?"), *parts)
+    return Request(messages=(Message(role="user", content=content),))
+
+
+def png(size: int, source: str = "images[0]") -> ImagePart:
+    data = b"\x89PNG\r\n\x1a\n" + b"\0" * (size - 8)
+    return ImagePart(mime_type="image/png", data=data, source=source)
+
+
+def wav(size: int = 64, source: str = "audio[0]") -> AudioPart:
+    return AudioPart(mime_type="audio/wav", data=b"RIFF" + b"\0" * (size - 4), source=source)
+
+
+async def test_a_model_that_does_not_take_audio_is_skipped_with_the_reason() -> None:
+    router = Router(config({"default": ["anthropic", "openai", "google"]}))
+    plan = await router.plan(with_parts(wav()))
+    assert keys(plan) == ["google/gemini-2.5-flash"]
+    reason = "takes text, image, document; this request sends audio (audio[0])"
+    assert plan.skipped == {
+        "anthropic/claude-sonnet-4-5": reason,
+        "openai/gpt-4o-mini": reason,
+    }
+
+
+async def test_no_capable_target_raises_no_provider_available_naming_the_modality() -> None:
+    router = Router(config({"default": ["anthropic", "openai/gpt-4o"]}))
+    with pytest.raises(NoProviderAvailable) as info:
+        await router.plan(with_parts(wav(source="audio[0]"), wav(source="audio[1]")))
+    assert info.value.skipped == {
+        "anthropic/claude-sonnet-4-5": "takes text, image, document; "
+        "this request sends audio (audio[0], audio[1])",
+        "openai/gpt-4o": "takes text, image, document; "
+        "this request sends audio (audio[0], audio[1])",
+    }
+    assert "this request sends audio (audio[0], audio[1])" in str(info.value)
+
+
+async def test_an_audio_preview_model_takes_audio_and_no_images() -> None:
+    router = Router(config({"default": ["openai/gpt-4o-audio-preview", "anthropic"]}))
+    plan = await router.plan(with_parts(wav()))
+    assert keys(plan) == ["openai/gpt-4o-audio-preview"]
+    with pytest.raises(NoProviderAvailable) as info:
+        await router.plan(with_parts(png(100), wav()))
+    assert info.value.skipped == {
+        "openai/gpt-4o-audio-preview": "takes text, audio; this request sends image (images[0])",
+        "anthropic/claude-sonnet-4-5": "takes text, image, document; "
+        "this request sends audio (audio[0])",
+    }
+
+
+async def test_an_image_over_anthropics_limit_skips_anthropic_and_keeps_openai() -> None:
+    router = Router(config({"default": ["anthropic", "openai"]}))
+    plan = await router.plan(with_parts(png(6 * MB)))
+    assert keys(plan) == ["openai/gpt-4o-mini"]
+    assert plan.skipped == {
+        "anthropic/claude-sonnet-4-5": "images[0] is 6.0 MB; anthropic takes images up to 5 MB"
+    }
+    # at the limit itself the image goes through
+    assert keys(await router.plan(with_parts(png(5 * MB)))) == [
+        "anthropic/claude-sonnet-4-5",
+        "openai/gpt-4o-mini",
+    ]
+
+
+async def test_size_limits_per_kind_name_every_part_over_them() -> None:
+    router = Router(config({"default": ["anthropic", "openai", "google"]}))
+    big_pdf = DocumentPart(
+        mime_type="application/pdf", data=b"%PDF" + b"\0" * (33 * MB), source="report"
+    )
+    with pytest.raises(NoProviderAvailable) as info:
+        await router.plan(
+            with_parts(png(21 * MB, "images[0]"), png(MB, "images[1]"), png(8 * MB, "images[2]"))
+        )
+    assert info.value.skipped == {
+        "anthropic/claude-sonnet-4-5": "images[0] is 21.0 MB, images[2] is 8.0 MB; "
+        "anthropic takes images up to 5 MB",
+        "openai/gpt-4o-mini": "images[0] is 21.0 MB; openai takes images up to 20 MB",
+        "google/gemini-2.5-flash": "the inline media (images[0], images[1], images[2]) come to "
+        "30.0 MB; google takes up to 20 MB of inline data per request",
+    }
+    plan = await router.plan(with_parts(big_pdf))
+    assert keys(plan) == ["openai/gpt-4o-mini"]
+    assert plan.skipped["anthropic/claude-sonnet-4-5"] == (
+        "report is 33.0 MB; anthropic takes documents up to 32 MB"
+    )
+
+
+async def test_a_part_just_over_a_limit_is_described_in_bytes() -> None:
+    router = Router(config({"default": ["anthropic", "openai"]}))
+    plan = await router.plan(with_parts(png(5 * MB + 10)))
+    assert plan.skipped == {
+        "anthropic/claude-sonnet-4-5": "images[0] is 5,242,890 bytes (over 5,242,880); "
+        "anthropic takes images up to 5 MB"
+    }
+
+
+async def test_parts_without_a_source_are_named_by_their_place() -> None:
+    router = Router(config({"default": ["anthropic", "google"]}))
+    plan = await router.plan(with_parts(wav(source="")))
+    assert plan.skipped == {
+        "anthropic/claude-sonnet-4-5": "takes text, image, document; "
+        "this request sends audio (messages[0].content[1])"
+    }
+
+
+async def test_a_part_fetched_by_url_has_no_size_to_check() -> None:
+    router = Router(config({"default": ["anthropic"]}))
+    image = ImagePart(mime_type="image/png", url="https://example.org/big.png", source="img")
+    assert keys(await router.plan(with_parts(image))) == ["anthropic/claude-sonnet-4-5"]
+
+
+async def test_text_only_requests_go_everywhere() -> None:
+    router = Router(config({"default": ["vllm/qwen-7b", "anthropic"]}))
+    text_parts = Request(messages=(Message(role="user", content=(TextPart(text="hi"),)),))
+    for asked in (request(), text_parts):
+        plan = await router.plan(asked)
+        assert keys(plan) == ["vllm/qwen-7b", "anthropic/claude-sonnet-4-5"]
+        assert plan.skipped == {}
+
+
+async def test_the_function_body_takes_every_modality() -> None:
+    router = Router(config({"default": ["anthropic", "function"]}))
+    plan = await router.plan(with_parts(wav(), png(9 * MB)))
+    assert keys(plan) == ["function/body"]
+    assert set(plan.skipped) == {"anthropic/claude-sonnet-4-5"}
+
+
+async def test_a_disabled_provider_keeps_its_own_reason() -> None:
+    router = Router(config({"default": ["anthropic", "google"]}, anthropic={"enabled": False}))
+    plan = await router.plan(with_parts(wav()))
+    assert plan.skipped["anthropic/claude-sonnet-4-5"].startswith("disabled in the configuration")
+
+
+async def test_providers_argument_narrowing_to_an_incapable_target_fails_with_the_reason() -> None:
+    router = Router(config({"default": ["google"]}))
+    with pytest.raises(NoProviderAvailable, match=r"this request sends audio \(audio\[0\]\)"):
+        await router.plan(with_parts(wav()), providers=["anthropic"])
+
+
+# -- unknown models --------------------------------------------------------------------------
+
+
+async def test_a_model_no_family_matches_takes_text_only() -> None:
+    router = Router(config({"default": ["vllm/qwen-7b", "openai/my-finetune", "google"]}))
+    plan = await router.plan(with_parts(png(100)))
+    assert keys(plan) == ["google/gemini-2.5-flash"]
+    assert plan.skipped == {
+        "vllm/qwen-7b": "takes text; this request sends image (images[0])",
+        "openai/my-finetune": "takes text; this request sends image (images[0])",
+    }
+    (target,) = (await router.plan(request(), providers=["vllm/qwen-7b"])).targets
+    assert target.capabilities is not None and target.context_window is None
+
+
+async def test_a_configured_entry_wins_over_the_family_key_by_key() -> None:
+    router = Router(
+        config(
+            {"default": ["vllm/qwen-7b", "anthropic/claude-haiku-4-5", "openai/gpt-4o"]},
+            vllm={"capabilities": {"qwen-7b": {"modalities": ["text", "image"]}}},
+            anthropic={"capabilities": {"claude-haiku-4-5": {"context_window": 100_000}}},
+            openai={"capabilities": {"gpt-4o": {"modalities": ["text"]}}},
+        )
+    )
+    plan = await router.plan(with_parts(png(100)))
+    assert keys(plan) == ["vllm/qwen-7b", "anthropic/claude-haiku-4-5"]
+    assert plan.skipped == {"openai/gpt-4o": "takes text; this request sends image (images[0])"}
+    vllm, haiku = plan.targets
+    assert (vllm.context_window, haiku.context_window) == (None, 100_000)
+    assert haiku.capabilities is not None
+    assert haiku.capabilities.modalities == {"text", "image", "document"}
+
+
+async def test_families_go_by_model_name_whatever_the_base_url() -> None:
+    router = Router(
+        config(
+            {"default": ["proxy/gpt-4o", "proxy/gpt-4.1-nano", "proxy/o-something"]},
+            proxy={
+                "kind": "openai",
+                "api_key": "sk-proxy-000000000000",
+                "base_url": "https://llm-gateway.example.com/v1",
+            },
+        )
+    )
+    plan = await router.plan(with_parts(png(100)))
+    assert keys(plan) == ["proxy/gpt-4o", "proxy/gpt-4.1-nano"]
+    assert [t.context_window for t in plan.targets] == [128_000, 1_047_576]
+    assert plan.skipped == {"proxy/o-something": "takes text; this request sends image (images[0])"}
+
+
+# -- route target options --------------------------------------------------------------------
+
+
+async def test_route_target_options_ride_on_the_target() -> None:
+    router = Router(
+        config(
+            {
+                "default": [
+                    {"provider": "openai", "options": {"seed": 7}},
+                    {"provider": "anthropic", "options": {"top_k": 40}},
+                ]
+            }
+        )
+    )
+    openai, anthropic = (await router.plan(request())).targets
+    assert (openai.options, anthropic.options) == ({"seed": 7}, {"top_k": 40})
+    # model= keeps the options of the target whose model it replaces
+    (replaced,) = (await router.plan(request(), providers=["openai"], model="gpt-4o")).targets
+    assert (replaced.key, replaced.options) == ("openai/gpt-4o", {"seed": 7})
+    # a target the call adds is not a route target: it has no route options
+    (added,) = (await router.plan(request(), providers=["google"])).targets
+    assert added.options == {}

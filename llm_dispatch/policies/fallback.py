@@ -1,9 +1,15 @@
 """Falling back: the plan's targets, tried in order until one completes the stream.
 
 A target is left for the next one after a failure that allows it (an error of a kind in
-``FALLBACK_KINDS``, with the ``fallback`` policy on), or after a failure after text under
-``mid_stream: continue``. Every move is reported to the stages as a :class:`FallbackEvent`.
-When no target completed, :meth:`Fallback.error` says why, listing every attempt.
+``FALLBACK_KINDS``, or of a kind the policy's ``fallback_on`` lists, with the ``fallback``
+policy on), or after a failure after text under ``mid_stream: continue``. Every move is
+reported to the stages as a :class:`FallbackEvent`. When no target completed,
+:meth:`Fallback.error` says why, listing every attempt.
+
+After a ``context_length`` failure the request is known not to fit that target's context
+window, so the targets handed out next are those whose known window is larger than the
+largest window that failed so far (a target with an unknown window is still tried); the
+others are recorded in the ledger as ``skipped`` with the reason.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import (
     AllProvidersFailed,
+    ErrorKind,
     ProviderError,
     ProviderTimeoutError,
     StreamInterrupted,
@@ -40,6 +47,8 @@ class Fallback:
         self._stopped = False
         self._position = 0
         self._previous: Target | None = None
+        # The target with the largest known context window the request did not fit.
+        self._too_small: Target | None = None
 
     async def next(self) -> tuple[Target, Request] | None:
         """The next target to try, with the request it gets; None once the stream is
@@ -48,7 +57,7 @@ class Fallback:
             target = self.plan.targets[self._position]
             self._position += 1
             request = request_for(self.run, target)
-            if request is None:
+            if request is None or self._window_too_small(target, request):
                 continue
             if self._previous is not None:
                 await self._report(self._previous, target)
@@ -59,8 +68,15 @@ class Fallback:
     def failed(self, error: ProviderError) -> None:
         """A target failed before text with ``error``: go on only if a fallback may."""
         self.last_error = error
-        if not error.allows_fallback or not self.run.policy.fallback:
+        policy = self.run.policy
+        allowed = error.allows_fallback or error.kind.value in policy.fallback_on
+        if not allowed or not policy.fallback:
             self._stopped = True
+        elif error.kind is ErrorKind.CONTEXT_LENGTH and self._previous is not None:
+            window = self._previous.context_window
+            largest = self._too_small.context_window if self._too_small is not None else None
+            if window is not None and (largest is None or window > largest):
+                self._too_small = self._previous
 
     def interrupted(self, error: ProviderError) -> None:
         """A target failed after text and the next one continues the answer."""
@@ -91,6 +107,26 @@ class Fallback:
             error = AllProvidersFailed(attempts, last)
         error.__cause__ = last
         return error
+
+    def _window_too_small(self, target: Target, request: Request) -> bool:
+        """True when a ``context_length`` failure showed ``target``'s known window to be
+        too small (recorded as skipped)."""
+        failed = self._too_small
+        window = target.context_window
+        limit = failed.context_window if failed is not None else None
+        if failed is None or window is None or limit is None or window > limit:
+            return False
+        self.run.ctx.ledger.charge(
+            provider=target.provider,
+            model=target.model,
+            attempt=0,
+            request=request,
+            price=target.price,
+            kind="skipped",
+            message=f"context window of {window:,} tokens is not larger than that of "
+            f"{failed.key} ({limit:,} tokens), which the request did not fit",
+        )
+        return True
 
     async def _report(self, previous: Target, target: Target) -> None:
         last = self.last_error

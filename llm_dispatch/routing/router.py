@@ -2,7 +2,9 @@
 
 ``Router.plan(request)`` takes the route of the request's task type (else ``default``),
 applies the call's ``providers=`` / ``model=`` arguments, drops targets that cannot be used
-now (provider disabled, circuit open), and orders the rest with the route's strategy.
+now (provider disabled, a model that does not take what the request sends or a part over
+its provider's size limit: :mod:`.capabilities`, circuit open), and orders the rest with
+the route's strategy.
 Everything dropped is listed in ``Plan.skipped`` with the reason, and a plan with no target
 left raises :class:`~llm_dispatch.errors.NoProviderAvailable` carrying that list.
 
@@ -28,9 +30,10 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from ..errors import ConfigError, NoProviderAvailable
 from ..log import get_logger
@@ -39,6 +42,7 @@ from ..providers.base import ProviderSettings
 from ..request import Request
 from ..settings.models import FUNCTION_PROVIDER, DispatchConfig
 from ..settings.paths import did_you_mean
+from .capabilities import RequestNeeds
 from .strategies import RoutingState, get_strategy
 from .target import Target
 
@@ -113,7 +117,9 @@ class Router:
         skipped: dict[str, str] = {}
         if found is not None:
             route_key, route = found
-            candidates = [self.target(t.provider, t.model, t.weight) for t in route.targets]
+            candidates = [
+                self.target(t.provider, t.model, t.weight, t.options) for t in route.targets
+            ]
             strategy = route.strategy
         elif providers is not None:
             route_key, candidates, strategy = task, [], "priority"
@@ -135,11 +141,12 @@ class Router:
 
         enabled: list[Target] = []
         seen: set[str] = set()
+        needs = RequestNeeds.of(request)
         for target in candidates:
             if target.key in seen:
                 continue
             seen.add(target.key)
-            reason = self._disabled_reason(target)
+            reason = self._disabled_reason(target) or needs.unmet(target)
             if reason is not None:
                 skipped[target.key] = reason
             else:
@@ -165,9 +172,14 @@ class Router:
         self.state.observe_ttft(target_key, seconds)
 
     def target(
-        self, provider: str, model: str | None = None, weight: float | None = None
+        self,
+        provider: str,
+        model: str | None = None,
+        weight: float | None = None,
+        options: Mapping[str, Any] | None = None,
     ) -> Target:
-        """The :class:`Target` for ``provider`` (and ``model``, default: its default model)."""
+        """The :class:`Target` for ``provider`` (and ``model``, default: its default model),
+        with its model's capabilities and a route target's ``options``."""
         config = self.config.provider(provider)
         resolved = model or config.resolved_model()
         if resolved is None:
@@ -186,6 +198,8 @@ class Router:
             settings=self._settings[provider],
             weight=config.weight if weight is None else weight,
             price=config.price_for(resolved),
+            capabilities=config.capabilities_for(resolved),
+            options=dict(options or {}),
         )
 
     # -- steps ---------------------------------------------------------------------------
@@ -249,7 +263,7 @@ class Router:
                 out.append(c)
                 continue
             if not placed:
-                out.append(self.target(provider, model, c.weight))
+                out.append(self.target(provider, model, c.weight, c.options))
                 placed = True
             if c.model != model:
                 skipped.setdefault(c.key, f"replaced by model={model!r}")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..providers.base import ModelPrice, ProviderSettings
+from ..settings.capabilities import Capabilities
 
 __all__ = ["Target"]
 
@@ -13,8 +16,8 @@ __all__ = ["Target"]
 class Target:
     """``provider/model`` plus what the strategies and the dispatcher need to know about it.
 
-    Equality and hashing use provider, model and weight only: settings and price are derived
-    from the configuration and would make the target unhashable.
+    Equality and hashing use provider, model and weight only: settings, price, capabilities
+    and options are derived from the configuration and would make the target unhashable.
     """
 
     provider: str
@@ -24,6 +27,11 @@ class Target:
     weight: float = 1.0
     #: USD per one million tokens, when the configuration knows it.
     price: ModelPrice | None = field(default=None, compare=False)
+    #: What the model takes (modalities, context window); None: not known here (a cache
+    #: replay), which nothing is checked against.
+    capabilities: Capabilities | None = field(default=None, compare=False, repr=False)
+    #: The route target's provider options (see :mod:`llm_dispatch.provider_options`).
+    options: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def key(self) -> str:
@@ -33,3 +41,8 @@ class Target:
     @property
     def kind(self) -> str | None:
         return self.settings.kind if self.settings is not None else None
+
+    @property
+    def context_window(self) -> int | None:
+        """The model's context window in tokens, when known."""
+        return self.capabilities.context_window if self.capabilities is not None else None

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from ..cache.options import CacheOptions
 from ..embedding.options import EmbeddingOptions
 from ..errors import ConfigError, ConfigProblems
+from ..provider_options import KNOWN_OPTIONS, unknown_option_problem
 from ..providers.base import ModelPrice, ProviderSettings
 from .paths import did_you_mean
 from .policies import (
@@ -158,6 +159,7 @@ class DispatchConfig(BaseModel):
                         f"{provider.models}" + did_you_mean(model, provider.models),
                     )
                 )
+            problems.extend(_option_problems(target, provider.kind, loc))
             full = f"{target.provider}/{model}"
             if full in seen:
                 problems.append(
@@ -181,6 +183,10 @@ class DispatchConfig(BaseModel):
                 )
             ) from None
 
+    def provider_kinds(self) -> dict[str, str]:
+        """Every configured provider's name and kind."""
+        return {name: provider.kind for name, provider in self.providers.items()}
+
     def provider_settings(self, name: str) -> ProviderSettings:
         """The :class:`ProviderSettings` of provider ``name`` (its connect timeout included)."""
         return self.provider(name).to_settings(name, self.defaults.timeouts)
@@ -196,3 +202,23 @@ class DispatchConfig(BaseModel):
             if route is not None:
                 return key, route
         return None
+
+
+def _option_problems(
+    target: RouteTarget, kind: str, loc: tuple[str | int, ...]
+) -> list[ConfigProblem]:
+    """The route target's ``options`` its provider's kind does not apply."""
+    if not target.options:
+        return []
+    if kind == FUNCTION_PROVIDER:
+        return [
+            ConfigProblem(
+                (*loc, "options"), "the function provider (the decorated body) takes no options"
+            )
+        ]
+    known = KNOWN_OPTIONS.get(kind, frozenset())
+    return [
+        ConfigProblem((*loc, "options", key), unknown_option_problem(key, target.provider, kind))
+        for key in target.options
+        if key not in known
+    ]

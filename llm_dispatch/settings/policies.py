@@ -25,12 +25,20 @@ from .paths import did_you_mean
 from .problems import ConfigProblem
 
 __all__ = [
+    "FALLBACK_ON_KINDS",
     "CircuitSettings",
+    "FallbackOn",
     "PolicySettings",
     "RetrySettings",
     "TimeoutOverride",
     "TimeoutSettings",
 ]
+
+
+#: Failures about the request itself that ``fallback_on`` may let fall back: the prompt is
+#: longer than the target's context window, or the target's model refused the request.
+FallbackOn = Literal["context_length", "content_filter"]
+FALLBACK_ON_KINDS: tuple[FallbackOn, ...] = ("context_length", "content_filter")
 
 
 class TimeoutSettings(BaseModel):
@@ -160,6 +168,10 @@ class PolicySettings(BaseModel):
     retry: RetrySettings = Field(default_factory=RetrySettings)
     #: Try the next target when one fails (before any text reached the consumer).
     fallback: bool = True
+    #: Failure kinds that stop the chain unless listed here: ``context_length`` (then only
+    #: targets with a larger, or unknown, context window are tried) and ``content_filter``
+    #: (a refusal before any text). Ignored when ``fallback`` is off.
+    fallback_on: tuple[FallbackOn, ...] = ()
     timeouts: TimeoutSettings = Field(default_factory=TimeoutSettings)
     #: After text reached the consumer: ``raise`` StreamInterrupted, or ``continue`` on the
     #: next target with the partial answer as assistant prefix.

@@ -1,7 +1,8 @@
 """The provider entries of the configuration (``providers:``).
 
-:class:`ProviderConfig` is one entry: its kind, key, endpoint, models, prices and
-continuation settings, checked against each other when it is built. Unset ``api_key`` and
+:class:`ProviderConfig` is one entry: its kind, key, endpoint, models, prices, model
+capabilities (:mod:`.capabilities`) and continuation settings, checked against each other
+when it is built. Unset ``api_key`` and
 ``base_url`` mean the SDK's environment variables (:data:`API_KEY_ENV_VARS`,
 :data:`BASE_URL_ENV_VARS`). :func:`builtin_providers` gives the entries used when there is no
 configuration file.
@@ -22,12 +23,14 @@ from pydantic import (
     model_validator,
 )
 
+from ..content import Modality
 from ..errors import ConfigProblems
 from ..providers.base import ModelPrice, ProviderSettings
 from ..providers.continuation import CONTINUATION_MODES, ContinuationMode
 from ..providers.credentials import API_KEY_ENV_VARS, BASE_URL_ENV_VARS, no_credentials_reason
 from ..providers.function import FUNCTION_MODEL, FUNCTION_PROVIDER
 from ..urls import base_url_problem
+from .capabilities import Capabilities, ModelCapabilities, resolve_capabilities
 from .paths import did_you_mean
 from .policies import TimeoutOverride, TimeoutSettings
 from .problems import ConfigProblem
@@ -66,6 +69,9 @@ class ProviderConfig(BaseModel):
     default_model: str | None = None
     #: USD per one million input / output tokens, per model.
     prices: dict[str, ModelPrice] = Field(default_factory=dict)
+    #: What each model takes (modalities, context window); models not listed follow the
+    #: kind's family table (see :mod:`llm_dispatch.settings.capabilities`).
+    capabilities: dict[str, ModelCapabilities] = Field(default_factory=dict)
     timeouts: TimeoutOverride | None = None
     #: Share of traffic under the ``weighted`` strategy (a target's own weight wins).
     weight: float = Field(default=1.0, ge=0)
@@ -112,6 +118,14 @@ class ProviderConfig(BaseModel):
                     problems.append(
                         ConfigProblem((key,), f"a provider of kind 'function' takes no {key}")
                     )
+            if self.capabilities:
+                problems.append(
+                    ConfigProblem(
+                        ("capabilities",),
+                        "a provider of kind 'function' takes no capabilities "
+                        "(the decorated body is given whatever the call sends)",
+                    )
+                )
         if self.models:
             if self.default_model is not None and self.default_model not in self.models:
                 problems.append(
@@ -121,15 +135,16 @@ class ProviderConfig(BaseModel):
                         f"{self.models}" + did_you_mean(self.default_model, self.models),
                     )
                 )
-            for model in self.prices:
-                if model not in self.models:
-                    problems.append(
-                        ConfigProblem(
-                            ("prices", model),
-                            f"price for {model!r}, which is not in models {self.models}"
-                            + did_you_mean(model, self.models),
+            for section, what in (("prices", "price"), ("capabilities", "capabilities")):
+                for model in getattr(self, section):
+                    if model not in self.models:
+                        problems.append(
+                            ConfigProblem(
+                                (section, model),
+                                f"{what} for {model!r}, which is not in models {self.models}"
+                                + did_you_mean(model, self.models),
+                            )
                         )
-                    )
         if problems:
             raise ConfigProblems(problems)
         return self
@@ -146,6 +161,11 @@ class ProviderConfig(BaseModel):
 
     def price_for(self, model: str) -> ModelPrice | None:
         return self.prices.get(model)
+
+    def capabilities_for(self, model: str) -> Capabilities:
+        """What ``model`` takes here: its ``capabilities`` entry, else its family's, else
+        text only (see :func:`~llm_dispatch.settings.capabilities.resolve_capabilities`)."""
+        return resolve_capabilities(self.kind, model, self.capabilities.get(model))
 
     def mark_missing_key(self, variable: str) -> None:
         """Record that ``api_key`` named the unset variable ``variable`` (loader only)."""
@@ -202,7 +222,8 @@ def builtin_providers() -> dict[str, ProviderConfig]:
     """The providers used when no configuration file exists.
 
     The prices are public list prices at the time of writing, as examples: adjust them in
-    your own ``dispatch.yaml``.
+    your own ``dispatch.yaml``. The capabilities are the providers' documented ones (the
+    same as the family table gives those names).
     """
     return {
         "openai": ProviderConfig(
@@ -214,6 +235,12 @@ def builtin_providers() -> dict[str, ProviderConfig]:
                 "gpt-4.1": ModelPrice(input=2.00, output=8.00),
                 "gpt-4.1-mini": ModelPrice(input=0.40, output=1.60),
             },
+            capabilities={
+                "gpt-4o-mini": _takes(_IMAGE_DOCUMENT, 128_000),
+                "gpt-4o": _takes(_IMAGE_DOCUMENT, 128_000),
+                "gpt-4.1": _takes(_IMAGE_DOCUMENT, 1_047_576),
+                "gpt-4.1-mini": _takes(_IMAGE_DOCUMENT, 1_047_576),
+            },
         ),
         "anthropic": ProviderConfig(
             kind="anthropic",
@@ -222,6 +249,11 @@ def builtin_providers() -> dict[str, ProviderConfig]:
                 "claude-sonnet-4-5": ModelPrice(input=3.00, output=15.00),
                 "claude-haiku-4-5": ModelPrice(input=1.00, output=5.00),
                 "claude-opus-4-1": ModelPrice(input=15.00, output=75.00),
+            },
+            capabilities={
+                "claude-sonnet-4-5": _takes(_IMAGE_DOCUMENT, 200_000),
+                "claude-haiku-4-5": _takes(_IMAGE_DOCUMENT, 200_000),
+                "claude-opus-4-1": _takes(_IMAGE_DOCUMENT, 200_000),
             },
         ),
         "google": ProviderConfig(
@@ -232,5 +264,18 @@ def builtin_providers() -> dict[str, ProviderConfig]:
                 "gemini-2.5-flash-lite": ModelPrice(input=0.10, output=0.40),
                 "gemini-2.5-pro": ModelPrice(input=1.25, output=10.00),
             },
+            capabilities={
+                "gemini-2.5-flash": _takes(_EVERY, 1_048_576),
+                "gemini-2.5-flash-lite": _takes(_EVERY, 1_048_576),
+                "gemini-2.5-pro": _takes(_EVERY, 1_048_576),
+            },
         ),
     }
+
+
+_IMAGE_DOCUMENT: tuple[Modality, ...] = ("text", "image", "document")
+_EVERY: tuple[Modality, ...] = ("text", "image", "audio", "document")
+
+
+def _takes(modalities: tuple[Modality, ...], context_window: int) -> ModelCapabilities:
+    return ModelCapabilities(modalities=modalities, context_window=context_window)

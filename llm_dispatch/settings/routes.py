@@ -23,7 +23,8 @@ ROUTE_KEYS: tuple[str, ...] = (*(t.value for t in TaskType), "default")
 
 
 class RouteTarget(BaseModel):
-    """One entry of a route: ``"provider/model"``, ``"provider"`` or a mapping.
+    """One entry of a route: ``"provider/model"``, ``"provider"`` or a mapping (the only
+    form that takes ``weight`` and ``options``).
 
     ``model`` None means the provider's default model. Only the first ``/`` separates the
     provider, so ``"vllm/Qwen/Qwen2.5-7B-Instruct"`` names model ``Qwen/Qwen2.5-7B-Instruct``.
@@ -35,6 +36,9 @@ class RouteTarget(BaseModel):
     model: str | None = Field(default=None, min_length=1)
     #: Weight under the ``weighted`` strategy; None: the provider's ``weight``.
     weight: float | None = Field(default=None, ge=0)
+    #: Provider options this target is sent (``{seed: 7}``); the call's own options win
+    #: key by key (see :mod:`llm_dispatch.provider_options`).
+    options: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod
