@@ -44,6 +44,9 @@ class StreamContext:
     price: ModelPrice | None = None
     # Set by the usage stage once the stream ended: the ledger's total cost.
     cost_usd: float | None = None
+    # Targets the route left out for this request (not configured, disabled, cannot take
+    # its media, circuit open), by target key, with the reason.
+    skipped: dict[str, str] = field(default_factory=dict)
     # Every attempt with its tokens and cost; ``usage`` / ``cost_usd`` end as its sums.
     ledger: Ledger = field(default_factory=Ledger)
     # Set by the progress stage at the start: the progress (0-100) for a number of characters

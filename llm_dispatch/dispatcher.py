@@ -188,6 +188,7 @@ class Dispatcher:
         target_options = planned_options(plan.targets, ctx.request, self.config.provider_kinds())
         first = plan.targets[0]
         ctx.provider, ctx.model, ctx.price = first.provider, first.model, first.price
+        ctx.skipped = dict(plan.skipped)
         await run.begin(
             PlanEvent(plan.route, tuple(t.key for t in plan.targets), dict(plan.skipped)),
             stored.event if stored is not None else None,

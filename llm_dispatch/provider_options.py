@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import RequestBindingError
 from .providers.function import FUNCTION_PROVIDER
+from .providers.options import PROVIDER_OPTIONS
 
 if TYPE_CHECKING:
     from .request import Request
@@ -53,44 +54,8 @@ __all__ = [
     "unknown_option_problem",
 ]
 
-_SDK_PASSTHROUGH = ("extra_body", "extra_headers", "extra_query")
-
-#: The option names each provider kind applies.
-KNOWN_OPTIONS: dict[str, frozenset[str]] = {
-    "openai": frozenset(
-        {
-            "top_p",
-            "seed",
-            "presence_penalty",
-            "frequency_penalty",
-            "user",
-            "service_tier",
-            "logit_bias",
-            "logprobs",
-            "top_logprobs",
-            "reasoning_effort",
-            "metadata",
-            "store",
-            *_SDK_PASSTHROUGH,
-        }
-    ),
-    "anthropic": frozenset({"top_p", "top_k", "metadata", "service_tier", *_SDK_PASSTHROUGH}),
-    "google": frozenset(
-        {
-            "top_p",
-            "top_k",
-            "seed",
-            "presence_penalty",
-            "frequency_penalty",
-            "safety_settings",
-            "response_logprobs",
-            "logprobs",
-            "extra_headers",
-            "extra_body",
-        }
-    ),
-    FUNCTION_PROVIDER: frozenset(),
-}
+#: The option names each provider kind applies (the ``function`` provider takes none).
+KNOWN_OPTIONS: dict[str, frozenset[str]] = {**PROVIDER_OPTIONS, FUNCTION_PROVIDER: frozenset()}
 
 # Request fields callers sometimes pass as options by mistake.
 _REQUEST_FIELDS = frozenset({"temperature", "max_tokens", "stop", "system", "response_format"})

@@ -114,6 +114,12 @@ class DispatchStream(Generic[T]):
         return list(self._ctx.ledger.entries)
 
     @property
+    def skipped(self) -> dict[str, str]:
+        """Targets of the route left out for this request, by target key, with the reason
+        (a model that takes no audio, a part over a size limit, a circuit open ...)."""
+        return dict(self._ctx.skipped)
+
+    @property
     def ledger(self) -> Ledger:
         """Every attempt with its tokens and cost; :attr:`usage` / :attr:`cost_usd` are its
         sums once the stream ended."""

@@ -174,11 +174,32 @@ def default_reply(recorded: RecordedRequest) -> str:
     prompt = " ".join(recorded.prompt.split())
     if len(prompt) > 80:
         prompt = prompt[:77] + "..."
+    attached = _attachments(recorded)
     return (
         f"This is the fake {recorded.provider} server answering as {recorded.model}. "
-        f'You asked: "{prompt}". A real model would stream its answer in chunks like these, '
-        "one small piece at a time, until the closing event says it is done."
+        f'You asked: "{prompt}".{attached} A real model would stream its answer in chunks like '
+        "these, one small piece at a time, until the closing event says it is done."
     )
+
+
+_NOUNS = {"image": "an image", "audio": "an audio clip", "document": "a document"}
+
+
+def _attachments(recorded: RecordedRequest) -> str:
+    """`` With it: an image (image/png, 73 bytes).`` for the media of the last user turn."""
+    last_user = [i for i, m in enumerate(recorded.messages) if m.get("role") == "user"]
+    if not last_user or last_user[-1] >= len(recorded.parts):
+        return ""
+    described = []
+    for part in recorded.parts[last_user[-1]]:
+        kind = part.get("type")
+        if kind not in ("image", "audio", "document"):
+            continue
+        data = part.get("data")
+        size = f"{len(data):,} bytes" if isinstance(data, bytes) else f"from {part.get('url')}"
+        mime = part.get("mime_type") or "type not given"
+        described.append(f"{_NOUNS[kind]} ({mime}, {size})")
+    return f" With it: {', '.join(described)}." if described else ""
 
 
 @dataclass(eq=False)
