@@ -10,10 +10,12 @@ parameter                                    role
 ``query``, ``question``, ``text``,
 ``message`` or ``input``, else the first
 parameter annotated ``str``
-``messages``                                 a whole conversation (role/content dicts or
-                                             :class:`Message` s; system turns join ``system``)
-``conversation_history``, ``history``,       earlier turns, placed before the prompt
-``chat_history``
+``messages``                                 a whole conversation (role/content dicts,
+                                             :class:`Message` s or (user, assistant) pairs,
+                                             text or parts: see :mod:`.conversation`;
+                                             system turns join ``system``)
+``conversation_history``, ``history``,       earlier turns in the same forms, placed before
+``chat_history``                             the prompt
 ``images`` / ``image``, ``audio``,           media attached to the prompt (see :mod:`.media`)
 ``documents`` / ``document``
 ``system``, ``temperature``, ``max_tokens``,  the request field of that name (the decorator's
@@ -48,6 +50,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from .content import Part, TextPart
+from .conversation import coerce_messages
 from .errors import RequestBindingError
 from .media import audio_part, document_part, image_part
 from .request import Message, Request
@@ -58,7 +61,6 @@ __all__ = [
     "PROMPT_PARAMETER_NAMES",
     "RequestBinder",
     "checked_prompt",
-    "coerce_messages",
     "media_parts",
     "render_value",
 ]
@@ -84,38 +86,6 @@ def checked_prompt(value: Any, where: str, name: str = "prompt") -> str:
         shown = repr(text) if len(text) <= 20 else f"{len(text)} whitespace characters"
         raise RequestBindingError(f"{where}: the prompt is empty ({name}={shown})")
     return text
-
-
-def coerce_messages(
-    value: Any, where: str, name: str = "messages"
-) -> tuple[tuple[Message, ...], str | None]:
-    """Role/content dicts (or :class:`Message` s) as turns, and the system prompt among them."""
-    if not isinstance(value, Sequence) or isinstance(value, str):
-        raise RequestBindingError(f"{where}: {name!r} must be a list of role/content dicts")
-    system_parts: list[str] = []
-    turns: list[Message] = []
-    for i, item in enumerate(value):
-        if isinstance(item, Message):
-            turns.append(item) if item.role != "system" else system_parts.append(item.text)
-            continue
-        data = item.model_dump() if isinstance(item, BaseModel) else item
-        if not isinstance(data, Mapping) or "role" not in data or "content" not in data:
-            raise RequestBindingError(
-                f"{where}: {name}[{i}] must be a dict with 'role' and 'content'"
-            )
-        if data["role"] == "system":
-            system_parts.append(str(data["content"]))
-            continue
-        if data["role"] not in ("user", "assistant"):
-            raise RequestBindingError(
-                f"{where}: {name}[{i}] has role {data['role']!r}; "
-                "expected 'system', 'user' or 'assistant'"
-            )
-        content = str(data["content"])
-        if not content.strip():
-            raise RequestBindingError(f"{where}: {name}[{i}] has empty content")
-        turns.append(Message(role=data["role"], content=content))
-    return tuple(turns), ("\n\n".join(system_parts) if system_parts else None)
 
 
 def media_parts(name: str, value: Any, where: str) -> list[Part]:
