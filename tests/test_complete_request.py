@@ -94,3 +94,23 @@ async def test_history_media_and_options_arrive_together_in_order(
         "data": document,
     }
     assert (recorded.body["top_k"], recorded.body["top_p"]) == (40, 0.5)
+
+
+async def test_no_model_takes_the_request_raises_without_the_offline_hint(
+    fake_server: FakeProviderServer, make_dispatcher: Any
+) -> None:
+    from llm_dispatch import NoProviderAvailable
+
+    dispatcher = make_dispatcher(routes={"default": ["anthropic", "openai"]})
+
+    @llm_stream(dispatcher=dispatcher)
+    async def transcribe(prompt: str, audio: bytes) -> Any:
+        yield "offline stand-in"
+
+    with pytest.raises(NoProviderAvailable) as caught:
+        await transcribe("Transcribe this audio", wav()).collect()
+
+    message = str(caught.value)
+    assert "this request sends audio (audio)" in message
+    assert "LLM_DISPATCH_FAKE" not in message  # keys are not the problem here
+    assert fake_server.requests == []

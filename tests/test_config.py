@@ -689,6 +689,17 @@ def test_errors_carry_file_line_and_key_path(
         ),
         (
             """
+            routes:
+              default:
+                - {provider: openai, options: {seed: 1, extra_headers: {X-Tenant: acme-9f2}}}
+            """,
+            3,
+            "routes.default[0].options.extra_headers",
+            "'extra_headers' is not allowed in a route target's options: put headers in "
+            "providers.openai.extra_headers, whose values are kept secret",
+        ),
+        (
+            """
             defaults:
               fallback_on: [context_length, content_filtr]
             """,
@@ -707,6 +718,7 @@ def test_capability_option_and_fallback_on_errors_carry_file_line_and_key_path(
     assert (err.line, err.path) == (line, path), str(err)
     assert str(err).startswith(f"{file}:{line} {path}: ")
     assert message in str(err)
+    assert "acme-9f2" not in str(err)  # a header value is never quoted
 
 
 def test_capabilities_options_and_fallback_on_load_from_a_file(tmp_path: Path) -> None:

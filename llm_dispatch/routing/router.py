@@ -142,11 +142,14 @@ class Router:
         enabled: list[Target] = []
         seen: set[str] = set()
         needs = RequestNeeds.of(request)
+        any_disabled = False
         for target in candidates:
             if target.key in seen:
                 continue
             seen.add(target.key)
-            reason = self._disabled_reason(target) or needs.unmet(target)
+            disabled = self._disabled_reason(target)
+            any_disabled = any_disabled or disabled is not None
+            reason = disabled or needs.unmet(target)
             if reason is not None:
                 skipped[target.key] = reason
             else:
@@ -155,7 +158,8 @@ class Router:
 
         if not usable:
             log.info("route.no_target", task_type=task, route=route_key, skipped=skipped)
-            raise NoProviderAvailable(task, skipped, hint=self.hint)
+            # The offline hint helps when providers lack keys, not when no model fits.
+            raise NoProviderAvailable(task, skipped, hint=self.hint if any_disabled else "")
         ordered = get_strategy(strategy).order(usable, self.state, route=route_key)
         log.debug(
             "route.planned",

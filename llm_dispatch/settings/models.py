@@ -28,6 +28,7 @@ from ..embedding.options import EmbeddingOptions
 from ..errors import ConfigError, ConfigProblems
 from ..provider_options import KNOWN_OPTIONS, unknown_option_problem
 from ..providers.base import ModelPrice, ProviderSettings
+from ..redaction import is_secret_name
 from .paths import did_you_mean
 from .policies import (
     CircuitSettings,
@@ -217,8 +218,20 @@ def _option_problems(
             )
         ]
     known = KNOWN_OPTIONS.get(kind, frozenset())
-    return [
+    problems = [
         ConfigProblem((*loc, "options", key), unknown_option_problem(key, target.provider, kind))
         for key in target.options
         if key not in known
     ]
+    # Route options are plain values (they would show in a dump of the configuration);
+    # headers belong in the provider's ``extra_headers``, which are kept secret.
+    problems += [
+        ConfigProblem(
+            (*loc, "options", key),
+            f"{key!r} is not allowed in a route target's options: put headers in "
+            f"providers.{target.provider}.extra_headers, whose values are kept secret",
+        )
+        for key in target.options
+        if key in known and is_secret_name(key)
+    ]
+    return problems

@@ -8,10 +8,12 @@ request. Whether the targets name known providers and models is checked by
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ..redaction import redacted_mapping
 from ..task_types import TaskType
 
 __all__ = ["ROUTE_KEYS", "RouteConfig", "RouteTarget", "StrategyName"]
@@ -49,6 +51,11 @@ class RouteTarget(BaseModel):
         if slash and not model.strip():
             raise ValueError(f"target {data!r} has an empty model after '/'")
         return {"provider": provider.strip(), "model": model.strip() if slash else None}
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        # Options may carry credentials (``extra_headers``): the repr hides their values.
+        for name, value in super().__repr_args__():
+            yield name, redacted_mapping(value) if name == "options" else value
 
     @property
     def label(self) -> str:
