@@ -508,6 +508,47 @@ async def test_an_image_over_anthropics_limit_skips_anthropic_and_keeps_openai()
     ]
 
 
+async def test_a_part_in_a_form_the_kind_does_not_send_skips_the_target() -> None:
+    ogg = AudioPart(mime_type="audio/ogg", data=b"OggS" + b"\0" * 60, source="audio")
+    router = Router(config({"default": ["openai/gpt-4o-audio-preview", "google"]}))
+    plan = await router.plan(with_parts(ogg))
+    assert keys(plan) == ["google/gemini-2.5-flash"]
+    assert plan.skipped == {
+        "openai/gpt-4o-audio-preview": "audio is audio/ogg; openai takes audio as audio/wav "
+        "or audio/mpeg"
+    }
+    assert keys(await router.plan(with_parts(wav()))) == [
+        "openai/gpt-4o-audio-preview",
+        "google/gemini-2.5-flash",
+    ]
+
+    linked = DocumentPart(
+        mime_type="application/pdf", url="https://example.org/deal.pdf", source="documents[0]"
+    )
+    router = Router(config({"default": ["openai/gpt-4o", "anthropic"]}))
+    plan = await router.plan(with_parts(linked))
+    assert keys(plan) == ["anthropic/claude-sonnet-4-5"]
+    assert plan.skipped == {
+        "openai/gpt-4o": "documents[0] is a URL; openai takes documents as bytes only"
+    }
+
+
+async def test_media_in_an_assistant_turn_skips_openai() -> None:
+    request = Request(
+        messages=(
+            Message(role="user", content="Draw a cat."),
+            Message(role="assistant", content=(TextPart(text="Here:"), png(100, "history[1]"))),
+            Message(role="user", content="Now a dog."),
+        )
+    )
+    router = Router(config({"default": ["openai/gpt-4o", "google"]}))
+    plan = await router.plan(request)
+    assert keys(plan) == ["google/gemini-2.5-flash"]
+    assert plan.skipped == {
+        "openai/gpt-4o": "history[1] in an assistant turn; openai takes media in user turns only"
+    }
+
+
 async def test_size_limits_per_kind_name_every_part_over_them() -> None:
     router = Router(config({"default": ["anthropic", "openai", "google"]}))
     big_pdf = DocumentPart(

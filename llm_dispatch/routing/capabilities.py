@@ -9,7 +9,10 @@ take the request is skipped with the reason this returns:
 - a part over its provider kind's size limit (:data:`PART_LIMITS`, the official APIs'
   published limits, applied to every provider of that kind):
   ``images[0] is 7.9 MB; anthropic takes images up to 5 MB``;
-- more inline media in one request than its kind takes (:data:`INLINE_REQUEST_LIMITS`).
+- more inline media in one request than its kind takes (:data:`INLINE_REQUEST_LIMITS`);
+- a part in a form its kind does not send (:data:`PART_FORMATS`, :data:`URL_REFUSED`,
+  :data:`USER_TURN_MEDIA_ONLY`): ``audio is audio/ogg; openai takes audio as audio/wav or
+  audio/mpeg``, ``documents[0] is a URL; openai takes documents as bytes only``.
 
 Sizes are those of the parts' bytes as given (``DocumentPart.size`` ...; base64 encoding
 on the wire is not counted); a part the provider fetches by URL has no size here. Parts
@@ -27,7 +30,16 @@ from ..providers.function import FUNCTION_PROVIDER
 from ..request import Request
 from .target import Target
 
-__all__ = ["INLINE_REQUEST_LIMITS", "MB", "PART_LIMITS", "MediaNeed", "RequestNeeds"]
+__all__ = [
+    "INLINE_REQUEST_LIMITS",
+    "MB",
+    "PART_FORMATS",
+    "PART_LIMITS",
+    "URL_REFUSED",
+    "USER_TURN_MEDIA_ONLY",
+    "MediaNeed",
+    "RequestNeeds",
+]
 
 #: One megabyte as the provider APIs count it (2**20 bytes).
 MB = 1024 * 1024
@@ -41,6 +53,18 @@ PART_LIMITS: dict[str, dict[Modality, int]] = {
 #: Per provider kind, the most inline media bytes of one request (all parts together).
 INLINE_REQUEST_LIMITS: dict[str, int] = {"google": 20 * MB}
 
+#: Per provider kind, the only MIME types it sends for a modality (others: every one
+#: :mod:`llm_dispatch.media` reads).
+PART_FORMATS: dict[str, dict[Modality, tuple[str, ...]]] = {
+    "openai": {"audio": ("audio/wav", "audio/mpeg")},
+}
+
+#: Per provider kind, the modalities it cannot send as a URL (only as bytes).
+URL_REFUSED: dict[str, frozenset[Modality]] = {"openai": frozenset({"audio", "document"})}
+
+#: Provider kinds whose API takes media in user turns only.
+USER_TURN_MEDIA_ONLY = frozenset({"openai"})
+
 _PLURAL: dict[Modality, str] = {
     "text": "text",
     "image": "images",
@@ -51,11 +75,14 @@ _PLURAL: dict[Modality, str] = {
 
 @dataclass(frozen=True, slots=True)
 class MediaNeed:
-    """One media part of a request: its modality, its name in messages, its inline bytes."""
+    """One media part of a request: its modality, its name in messages, its inline bytes
+    (None for a URL), its MIME type and the role of its turn."""
 
     modality: Modality
     source: str
     size: int | None
+    mime_type: str | None = None
+    role: str = "user"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +101,9 @@ class RequestNeeds:
             for j, part in enumerate(message.content):
                 if isinstance(part, ImagePart | AudioPart | DocumentPart):
                     source = part.source or f"messages[{i}].content[{j}]"
-                    parts.append(MediaNeed(part.type, source, part.size))
+                    parts.append(
+                        MediaNeed(part.type, source, part.size, part.mime_type, message.role)
+                    )
         return cls(request.modalities, tuple(parts))
 
     def unmet(self, target: Target) -> str | None:
@@ -90,7 +119,31 @@ class RequestNeeds:
                     f"{m} ({_names(p.source for p in self.parts if p.modality == m)})"
                     for m in sorted(missing, key=_order)
                 )
-        return self._too_large(kind)
+        return self._too_large(kind) or self._unsent_form(kind)
+
+    def _unsent_form(self, kind: str) -> str | None:
+        reasons: list[str] = []
+        for modality, formats in PART_FORMATS.get(kind, {}).items():
+            reasons += [
+                f"{p.source} is {p.mime_type}; {kind} takes {_PLURAL[modality]} as "
+                + " or ".join(formats)
+                for p in self.parts
+                if p.modality == modality and p.size is not None and p.mime_type not in formats
+            ]
+        refused = URL_REFUSED.get(kind, frozenset())
+        reasons += [
+            f"{p.source} is a URL; {kind} takes {_PLURAL[p.modality]} as bytes only"
+            for p in self.parts
+            if p.modality in refused and p.size is None
+        ]
+        if kind in USER_TURN_MEDIA_ONLY:
+            in_answers = [p.source for p in self.parts if p.role != "user"]
+            if in_answers:
+                reasons.append(
+                    f"{_names(in_answers)} in an assistant turn; {kind} takes media in user "
+                    "turns only"
+                )
+        return "; ".join(reasons) or None
 
     def _too_large(self, kind: str) -> str | None:
         reasons: list[str] = []
