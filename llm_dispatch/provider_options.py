@@ -57,6 +57,17 @@ __all__ = [
 #: The option names each provider kind applies (the ``function`` provider takes none).
 KNOWN_OPTIONS: dict[str, frozenset[str]] = {**PROVIDER_OPTIONS, FUNCTION_PROVIDER: frozenset()}
 
+# Request.extra keys that name a part of the request, and where that part goes instead.
+_EXTRA_MISPLACED: dict[str, str] = {
+    **{name: "it is a request field, set Request." + name for name in (
+        "system", "temperature", "max_tokens", "stop", "response_format")},
+    **{name: "media are parts of a message's content (llm_dispatch.content)" for name in (
+        "image", "images", "audio", "document", "documents")},
+    "history": "earlier turns are Request.messages",
+    "tools": "tool calling is not supported yet",
+    "tool_choice": "tool calling is not supported yet",
+}  # fmt: skip
+
 # Request fields callers sometimes pass as options by mistake.
 _REQUEST_FIELDS = frozenset({"temperature", "max_tokens", "stop", "system", "response_format"})
 
@@ -127,6 +138,7 @@ def planned_options(
     :class:`UnknownProviderOption` for the first name a planned target's kind (or a
     configured provider's, for its sub-dict) does not apply.
     """
+    _check_extra(request.extra)
     flat, per_provider = split_call_options(request.options, kinds)
     for provider, sub in per_provider.items():
         _check(sub, provider, kinds[provider], f"options[{provider!r}]")
@@ -138,6 +150,21 @@ def planned_options(
             _check(flat, target.provider, kind, "options")
         planned[target.key] = effective_options(target, request.options, kinds)
     return planned
+
+
+def _check_extra(extra: Mapping[str, Any]) -> None:
+    """Refuse a ``Request.extra`` key that names something sent to a provider: extra holds
+    values for the stages only, so such a key would be silently left out of the request."""
+    for key in extra:
+        if key in _EXTRA_MISPLACED:
+            raise RequestBindingError(
+                f"Request.extra[{key!r}] is never sent to a provider: {_EXTRA_MISPLACED[key]}"
+            )
+        if any(key in names for names in KNOWN_OPTIONS.values()):
+            raise RequestBindingError(
+                f"Request.extra[{key!r}] is never sent to a provider: it is a provider "
+                f"option, pass it in options={{{key!r}: ...}}"
+            )
 
 
 def _check(options: Mapping[str, Any], provider: str, kind: str, where: str) -> None:

@@ -53,8 +53,10 @@ class Request(BaseModel):
     #: The decorated function's other arguments as rendered into the prompt: a cache hit
     #: needs them equal, not similar.
     arguments: dict[str, str] = Field(default_factory=dict)
-    # Free-form values stages read: ``cache_scope`` (the cache's tenant scope) and
-    # ``embedding_fields`` (metadata signed into this one call's stream).
+    # Values stages read, never sent to a provider: ``cache_scope`` (the cache's tenant
+    # scope), ``embedding_fields`` (metadata signed into this one call's stream), ids such
+    # as ``trace_id``. A key naming something a provider is sent (``seed``, ``temperature``,
+    # ``images``, ``tools`` ...) is refused before anything is sent.
     extra: dict[str, Any] = Field(default_factory=dict)
 
     def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:

@@ -232,3 +232,27 @@ async def test_each_attempt_is_sent_its_targets_effective_options(
         ("anthropic", {"top_k": 40, "top_p": 0.9}),
         ("openai", {"seed": 8, "top_p": 0.9}),
     ]
+
+
+@pytest.mark.parametrize(
+    ("key", "says"),
+    [
+        ("seed", "it is a provider option, pass it in options={'seed': ...}"),
+        ("temperature", "it is a request field, set Request.temperature"),
+        ("images", "media are parts of a message's content (llm_dispatch.content)"),
+        ("tools", "tool calling is not supported yet"),
+    ],
+)
+async def test_request_extra_may_not_hold_what_a_provider_is_sent(
+    fake_server: FakeProviderServer, make_dispatcher: Any, key: str, says: str
+) -> None:
+    dispatcher = make_dispatcher()
+    request = Request(messages=(Message(role="user", content="hi"),), extra={key: 1})
+    with pytest.raises(RequestBindingError) as info:
+        await run(dispatcher, request).collect()
+    assert str(info.value) == f"Request.extra[{key!r}] is never sent to a provider: {says}"
+    assert fake_server.requests == []
+    # the keys stages read are fine
+    extra = {"cache_scope": "tenant-a", "embedding_fields": {"user_id": "u-1"}}
+    allowed = Request(messages=(Message(role="user", content="hi"),), extra=extra)
+    assert (await run(dispatcher, allowed).collect()).get_text()

@@ -13,7 +13,7 @@ Similarity only ever compares prompts inside one partition. The partition covers
   the position of the prompt inside it; and the prompt's own media (images, audio,
   documents). Media count by the SHA-256 of their bytes (or their URL), so the same image
   given as a path and as bytes is the same, and no media ever reaches the cache;
-- everything in ``request.extra`` (tools, tool_choice, seed, top_p, images ...) except
+- everything in ``request.extra`` (the values stages read, ``embedding_fields`` ...) except
   keys known not to change the answer (:data:`.options.DEFAULT_IGNORED_EXTRA`) and keys
   that name credentials (``api_key``, ``*_token``, ``headers`` ...), which are dropped.
 
