@@ -1,7 +1,8 @@
 """The events of a stream: what providers yield, and what the dispatcher reports.
 
 - :class:`ProviderEvent` is what every provider stream yields, normalised across providers
-  (text deltas, then one report of :class:`Usage` and the finish reason);
+  (reasoning deltas, text deltas, tool-call deltas (:class:`ToolCallDelta`), then one
+  report of :class:`Usage` and the finish reason);
 - the dispatcher reports everything else that happens to a stream to its stages
   (``Stage.on_event``): the plan, first tokens, retries, fallbacks, interruptions,
   continuations, circuit changes and cache hits; the log stage writes them to the log.
@@ -27,12 +28,19 @@ __all__ = [
     "PlanEvent",
     "ProviderEvent",
     "RetryEvent",
+    "ToolCallDelta",
     "Usage",
 ]
 
 
 class Usage(BaseModel):
-    """Token counts of one completion. ``estimated`` is true when the provider sent none."""
+    """Token counts of one completion. ``estimated`` is true when the provider sent none.
+
+    ``prompt_tokens`` counts every input token, those read from or written to the
+    provider's prompt cache included (``cached_input_tokens``, ``cache_write_tokens``);
+    ``completion_tokens`` counts every output token, reasoning included
+    (``reasoning_tokens``). Each provider's counts are brought to this form.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -40,30 +48,65 @@ class Usage(BaseModel):
     completion_tokens: int = 0
     total_tokens: int = 0
     estimated: bool = False
+    reasoning_tokens: int = 0
+    cached_input_tokens: int = 0
+    cache_write_tokens: int = 0
 
     @classmethod
-    def of(cls, prompt: int, completion: int, *, estimated: bool = False) -> Usage:
+    def of(
+        cls,
+        prompt: int,
+        completion: int,
+        *,
+        estimated: bool = False,
+        reasoning: int = 0,
+        cached_input: int = 0,
+        cache_write: int = 0,
+    ) -> Usage:
         return cls(
             prompt_tokens=prompt,
             completion_tokens=completion,
             total_tokens=prompt + completion,
             estimated=estimated,
+            reasoning_tokens=reasoning,
+            cached_input_tokens=cached_input,
+            cache_write_tokens=cache_write,
         )
 
 
 @dataclass(slots=True)
-class ProviderEvent:
-    """One normalised event: a text delta, or a report of usage and/or finish reason.
+class ToolCallDelta:
+    """A piece of a tool call: ``index`` is the call's place among the answer's calls (from
+    0); the first delta of a call carries its ``id`` (None when the provider gives none) and
+    ``name``; ``arguments`` is the next piece of its JSON arguments text."""
 
-    A text event carries only ``text``; ``usage`` and ``finish_reason`` come in events with no
-    text (the dispatcher's per-chunk path reads nothing else from a text event). A provider
-    stream ends normally only after it has seen the provider's closing event; a body that
-    ends without one is an ``IncompleteStreamError``.
+    index: int
+    id: str | None = None
+    name: str | None = None
+    arguments: str = ""
+    #: An opaque token the provider attached to the call (Gemini's thought signature).
+    signature: str | None = None
+
+
+@dataclass(slots=True)
+class ProviderEvent:
+    """One normalised event: a text delta, a reasoning delta, a tool-call delta, or a report
+    of usage and/or finish reason.
+
+    A text event carries only ``text``; every other event has no text (the dispatcher's
+    per-chunk path reads nothing else from a text event). A provider stream ends normally
+    only after it has seen the provider's closing event; a body that ends without one is an
+    ``IncompleteStreamError``.
     """
 
     text: str = ""
     usage: Usage | None = None
     finish_reason: str | None = None
+    reasoning: str = ""
+    #: The token that vouches for the reasoning streamed so far (Anthropic's thinking
+    #: signature), in an event of its own.
+    reasoning_signature: str | None = None
+    tool_call: ToolCallDelta | None = None
 
 
 @dataclass(frozen=True, slots=True)

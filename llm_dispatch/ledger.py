@@ -47,7 +47,12 @@ def cost_of(usage: Usage, price: ModelPrice | None) -> float | None:
         return 0.0
     if price is None:
         return None
-    return (usage.prompt_tokens * price.input + usage.completion_tokens * price.output) / 1e6
+    cached, written = usage.cached_input_tokens, usage.cache_write_tokens
+    plain = max(usage.prompt_tokens - cached - written, 0)
+    cached_price = price.input if price.cached_input is None else price.cached_input
+    write_price = price.input if price.cache_write is None else price.cache_write
+    input_cost = plain * price.input + cached * cached_price + written * write_price
+    return (input_cost + usage.completion_tokens * price.output) / 1e6
 
 
 #: The ledger's name for an :class:`AttemptRecord` (the same class).

@@ -8,13 +8,30 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .content import Content, Modality, modalities_of, text_of
+from .content import Content, Modality, ToolCallPart, ToolResultPart, modalities_of, text_of
 from .redaction import redacted_mapping
 from .task_types import TaskType
+from .tools import Tool
 
-__all__ = ["Message", "Request"]
+__all__ = ["Message", "Reasoning", "Request"]
+
+
+class Reasoning(BaseModel):
+    """How much the model may think before it answers: an ``effort`` and/or a token
+    ``budget``. Each provider maps it to its own setting (see ``docs/tools.md``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    effort: Literal["low", "medium", "high"] | None = None
+    budget_tokens: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _something_set(self) -> Reasoning:
+        if self.effort is None and self.budget_tokens is None:
+            raise ValueError("reasoning needs an effort ('low', 'medium', 'high') or budget_tokens")
+        return self
 
 
 class Message(BaseModel):
@@ -22,8 +39,27 @@ class Message(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    role: Literal["system", "user", "assistant"]
+    role: Literal["system", "user", "assistant", "tool"]
     content: Content
+
+    @model_validator(mode="after")
+    def _parts_fit_the_role(self) -> Message:
+        parts = () if isinstance(self.content, str) else self.content
+        if self.role == "tool":
+            if not parts or not all(isinstance(p, ToolResultPart) for p in parts):
+                raise ValueError("a tool turn holds tool results (ToolResultPart) only")
+        elif any(isinstance(p, ToolResultPart) for p in parts):
+            raise ValueError("tool results belong in a 'tool' turn")
+        if self.role != "assistant" and any(isinstance(p, ToolCallPart) for p in parts):
+            raise ValueError("tool calls belong in an 'assistant' turn")
+        return self
+
+    @property
+    def tool_calls(self) -> tuple[ToolCallPart, ...]:
+        """The tool calls of an assistant turn."""
+        if isinstance(self.content, str):
+            return ()
+        return tuple(p for p in self.content if isinstance(p, ToolCallPart))
 
     @property
     def text(self) -> str:
@@ -47,6 +83,12 @@ class Request(BaseModel):
     max_tokens: int | None = Field(default=None, gt=0)
     stop: tuple[str, ...] | None = None
     response_format: dict[str, Any] | None = None
+    #: Tools the model may call, and which it must (``auto``, ``none``, ``required`` or a
+    #: tool's name; None: the provider's default).
+    tools: tuple[Tool, ...] = ()
+    tool_choice: str | None = None
+    #: Thinking before answering (None: the model's default).
+    reasoning: Reasoning | None = None
     #: Provider options (``top_p``, ``seed`` ...; a provider's name for its own): see
     #: :mod:`llm_dispatch.provider_options`.
     options: dict[str, Any] = Field(default_factory=dict)

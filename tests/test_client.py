@@ -138,7 +138,15 @@ async def test_stream_with_usage_and_seed_003_event_callbacks(
         *[("delta", i, c) for i, c in enumerate(CHUNKS)],
         (
             "usage",
-            {"prompt_tokens": 12, "completion_tokens": 17, "total_tokens": 29, "estimated": False},
+            {
+                "prompt_tokens": 12,
+                "completion_tokens": 17,
+                "total_tokens": 29,
+                "estimated": False,
+                "reasoning_tokens": 0,
+                "cached_input_tokens": 0,
+                "cache_write_tokens": 0,
+            },
         ),
         ("complete", True),
     ]

@@ -84,6 +84,9 @@ async def test_llm_stream_with_metadata_dicts(
         "completion_tokens": 8,
         "total_tokens": 13,
         "estimated": False,
+        "reasoning_tokens": 0,
+        "cached_input_tokens": 0,
+        "cache_write_tokens": 0,
     }
     elapsed = [m["elapsed_ms"] for m in items]
     assert elapsed == sorted(elapsed)

@@ -56,6 +56,9 @@ async def test_provider_usage_and_its_cost(
         "completion_tokens": 500,
         "total_tokens": 1500,
         "estimated": False,
+        "reasoning_tokens": 0,
+        "cached_input_tokens": 0,
+        "cache_write_tokens": 0,
     }
     assert final["cost_usd"] == pytest.approx(cost(provider, 1000, 500))
     assert final["tokens"] == 500

@@ -22,12 +22,16 @@ __all__ = ["ModelPrice", "Provider", "ProviderSettings"]
 
 
 class ModelPrice(BaseModel):
-    """USD per one million tokens."""
+    """USD per one million tokens: input, output, and input read from (``cached_input``)
+    or written to (``cache_write``) the provider's prompt cache. Without their own price,
+    cached and cache-written tokens cost ``input``."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     input: float = Field(ge=0)
     output: float = Field(ge=0)
+    cached_input: float | None = Field(default=None, ge=0)
+    cache_write: float | None = Field(default=None, ge=0)
 
 
 class ProviderSettings(BaseModel):

@@ -8,6 +8,10 @@ Each wire reads its provider's content parts into dicts of one shape, whatever t
   (``mime_type`` None when the wire does not say). OpenAI's audio also has the ``format``
   it was sent with (``mime_type`` is the type that format names), and its documents the
   ``name`` they were sent with;
+- ``{"type": "tool_call", "id": ..., "name": ..., "arguments": <dict>}`` for a tool call an
+  assistant turn holds, ``{"type": "tool_result", "tool_call_id": ..., "name": ...,
+  "content": <text>, "is_error": bool}`` for a tool's result (a wire that does not send one
+  of the fields records None for it); the message of a tool result has role ``tool``;
 - ``{"type": "other", "raw": <the part as sent>}`` for anything else.
 
 The fake usage counts each media part as :data:`MEDIA_TOKENS` prompt tokens (by type), on
@@ -34,6 +38,8 @@ __all__ = [
     "other",
     "text",
     "text_of_parts",
+    "tool_call",
+    "tool_result",
 ]
 
 PartDict = dict[str, Any]
@@ -81,6 +87,22 @@ def media(
     else:
         part["url"] = url
     return part
+
+
+def tool_call(call_id: str | None, name: str | None, arguments: Any) -> PartDict:
+    return {"type": "tool_call", "id": call_id, "name": name, "arguments": arguments}
+
+
+def tool_result(
+    tool_call_id: str | None, name: str | None, content: Any, *, is_error: bool | None = None
+) -> PartDict:
+    return {
+        "type": "tool_result",
+        "tool_call_id": tool_call_id,
+        "name": name,
+        "content": content,
+        "is_error": is_error,
+    }
 
 
 def other(raw: Any) -> PartDict:

@@ -8,7 +8,16 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
-__all__ = ["FaultKind", "RecordedRequest", "Script", "ShapeFlag", "default_reply", "split_words"]
+__all__ = [
+    "FaultKind",
+    "RecordedRequest",
+    "Script",
+    "ScriptedToolCall",
+    "ShapeFlag",
+    "Step",
+    "default_reply",
+    "split_words",
+]
 
 FaultKind = Literal["overloaded", "server", "rate_limit", "bad_request"]
 ShapeFlag = Literal[
@@ -38,6 +47,45 @@ def split_words(text: str) -> list[str]:
     if current:
         chunks.append(current)
     return chunks
+
+
+@dataclass
+class ScriptedToolCall:
+    """One tool call a scripted answer makes: the tool's name, its arguments (a dict is
+    sent as its JSON text), the call's id (None: the wire makes one up, ``call_<n>`` in
+    its own style), and how many pieces the arguments text is streamed in."""
+
+    name: str
+    arguments: str | dict[str, Any] = "{}"
+    id: str | None = None
+    pieces: int = 3
+
+    @property
+    def arguments_text(self) -> str:
+        if isinstance(self.arguments, str):
+            return self.arguments
+        return json.dumps(self.arguments, separators=(",", ":"))
+
+    def argument_pieces(self) -> list[str]:
+        """The arguments text cut into :attr:`pieces` pieces (fewer when it is shorter)."""
+        text = self.arguments_text
+        count = max(1, min(self.pieces, len(text)))
+        size = -(-len(text) // count) if text else 1
+        return [text[i : i + size] for i in range(0, len(text), size)] or [""]
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One piece of a scripted answer, in the order the server streams them: a reasoning
+    chunk, a text chunk, or a piece of a tool call's arguments (``call`` is the call's
+    index; ``first`` / ``last`` mark its first and last piece)."""
+
+    kind: Literal["reasoning", "text", "tool_call"]
+    text: str
+    index: int
+    call: int = 0
+    first: bool = False
+    last: bool = False
 
 
 @dataclass
@@ -106,6 +154,23 @@ class Script:
     - ``restart``: the whole of ``text`` again, from its first word;
     - ``repeat_tail``: the partial's last three words again, then the rest.
 
+    ``reasoning`` is thinking streamed (in words) before the text, in the wire's own form
+    (Anthropic ``thinking`` blocks, Gemini ``thought`` parts, ``reasoning_content`` on
+    OpenAI-compatible chat completions); ``reasoning_tokens`` are reported in the usage
+    where the wire reports them (default: one per reasoning word), inside the completion
+    tokens.
+
+    ``tool_calls`` are streamed after the text, each call's arguments in pieces: as
+    OpenAI's indexed ``tool_calls`` deltas (``interleave_tool_calls``: the pieces of
+    parallel calls alternate, as OpenAI may send them), Anthropic ``tool_use`` blocks with
+    ``input_json_delta`` s, or whole Gemini ``functionCall`` parts. With tool calls and no
+    ``text`` / ``chunks`` there is no text, and the finish reason is the wire's tool-call
+    one (OpenAI ``tool_calls``, Anthropic ``tool_use``, Gemini ``STOP``) unless
+    ``finish_reason`` says otherwise.
+
+    Faults (``drop_after`` ...) count every step of the answer (:meth:`steps`): reasoning
+    chunks, text chunks and tool-call pieces; an answer of text only counts text chunks.
+
     ``provider`` / ``model`` restrict which requests the script answers (None: any).
     """
 
@@ -121,13 +186,17 @@ class Script:
     cut_after: int | None = None
     error_event_after: int | None = None
     malformed_after: int | None = None
-    finish_reason: Literal["stop", "length", "content_filter"] = "stop"
+    finish_reason: Literal["stop", "length", "content_filter", "tool_calls"] | None = None
     native_finish_reason: str | None = None
     usage: tuple[int, int] | None = None
     send_usage: bool = True
     cache_tokens: tuple[int, int] = (0, 0)
     shape: Collection[ShapeFlag] = frozenset()
     continuation: Literal["follow", "restart", "repeat_tail"] | None = None
+    reasoning: str | None = None
+    reasoning_tokens: int | None = None
+    tool_calls: list[ScriptedToolCall] = field(default_factory=list)
+    interleave_tool_calls: bool = False
     provider: str | None = None
     model: str | None = None
 
@@ -144,9 +213,47 @@ class Script:
     def matches(self, provider: str, model: str) -> bool:
         return (self.provider in (None, provider)) and (self.model in (None, model))
 
+    @property
+    def finish(self) -> str:
+        """The finish reason the answer ends with (see the class docstring)."""
+        if self.finish_reason is not None:
+            return self.finish_reason
+        return "tool_calls" if self.tool_calls else "stop"
+
+    @property
+    def reasoning_token_count(self) -> int:
+        if self.reasoning_tokens is not None:
+            return self.reasoning_tokens
+        return len(split_words(self.reasoning)) if self.reasoning else 0
+
+    def steps(self, recorded: RecordedRequest) -> list[Step]:
+        """Every piece of the answer in streaming order: reasoning, text, tool calls."""
+        steps = [
+            Step("reasoning", chunk, i) for i, chunk in enumerate(split_words(self.reasoning or ""))
+        ]
+        steps += [Step("text", chunk, i) for i, chunk in enumerate(self.text_chunks(recorded))]
+        pieces = [call.argument_pieces() for call in self.tool_calls]
+        order = [(c, p) for c, call_pieces in enumerate(pieces) for p in range(len(call_pieces))]
+        if self.interleave_tool_calls:
+            order.sort(key=lambda cp: (cp[1], cp[0]))
+        steps += [
+            Step(
+                "tool_call",
+                pieces[c][p],
+                i,
+                call=c,
+                first=p == 0,
+                last=p == len(pieces[c]) - 1,
+            )
+            for i, (c, p) in enumerate(order)
+        ]
+        return steps
+
     def text_chunks(self, recorded: RecordedRequest) -> list[str]:
         if self.chunks is not None:
             return list(self.chunks)
+        if self.text is None and self.tool_calls:
+            return []
         text = self.text if self.text is not None else default_reply(recorded)
         partial = recorded.partial_answer
         if self.continuation is not None and partial is not None:
@@ -218,10 +325,17 @@ class RecordedRequest:
     messages: list[dict[str, str]]
     parts: list[list[dict[str, Any]]] = field(default_factory=list)
     json_mode: bool = False
+    # The tools the request offered, each as {"name", "description", "parameters"}; the
+    # tool choice as the wire sent it; the reasoning setting as the wire sent it.
+    tools: list[dict[str, Any]] = field(default_factory=list)
+    tool_choice: Any = None
+    reasoning: Any = None
     status: int = 200
     # The prompt tokens the answer reports (the script's, or the fake count: see Script.usage).
     prompt_tokens: int = 0
     chunks_sent: int = 0
+    # Every step sent: text chunks, reasoning chunks and tool-call pieces.
+    steps_sent: int = 0
     completed: bool = False
     disconnected: bool = False
     script: Script | None = None

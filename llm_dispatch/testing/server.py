@@ -180,6 +180,9 @@ class FakeProviderServer:
             messages=parsed.messages,
             parts=parsed.parts,
             json_mode=parsed.json_mode,
+            tools=parsed.tools,
+            tool_choice=parsed.tool_choice,
+            reasoning=parsed.reasoning,
         )
         self.requests.append(rec)
         if self.keep_requests is not None and len(self.requests) > self.keep_requests:
@@ -216,13 +219,15 @@ class FakeProviderServer:
                 headers=headers,
             )
 
-        chunks = script.text_chunks(rec)
+        steps = script.steps(rec)
+        texts = [step for step in steps if step.kind == "text"]
         prompt_tokens = (
             sum(len(m["content"].split()) for m in rec.messages)
             + len((rec.system or "").split())
             + media_tokens(rec.parts)
         )
-        usage = (prompt_tokens, len(chunks)) if script.send_usage else None
+        completion = len(texts) + script.reasoning_token_count + len(script.tool_calls)
+        usage = (prompt_tokens, completion) if script.send_usage else None
         if script.usage is not None and script.send_usage:
             usage = script.usage
 
@@ -235,40 +240,51 @@ class FakeProviderServer:
         for event in wire.opening(rec, rec.prompt_tokens):
             await response.write(event)
 
-        merges_last = wire.name == "google"
-        for index, chunk in enumerate(chunks):
-            if index == script.drop_after:
+        # Gemini puts the finish reason on the last chunk: when the answer ends with text,
+        # its last chunk goes out with the closing events.
+        merges_last = wire.name == "google" and bool(steps) and steps[-1].kind == "text"
+        for position, step in enumerate(steps):
+            if position == script.drop_after:
                 assert request.transport is not None
                 request.transport.abort()
                 rec.completed = True
                 return response
-            if index == script.cut_after:
+            if position == script.cut_after:
                 await response.write_eof()
                 rec.completed = True
                 return response
-            if index == script.error_event_after:
+            if position == script.error_event_after:
                 await response.write(wire.error_event(rec, script.error_kind, script.error_message))
                 await response.write_eof()
                 rec.completed = True
                 return response
-            if index == script.malformed_after:
+            if position == script.malformed_after:
                 await response.write(wire.malformed())
                 await response.write_eof()
                 rec.completed = True
                 return response
-            if index and script.chunk_delay:
+            if position and script.chunk_delay:
                 await asyncio.sleep(script.chunk_delay)
-            if merges_last and index == len(chunks) - 1:
+            if merges_last and position == len(steps) - 1:
                 break
-            await response.write(wire.text(rec, chunk, index))
-            rec.chunks_sent += 1
+            if step.kind == "text":
+                await response.write(wire.text(rec, step.text, step.index))
+                rec.chunks_sent += 1
+            elif step.kind == "reasoning":
+                await response.write(wire.reasoning(rec, step.text, step.index))
+            else:
+                call = script.tool_calls[step.call]
+                for event in wire.tool_call(rec, call, step):
+                    await response.write(event)
+            rec.steps_sent += 1
 
-        last = chunks[-1] if (merges_last and chunks) else None
-        finish = script.native_finish_reason or script.finish_reason
+        last = steps[-1].text if merges_last else None
+        finish = script.native_finish_reason or script.finish
         for event in wire.closing(rec, finish, usage, last):
             await response.write(event)
         if last is not None:
             rec.chunks_sent += 1
+            rec.steps_sent += 1
         with contextlib.suppress(ConnectionResetError):
             await response.write_eof()
         rec.completed = True

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .parts import PartDict
-from .script import FaultKind, RecordedRequest
+from .script import FaultKind, RecordedRequest, ScriptedToolCall, Step
 
 __all__ = ["ParsedRequest", "Wire"]
 
@@ -22,6 +22,11 @@ class ParsedRequest:
     messages: list[dict[str, str]]
     parts: list[list[PartDict]] = field(default_factory=list)
     json_mode: bool = False
+    #: The tools offered, as ``{"name", "description", "parameters"}``, in order.
+    tools: list[dict[str, Any]] = field(default_factory=list)
+    #: The tool choice and the reasoning setting, as sent.
+    tool_choice: Any = None
+    reasoning: Any = None
 
 
 class Wire(Protocol):
@@ -43,6 +48,15 @@ class Wire(Protocol):
 
     def text(self, rec: RecordedRequest, text: str, index: int) -> bytes:
         """One text chunk (``index`` counts from 0), with any events the shape puts before it."""
+        ...
+
+    def reasoning(self, rec: RecordedRequest, text: str, index: int) -> bytes:
+        """One reasoning chunk (``index`` counts from 0), before any text."""
+        ...
+
+    def tool_call(self, rec: RecordedRequest, call: ScriptedToolCall, step: Step) -> list[bytes]:
+        """The events for one piece of a tool call's arguments (``step.text``; ``step.call``
+        is the call's index, ``step.first`` / ``step.last`` its first and last piece)."""
         ...
 
     def closing(
