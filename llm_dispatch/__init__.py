@@ -37,11 +37,14 @@ from .errors import (
 from .events import Usage
 from .global_dispatcher import configure, get_dispatcher
 from .ledger import Ledger, LedgerEntry
+from .output_errors import InvalidToolCallError, StructuredOutputError
 from .progress.tracker import ProgressTracker
-from .request import Message, Request
+from .request import Message, Reasoning, Request
 from .result import DispatchStream
 from .stages.base import Stage
 from .task_types import TaskType
+from .tool_loop import ToolLoop, ToolLoopError, run_tools
+from .tools import Tool, ToolCall, tool_from
 
 __version__ = "0.1.0"
 
@@ -56,6 +59,7 @@ __all__ = [
     "Dispatcher",
     "EventCallbacks",
     "InvalidJSONError",
+    "InvalidToolCallError",
     "LLMDispatchError",
     "Ledger",
     "LedgerEntry",
@@ -63,6 +67,7 @@ __all__ = [
     "NoProviderAvailable",
     "ProgressTracker",
     "ProviderError",
+    "Reasoning",
     "Request",
     "RequestBindingError",
     "Stage",
@@ -73,12 +78,19 @@ __all__ = [
     "StreamingCallbacks",
     "StreamingError",
     "StreamingOptions",
+    "StructuredOutputError",
     "TaskRequest",
     "TaskType",
+    "Tool",
+    "ToolCall",
+    "ToolLoop",
+    "ToolLoopError",
     "Usage",
     "__version__",
     "configure",
     "get_dispatcher",
     "llm_stream",
     "llm_stream_with_metadata",
+    "run_tools",
+    "tool_from",
 ]

@@ -20,9 +20,10 @@ parameter annotated ``str``
 ``documents`` / ``document``
 ``system``, ``temperature``, ``max_tokens``,  the request field of that name (the decorator's
 ``stop``, ``response_format``                value is the default)
+``tools``, ``tool_choice``, ``reasoning``    the tools the model may call (see :mod:`.tools`),
+                                             which it must, how much it thinks (the
+                                             decorator's value is the default)
 ``options``                                  provider options, over the decorator's
-``tools``, ``tool_choice``                   refused with a clear error when given (tool
-                                             calling is not supported yet)
 anything else, ``**kwargs`` items included   rendered into the prompt, and kept on
                                              ``Request.arguments`` so the cache matches them
                                              exactly
@@ -47,22 +48,25 @@ import string
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from .content import Part, TextPart
 from .conversation import coerce_messages
 from .errors import RequestBindingError
 from .media import audio_part, document_part, image_part
-from .request import Message, Request
+from .request import Message, Reasoning, Request
 from .task_types import TaskType
+from .tools import Tool, check_tool_choice, tools_from
 
 __all__ = [
     "GENERATION_FIELDS",
     "PROMPT_PARAMETER_NAMES",
+    "TOOL_FIELDS",
     "RequestBinder",
     "checked_prompt",
     "media_parts",
     "render_value",
+    "tool_request_fields",
 ]
 
 #: Parameter names that hold the prompt, in the order they are looked for.
@@ -75,7 +79,9 @@ _MEDIA = {
     "images": "image", "image": "image", "audio": "audio",
     "documents": "document", "document": "document",
 }  # fmt: skip
-_TOOLS = ("tools", "tool_choice")
+#: Request fields that are converted from what callers pass (tools, the tool choice, the
+#: reasoning setting).
+TOOL_FIELDS = ("tools", "tool_choice", "reasoning")
 
 
 def checked_prompt(value: Any, where: str, name: str = "prompt") -> str:
@@ -174,7 +180,7 @@ class RequestBinder:
         self.template = prompt_template
         self.template_fields = _template_fields(prompt_template, names, self.func_name)
         taken = {self.prompt_arg, "messages", "options", *_HISTORY, *_MEDIA, *GENERATION_FIELDS}
-        self.rendered = [n for n in names if n not in taken and n not in _TOOLS]
+        self.rendered = [n for n in names if n not in taken and n not in TOOL_FIELDS]
 
     def bind(
         self, args: Sequence[Any], kwargs: Mapping[str, Any], *, task_type: TaskType | None = None
@@ -187,11 +193,6 @@ class RequestBinder:
             raise RequestBindingError(f"{where}: {exc}") from None
         bound.apply_defaults()
         values = bound.arguments
-        for name in _TOOLS:
-            if values.get(name):
-                raise RequestBindingError(
-                    f"{where}: {name}= was given, but tool calling is not supported yet"
-                )
         turns, system = self._conversation(values, where)
         arguments = self._arguments(values, where)
         prompt_text = self._prompt_text(values, arguments, where)
@@ -210,7 +211,7 @@ class RequestBinder:
             turns = _attach(turns, media, where)
         if not turns:
             raise _no_prompt(where)
-        fields = self._fields(values, system)
+        fields = {**self._fields(values, system), **self._tool_fields(values, where)}
         options = {**(self.defaults.get("options") or {}), **(values.get("options") or {})}
         try:
             return Request(
@@ -279,10 +280,21 @@ class RequestBinder:
         rest = {k: v for k, v in arguments.items() if k not in self.template_fields}
         return _with_lines(checked_prompt(text, where, "prompt_template"), rest)
 
+    def _tool_fields(self, values: Mapping[str, Any], where: str) -> dict[str, Any]:
+        """The tools, tool choice and reasoning of the call (its own, else the decorator's)."""
+        found = {n: self._value_or_default(values, n) for n in TOOL_FIELDS}
+        return tool_request_fields(**found, where=where)
+
+    def _value_or_default(self, values: Mapping[str, Any], name: str) -> Any:
+        """The call's value for request field ``name``; the decorator's when the call leaves
+        it unset (None)."""
+        value = values.get(name)
+        return value if value is not None else self.defaults.get(name)
+
     def _fields(self, values: Mapping[str, Any], system: str | None) -> dict[str, Any]:
         fields: dict[str, Any] = {}
         for name in GENERATION_FIELDS:
-            value = values.get(name, self.defaults.get(name))
+            value = self._value_or_default(values, name)
             if value is not None:
                 fields[name] = value
         if system is not None:
@@ -290,6 +302,30 @@ class RequestBinder:
         if isinstance(fields.get("stop"), str):
             fields["stop"] = (fields["stop"],)
         return fields
+
+
+def tool_request_fields(
+    *, tools: Any = None, tool_choice: Any = None, reasoning: Any = None, where: str
+) -> dict[str, Any]:
+    """The ``tools`` / ``tool_choice`` / ``reasoning`` request fields of what a caller
+    passed (None: not set), each checked; a :class:`RequestBindingError` naming ``where``
+    and the argument otherwise."""
+    fields: dict[str, Any] = {}
+    offered: tuple[Tool, ...] = ()
+    if tools is not None:
+        offered = tools_from(tools, f"{where}: tools")
+        fields["tools"] = offered
+    if tool_choice is not None:
+        fields["tool_choice"] = check_tool_choice(tool_choice, offered, f"{where}: tool_choice")
+    if reasoning is not None:
+        try:
+            fields["reasoning"] = Reasoning.of(reasoning)
+        except ValidationError as exc:
+            detail = "; ".join(e["msg"] for e in exc.errors(include_url=False))
+            raise RequestBindingError(f"{where}: reasoning={reasoning!r}: {detail}") from None
+        except TypeError as exc:
+            raise RequestBindingError(f"{where}: {exc}") from None
+    return fields
 
 
 def _no_prompt(where: str, detail: str = "") -> RequestBindingError:

@@ -15,8 +15,11 @@ from .cache.streaming_cache import StreamingCache
 from .dispatcher import CallOptions
 from .policies.overrides import merge_policy
 from .result import DispatchStream
+from .structured import StructuredOutputStage
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from .dispatcher import Dispatcher
     from .providers.base import Provider
     from .request import Request
@@ -45,6 +48,7 @@ def open_call(
     cache: CacheChoice = None,
     cache_scope: str | Callable[[], str | None] | None = None,
     caller: str | None = None,
+    response_model: type[BaseModel] | None = None,
 ) -> DispatchStream[Any]:
     """The stream of one call on ``dispatcher``, not started yet.
 
@@ -59,6 +63,9 @@ def open_call(
     - ``cache``: see :data:`CacheChoice`; ``cache_scope``: a string, or a callable called
       now for one.
     - ``caller``: names the call at the start of its error messages.
+    - ``response_model``: the pydantic model the answer is (the request's
+      ``response_format`` must already ask for it: :func:`~llm_dispatch.structured.
+      response_format_for`); its stage checks the answer first, before every other stage.
     """
     signer: Stage | None
     if embedding is False:
@@ -73,12 +80,18 @@ def open_call(
         policy=merge_policy(dispatcher.config.defaults, policy) if policy else None,
         # The embedding stage signs what the consumer sees, so it runs after every stage
         # that changes text (see stages/pipeline.py for the whole order).
-        stages=stages.for_call(signer),
+        stages=(
+            (StructuredOutputStage(response_model), *stages.for_call(signer))
+            if response_model is not None
+            else stages.for_call(signer)
+        ),
         body=body,
         cache=_resolve_cache(dispatcher, cache, caller),
         cache_scope=cache_scope() if callable(cache_scope) else cache_scope,
     )
-    return DispatchStream(dispatcher, dispatcher.new_context(request), options, mode)
+    return DispatchStream(
+        dispatcher, dispatcher.new_context(request), options, mode, structured=response_model
+    )
 
 
 def _resolve_cache(

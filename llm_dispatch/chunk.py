@@ -8,25 +8,31 @@ every dict yielded, and the tests check it).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .events import Usage
+from .events import ReasoningEvent, ToolCallEvent, Usage
 
 if TYPE_CHECKING:
     from .context import StreamContext
 
-__all__ = ["ChunkMetadata", "chunk_dict"]
+__all__ = ["ChunkMetadata", "chunk_dict", "extra_dict"]
 
 
 class ChunkMetadata(BaseModel):
     """One item of ``llm_stream_with_metadata``.
 
-    Every chunk of text produces one dict with ``is_final=False``. After the last text
-    chunk one more dict with ``is_final=True`` closes the stream: its ``chunk`` is the text
-    stages add at the end (e.g. the provenance trailer), often ``""``, and it carries
-    ``usage``, ``cost_usd`` and ``finish_reason``.
+    Every chunk of text produces one dict with ``kind="text"`` and ``is_final=False``.
+    Reasoning and tool calls have dicts of their own, whose ``chunk`` is ``""`` (so code that
+    prints ``chunk`` prints the answer only): ``kind="reasoning"`` with the delta in
+    ``reasoning``; ``kind="tool_call"`` with ``tool_call`` = ``{"phase": "started" |
+    "arguments" | "done", "index", "id", "name", "arguments_delta", "arguments"}``
+    (``arguments``: the parsed arguments, on ``done`` only); ``kind="partial"`` with the
+    structured answer as far as it streamed in ``partial``. After the last of them one more
+    dict with ``is_final=True`` closes the stream: its ``chunk`` is the text stages add at
+    the end (e.g. the provenance trailer), often ``""``, and it carries ``usage``,
+    ``cost_usd`` and ``finish_reason``.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -45,6 +51,10 @@ class ChunkMetadata(BaseModel):
     attempt: int = Field(ge=1, description="1-based attempt number on this provider.")
     cached: bool = Field(description="True when the stream is replayed from the cache.")
     is_final: bool
+    kind: Literal["text", "reasoning", "tool_call", "partial"] = "text"
+    reasoning: str | None = None
+    tool_call: dict[str, Any] | None = None
+    partial: Any = None
     finish_reason: str | None = None
     usage: Usage | None = None
     cost_usd: float | None = None
@@ -66,7 +76,32 @@ def chunk_dict(ctx: StreamContext, text: str, index: int, *, final: bool) -> dic
         "attempt": ctx.attempt,
         "cached": ctx.cached,
         "is_final": final,
+        "kind": "text",
+        "reasoning": None,
+        "tool_call": None,
+        "partial": None,
         "finish_reason": ctx.finish_reason if final else None,
         "usage": usage.model_dump() if (final and usage is not None) else None,
         "cost_usd": ctx.cost_usd if final else None,
     }
+
+
+def extra_dict(
+    ctx: StreamContext, event: ReasoningEvent | ToolCallEvent, index: int
+) -> dict[str, Any]:
+    """The dict for a reasoning delta or a tool-call event (``chunk`` is ``""``)."""
+    item = chunk_dict(ctx, "", index, final=False)
+    if isinstance(event, ReasoningEvent):
+        item["kind"], item["reasoning"] = "reasoning", event.text
+    else:
+        call = event.call
+        item["kind"] = "tool_call"
+        item["tool_call"] = {
+            "phase": event.phase,
+            "index": event.index,
+            "id": event.id,
+            "name": event.name,
+            "arguments_delta": event.arguments_delta,
+            "arguments": call.arguments if call is not None else None,
+        }
+    return item

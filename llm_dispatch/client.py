@@ -21,6 +21,8 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
+from pydantic import BaseModel
+
 from .batch import BatchChunk, TaskRequest, stream_batch
 from .binding import RequestBinder
 from .call import CacheChoice, open_call
@@ -35,6 +37,7 @@ from .result import DispatchStream
 from .settings.models import DispatchConfig, PolicySettings
 from .stages.base import Stage
 from .stages.pipeline import CallStages
+from .structured import structured_format
 from .task_types import TaskType
 
 __all__ = ["Client"]
@@ -112,13 +115,19 @@ class Client:
         mid_stream: str | None = None,
         cache: CacheChoice = None,
         cache_scope: str | None = None,
+        tools: Any = None,
+        tool_choice: str | None = None,
+        reasoning: Any = None,
+        response_model: type[BaseModel] | None = None,
     ) -> DispatchStream[Any]:
         """A stream for one request, not started yet: iterate it (``str`` chunks, or chunk
         dicts with ``metadata=True``) or ``await`` its ``collect()``.
 
         ``history`` (earlier turns), ``images``, ``audio`` and ``documents`` are bound as a
         decorated function's parameters of those names are (:mod:`llm_dispatch.binding`);
-        ``options`` are provider options (``top_p``, ``seed`` ...).
+        ``options`` are provider options (``top_p``, ``seed`` ...). ``tools``,
+        ``tool_choice``, ``reasoning`` and ``response_model`` are as for the decorators
+        (docs/tools.md).
         ``model`` goes to the provider that lists it (or, by its name, to the configured
         provider of its kind: ``claude-...`` to Anthropic), the route's other providers
         staying as fallbacks; ``provider`` / ``providers`` narrow the route as
@@ -128,6 +137,8 @@ class Client:
         dispatcher = self._dispatcher()
         streaming = streaming_options or StreamingOptions()
         task = TaskType(task_type)
+        if response_model is not None:
+            response_format = structured_format(response_model, response_format, "Client")
         request = _BINDER.bind(
             (),
             {
@@ -143,6 +154,9 @@ class Client:
                 "stop": stop,
                 "response_format": streaming.response_format(response_format),
                 "options": options,
+                "tools": tools,
+                "tool_choice": tool_choice,
+                "reasoning": reasoning,
             },
             task_type=task,
         )
@@ -170,6 +184,7 @@ class Client:
             policy=overrides,
             cache=cache,
             cache_scope=cache_scope,
+            response_model=response_model,
         )
 
     def stream(self, prompt: str | None = None, **kwargs: Any) -> DispatchStream[str]:
@@ -290,6 +305,9 @@ def _client_arguments(
     stop: str | Sequence[str] | None = None,
     response_format: dict[str, Any] | None = None,
     options: dict[str, Any] | None = None,
+    tools: Any = None,
+    tool_choice: str | None = None,
+    reasoning: Any = None,
 ) -> None:
     """The request arguments :meth:`Client.open` takes, bound like a decorated function's."""
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .deltas import StreamExtras
 from .events import Usage
 from .ledger import Ledger
 from .providers.base import ModelPrice
@@ -60,6 +61,8 @@ class StreamContext:
     delivered: list[str] = field(default_factory=list)
     # Text the stages appended at the end (delivered with the final chunk).
     trailer: str = ""
+    # The reasoning and tool calls the stream carried besides its text.
+    extras: StreamExtras = field(default_factory=StreamExtras)
     values: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -26,20 +26,34 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
-from .content import AudioPart, Content, DocumentPart, ImagePart, Part, TextPart
+from .content import (
+    AudioPart,
+    Content,
+    DocumentPart,
+    ImagePart,
+    Part,
+    ReasoningPart,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+    text_of,
+)
 from .errors import RequestBindingError
 from .media import audio_part, document_part, image_part
 from .request import Message
+from .tools import ToolArgumentsError, parse_arguments
 
 __all__ = ["coerce_messages", "message_content"]
 
-_ROLES = ("system", "user", "assistant")
+_ROLES = ("system", "user", "assistant", "tool")
 _MEDIA_READERS: dict[str, Callable[..., Part]] = {
     "image": image_part, "audio": audio_part, "document": document_part,
 }  # fmt: skip
-_BUILT_PARTS = (TextPart, ImagePart, AudioPart, DocumentPart)
+_BUILT_PARTS = (
+    TextPart, ImagePart, AudioPart, DocumentPart, ToolCallPart, ToolResultPart, ReasoningPart,
+)  # fmt: skip
 
 
 def coerce_messages(
@@ -50,13 +64,15 @@ def coerce_messages(
         raise RequestBindingError(f"{where}: {name!r} must be a list of role/content dicts")
     system_parts: list[str] = []
     turns: list[Message] = []
+    tool_names: dict[str, str] = {}  # the tool each call id called, for results that omit it
     for i, item in enumerate(value):
         label = f"{name}[{i}]"
-        for message in _turns(item, label, where):
+        for message in _turns(item, label, where, tool_names):
             if message.role == "system":
                 system_parts.append(message.text)
             else:
                 turns.append(message)
+                tool_names.update((c.id, c.name) for c in message.tool_calls)
     return tuple(turns), ("\n\n".join(system_parts) if system_parts else None)
 
 
@@ -78,7 +94,7 @@ def message_content(value: Any, turn: str, where: str) -> Content:
     return parts
 
 
-def _turns(item: Any, label: str, where: str) -> list[Message]:
+def _turns(item: Any, label: str, where: str, tool_names: Mapping[str, str]) -> list[Message]:
     if isinstance(item, Message):
         return [item]
     if (
@@ -95,7 +111,8 @@ def _turns(item: Any, label: str, where: str) -> list[Message]:
         said = message_content(answer, f"{label}[1]", where)
         return [*asked, Message(role="assistant", content=said)]
     data = item.model_dump() if isinstance(item, BaseModel) else item
-    if not isinstance(data, Mapping) or "role" not in data or "content" not in data:
+    calls = data.get("tool_calls") if isinstance(data, Mapping) else None
+    if not isinstance(data, Mapping) or "role" not in data or ("content" not in data and not calls):
         raise RequestBindingError(
             f"{where}: {label} must be a dict with 'role' and 'content' "
             "(or a (user, assistant) pair of strings)"
@@ -103,14 +120,74 @@ def _turns(item: Any, label: str, where: str) -> list[Message]:
     role = data["role"]
     if role not in _ROLES:
         raise RequestBindingError(
-            f"{where}: {label} has role {role!r}; expected 'system', 'user' or 'assistant'"
+            f"{where}: {label} has role {role!r}; expected 'system', 'user', 'assistant' or 'tool'"
         )
+    if role == "tool" and "tool_call_id" in data:
+        return [Message(role="tool", content=(_openai_result(data, label, where, tool_names),))]
+    if calls:
+        return [_with_tool_calls(data, calls, label, where)]
     content = message_content(data["content"], label, where)
     if role == "system" and not isinstance(content, str):
         if not all(isinstance(p, TextPart) for p in content):
             raise RequestBindingError(f"{where}: {label} is a system turn with media")
         content = "\n\n".join(p.text for p in content if isinstance(p, TextPart))
-    return [Message(role=role, content=content)]
+    try:
+        return [Message(role=role, content=content)]
+    except ValidationError as exc:
+        detail = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
+        raise RequestBindingError(f"{where}: {label}: {detail}") from None
+
+
+def _openai_result(
+    data: Mapping[str, Any], label: str, where: str, tool_names: Mapping[str, str]
+) -> ToolResultPart:
+    """A ``{"role": "tool", "tool_call_id", "content"}`` message's result."""
+    call_id = data["tool_call_id"]
+    name = data.get("name") or tool_names.get(call_id)
+    if not isinstance(call_id, str) or not call_id or not name:
+        raise RequestBindingError(
+            f"{where}: {label} answers tool call {call_id!r}, which no earlier assistant "
+            "turn made; give its 'name'"
+        )
+    content = data.get("content")
+    text = content if isinstance(content, str) else text_of(message_content(content, label, where))
+    return ToolResultPart(
+        tool_call_id=call_id, name=name, content=text, is_error=bool(data.get("is_error"))
+    )
+
+
+def _with_tool_calls(data: Mapping[str, Any], calls: Any, label: str, where: str) -> Message:
+    """An assistant message in OpenAI's form: its text, and its ``tool_calls``."""
+    if data["role"] != "assistant" or not isinstance(calls, Sequence):
+        raise RequestBindingError(f"{where}: {label}: only an assistant turn has tool_calls")
+    content = data.get("content")
+    parts: list[Part] = []
+    if content:
+        text = message_content(content, label, where)
+        parts.extend((TextPart(text=text),) if isinstance(text, str) else text)
+    for j, call in enumerate(calls):
+        function = call.get("function") if isinstance(call, Mapping) else None
+        if not isinstance(function, Mapping) or not call.get("id") or not function.get("name"):
+            raise RequestBindingError(
+                f"{where}: {label}.tool_calls[{j}] needs an 'id' and a function 'name'"
+            )
+        parts.append(
+            ToolCallPart(
+                id=call["id"],
+                name=function["name"],
+                arguments=_arguments(function.get("arguments"), f"{label}.tool_calls[{j}]", where),
+            )
+        )
+    return Message(role="assistant", content=tuple(parts))
+
+
+def _arguments(value: Any, label: str, where: str) -> dict[str, Any]:
+    if isinstance(value, Mapping):
+        return dict(value)
+    try:
+        return parse_arguments(value if isinstance(value, str) else "")
+    except ToolArgumentsError as exc:
+        raise RequestBindingError(f"{where}: {label}: {exc}") from None
 
 
 def _part(item: Any, label: str, where: str) -> Part:
@@ -130,6 +207,8 @@ def _part(item: Any, label: str, where: str) -> Part:
             if not isinstance(text, str):
                 raise RequestBindingError(f"{label}: a text part needs 'text' as a string")
             return TextPart(text=text)
+        if kind in ("tool_call", "tool_result", "reasoning"):
+            return _tool_part(kind, item, label)
         if kind in _MEDIA_READERS:
             if kind not in item:
                 raise RequestBindingError(f"{label}: an {kind} part holds it under {kind!r}")
@@ -137,6 +216,25 @@ def _part(item: Any, label: str, where: str) -> Part:
         return _openai_part(kind, item, label)
     except RequestBindingError as exc:
         raise RequestBindingError(f"{where}: {exc}") from None
+
+
+def _tool_part(kind: str, item: Mapping[str, Any], label: str) -> Part:
+    """A tool call, tool result or reasoning part written as a dict of its fields."""
+    fields = {k: v for k, v in item.items() if k != "type"}
+    if kind == "tool_call":
+        fields["arguments"] = _arguments(fields.get("arguments"), label, "")
+    model: type[ToolCallPart | ToolResultPart | ReasoningPart] = (
+        ToolCallPart
+        if kind == "tool_call"
+        else ToolResultPart
+        if kind == "tool_result"
+        else ReasoningPart
+    )
+    try:
+        return model.model_validate(fields)
+    except ValidationError as exc:
+        detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise RequestBindingError(f"{label}: a {kind} part: {detail}") from None
 
 
 def _openai_part(kind: str, item: Mapping[str, Any], label: str) -> Part:

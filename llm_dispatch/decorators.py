@@ -8,7 +8,9 @@ import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Literal, overload
 
-from .binding import RequestBinder
+from pydantic import BaseModel
+
+from .binding import RequestBinder, tool_request_fields
 from .cache.streaming_cache import StreamingCache
 from .call import CacheChoice, open_call
 from .dispatcher import Dispatcher
@@ -20,6 +22,7 @@ from .providers.function import FunctionProvider
 from .result import DispatchStream
 from .settings.models import PolicySettings
 from .stages.pipeline import CallStages
+from .structured import structured_format
 from .task_types import TaskType
 
 __all__ = ["llm_stream", "llm_stream_with_metadata"]
@@ -53,6 +56,19 @@ class _Decorated:
         self.providers = tuple(providers) if providers is not None else None
         self.model: str | None = o["model"]
         request_defaults = {name: o[name] for name in _REQUEST_FIELDS}
+        where = f"@{decorator} {getattr(func, '__qualname__', func)}"
+        # Converted and checked once, here: a bad tool fails at decoration time.
+        request_defaults.update(
+            tool_request_fields(
+                tools=o["tools"], tool_choice=o["tool_choice"], reasoning=o["reasoning"],
+                where=where,
+            )
+        )  # fmt: skip
+        self.response_model: type[BaseModel] | None = o["response_model"]
+        if self.response_model is not None:
+            request_defaults["response_format"] = structured_format(
+                self.response_model, o["response_format"], where
+            )
         self._binder = RequestBinder(
             func,
             task_type=self.task_type,
@@ -113,6 +129,7 @@ class _Decorated:
             cache=self._cache,
             cache_scope=self._cache_scope,
             caller=self._func.__qualname__,
+            response_model=self.response_model,
         )
 
     def __repr__(self) -> str:
@@ -140,6 +157,10 @@ _DEFAULTS: dict[str, Any] = {
     "max_tokens": None,
     "stop": None,
     "response_format": None,
+    "response_model": None,
+    "tools": None,
+    "tool_choice": None,
+    "reasoning": None,
     "stages": (),
     "dispatcher": None,
     "embed_metadata": None,
@@ -182,6 +203,10 @@ def llm_stream(func: BodyFunc | None = None, /, **kwargs: Any) -> Any:
     ``temperature``, ``max_tokens``, ``stop``, ``response_format`` are request defaults
     (parameters of the same name on the function win); ``options`` are provider options
     (``top_p``, ``seed`` ...; an ``options`` parameter of the function adds to them);
+    ``tools`` (functions, pydantic models or JSON-schema dicts), ``tool_choice`` and
+    ``reasoning`` (an effort, a token budget) are request defaults too, and
+    ``response_model`` (a pydantic model) asks for a structured answer (``stream.parsed``;
+    see docs/tools.md);
     ``prompt_arg`` names the parameter holding the prompt when it is not one of the usual
     names, and ``prompt_template`` writes the function's other arguments into the prompt
     (see :mod:`llm_dispatch.binding` for every parameter's role); ``stages`` run after the

@@ -7,11 +7,11 @@ One request goes through one generator (:meth:`Dispatcher.stream`):
 2. the fallback policy hands out the targets in turn; each becomes an
    :class:`~llm_dispatch.attempt.Attempt`, opened under the policies that wrap opening it
    (circuit breaker, retry, first-token deadline: see :mod:`llm_dispatch.policies`);
-3. text flows through the stages to the consumer, under the idle deadline;
+3. text flows through the stages to the consumer, under the idle deadline; reasoning and
+   tool calls go to ``ctx.extras`` (:mod:`llm_dispatch.deltas`), which says what to show;
 4. a failure after text goes to the mid-stream policy: raise, or continue on the next target.
 
-The dispatcher knows nothing about what a stage or a policy does, and logs nothing itself:
-its events reach the stages, and the log stage writes them.
+The dispatcher knows nothing about what a stage or a policy does, and logs nothing itself.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from typing import Any
 
 from .attempt import Attempt, Open, Opened
 from .cache.policy import CachePolicy, StoredAnswer, StreamingCache
-from .chunk import chunk_dict
+from .chunk import chunk_dict, extra_dict
 from .context import StreamContext
 from .embedding.stage import EmbeddingStage
 from .errors import ErrorKind, ProviderError
@@ -47,7 +47,7 @@ from .routing.router import Plan, Router
 from .routing.target import Target
 from .run import Run
 from .settings.loader import load_config
-from .settings.models import DispatchConfig, PolicySettings, TimeoutSettings
+from .settings.models import DispatchConfig, PolicySettings
 from .stages.base import Stage
 from .stages.log import LogStage
 from .stages.usage import UsageStage
@@ -182,7 +182,9 @@ class Dispatcher:
             Watchdog(policy.timeouts.total),
             observe_ttft=self.router.observe_ttft,
         )
-        cache = _cache_policy(ctx, options)
+        cache = CachePolicy.for_call(
+            options.cache, ctx.request, options.providers, options.model, options.cache_scope
+        )
         stored = await cache.stored_answer(run.left()) if cache is not None else None
         plan = await self._plan(run, options, stored)
         target_options = planned_options(plan.targets, ctx.request, self.config.provider_kinds())
@@ -197,7 +199,7 @@ class Dispatcher:
         def attempt_for(target: Target, request: Request) -> Attempt:
             request = request.model_copy(update={"options": target_options[target.key]})
             serving = stored.provider if stored is not None else self._serve(target, options)
-            timeouts = self._timeouts(policy, target)
+            timeouts = self.config.timeouts_for(target.provider, policy.timeouts)
             attempt = Attempt(run, target, serving, request, timeouts, ctx.chars)
             if cache is not None and stored is None and serving is not options.body:
                 attempt.provider = cache.wrap(serving, attempt.charge_nothing)
@@ -251,6 +253,11 @@ class Dispatcher:
                                 ctx.usage = reported = event.usage
                             if event.finish_reason is not None:
                                 ctx.finish_reason = event.finish_reason
+                            if (extra := ctx.extras.take(event)) is not None:
+                                await run.emit(extra)
+                                if as_dicts:
+                                    ctx.chunk_index += 1
+                                    yield extra_dict(ctx, extra, ctx.chunk_index)
                         arm("idle", idle)
                         try:
                             event = await next_event()
@@ -281,6 +288,11 @@ class Dispatcher:
                 chain.interrupted(await after_text(attempt, failure))
             if not chain.completed:
                 raise chain.error()
+            for done in ctx.extras.finish_tool_calls(ctx.request.tools):
+                await run.emit(done)
+                if as_dicts:
+                    ctx.chunk_index += 1
+                    yield extra_dict(ctx, done, ctx.chunk_index)
             trailer = await run.end()
         except BaseException as exc:
             await run.fail(exc)
@@ -323,11 +335,6 @@ class Dispatcher:
         await report_continuation(attempt)
         return opened
 
-    def _timeouts(self, policy: PolicySettings, target: Target) -> TimeoutSettings:
-        """The policy's timeouts with the target provider's own overrides."""
-        entry = self.config.providers.get(target.provider)
-        return policy.timeouts.merged(entry.timeouts if entry is not None else None)
-
     def _serve(self, target: Target, options: CallOptions) -> Provider:
         """The provider of ``target``: the decorated body, or the configured provider."""
         if (target.kind or target.provider) != FUNCTION_PROVIDER:
@@ -339,12 +346,3 @@ class Dispatcher:
                 kind=ErrorKind.BAD_REQUEST,
             )
         return options.body
-
-
-def _cache_policy(ctx: StreamContext, options: CallOptions) -> CachePolicy | None:
-    """The call's use of its cache: keyed on what would answer it, the route narrowed by
-    the call's ``providers`` / ``model`` (the task type is part of the request itself)."""
-    if options.cache is None:
-        return None
-    route = f"providers={','.join(options.providers or ())};model={options.model or ''}"
-    return CachePolicy(options.cache, ctx.request, route=route, scope=options.cache_scope)

@@ -322,10 +322,11 @@ class StreamTimeout(StreamingError, TimeoutError):
 
 
 class StreamInterrupted(StreamingError):
-    """The stream failed after text had reached the consumer.
+    """The stream failed after text (or a reasoning or tool-call delta) reached the consumer.
 
     ``partial_text`` is exactly what the consumer received; retrying would repeat it, so the
-    dispatcher raises instead (unless the ``continue`` mid-stream policy is on).
+    dispatcher raises instead (unless the ``continue`` mid-stream policy is on; a tool call
+    cannot be continued as text). ``partial_tool_calls``: the calls as far as they streamed.
     """
 
     def __init__(
@@ -336,7 +337,9 @@ class StreamInterrupted(StreamingError):
         model: str,
         cause: BaseException,
         attempts: Sequence[AttemptRecord] = (),
+        partial_tool_calls: Sequence[dict[str, object]] = (),
     ) -> None:
+        self.partial_tool_calls = list(partial_tool_calls)
         self.partial_text = partial_text
         self.provider = provider
         self.model = model

@@ -5,7 +5,8 @@
   report of :class:`Usage` and the finish reason);
 - the dispatcher reports everything else that happens to a stream to its stages
   (``Stage.on_event``): the plan, first tokens, retries, fallbacks, interruptions,
-  continuations, circuit changes and cache hits; the log stage writes them to the log.
+  continuations, circuit changes and cache hits (the log stage writes them to the log),
+  and the reasoning and tool-call deltas that reached the consumer.
 
 The events are slotted dataclasses, not pydantic models (a text event is built per chunk);
 :class:`Usage`, which also appears in results and chunk dicts, is a pydantic model.
@@ -14,8 +15,12 @@ The events are slotted dataclasses, not pydantic models (a text event is built p
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    from .tool_call import ToolCall
 
 __all__ = [
     "CacheHitEvent",
@@ -27,8 +32,10 @@ __all__ = [
     "InterruptionEvent",
     "PlanEvent",
     "ProviderEvent",
+    "ReasoningEvent",
     "RetryEvent",
     "ToolCallDelta",
+    "ToolCallEvent",
     "Usage",
 ]
 
@@ -199,6 +206,27 @@ class CacheHitEvent:
     model: str
 
 
+@dataclass(frozen=True, slots=True)
+class ReasoningEvent:
+    """A piece of the model's reasoning reached the consumer (never part of the text)."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallEvent:
+    """A tool call moved on: ``started`` (its id and name are known), ``arguments`` (a piece
+    of its JSON arguments text arrived) or ``done`` (the answer completed and the call's
+    arguments are parsed and checked: ``call``)."""
+
+    phase: Literal["started", "arguments", "done"]
+    index: int
+    id: str
+    name: str
+    arguments_delta: str = ""
+    call: ToolCall | None = None
+
+
 DispatchEvent = (
     PlanEvent
     | FirstTokenEvent
@@ -208,4 +236,6 @@ DispatchEvent = (
     | ContinuationEvent
     | CircuitEvent
     | CacheHitEvent
+    | ReasoningEvent
+    | ToolCallEvent
 )

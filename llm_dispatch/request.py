@@ -33,6 +33,24 @@ class Reasoning(BaseModel):
             raise ValueError("reasoning needs an effort ('low', 'medium', 'high') or budget_tokens")
         return self
 
+    @classmethod
+    def of(cls, value: Any) -> Reasoning:
+        """``value`` as a :class:`Reasoning`: one, a dict of its fields, an effort
+        (``"high"``) or a token budget (``8000``); ``ValueError`` (or ``TypeError``) saying
+        what was wrong otherwise."""
+        if isinstance(value, Reasoning):
+            return value
+        if isinstance(value, str):
+            return cls(effort=value)  # type: ignore[arg-type]
+        if isinstance(value, int) and not isinstance(value, bool):
+            return cls(budget_tokens=value)
+        if isinstance(value, dict):
+            return cls(**value)
+        raise TypeError(
+            "reasoning takes 'low', 'medium' or 'high', a token budget (int), a dict with "
+            f"'effort' and/or 'budget_tokens', or a Reasoning; not {type(value).__name__}"
+        )
+
 
 class Message(BaseModel):
     """One chat turn: its role, and its content (text, or parts: see :mod:`.content`)."""

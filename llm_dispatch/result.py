@@ -7,14 +7,20 @@ import weakref
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
+from .chunk import chunk_dict
 from .context import StreamContext
 from .errors import InvalidJSONError
 from .events import Usage
 from .ledger import Ledger
 from .progress.gauge import StreamProgress
 from .records import AttemptRecord
+from .request import Request
+from .structured import PARSED, PARTIAL, PARTIAL_CHANGED
+from .tools import ToolCall
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from .dispatcher import CallOptions, Dispatcher
     from .progress.gauge import ProgressSnapshot
 
@@ -39,11 +45,14 @@ class DispatchStream(Generic[T]):
         ctx: StreamContext,
         options: CallOptions,
         mode: Literal["text", "metadata"],
+        *,
+        structured: type[BaseModel] | None = None,
     ) -> None:
         self._dispatcher = dispatcher
         self._ctx = ctx
         self._options = options
         self._mode = mode
+        self._structured = structured
         # A weak reference: the consumer's loop owns the generator, so a `break` drops the
         # last strong reference and the generator (and the provider stream) closes at once.
         self._iterator: weakref.ref[AsyncGenerator[Any, None]] | None = None
@@ -54,8 +63,21 @@ class DispatchStream(Generic[T]):
         iterator: AsyncGenerator[Any, None] = self._dispatcher.stream(
             self._ctx, self._options, as_dicts=self._mode == "metadata"
         )
+        if self._structured is not None and self._mode == "metadata":
+            iterator = with_partials(self._ctx, iterator)
         self._iterator = weakref.ref(iterator)
         return iterator
+
+    def follow_up(self, request: Request) -> DispatchStream[T]:
+        """A new call of ``request`` made the way this one was (dispatcher, policies,
+        stages, cache, mode): the next turn of a conversation, e.g. in a tool loop."""
+        return DispatchStream(
+            self._dispatcher,
+            self._dispatcher.new_context(request),
+            self._options,
+            self._mode,
+            structured=self._structured,
+        )
 
     async def aclose(self) -> None:
         """Stop the stream now (closes the provider connection)."""
@@ -114,6 +136,35 @@ class DispatchStream(Generic[T]):
         return list(self._ctx.ledger.entries)
 
     @property
+    def provider_kind(self) -> str | None:
+        """The kind of the provider that answered (``anthropic`` ...; None for a replay or
+        the decorated body)."""
+        entry = self._dispatcher.config.providers.get(self._ctx.provider)
+        return entry.kind if entry is not None else None
+
+    @property
+    def parsed(self) -> Any:
+        """The answer as an instance of the call's ``response_model`` (once the stream
+        completed; None before, or without a model)."""
+        return self._ctx.values.get(PARSED)
+
+    @property
+    def partial(self) -> Any:
+        """The structured answer as far as it streamed: an instance of the model with every
+        field optional (None before anything could be read)."""
+        return self._ctx.values.get(PARTIAL)
+
+    @property
+    def tool_calls(self) -> tuple[ToolCall, ...]:
+        """The tool calls of the answer, parsed and checked (once the stream completed)."""
+        return self._ctx.extras.tool_calls
+
+    @property
+    def reasoning(self) -> str:
+        """The model's reasoning as it streamed, apart from the text (``""`` when none)."""
+        return self._ctx.extras.reasoning
+
+    @property
     def skipped(self) -> dict[str, str]:
         """Targets of the route left out for this request, by target key, with the reason
         (a model that takes no audio, a part over a size limit, a circuit open ...)."""
@@ -149,3 +200,22 @@ class DispatchStream(Generic[T]):
             f"DispatchStream(request_id={self._ctx.request_id!r}, provider={self._ctx.provider!r}, "
             f"model={self._ctx.model!r}, {state})"
         )
+
+
+async def with_partials(
+    ctx: StreamContext, items: AsyncGenerator[dict[str, Any], None]
+) -> AsyncGenerator[dict[str, Any], None]:
+    """``items`` with a ``kind="partial"`` dict after each text chunk that changed the
+    structured answer as far as it streamed (see :mod:`llm_dispatch.structured`)."""
+    try:
+        async for item in items:
+            yield item
+            if item["kind"] == "text" and not item["is_final"] and ctx.values.get(PARTIAL_CHANGED):
+                ctx.values[PARTIAL_CHANGED] = False
+                ctx.chunk_index += 1
+                partial = chunk_dict(ctx, "", ctx.chunk_index, final=False)
+                partial["kind"] = "partial"
+                partial["partial"] = ctx.values[PARTIAL].model_dump(exclude_unset=True)
+                yield partial
+    finally:
+        await items.aclose()

@@ -33,6 +33,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from .errors import RequestBindingError
+from .tool_call import ToolCall
 
 __all__ = [
     "TOOL_CHOICES",
@@ -84,22 +85,6 @@ class Tool(BaseModel):
         return dict(arguments)
 
 
-class ToolCall(BaseModel):
-    """A tool call the model made, as the stream assembled it.
-
-    ``index`` is its place among this answer's calls; ``arguments_text`` is the JSON text the
-    model wrote, ``arguments`` that text parsed and checked against the tool's schema.
-    """
-
-    model_config = ConfigDict(frozen=True)
-
-    index: int
-    id: str
-    name: str
-    arguments: dict[str, Any]
-    arguments_text: str
-
-
 def tool_from(value: Any, where: str) -> Tool:
     """The :class:`Tool` ``value`` describes (see the module docstring); an error that says
     what is wrong, naming ``where`` (``tools[1]``), otherwise."""
@@ -115,8 +100,8 @@ def tool_from(value: Any, where: str) -> Tool:
     if callable(value):
         return _from_callable(value, where)
     raise RequestBindingError(
-        f"{where} is a {type(value).__name__}; a tool is a function, a pydantic model class "
-        "or a JSON-schema dict with 'name' and 'parameters'"
+        f"{where} is of type {type(value).__name__}; a tool is a function, a pydantic model "
+        "class or a JSON-schema dict with 'name' and 'parameters'"
     )
 
 

@@ -120,13 +120,19 @@ def test_an_argument_that_cannot_be_written_is_an_error_naming_it() -> None:
         bind(f, "hi", thing=object())
 
 
-def test_tools_are_refused_until_tool_calling_exists() -> None:
-    async def f(prompt: str, tools: list[Any] | None = None) -> Any:
+def test_tools_tool_choice_and_reasoning_bind_into_the_request() -> None:
+    async def f(
+        prompt: str, tools: list[Any] | None = None, tool_choice: str | None = None
+    ) -> Any:
         yield ""
 
-    assert bind(f, "hi").prompt == "hi"  # no tools given: nothing to refuse
-    with pytest.raises(RequestBindingError, match="tools= was given, but tool calling"):
-        bind(f, "hi", tools=[{"name": "get_weather"}])
+    assert bind(f, "hi").tools == ()  # no tools given
+    request = bind(f, "hi", tools=[{"name": "get_weather"}], tool_choice="get_weather")
+    assert [t.name for t in request.tools] == ["get_weather"]
+    assert request.tool_choice == "get_weather"
+    assert "tools" not in request.arguments and "tools" not in request.prompt
+    with pytest.raises(RequestBindingError, match="tool_choice='other' is not a tool"):
+        bind(f, "hi", tools=[{"name": "get_weather"}], tool_choice="other")
 
 
 # -- the conversation -----------------------------------------------------------------------

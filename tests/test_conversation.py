@@ -103,7 +103,7 @@ PART = FIRST + r"\.content\[0\]"
     [
         ("hi", r"chat\(\): 'messages' must be a list of role/content dicts"),
         ([{"role": "user"}], FIRST + " must be a dict with 'role' and 'content'"),
-        ([{"role": "tool", "content": "x"}], FIRST + " has role 'tool'"),
+        ([{"role": "function", "content": "x"}], FIRST + " has role 'function'"),
         ([{"role": "user", "content": 42}], FIRST + " has content of type int"),
         ([{"role": "user", "content": b"raw"}], FIRST + " has content of type bytes"),
         (said("  ", {"type": "text", "text": ""}), FIRST + " has empty content"),

@@ -4,8 +4,10 @@ An entry is one complete, successful provider stream: the raw text chunks with t
 boundaries (so a replay looks like the original stream to every stage), optionally their
 timing, and who produced it. It is stored as JSON (``model_dump_json``), never pickled.
 
-A hit is replayed as if the cache were a provider (:func:`replay_events`): text events with
-the original chunk boundaries, then one closing event with usage and finish reason.
+A stream's reasoning and tool-call deltas are stored too (:class:`StoredExtra`), each with
+its place among the text chunks. A hit is replayed as if the cache were a provider
+(:func:`replay_events`): text events with the original chunk boundaries and the other
+deltas in their places, then one closing event with usage and finish reason.
 """
 
 from __future__ import annotations
@@ -18,14 +20,57 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..events import ProviderEvent, Usage
+from ..events import ProviderEvent, ToolCallDelta, Usage
 
-__all__ = ["ENTRY_VERSION", "CacheHit", "CachedStream", "ReplayTiming", "replay_events"]
+__all__ = [
+    "ENTRY_VERSION",
+    "CacheHit",
+    "CachedStream",
+    "ReplayTiming",
+    "StoredExtra",
+    "replay_events",
+]
 
 #: Bumped when the stored shape changes; entries of another version are ignored.
 ENTRY_VERSION = 1
 
 ReplayTiming = Literal["immediate", "recorded"]
+
+
+class StoredExtra(BaseModel):
+    """A reasoning or tool-call delta of a stored stream, sent after ``at`` text chunks."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    at: int = Field(ge=0)
+    kind: Literal["reasoning", "reasoning_signature", "tool_call"]
+    text: str = ""
+    index: int = 0
+    id: str | None = None
+    name: str | None = None
+    signature: str | None = None
+
+    @classmethod
+    def of(cls, event: ProviderEvent, at: int) -> StoredExtra | None:
+        """The stored form of ``event``'s delta (None for a text or closing event)."""
+        if event.reasoning:
+            return cls(at=at, kind="reasoning", text=event.reasoning)
+        if event.reasoning_signature is not None:
+            return cls(at=at, kind="reasoning_signature", signature=event.reasoning_signature)
+        call = event.tool_call
+        if call is None:
+            return None
+        return cls(at=at, kind="tool_call", text=call.arguments, index=call.index, id=call.id,
+                   name=call.name, signature=call.signature)  # fmt: skip
+
+    def event(self) -> ProviderEvent:
+        """The delta as the provider sent it."""
+        if self.kind == "reasoning":
+            return ProviderEvent(reasoning=self.text)
+        if self.kind == "reasoning_signature":
+            return ProviderEvent(reasoning_signature=self.signature)
+        return ProviderEvent(tool_call=ToolCallDelta(self.index, self.id, self.name, self.text,
+                                                     self.signature))  # fmt: skip
 
 
 class CachedStream(BaseModel):
@@ -42,7 +87,9 @@ class CachedStream(BaseModel):
     offsets_ms: tuple[float, ...] | None = None
     provider: str
     model: str
-    #: ``prompt_tokens`` / ``completion_tokens`` / ``total_tokens`` / ``estimated``.
+    #: The reasoning and tool-call deltas, in order.
+    extras: tuple[StoredExtra, ...] = ()
+    #: ``prompt_tokens`` / ``completion_tokens`` / ``total_tokens`` / ``estimated`` ...
     usage: dict[str, int | bool] | None = None
     finish_reason: str | None = None
     created_at: float = Field(default_factory=time.time)
@@ -129,17 +176,19 @@ async def replay_events(
     replayed immediately.
     """
     offsets = entry.offsets_ms if timing == "recorded" else None
-    if offsets is None:
-        for i, chunk in enumerate(entry.chunks):
-            if i and i % _YIELD_EVERY == 0:
-                await asyncio.sleep(0)
-            yield ProviderEvent(text=chunk)
-    else:
-        start = time.perf_counter()
-        for chunk, offset_ms in zip(entry.chunks, offsets, strict=True):
-            delay = offset_ms / 1000.0 - (time.perf_counter() - start)
+    extras = list(entry.extras)
+    start = time.perf_counter()
+    for i, chunk in enumerate(entry.chunks):
+        while extras and extras[0].at <= i:
+            yield extras.pop(0).event()
+        if offsets is not None:
+            delay = offsets[i] / 1000.0 - (time.perf_counter() - start)
             if delay > 0:
                 await asyncio.sleep(delay)
-            yield ProviderEvent(text=chunk)
+        elif i and i % _YIELD_EVERY == 0:
+            await asyncio.sleep(0)
+        yield ProviderEvent(text=chunk)
+    for extra in extras:
+        yield extra.event()
     usage = Usage.model_validate(entry.usage) if entry.usage is not None else None
     yield ProviderEvent(usage=usage, finish_reason=entry.finish_reason or "stop")

@@ -9,7 +9,7 @@ computed once, here, and serves the lookup, the shared flight and the store.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ..errors import UncacheableRequest
@@ -55,6 +55,23 @@ class CachePolicy:
             self.key = cache.key(request, route=route, scope=scope)
         except UncacheableRequest as exc:
             self.key, self._uncacheable = None, str(exc)
+
+    @classmethod
+    def for_call(
+        cls,
+        cache: StreamingCache | None,
+        request: Request,
+        providers: Sequence[str] | None,
+        model: str | None,
+        scope: str | None,
+    ) -> CachePolicy | None:
+        """A call's use of ``cache`` (None without one): keyed on what would answer it, the
+        route narrowed by the call's ``providers`` / ``model`` (the task type is part of
+        the request itself)."""
+        if cache is None:
+            return None
+        route = f"providers={','.join(providers or ())};model={model or ''}"
+        return cls(cache, request, route=route, scope=scope)
 
     async def stored_answer(self, timeout: float | None) -> StoredAnswer | None:
         """The stored answer to replay, or None; bounded by ``timeout`` (and the cache's

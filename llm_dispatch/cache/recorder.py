@@ -6,12 +6,12 @@ import time
 from collections.abc import Awaitable, Callable
 
 from ..events import ProviderEvent, Usage
-from .entry import CachedStream
+from .entry import CachedStream, StoredExtra
 
 __all__ = ["UNSTORABLE_FINISH_REASONS", "StreamRecorder"]
 
 #: A stream that ended for one of these reasons is not an answer worth replaying.
-UNSTORABLE_FINISH_REASONS = frozenset({"content_filter", "error", "cancelled", "tool_calls"})
+UNSTORABLE_FINISH_REASONS = frozenset({"content_filter", "error", "cancelled"})
 
 
 class StreamRecorder:
@@ -23,13 +23,23 @@ class StreamRecorder:
     what the recording answers).
     """
 
-    __slots__ = ("_chunks", "_closed", "_first_at", "_offsets", "_store", "finish_reason", "usage")
+    __slots__ = (
+        "_chunks",
+        "_closed",
+        "_extras",
+        "_first_at",
+        "_offsets",
+        "_store",
+        "finish_reason",
+        "usage",
+    )
 
     def __init__(
         self, store: Callable[[CachedStream], Awaitable[bool]], *, record_timing: bool = True
     ) -> None:
         self._store = store
         self._chunks: list[str] = []
+        self._extras: list[StoredExtra] = []
         self._offsets: list[float] | None = [] if record_timing else None
         self._first_at: float | None = None
         self._closed = False
@@ -52,9 +62,14 @@ class StreamRecorder:
             self._offsets.append(round((now - self._first_at) * 1000.0, 3))
 
     def add_event(self, event: ProviderEvent) -> None:
-        """A provider event: its text is recorded, its usage and finish reason kept."""
+        """A provider event: its text (or its reasoning or tool-call delta) is recorded, its
+        usage and finish reason kept."""
         if event.text:
             self.add(event.text)
+        elif not self._closed:
+            extra = StoredExtra.of(event, len(self._chunks))
+            if extra is not None:
+                self._extras.append(extra)
         if event.usage is not None:
             self.usage = event.usage
         if event.finish_reason is not None:
@@ -64,6 +79,7 @@ class StreamRecorder:
         """The stream failed or was abandoned: never store it."""
         self._closed = True
         self._chunks.clear()
+        self._extras.clear()
 
     async def commit(
         self,
@@ -75,18 +91,20 @@ class StreamRecorder:
     ) -> bool:
         """Store the recording; True if it was stored.
 
-        Not stored: a discarded or already committed recording, one without text, or one
-        that finished for a reason in :data:`UNSTORABLE_FINISH_REASONS`.
+        Not stored: a discarded or already committed recording, one without text or tool
+        calls, or one that finished for a reason in :data:`UNSTORABLE_FINISH_REASONS`.
         """
         if self._closed:
             return False
         self._closed = True
         usage = usage or self.usage
         finish = finish_reason or self.finish_reason
-        if not self._chunks or finish in UNSTORABLE_FINISH_REASONS:
+        has_calls = any(e.kind == "tool_call" for e in self._extras)
+        if (not self._chunks and not has_calls) or finish in UNSTORABLE_FINISH_REASONS:
             return False
         entry = CachedStream(
             chunks=tuple(self._chunks),
+            extras=tuple(self._extras),
             offsets_ms=tuple(self._offsets) if self._offsets is not None else None,
             provider=provider,
             model=model,

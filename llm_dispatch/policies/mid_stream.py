@@ -1,13 +1,16 @@
 """What happens when a stream fails after text reached the consumer (``mid_stream``).
 
-Retrying would repeat text the consumer already has, so a failure after text never
-retries. With ``mid_stream: raise`` (the default) the stream raises
-:class:`StreamInterrupted` with exactly the delivered text. With ``mid_stream: continue``
-the next target is asked to continue the partial answer: it gets the request plus the
-provider text delivered so far (never an invisible payload a stage added), each provider
-in the way its API follows (:mod:`llm_dispatch.providers.continuation`), and its stream is
-cut where it repeats what was delivered (:mod:`.continuation`). The decorated body cannot
-continue someone else's answer, so it is skipped then.
+Retrying would repeat text the consumer already has, so a failure after text (or after a
+reasoning or tool-call delta) never retries. With ``mid_stream: raise`` (the default) the
+stream raises :class:`StreamInterrupted` with exactly the delivered text; so it does,
+whatever the policy, once a tool-call delta was delivered, with the partial calls.
+
+With ``mid_stream: continue`` the next target is asked to continue the partial answer: it
+gets the request plus the provider text delivered so far (never an invisible payload a
+stage added), each provider in the way its API follows
+(:mod:`llm_dispatch.providers.continuation`), and its stream is cut where it repeats what
+was delivered (:mod:`.continuation`). The decorated body cannot continue someone else's
+answer, so it is skipped then.
 """
 
 from __future__ import annotations
@@ -88,13 +91,15 @@ async def after_text(attempt: Attempt, failure: BaseException) -> ProviderError:
     )
     if isinstance(failure, StreamTimeout) and failure.limit == "total":
         raise failure
-    if attempt.run.policy.mid_stream != "continue":
+    # A tool call cannot be continued as text: the partial call is raised with the text.
+    if attempt.run.policy.mid_stream != "continue" or ctx.extras.has_tool_calls:
         raise StreamInterrupted(
             ctx.text,
             provider=target.provider,
             model=target.model,
             cause=failure,
             attempts=ctx.ledger.entries,
+            partial_tool_calls=ctx.extras.partial_tool_calls(),
         ) from failure
     if isinstance(failure, ProviderError):
         return failure

@@ -192,9 +192,12 @@ class DispatchConfig(BaseModel):
         """The :class:`ProviderSettings` of provider ``name`` (its connect timeout included)."""
         return self.provider(name).to_settings(name, self.defaults.timeouts)
 
-    def timeouts_for(self, name: str) -> TimeoutSettings:
-        """``defaults.timeouts`` with provider ``name``'s overrides applied."""
-        return self.defaults.timeouts.merged(self.provider(name).timeouts)
+    def timeouts_for(self, name: str, base: TimeoutSettings | None = None) -> TimeoutSettings:
+        """``base`` (default: ``defaults.timeouts``) with provider ``name``'s overrides
+        applied (none for a name that is not configured, such as a cache replay's)."""
+        entry = self.providers.get(name)
+        base = base if base is not None else self.defaults.timeouts
+        return base.merged(entry.timeouts if entry is not None else None)
 
     def route_for(self, task_type: str) -> tuple[str, RouteConfig] | None:
         """The route key and route that serve ``task_type`` (its own, else ``default``)."""
