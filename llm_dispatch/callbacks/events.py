@@ -1,6 +1,6 @@
-"""Typed stream events for event-style callbacks (``on_start`` / ``on_delta`` / ``on_usage``
-/ ``on_complete`` / ``on_error``) and event transformers, plus the summary of a finished
-stream.
+"""Typed stream events for event-style callbacks (``on_start`` / ``on_delta`` /
+``on_reasoning`` / ``on_tool_call`` / ``on_usage`` / ``on_complete`` / ``on_error``) and
+event transformers, plus the summary of a finished stream.
 
 The events are slotted dataclasses, not pydantic models: a :class:`StreamDeltaEvent` is built
 for every chunk when someone listens, and validation would cost a share of the per-chunk
@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..events import Usage
+from ..tool_call import ToolCall
 
 if TYPE_CHECKING:
     from ..context import StreamContext
@@ -24,8 +25,10 @@ __all__ = [
     "StreamDeltaEvent",
     "StreamErrorEvent",
     "StreamEvent",
+    "StreamReasoningEvent",
     "StreamStartEvent",
     "StreamSummary",
+    "StreamToolCallEvent",
     "StreamUsageEvent",
     "TextDelta",
     "error_type_of",
@@ -52,6 +55,8 @@ class StreamSummary(BaseModel):
     attempts: int = Field(description="Attempts in the ledger (retries, fallbacks ...).")
     contributors: list[str] = Field(default_factory=list)
     cached: bool = False
+    reasoning: str = Field(default="", description="The model's reasoning, apart from text.")
+    tool_calls: list[ToolCall] = Field(default_factory=list)
 
 
 def summarize(ctx: StreamContext) -> StreamSummary:
@@ -77,6 +82,8 @@ def summarize(ctx: StreamContext) -> StreamSummary:
         attempts=len(ctx.ledger.entries),
         contributors=list(ctx.contributors),
         cached=ctx.cached,
+        reasoning=ctx.extras.reasoning,
+        tool_calls=list(ctx.extras.tool_calls),
     )
 
 
@@ -123,6 +130,28 @@ class StreamDeltaEvent(StreamEvent):
     type: ClassVar[str] = "delta"
     chunk_index: int
     delta: TextDelta
+
+
+@dataclass(slots=True, kw_only=True)
+class StreamReasoningEvent(StreamEvent):
+    """A piece of the model's reasoning (never part of the text)."""
+
+    type: ClassVar[str] = "reasoning"
+    text: str
+
+
+@dataclass(slots=True, kw_only=True)
+class StreamToolCallEvent(StreamEvent):
+    """A tool call moved on: ``started`` (``id`` and ``name`` known), ``arguments`` (a piece
+    of its JSON arguments, ``arguments_delta``) or ``done`` (``call``: parsed and checked)."""
+
+    type: ClassVar[str] = "tool_call"
+    phase: str
+    index: int
+    id: str
+    name: str
+    arguments_delta: str = ""
+    call: ToolCall | None = None
 
 
 @dataclass(slots=True, kw_only=True)

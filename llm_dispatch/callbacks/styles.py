@@ -15,14 +15,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..chunk import chunk_dict
-from ..events import CacheHitEvent, FallbackEvent, RetryEvent
+from ..chunk import chunk_dict, extra_dict
+from ..events import CacheHitEvent, FallbackEvent, ReasoningEvent, RetryEvent, ToolCallEvent
 from .events import (
     StreamCompleteEvent,
     StreamDeltaEvent,
     StreamErrorEvent,
+    StreamReasoningEvent,
     StreamStartEvent,
     StreamSummary,
+    StreamToolCallEvent,
     StreamUsageEvent,
     TextDelta,
     error_type_of,
@@ -112,6 +114,9 @@ class StreamingCallbacks:
     - ``on_stream_start(metadata)``: see :func:`start_metadata` (``provider``, ``model`` ...).
     - ``on_chunk_received(chunk, metadata)``: ``metadata`` is the chunk dict
       ``llm_stream_with_metadata`` yields for it (``chunk_index``, ``progress`` ...).
+    - ``on_reasoning(text, metadata)``: a reasoning delta (``metadata`` is its
+      ``kind="reasoning"`` chunk dict); ``on_tool_call(metadata)``: a tool call started,
+      got a piece of its arguments, or is done (its ``kind="tool_call"`` chunk dict).
     - ``on_retry(metadata)`` / ``on_fallback(metadata)`` / ``on_cache_hit(metadata)``: the
       fields of the dispatcher's Retry / Fallback / CacheHit event plus ``request_id`` ...
     - ``on_usage(metadata)``: ``usage`` (dict), ``cost_usd`` and the flat token counts.
@@ -127,6 +132,8 @@ class StreamingCallbacks:
     on_fallback: Callback | None = None
     on_usage: Callback | None = None
     on_cache_hit: Callback | None = None
+    on_reasoning: Callback | None = None
+    on_tool_call: Callback | None = None
     raise_error: bool = False
 
     def listener(self) -> Listener:
@@ -154,6 +161,17 @@ class _StreamingCallbacksListener(Listener):
         await self.call(ctx, self.cb.on_chunk_received, text, metadata)
 
     async def event(self, ctx: StreamContext, event: Any) -> None:
+        if isinstance(event, ReasoningEvent):
+            if self.cb.on_reasoning is not None:
+                metadata = extra_dict(ctx, event, ctx.chunk_index + 1)
+                await self.call(ctx, self.cb.on_reasoning, event.text, metadata)
+            return
+        if isinstance(event, ToolCallEvent):
+            if self.cb.on_tool_call is not None:
+                await self.call(
+                    ctx, self.cb.on_tool_call, extra_dict(ctx, event, ctx.chunk_index + 1)
+                )
+            return
         fn = self._event_callbacks.get(type(event))
         if fn is not None:
             await self.call(ctx, fn, _event_metadata(ctx, event))
@@ -174,13 +192,16 @@ class _StreamingCallbacksListener(Listener):
 class EventCallbacks:
     """Callbacks that each receive one typed event.
 
-    ``on_start(StreamStartEvent)``, ``on_delta(StreamDeltaEvent)``,
+    ``on_start(StreamStartEvent)``, ``on_delta(StreamDeltaEvent)`` (text only),
+    ``on_reasoning(StreamReasoningEvent)``, ``on_tool_call(StreamToolCallEvent)``,
     ``on_usage(StreamUsageEvent)``, ``on_complete(StreamCompleteEvent)``,
     ``on_error(StreamErrorEvent)``.
     """
 
     on_start: Callback | None = None
     on_delta: Callback | None = None
+    on_reasoning: Callback | None = None
+    on_tool_call: Callback | None = None
     on_usage: Callback | None = None
     on_complete: Callback | None = None
     on_error: Callback | None = None
@@ -218,6 +239,24 @@ class _EventCallbacksListener(Listener):
             delta=TextDelta(text),
         )
         await self.call(ctx, self.cb.on_delta, event)
+
+    async def event(self, ctx: StreamContext, event: Any) -> None:
+        common = {
+            "request_id": ctx.request_id,
+            "provider": ctx.provider,
+            "model": ctx.model,
+            "task_type": ctx.task_type,
+        }
+        if isinstance(event, ReasoningEvent) and self.cb.on_reasoning is not None:
+            await self.call(
+                ctx, self.cb.on_reasoning, StreamReasoningEvent(**common, text=event.text)
+            )
+        elif isinstance(event, ToolCallEvent) and self.cb.on_tool_call is not None:
+            update = StreamToolCallEvent(
+                **common, phase=event.phase, index=event.index, id=event.id, name=event.name,
+                arguments_delta=event.arguments_delta, call=event.call,
+            )  # fmt: skip
+            await self.call(ctx, self.cb.on_tool_call, update)
 
     async def end(self, ctx: StreamContext, summary: StreamSummary) -> None:
         common = {

@@ -70,9 +70,11 @@ ExpectedSource = Literal["max_tokens", "learned", "default"]
 
 
 class ProgressStatus(StrEnum):
-    """Where a stream is: no text yet, text arriving, completed, or failed / cancelled."""
+    """Where a stream is: nothing yet, the model reasoning (reasoning arrives, no text yet),
+    text arriving, completed, or failed / cancelled."""
 
     WAITING = "waiting"
+    REASONING = "reasoning"
     STREAMING = "streaming"
     DONE = "done"
     FAILED = "failed"
@@ -92,6 +94,10 @@ class ProgressSnapshot(BaseModel):
     expected_tokens: int = 0
     expected_source: ExpectedSource = "default"
     chunk_count: int = 0
+    reasoning_tokens: int = Field(
+        default=0, description="Reasoning tokens so far (estimated until usage); not in tokens."
+    )
+    tool_calls: int = Field(default=0, description="Tool calls the answer started so far.")
     tokens_per_second: float | None = Field(default=None, description="Since the first chunk.")
     time_to_first_token_ms: float | None = None
     eta_seconds: float | None = Field(
@@ -216,7 +222,10 @@ class StreamProgress:
         if self.status is not None:
             return self.status
         if self._ctx.first_chunk_at is None:
-            return ProgressStatus.WAITING
+            extras = self._ctx.extras
+            if extras.reasoning_pieces and not extras.pending:
+                return ProgressStatus.REASONING
+            return ProgressStatus.STREAMING if extras.pending else ProgressStatus.WAITING
         return ProgressStatus.STREAMING
 
     @property
@@ -234,6 +243,15 @@ class StreamProgress:
     @property
     def chunk_count(self) -> int:
         return self._ctx.chunk_index + 1
+
+    @property
+    def reasoning_tokens(self) -> int:
+        """The provider's reasoning count once the stream ended with one, else an estimate."""
+        ctx = self._ctx
+        if self.status is not None and ctx.usage is not None and ctx.usage.reasoning_tokens:
+            return ctx.usage.reasoning_tokens
+        chars = sum(len(piece) for piece in ctx.extras.reasoning_pieces)
+        return int(-(-chars // self.chars_per_token))
 
     @property
     def time_to_first_token_ms(self) -> float | None:
@@ -280,6 +298,8 @@ class StreamProgress:
             expected_tokens=self.expected_tokens,
             expected_source=self.expected_source,
             chunk_count=self.chunk_count,
+            reasoning_tokens=self.reasoning_tokens,
+            tool_calls=len(ctx.extras.pending),
             tokens_per_second=self.tokens_per_second,
             time_to_first_token_ms=self.time_to_first_token_ms,
             eta_seconds=self.eta_seconds,
