@@ -27,6 +27,10 @@ USAGE = (20, 7)
 CACHE = (4, 6)
 
 
+# The usage of script()'s answer as each kind reports it, where that is more than USAGE.
+REPORTED_USAGE = {"openai": Usage.of(*USAGE, cached_input=CACHE[1])}
+
+
 def script(*shape: Any, **fields: Any) -> Script:
     return Script(chunks=CHUNKS, usage=USAGE, cache_tokens=CACHE, shape=shape, **fields)
 
@@ -45,8 +49,8 @@ USAGE_SHAPES: list[tuple[str, tuple[str, ...], dict[str, Any], Usage | None]] = 
     # ... or come in message_delta, which leaves message_start's input_tokens standing.
     ("anthropic", ("partial_usage", "usage_in_delta"), {}, Usage.of(20, 7)),
     ("anthropic", ("sparse",), {}, Usage.of(20, 7)),
-    ("openai", (), {}, Usage.of(20, 7)),
-    ("openai", ("sparse",), {}, Usage.of(20, 7)),
+    ("openai", (), {}, Usage.of(20, 7, cached_input=6)),
+    ("openai", ("sparse",), {}, Usage.of(20, 7, cached_input=6)),
     ("openai", (), {"send_usage": False}, None),
     ("openai", ("sparse",), {"send_usage": False}, None),
     ("google", (), {}, Usage.of(20, 7)),
@@ -96,7 +100,8 @@ async def test_unknown_events_and_fields_are_ignored(
 
     assert outcome.error is None
     assert outcome.texts == CHUNKS
-    assert outcome.final == ProviderEvent(usage=Usage.of(*USAGE), finish_reason="stop")
+    expected = REPORTED_USAGE.get(kind, Usage.of(*USAGE))
+    assert outcome.final == ProviderEvent(usage=expected, finish_reason="stop")
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,24 @@ Choices worth knowing:
   the part's ``format``); a document → ``file`` with a data URI as ``file_data`` and its
   ``name`` (or ``document.pdf``) as ``filename``. Assistant messages take text only, and
   audio and documents are sent as bytes only: a part that cannot be sent raises
-  ``BadRequestError`` naming its ``source``, before anything is sent.
+  ``BadRequestError`` naming its ``source``, before anything is sent (see
+  :mod:`.openai_messages`, which also builds the tool and reasoning arguments).
+- Tools: ``Request.tools`` as ``function`` tools, ``tool_choice`` auto / none / required
+  as is and a tool's name as a named choice. An assistant turn's tool calls go in its
+  ``tool_calls`` (arguments as JSON text); each result of a ``tool`` turn is a ``tool``
+  message, a failed one's content prefixed with ``Error: `` (there is no error flag).
+- Tool calls out: every ``delta.tool_calls`` piece is a ``ToolCallDelta`` (the call's id
+  and name on its first delta); the legacy ``delta.function_call`` is call 0. The finish
+  reasons ``tool_calls`` and ``function_call``, and ``stop`` after tool calls (some
+  compatible servers send it), are ``"tool_calls"``.
+- Reasoning: ``Request.reasoning`` is sent as ``reasoning_effort`` (a budget alone as the
+  effort it stands for: ≤ 4096 tokens ``low``, ≤ 16384 ``medium``, else ``high``); a
+  ``reasoning_effort`` option that says otherwise is refused. Reasoning parts are not sent
+  back. Compatible servers stream reasoning in ``delta.reasoning_content`` or
+  ``delta.reasoning``, fields the SDK keeps undeclared: they become reasoning events.
+- Usage: ``prompt_tokens_details.cached_tokens`` and
+  ``completion_tokens_details.reasoning_tokens`` (both already inside the prompt and
+  completion counts).
 - Options (:data:`~.options.OPENAI_OPTIONS`): each is the ``chat.completions.create``
   keyword argument of the same name; ``extra_body`` is merged with the body fields the
   continuation mode adds (see :mod:`.options`).
@@ -37,23 +54,23 @@ Choices worth knowing:
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..content import AudioPart, ImagePart, Part, TextPart, text_of
 from ..errors import ProviderError
-from ..events import ProviderEvent, Usage
-from ..request import Message, Request
+from ..events import ProviderEvent, ToolCallDelta, Usage
+from ..request import Request
 from .base import Provider, ProviderSettings
 from .classify import incomplete_error, refusal_error
 from .credentials import API_KEY_ENV_VARS
+from .openai_messages import chat_messages, reasoning_effort, tool_arguments
 from .options import OPENAI_OPTIONS, check_options, extra_body, mapping_option
-from .parts import base64_text, data_uri, media_content, part_error, text_only
 from .sdk_errors import SdkErrorMapper
 from .stream_reading import close_quietly, normalise_finish_reason
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
+    from openai.types.chat.chat_completion_chunk import ChatCompletionChunk, ChoiceDelta
     from openai.types.completion_usage import CompletionUsage
 
 __all__ = ["OpenAIProvider"]
@@ -80,9 +97,7 @@ class OpenAIProvider(Provider):
         self._client: AsyncOpenAI | None = None
 
     async def stream(self, request: Request, model: str) -> AsyncGenerator[ProviderEvent, None]:
-        chars = 0
-        finish_reason: str | None = None
-        usage: CompletionUsage | None = None
+        reader = _ChatReader()
         sdk_stream = None
         failure: ProviderError | None = None
         try:
@@ -92,18 +107,8 @@ class OpenAIProvider(Provider):
                 **_create_kwargs(request, model, self.settings, official_api=official)
             )
             async for chunk in sdk_stream:
-                choices = chunk.choices
-                if choices:
-                    choice = choices[0]
-                    delta = choice.delta
-                    text = delta.content if delta is not None else None
-                    if text:
-                        chars += len(text)
-                        yield ProviderEvent(text=text)
-                    if choice.finish_reason:
-                        finish_reason = choice.finish_reason
-                if chunk.usage is not None:
-                    usage = chunk.usage
+                for event in reader.read(chunk):
+                    yield event
         except Exception as exc:
             failure = self.failure(exc, model, request)
         finally:
@@ -111,14 +116,7 @@ class OpenAIProvider(Provider):
                 await close_quietly(sdk_stream.close)
         if failure is not None:
             raise failure
-        if finish_reason is None:
-            raise incomplete_error(self, model, "a finish_reason", chars)
-        finish = normalise_finish_reason(finish_reason, _FINISH_REASONS)
-        if finish == "content_filter":
-            raise refusal_error(self, model, finish_reason, chars)
-        yield ProviderEvent(
-            usage=_usage(usage) if usage is not None else None, finish_reason=finish
-        )
+        yield reader.closing(self, model)
 
     def map_error(self, exc: BaseException, model: str) -> ProviderError:
         return _ERRORS.map_error(self, exc, model)
@@ -152,15 +150,15 @@ class OpenAIProvider(Provider):
         )
 
 
+# -- the request ------------------------------------------------------------------------------
+
+
 def _create_kwargs(
     request: Request, model: str, settings: ProviderSettings, *, official_api: bool
 ) -> dict[str, Any]:
     """The arguments of ``chat.completions.create`` for ``request``."""
     options = check_options(settings, model, request.options)
-    messages: list[dict[str, Any]] = []
-    if request.system:
-        messages.append({"role": "system", "content": request.system})
-    messages.extend(_message(m, settings, model) for m in request.messages)
+    messages = chat_messages(request, settings, model)
     kwargs: dict[str, Any] = {
         "model": model,
         "messages": messages,
@@ -183,7 +181,11 @@ def _create_kwargs(
         kwargs["stop"] = list(request.stop)
     if request.response_format is not None:
         kwargs["response_format"] = request.response_format
+    kwargs.update(tool_arguments(request, settings, model))
     kwargs.update((name, options[name]) for name in _ARGUMENT_OPTIONS if name in options)
+    effort = reasoning_effort(request.reasoning, options, settings, model)
+    if effort is not None:
+        kwargs["reasoning_effort"] = effort
     body = extra_body(settings, model, options, own_body, kwargs.items())
     if body is not None:
         kwargs["extra_body"] = body
@@ -198,50 +200,144 @@ def _create_kwargs(
 _ARGUMENT_OPTIONS = OPENAI_OPTIONS - {"extra_body", "extra_headers", "extra_query"}
 
 
-def _message(message: Message, settings: ProviderSettings, model: str) -> dict[str, Any]:
-    """``message`` as a chat message: a string content when it holds only text, else a
-    list of content parts in order (only user messages may hold media)."""
-    content = message.content
-    if isinstance(content, str) or text_only(content):
-        return {"role": message.role, "content": text_of(content)}
-    parts = [_part(p, settings, model, message.role) for p in content]
-    return {"role": message.role, "content": parts}
+# -- the stream -------------------------------------------------------------------------------
 
 
-def _part(part: Part, settings: ProviderSettings, model: str, role: str) -> dict[str, Any]:
-    """One content part of a chat message."""
-    if isinstance(part, TextPart):
-        return {"type": "text", "text": part.text}
-    if role != "user":
-        raise part_error(settings, model, part, "chat completions take media in user messages only")
-    content = media_content(settings, model, part)
-    if isinstance(part, ImagePart):
-        url = data_uri(part.mime_type, content) if isinstance(content, bytes) else content
-        return {"type": "image_url", "image_url": {"url": url}}
-    if not isinstance(content, bytes):
-        raise part_error(
-            settings, model, part, f"chat completions take {part.type} as bytes, not a URL"
-        )
-    if isinstance(part, AudioPart):
-        return {
-            "type": "input_audio",
-            "input_audio": {"data": base64_text(content), "format": part.format},
-        }
-    return {
-        "type": "file",
-        "file": {
-            "file_data": data_uri(part.mime_type, content),
-            "filename": part.name or _DOCUMENT_NAME,
-        },
-    }
+class _ChatReader:
+    """Turns the chunks of one chat-completions stream into :class:`ProviderEvent` s, and
+    keeps what the closing event needs: the finish reason, the last usage, the text's
+    length and whether tool calls were made."""
+
+    def __init__(self) -> None:
+        self.chars = 0
+        self.finish_reason: str | None = None
+        self.usage: CompletionUsage | None = None
+        self._calls = _ToolCallNumbering()
+
+    def read(self, chunk: ChatCompletionChunk) -> list[ProviderEvent]:
+        """The events of one chunk: reasoning, then text, then tool-call pieces."""
+        events: list[ProviderEvent] = []
+        if chunk.choices:
+            choice = chunk.choices[0]
+            if choice.delta is not None:
+                events.extend(self._delta_events(choice.delta))
+            if choice.finish_reason:
+                self.finish_reason = choice.finish_reason
+        if chunk.usage is not None:
+            self.usage = chunk.usage
+        return events
+
+    def _delta_events(self, delta: ChoiceDelta) -> Iterator[ProviderEvent]:
+        reasoning = _reasoning_text(delta)
+        if reasoning:
+            yield ProviderEvent(reasoning=reasoning)
+        if delta.content:
+            self.chars += len(delta.content)
+            yield ProviderEvent(text=delta.content)
+        for piece in delta.tool_calls or ():
+            function = piece.function
+            call = self._calls.delta(
+                piece.index,
+                piece.id,
+                function.name if function is not None else None,
+                function.arguments if function is not None else None,
+            )
+            if call is not None:
+                yield ProviderEvent(tool_call=call)
+        legacy = delta.function_call
+        if legacy is not None:
+            call = self._calls.delta(_LEGACY_CALL, None, legacy.name, legacy.arguments)
+            if call is not None:
+                yield ProviderEvent(tool_call=call)
+
+    def closing(self, provider: Provider, model: str) -> ProviderEvent:
+        """The final event (usage and finish reason); raises for a stream that ended without
+        a finish reason, or with a content-filter one."""
+        if self.finish_reason is None:
+            raise incomplete_error(provider, model, "a finish_reason", self.chars)
+        finish = normalise_finish_reason(self.finish_reason, _FINISH_REASONS)
+        if finish == "content_filter":
+            raise refusal_error(provider, model, self.finish_reason, self.chars)
+        if finish == "stop" and self._calls.count:
+            # Some compatible servers end an answer of tool calls with "stop".
+            finish = "tool_calls"
+        usage = _usage(self.usage) if self.usage is not None else None
+        return ProviderEvent(usage=usage, finish_reason=finish)
 
 
-# The file name sent with a document that has none (the API asks for one).
-_DOCUMENT_NAME = "document.pdf"
+# The provider index a legacy ``function_call`` delta (which has none) is read under.
+_LEGACY_CALL = -1
+# Delta fields in which OpenAI-compatible servers stream reasoning, in order of preference
+# (DeepSeek, vLLM and Ollama ``reasoning_content``; newer vLLM and OpenRouter ``reasoning``).
+_REASONING_FIELDS = ("reasoning_content", "reasoning")
+
+
+class _ToolCallNumbering:
+    """Numbers the tool calls of one answer from 0, in the order they start, and hands out
+    each call's id and name once, on its first delta that has them.
+
+    A piece belongs to the call of its provider ``index`` (a piece without one, to the call
+    of the piece before it), unless it brings an id other than that call's: then it starts a
+    new call (some compatible servers put every call at index 0).
+    """
+
+    def __init__(self) -> None:
+        self._by_index: dict[int, int] = {}
+        self._ids: list[str | None] = []
+        self._named: list[bool] = []
+        self._last_index = 0
+
+    @property
+    def count(self) -> int:
+        """How many calls have started."""
+        return len(self._ids)
+
+    def delta(
+        self, index: int | None, call_id: str | None, name: str | None, arguments: str | None
+    ) -> ToolCallDelta | None:
+        """The delta for one piece, or None when it says nothing new."""
+        key = self._last_index if index is None else index
+        self._last_index = key
+        ours = self._by_index.get(key)
+        if ours is None or (call_id and self._ids[ours] not in (None, call_id)):
+            ours = self._by_index[key] = self.count
+            self._ids.append(None)
+            self._named.append(False)
+        new_id = call_id if call_id and self._ids[ours] is None else None
+        if new_id is not None:
+            self._ids[ours] = new_id
+        new_name = name if name and not self._named[ours] else None
+        if new_name is not None:
+            self._named[ours] = True
+        if new_id is None and new_name is None and not arguments:
+            return None
+        return ToolCallDelta(index=ours, id=new_id, name=new_name, arguments=arguments or "")
+
+
+def _reasoning_text(delta: ChoiceDelta) -> str:
+    """The reasoning a delta carries in a field the SDK does not declare (see
+    :data:`_REASONING_FIELDS`), or ``""``."""
+    for name in _REASONING_FIELDS:
+        value = getattr(delta, name, None)
+        if isinstance(value, str) and value:
+            return value
+    return ""
 
 
 def _usage(usage: CompletionUsage) -> Usage:
-    return Usage.of(usage.prompt_tokens or 0, usage.completion_tokens or 0)
+    """The counts of a usage report; cached and reasoning tokens are inside OpenAI's prompt
+    and completion counts already."""
+    return Usage.of(
+        usage.prompt_tokens or 0,
+        usage.completion_tokens or 0,
+        reasoning=_count(usage.completion_tokens_details, "reasoning_tokens"),
+        cached_input=_count(usage.prompt_tokens_details, "cached_tokens"),
+    )
+
+
+def _count(details: object, name: str) -> int:
+    value = getattr(details, name, None)
+    return value if isinstance(value, int) else 0
 
 
 def _api_message(exc: Any) -> str:

@@ -1,4 +1,18 @@
-"""OpenAI chat-completions streaming, as ``openai`` parses it (also vLLM, Ollama, xAI)."""
+"""OpenAI chat-completions streaming, as ``openai`` parses it (also vLLM, Ollama, xAI).
+
+Reasoning streams as ``delta.reasoning_content`` (as DeepSeek, vLLM and Ollama send it);
+each piece of a tool call is a ``delta.tool_calls`` entry with the call's ``index``, its
+``id``, ``type`` and ``function.name`` on the first piece only (the id ``call_<n>`` unless
+the script gives one); an answer of tool calls finishes with ``tool_calls``. The usage
+chunk reports ``completion_tokens_details.reasoning_tokens`` and
+``prompt_tokens_details.cached_tokens``.
+
+A request's ``tools`` are recorded as ``{"name", "description", "parameters"}``,
+``tool_choice`` and ``reasoning_effort`` (as ``reasoning``) as sent, an assistant
+message's ``tool_calls`` as tool-call parts (arguments parsed from their JSON text; text
+that is not JSON is kept as it is) and a ``tool`` message as a tool-result part (with
+``name`` and ``is_error`` None: the wire has neither).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +22,7 @@ from typing import Any
 
 from . import parts
 from .parts import PartDict
-from .script import FaultKind, RecordedRequest
+from .script import FaultKind, RecordedRequest, ScriptedToolCall, Step
 from .wire import ParsedRequest, sse
 
 __all__ = ["OpenAIWire"]
@@ -62,6 +76,49 @@ def _part(part: Any) -> PartDict:
     return parts.other(part)
 
 
+def _message_parts(message: dict[str, Any]) -> list[PartDict]:
+    """A message's parts: its content, then an assistant's tool calls; a ``tool`` message
+    is one tool result."""
+    content = _parts(message.get("content"))
+    if message.get("role") == "tool":
+        text = parts.text_of_parts(content)
+        return [parts.tool_result(message.get("tool_call_id"), None, text)]
+    calls = message.get("tool_calls")
+    if isinstance(calls, list):
+        content += [_tool_call_part(call) for call in calls]
+    return content
+
+
+def _tool_call_part(call: Any) -> PartDict:
+    function = call.get("function") if isinstance(call, dict) else None
+    if not isinstance(function, dict):
+        return parts.other(call)
+    return parts.tool_call(call.get("id"), function.get("name"), _arguments(function))
+
+
+def _arguments(function: dict[str, Any]) -> Any:
+    """A call's arguments parsed from their JSON text (text that is not JSON as it is)."""
+    text = function.get("arguments")
+    if not isinstance(text, str):
+        return text
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def _tool(tool: Any) -> dict[str, Any]:
+    """An offered tool as ``{"name", "description", "parameters"}`` (None for what it
+    leaves out)."""
+    function = tool.get("function") if isinstance(tool, dict) else None
+    spec = function if isinstance(function, dict) else {}
+    return {
+        "name": spec.get("name"),
+        "description": spec.get("description"),
+        "parameters": spec.get("parameters"),
+    }
+
+
 def _event(rec: RecordedRequest, payload: dict[str, Any]) -> bytes:
     if "unknown_fields" in rec.shape:
         # OpenAI pads chunks with a random string; clients are meant to ignore it.
@@ -76,7 +133,7 @@ class OpenAIWire:
         system_parts: list[str] = []
         parsed = ParsedRequest(model=str(body.get("model", "")), system=None, messages=[])
         for m in body.get("messages", []):
-            content = _parts(m.get("content"))
+            content = _message_parts(m)
             if m.get("role") in ("system", "developer"):
                 system_parts.append(parts.text_of_parts(content))
             else:
@@ -86,6 +143,9 @@ class OpenAIWire:
         parsed.system = "\n\n".join(system_parts) or None
         fmt = body.get("response_format") or {}
         parsed.json_mode = fmt.get("type") in ("json_object", "json_schema")
+        parsed.tools = [_tool(t) for t in body.get("tools") or []]
+        parsed.tool_choice = body.get("tool_choice")
+        parsed.reasoning = body.get("reasoning_effort")
         return parsed
 
     def error_body(self, status: int, message: str) -> dict[str, Any]:
@@ -156,6 +216,22 @@ class OpenAIWire:
     def text(self, rec: RecordedRequest, text: str, index: int) -> bytes:
         return self._chunk(rec, {"content": text}, None)
 
+    def reasoning(self, rec: RecordedRequest, text: str, index: int) -> bytes:
+        delta: dict[str, Any] = {"reasoning_content": text}
+        if "sparse" not in rec.shape:
+            delta = {"content": None, **delta}
+        return self._chunk(rec, delta, None)
+
+    def tool_call(self, rec: RecordedRequest, call: ScriptedToolCall, step: Step) -> list[bytes]:
+        function: dict[str, Any] = {"arguments": step.text}
+        piece: dict[str, Any] = {"index": step.call}
+        if step.first:
+            piece["id"] = call.id or f"call_{step.call}"
+            piece["type"] = "function"
+            function = {"name": call.name, **function}
+        piece["function"] = function
+        return [self._chunk(rec, {"tool_calls": [piece]}, None)]
+
     def closing(
         self,
         rec: RecordedRequest,
@@ -166,14 +242,16 @@ class OpenAIWire:
         out = [self._chunk(rec, None if "sparse" in rec.shape else {}, finish_reason)]
         if usage is not None and rec.body.get("stream_options", {}).get("include_usage"):
             prompt, completion = usage
-            cached = rec.script.cache_tokens[1] if rec.script is not None else 0
+            script = rec.script
+            cached = script.cache_tokens[1] if script is not None else 0
+            reasoning = script.reasoning_token_count if script is not None else 0
             payload = self._envelope(rec, [])
             payload["usage"] = {
                 "prompt_tokens": prompt,
                 "completion_tokens": completion,
                 "total_tokens": prompt + completion,
                 "prompt_tokens_details": {"cached_tokens": cached, "audio_tokens": 0},
-                "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0},
+                "completion_tokens_details": {"reasoning_tokens": reasoning, "audio_tokens": 0},
             }
             out.append(_event(rec, payload))
         out.append(b"data: [DONE]\n\n")
