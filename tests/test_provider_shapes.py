@@ -25,10 +25,13 @@ CHUNKS = ["Hel", "lo", ", wor", "ld!"]
 # 20 prompt tokens, 4 of them written to the prompt cache and 6 read from it.
 USAGE = (20, 7)
 CACHE = (4, 6)
+# The cache reads a kind's provider reports (inside the prompt count), by kind.
+CACHED_INPUT = {"google": CACHE[1], "openai": CACHE[1]}
 
 
-# The usage of script()'s answer as each kind reports it, where that is more than USAGE.
-REPORTED_USAGE = {"openai": Usage.of(*USAGE, cached_input=CACHE[1])}
+def reported_usage(kind: str) -> Usage:
+    """The usage a provider of ``kind`` reports for :data:`USAGE` and :data:`CACHE`."""
+    return Usage.of(*USAGE, cached_input=CACHED_INPUT.get(kind, 0))
 
 
 def script(*shape: Any, **fields: Any) -> Script:
@@ -53,10 +56,10 @@ USAGE_SHAPES: list[tuple[str, tuple[str, ...], dict[str, Any], Usage | None]] = 
     ("openai", ("sparse",), {}, Usage.of(20, 7, cached_input=6)),
     ("openai", (), {"send_usage": False}, None),
     ("openai", ("sparse",), {"send_usage": False}, None),
-    ("google", (), {}, Usage.of(20, 7)),
-    ("google", ("partial_usage",), {}, Usage.of(20, 7)),
-    ("google", ("sparse",), {}, Usage.of(20, 7)),
-    ("google", ("sparse", "partial_usage"), {}, Usage.of(20, 7)),
+    ("google", (), {}, Usage.of(20, 7, cached_input=6)),
+    ("google", ("partial_usage",), {}, Usage.of(20, 7, cached_input=6)),
+    ("google", ("sparse",), {}, Usage.of(20, 7, cached_input=6)),
+    ("google", ("sparse", "partial_usage"), {}, Usage.of(20, 7, cached_input=6)),
     ("google", (), {"send_usage": False}, None),
     ("google", ("sparse",), {"send_usage": False}, None),
 ]
@@ -100,8 +103,7 @@ async def test_unknown_events_and_fields_are_ignored(
 
     assert outcome.error is None
     assert outcome.texts == CHUNKS
-    expected = REPORTED_USAGE.get(kind, Usage.of(*USAGE))
-    assert outcome.final == ProviderEvent(usage=expected, finish_reason="stop")
+    assert outcome.final == ProviderEvent(usage=reported_usage(kind), finish_reason="stop")
 
 
 @pytest.mark.parametrize(
@@ -123,7 +125,7 @@ async def test_anthropic_pings_anywhere_are_harmless(
 
     assert outcome.error is None
     assert outcome.texts == CHUNKS
-    assert outcome.final == ProviderEvent(usage=Usage.of(*USAGE), finish_reason="stop")
+    assert outcome.final == ProviderEvent(usage=reported_usage("anthropic"), finish_reason="stop")
 
 
 def test_shape_flags_are_checked() -> None:

@@ -5,11 +5,16 @@ that carries ``candidates[0].finish_reason`` is the last one, so a stream that e
 a finish reason raises ``IncompleteStreamError`` (the SDK itself ends silently).
 
 Every field is optional: a chunk without candidates (or a candidate without ``content`` /
-``parts``, a part without ``text``) carries no text; thought parts are left out; unknown
-fields are dropped by the SDK. Usage is read from ``usage_metadata``, which may be on every
-chunk, on the last only, or nowhere: each count (prompt, candidates, thoughts) is the latest
-one reported, and a count a chunk leaves out keeps its earlier value. No count at all:
-``usage`` is None.
+``parts``, a part without ``text``) carries nothing; unknown fields are dropped by the SDK.
+Each part of ``candidates[0].content`` is read in order (:mod:`.google_reading`): a text
+part is text, a part with ``thought: True`` is reasoning (never text), a ``function_call``
+part is one whole :class:`~llm_dispatch.events.ToolCallDelta` (Gemini does not stream a
+call's arguments: its id when Gemini gives one, its name, ``json.dumps(args)``, its
+``thought_signature`` as base64 text), and a ``thought_signature`` on any other part is a
+``reasoning_signature`` event. ``STOP`` after function calls is the ``tool_calls`` finish
+reason. Usage is read from ``usage_metadata``, which may be on every chunk, on the last
+only, or nowhere: each count is the latest one reported, and a count a chunk leaves out
+keeps its earlier value. No count at all: ``usage`` is None.
 
 Choices worth knowing:
 
@@ -31,7 +36,13 @@ Choices worth knowing:
 - Content: a turn that holds only text is one text part. Otherwise each part in order:
   text → ``text``; an image, audio or a document → ``inline_data`` (``mime_type`` and the
   bytes, which the SDK base64-encodes) for bytes, ``file_data`` (``file_uri`` and
-  ``mime_type``) for a URL.
+  ``mime_type``) for a URL; a tool call → ``function_call`` (with its ``thought_signature``);
+  Gemini's own reasoning → a thought part, other kinds' left out. A ``tool`` message is a
+  ``user`` turn of ``function_response`` parts (consecutive ones are one turn).
+- Tools (:mod:`.google_tools`): one ``Tool`` of function declarations (the JSON schema as
+  ``parameters_json_schema``), ``tool_choice`` → ``tool_config.function_calling_config``;
+  ``reasoning`` → ``thinking_config``. Automatic function calling is disabled: the SDK
+  never runs a tool itself.
 - Options (:data:`~.options.GOOGLE_OPTIONS`): each is the ``GenerateContentConfig`` field
   of the same name, except ``extra_headers`` and ``extra_body``, which go in the config's
   ``http_options`` (``headers``, ``extra_body``): the SDK adds the headers to the client's
@@ -51,7 +62,7 @@ from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from ..errors import ErrorKind, ProviderError
-from ..events import ProviderEvent, Usage
+from ..events import ProviderEvent
 from ..request import Request
 from .base import Provider, ProviderSettings
 from .classify import (
@@ -66,6 +77,7 @@ from .classify import (
 )
 from .credentials import API_KEY_ENV_VARS
 from .google_http import first_chunk, new_session
+from .google_reading import USAGE_COUNTS, AnswerReader, UnreadableAnswer, usage_of
 from .google_request import contents_of, generation_config
 from .stream_reading import close_quietly, normalise_finish_reason, update_counts
 
@@ -92,11 +104,6 @@ _FINISH_REASONS = {
     "max_tokens": "length",
     **dict.fromkeys(_FILTERED, "content_filter"),
 }
-# Thinking tokens are billed as output, as OpenAI counts reasoning tokens.
-_USAGE_COUNTS = ("prompt_token_count", "candidates_token_count", "thoughts_token_count")
-# A hop boundary of a long decode, not an end: with automatic continuation off, a stream
-# that stops there is incomplete.
-_CONTINUATION = "CONTINUATION"
 _API_KEY_INVALID = re.compile(r"API_KEY_INVALID|API key not valid", re.IGNORECASE)
 
 
@@ -118,6 +125,7 @@ class GoogleProvider(Provider):
         opened: list[Any] = []
         iterator = None
         failure: ProviderError | None = None
+        reader = AnswerReader()
         try:
             client = await self._get_client()
             # Annotated as an AsyncIterator, but it is an async generator, which we close.
@@ -132,10 +140,10 @@ class GoogleProvider(Provider):
             chunk = await first_chunk(iterator, opened)
             while chunk is not None:
                 if chunk.candidates:
-                    text, reason = _read_chunk(chunk)
-                    if text:
-                        chars += len(text)
-                        yield ProviderEvent(text=text)
+                    events, reason = reader.read(chunk)
+                    for event in events:
+                        chars += len(event.text)
+                        yield event
                     if reason is not None:
                         finish_reason, finished = reason, chunk
                 else:
@@ -143,7 +151,7 @@ class GoogleProvider(Provider):
                     if blocked is not None:
                         raise blocked
                 if chunk.usage_metadata is not None:
-                    update_counts(counts, chunk.usage_metadata, _USAGE_COUNTS)
+                    update_counts(counts, chunk.usage_metadata, USAGE_COUNTS)
                 chunk = await anext(iterator, None)
         except Exception as exc:
             failure = self.failure(exc, model, request)
@@ -159,12 +167,9 @@ class GoogleProvider(Provider):
         finish = normalise_finish_reason(finish_reason, _FINISH_REASONS)
         if finish == "content_filter":
             raise refusal_error(self, model, finish_reason, chars, _blocked_categories(finished))
-        usage = None
-        if counts:
-            completion = counts.get("candidates_token_count", 0)
-            completion += counts.get("thoughts_token_count", 0)
-            usage = Usage.of(counts.get("prompt_token_count", 0), completion)
-        yield ProviderEvent(usage=usage, finish_reason=finish)
+        if finish == "stop" and reader.calls:
+            finish = "tool_calls"
+        yield ProviderEvent(usage=usage_of(counts), finish_reason=finish)
 
     def map_error(self, exc: BaseException, model: str) -> ProviderError:
         if isinstance(exc, ProviderError):
@@ -173,7 +178,7 @@ class GoogleProvider(Provider):
 
         if isinstance(exc, genai_errors.APIError):
             return self._map_api_error(exc, model)
-        if isinstance(exc, genai_errors.UnknownApiResponseError):
+        if isinstance(exc, genai_errors.UnknownApiResponseError | UnreadableAnswer):
             return make_error(self, ErrorKind.MALFORMED, describe_exception(exc), model)
         kind = _aiohttp_error_kind(exc) or transport_error_kind(exc)
         if kind is None and isinstance(exc, ValueError) and "API key" in str(exc):
@@ -251,19 +256,6 @@ class GoogleProvider(Provider):
             raise
         self._session = session
         return client
-
-
-def _read_chunk(chunk: GenerateContentResponse) -> tuple[str, str | None]:
-    """The answer text of a chunk with candidates (thoughts left out), and the finish reason
-    of its first candidate as Gemini names it (None for none, or a continuation)."""
-    candidate = chunk.candidates[0] if chunk.candidates else None
-    if candidate is None:
-        return "", None
-    parts = candidate.content.parts if candidate.content and candidate.content.parts else []
-    text = "".join(p.text for p in parts if p.text and not p.thought)
-    raw = candidate.finish_reason
-    reason = str(getattr(raw, "value", raw)) if raw is not None else ""
-    return text, (reason if reason and reason != _CONTINUATION else None)
 
 
 def _blocked_categories(chunk: GenerateContentResponse | None) -> str:

@@ -1,14 +1,21 @@
 """The body of a Gemini request: ``contents`` from the messages and their parts, and the
 ``GenerateContentConfig`` from the request's fields and options (see :mod:`.google` for
-the mapping)."""
+the mapping; tools and thinking are :mod:`.google_tools`)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..content import Content, Part, TextPart, text_of
-from ..request import Request
+from ..content import Content, Part, ReasoningPart, TextPart, ToolCallPart, ToolResultPart, text_of
+from ..request import Message, Request
 from .base import ProviderSettings
+from .google_tools import (
+    function_call_part,
+    function_response_part,
+    reasoning_part,
+    thinking_config,
+    tool_fields,
+)
 from .options import GOOGLE_OPTIONS, check_options, clash_message, mapping_option, request_error
 from .parts import media_content, text_only
 
@@ -19,30 +26,48 @@ __all__ = ["contents_of", "generation_config"]
 
 
 def contents_of(request: Request, settings: ProviderSettings, model: str) -> list[dict[str, Any]]:
-    """The ``contents`` of ``request``: one turn per message, in order."""
-    contents = [
-        {
-            "role": "model" if m.role == "assistant" else "user",
-            "parts": _parts(m.content, settings, model),
-        }
-        for m in request.messages
-    ]
+    """The ``contents`` of ``request``: one turn per message, in order. A ``tool`` message is
+    a ``user`` turn of function responses, and consecutive ones are one turn (Gemini takes
+    the answers to one turn's calls together); a turn left with no part is left out."""
+    contents: list[dict[str, Any]] = []
+    previous: str | None = None
+    for message in request.messages:
+        parts = _parts(message.content, settings, model)
+        if not parts:
+            continue
+        if message.role == "tool" and previous == "tool":
+            contents[-1]["parts"].extend(parts)
+        else:
+            contents.append({"role": _role(message), "parts": parts})
+        previous = message.role
     if request.is_continuation:
         # Gemini answers a trailing model turn afresh: ask it to go on instead.
         contents.append({"role": "user", "parts": [{"text": settings.continue_instruction}]})
     return contents
 
 
+def _role(message: Message) -> str:
+    return "model" if message.role == "assistant" else "user"
+
+
 def _parts(content: Content, settings: ProviderSettings, model: str) -> list[dict[str, Any]]:
-    """A turn's parts: one text part when it holds only text, else each part in order."""
+    """A turn's parts: one text part when it holds only text, else each part in order
+    (reasoning of another provider kind left out)."""
     if isinstance(content, str) or text_only(content):
         return [{"text": text_of(content)}]
-    return [_part(p, settings, model) for p in content]
+    sent = (_part(p, settings, model) for p in content)
+    return [p for p in sent if p is not None]
 
 
-def _part(part: Part, settings: ProviderSettings, model: str) -> dict[str, Any]:
+def _part(part: Part, settings: ProviderSettings, model: str) -> dict[str, Any] | None:
     if isinstance(part, TextPart):
         return {"text": part.text}
+    if isinstance(part, ToolCallPart):
+        return function_call_part(part, settings, model)
+    if isinstance(part, ToolResultPart):
+        return function_response_part(part)
+    if isinstance(part, ReasoningPart):
+        return reasoning_part(part, settings, model)
     content = media_content(settings, model, part)
     if isinstance(content, bytes):
         return {"inline_data": {"mime_type": part.mime_type, "data": content}}
@@ -57,7 +82,12 @@ def generation_config(
     from google.genai import types
 
     options = check_options(settings, model, request.options)
-    config: dict[str, Any] = {"automatic_continuation": False}
+    # The SDK never runs a tool itself: the caller gets the calls.
+    config: dict[str, Any] = {
+        "automatic_continuation": False,
+        "automatic_function_calling": {"disable": True},
+        **tool_fields(request, settings, model),
+    }
     if request.system:
         config["system_instruction"] = request.system
     if request.temperature is not None:
@@ -73,6 +103,9 @@ def generation_config(
         schema = (spec.get("schema") if isinstance(spec, dict) else None) or fmt.get("schema")
         if isinstance(schema, dict):
             config["response_json_schema"] = schema
+    thinking = thinking_config(request.reasoning)
+    if thinking is not None:
+        config["thinking_config"] = thinking
     config.update((name, options[name]) for name in _CONFIG_OPTIONS if name in options)
     headers = mapping_option(settings, model, options, "extra_headers", text=True)
     body = mapping_option(settings, model, options, "extra_body")
@@ -93,7 +126,7 @@ def generation_config(
 # Options that are GenerateContentConfig fields of the same name.
 _CONFIG_OPTIONS = GOOGLE_OPTIONS - {"extra_headers", "extra_body"}
 # Config fields the API carries at the top of the request body, not in generationConfig.
-_TOP_LEVEL_FIELDS = ("system_instruction", "safety_settings")
+_TOP_LEVEL_FIELDS = ("system_instruction", "safety_settings", "tools", "tool_config")
 
 
 def _check_extra_body(
@@ -127,7 +160,7 @@ def _check_extra_body(
 
 
 # Config fields the SDK reads itself and does not send.
-_CLIENT_SIDE_FIELDS = ("automatic_continuation",)
+_CLIENT_SIDE_FIELDS = ("automatic_continuation", "automatic_function_calling")
 
 
 def _plain(name: str) -> str:

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
 from . import parts
 from .parts import PartDict
-from .script import FaultKind, RecordedRequest
+from .script import FaultKind, RecordedRequest, ScriptedToolCall, Step
 from .wire import ParsedRequest, sse
 
-__all__ = ["GoogleWire"]
+__all__ = ["GoogleWire", "call_signature"]
 
-_FINISH = {"stop": "STOP", "length": "MAX_TOKENS", "content_filter": "SAFETY"}
+_FINISH = {
+    "stop": "STOP",
+    "length": "MAX_TOKENS",
+    "content_filter": "SAFETY",
+    "tool_calls": "STOP",
+}
 # Finish reasons for which Gemini withholds the candidate's content.
 _REFUSALS = frozenset(
     {"SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "MODEL_ARMOR"}
@@ -54,11 +60,18 @@ def _field(obj: dict[str, Any], camel: str, snake: str) -> Any:
 
 
 def _part(part: Any) -> PartDict:
-    if not isinstance(part, dict):
+    if not isinstance(part, dict) or part.get("thought"):
+        # A thought part sent back is no text of the turn: kept as sent.
         return parts.other(part)
     try:
         if "text" in part:
             return parts.text(part["text"])
+        call = _field(part, "functionCall", "function_call")
+        if isinstance(call, dict):
+            return parts.tool_call(call.get("id"), call.get("name"), call.get("args"))
+        response = _field(part, "functionResponse", "function_response")
+        if isinstance(response, dict):
+            return _tool_result(response)
         inline = _field(part, "inlineData", "inline_data")
         if isinstance(inline, dict):
             mime = _field(inline, "mimeType", "mime_type")
@@ -72,6 +85,46 @@ def _part(part: Any) -> PartDict:
     except ValueError:
         pass
     return parts.other(part)
+
+
+def _tool_result(response: dict[str, Any]) -> PartDict:
+    """A function response: its ``result`` or ``error`` as the content (``is_error`` says
+    which), or the whole ``response`` when it holds neither."""
+    body = response.get("response")
+    call_id, name = response.get("id"), response.get("name")
+    if isinstance(body, dict) and len(body) == 1 and ("result" in body or "error" in body):
+        is_error = "error" in body
+        return parts.tool_result(
+            call_id, name, body["error" if is_error else "result"], is_error=is_error
+        )
+    return parts.tool_result(call_id, name, body)
+
+
+def _role(turn: dict[str, Any], content: list[PartDict]) -> str:
+    """``assistant`` for a model turn, ``tool`` for a user turn of function responses only."""
+    if turn.get("role") == "model":
+        return "assistant"
+    if content and all(p["type"] == "tool_result" for p in content):
+        return "tool"
+    return "user"
+
+
+def _tools(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The function declarations of every tool, as ``{"name", "description", "parameters"}``
+    (the JSON schema, or the OpenAPI ``parameters`` when that was sent)."""
+    found = []
+    for tool in body.get("tools") or []:
+        declarations = _field(tool, "functionDeclarations", "function_declarations") or []
+        for declaration in declarations:
+            schema = _field(declaration, "parametersJsonSchema", "parameters_json_schema")
+            found.append(
+                {
+                    "name": declaration.get("name"),
+                    "description": declaration.get("description") or "",
+                    "parameters": schema if schema is not None else declaration.get("parameters"),
+                }
+            )
+    return found
 
 
 def _dump(obj: dict[str, Any]) -> str:
@@ -94,6 +147,25 @@ def _prompt_usage(rec: RecordedRequest, prompt: int) -> dict[str, Any]:
     return usage
 
 
+def _arguments(call: ScriptedToolCall) -> dict[str, Any]:
+    """A call's arguments as the object Gemini sends (it has no way to send other JSON)."""
+    try:
+        value = json.loads(call.arguments_text)
+    except json.JSONDecodeError:
+        value = None
+    if not isinstance(value, dict):
+        raise ValueError(
+            f"Gemini sends a call's arguments as a JSON object, not {call.arguments!r}"
+        )
+    return value
+
+
+def call_signature(call: ScriptedToolCall) -> str:
+    """The thought signature the wire sends with ``call`` when it is an answer's first call
+    (base64 text, as Gemini sends them)."""
+    return base64.b64encode(f"signature of {call.name}".encode()).decode("ascii")
+
+
 class GoogleWire:
     name = "google"
 
@@ -104,18 +176,19 @@ class GoogleWire:
         turns = [c for c in body.get("contents", []) if isinstance(c, dict)]
         contents = [_parts(c) for c in turns]
         config = body.get("generationConfig") or {}
+        tool_config = _field(body, "toolConfig", "tool_config") or {}
         return ParsedRequest(
             model=model,
             system=parts.text_of_parts(system) or None,
             messages=[
-                {
-                    "role": "assistant" if c.get("role") == "model" else "user",
-                    "content": parts.text_of_parts(content),
-                }
+                {"role": _role(c, content), "content": parts.text_of_parts(content)}
                 for c, content in zip(turns, contents, strict=True)
             ],
             parts=contents,
             json_mode=config.get("responseMimeType") == "application/json",
+            tools=_tools(body),
+            tool_choice=_field(tool_config, "functionCallingConfig", "function_calling_config"),
+            reasoning=_field(config, "thinkingConfig", "thinking_config"),
         )
 
     def error_body(self, status: int, message: str) -> dict[str, Any]:
@@ -168,6 +241,43 @@ class GoogleWire:
             out += self._chunk(rec, None)
         return out
 
+    def reasoning(self, rec: RecordedRequest, text: str, index: int) -> bytes:
+        part = _extra(rec, {"text": text, "thought": True})
+        candidate = {"content": _extra(rec, {"parts": [part], "role": "model"})}
+        return self._chunk(rec, candidate, self._running_usage(rec))
+
+    def tool_call(self, rec: RecordedRequest, call: ScriptedToolCall, step: Step) -> list[bytes]:
+        """Gemini sends whole calls: nothing for a piece but the last. Calls whose last
+        pieces come one after the other (parallel calls) go out together, in one chunk, on
+        the last of them."""
+        assert rec.script is not None
+        script = rec.script
+        steps = [s for s in script.steps(rec) if s.kind == "tool_call"]
+        following = steps[step.index + 1] if step.index + 1 < len(steps) else None
+        if not step.last or (following is not None and following.last):
+            return []
+        first = step.index
+        while first > 0 and steps[first - 1].last:
+            first -= 1
+        calls = [steps[i].call for i in range(first, step.index + 1)]
+        function_calls = [self._function_call(rec, script.tool_calls[c], c) for c in calls]
+        candidate = {"content": _extra(rec, {"parts": function_calls, "role": "model"})}
+        return [self._chunk(rec, candidate, self._running_usage(rec))]
+
+    def _function_call(
+        self, rec: RecordedRequest, call: ScriptedToolCall, index: int
+    ) -> dict[str, Any]:
+        """A ``functionCall`` part; the answer's first call carries a thought signature, as
+        Gemini 3 sends it. The id is sent only when the script gives one (Gemini usually
+        sends none)."""
+        function_call: dict[str, Any] = {"name": call.name, "args": _arguments(call)}
+        if call.id is not None:
+            function_call["id"] = call.id
+        part: dict[str, Any] = {"functionCall": _extra(rec, function_call)}
+        if index == 0:
+            part["thoughtSignature"] = call_signature(call)
+        return _extra(rec, part)
+
     def closing(
         self,
         rec: RecordedRequest,
@@ -181,7 +291,11 @@ class GoogleWire:
         if usage is not None:
             prompt, completion = usage
             metadata = _prompt_usage(rec, prompt)
-            metadata["candidatesTokenCount"] = completion
+            # Gemini counts the thoughts apart from the candidates.
+            thoughts = rec.script.reasoning_token_count if rec.script is not None else 0
+            metadata["candidatesTokenCount"] = max(0, completion - thoughts)
+            if thoughts:
+                metadata["thoughtsTokenCount"] = thoughts
             metadata["totalTokenCount"] = prompt + completion
         out = []
         refused = finish in _REFUSALS
