@@ -121,9 +121,7 @@ def test_an_argument_that_cannot_be_written_is_an_error_naming_it() -> None:
 
 
 def test_tools_tool_choice_and_reasoning_bind_into_the_request() -> None:
-    async def f(
-        prompt: str, tools: list[Any] | None = None, tool_choice: str | None = None
-    ) -> Any:
+    async def f(prompt: str, tools: list[Any] | None = None, tool_choice: str | None = None) -> Any:
         yield ""
 
     assert bind(f, "hi").tools == ()  # no tools given

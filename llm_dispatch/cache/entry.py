@@ -116,6 +116,11 @@ class CachedStream(BaseModel):
         """The whole answer."""
         return "".join(self.chunks)
 
+    @property
+    def has_answer(self) -> bool:
+        """Whether the stream answered: some text, or a tool call."""
+        return bool(self.chunks) or any(e.kind == "tool_call" for e in self.extras)
+
 
 @dataclass(frozen=True, slots=True)
 class CacheHit:

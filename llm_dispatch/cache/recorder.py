@@ -99,8 +99,7 @@ class StreamRecorder:
         self._closed = True
         usage = usage or self.usage
         finish = finish_reason or self.finish_reason
-        has_calls = any(e.kind == "tool_call" for e in self._extras)
-        if (not self._chunks and not has_calls) or finish in UNSTORABLE_FINISH_REASONS:
+        if finish in UNSTORABLE_FINISH_REASONS:
             return False
         entry = CachedStream(
             chunks=tuple(self._chunks),
@@ -111,4 +110,6 @@ class StreamRecorder:
             usage=usage.model_dump() if usage is not None else None,
             finish_reason=finish,
         )
+        if not entry.has_answer:
+            return False
         return await self._store(entry)

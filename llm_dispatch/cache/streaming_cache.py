@@ -265,7 +265,7 @@ class StreamingCache:
         """:meth:`store` for a key already computed."""
         if not self.options.enabled:
             return False
-        if not entry.chunks or entry.finish_reason in UNSTORABLE_FINISH_REASONS:
+        if not entry.has_answer or entry.finish_reason in UNSTORABLE_FINISH_REASONS:
             return False
         entry = entry.model_copy(
             update={

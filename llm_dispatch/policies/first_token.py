@@ -1,8 +1,8 @@
 """The core of opening an attempt: send the request, wait for the first event in time.
 
 :func:`open_first_event` is one try. The provider's set-up (SDK import, client) happens
-before the clocks start; then the request is sent and the first event awaited under the
-``first_token`` deadline (or the ``total`` one, whichever is nearer). A try that fails is
+before the clocks start; then the request is sent and the first event (of any kind: text,
+reasoning or a tool call) awaited under the ``first_token`` deadline (or the ``total`` one, whichever is nearer). A try that fails is
 recorded on the attempt before its error goes on to the policies around it.
 """
 
@@ -69,11 +69,19 @@ async def _open(attempt: Attempt) -> Opened:
 
 
 async def _first(events: AsyncGenerator[ProviderEvent, None]) -> ProviderEvent | None:
-    """The first text event, or the first report of usage or finish before any text."""
+    """The first event that says something: a text, reasoning or tool-call delta, or a
+    report of usage or finish (an empty event is skipped)."""
     while True:
         try:
             event = await events.__anext__()
         except StopAsyncIteration:
             return None
-        if event.text or event.finish_reason is not None or event.usage is not None:
+        if (
+            event.text
+            or event.reasoning
+            or event.tool_call is not None
+            or event.reasoning_signature is not None
+            or event.finish_reason is not None
+            or event.usage is not None
+        ):
             return event

@@ -1,0 +1,256 @@
+"""Tool calls through the whole stack: decorated calls over real HTTP, each official SDK
+against the fake server. Calls reassembled and checked, their chunk dicts, the tool loop,
+failures after a tool-call delta, and the cache replaying a tool-call answer."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from llm_dispatch import (
+    InvalidToolCallError,
+    StreamInterrupted,
+    ToolLoopError,
+    llm_stream,
+    llm_stream_with_metadata,
+    run_tools,
+)
+from llm_dispatch.cache import StreamingCache
+from llm_dispatch.testing import FakeProviderServer, Script, ScriptedToolCall
+
+pytestmark = pytest.mark.usefixtures("clean_provider_env")
+
+PROVIDERS = ["openai", "anthropic", "google"]
+CALLED: list[tuple[str, dict[str, Any]]] = []
+
+
+def get_weather(city: str, unit: str = "celsius") -> dict[str, Any]:
+    """The current weather in a city.
+
+    Args:
+        city: The city's name.
+        unit: celsius or fahrenheit.
+    """
+    CALLED.append(("get_weather", {"city": city, "unit": unit}))
+    return {"city": city, "sky": "sunny", "temperature": 21}
+
+
+async def local_time(city: str) -> str:
+    """The local time in a city."""
+    CALLED.append(("local_time", {"city": city}))
+    return "14:05"
+
+
+def weather_call(city: str = "Paris", **fields: Any) -> ScriptedToolCall:
+    return ScriptedToolCall("get_weather", {"city": city}, **fields)
+
+
+@pytest.fixture(autouse=True)
+def _forget_calls() -> None:
+    CALLED.clear()
+
+
+def asker(dispatcher: Any, provider: str, *, metadata: bool = False, **options: Any) -> Any:
+    decorator = llm_stream_with_metadata if metadata else llm_stream
+
+    @decorator(
+        dispatcher=dispatcher, providers=[provider], tools=[get_weather, local_time], **options
+    )
+    async def ask(prompt: str) -> Any:
+        yield "offline stand-in"
+
+    return ask
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_one_tool_call_streams_as_started_arguments_done(
+    provider: str, fake_server: FakeProviderServer, make_dispatcher: Any
+) -> None:
+    fake_server.enqueue(Script(tool_calls=[weather_call(pieces=3)]), provider=provider)
+    ask = asker(make_dispatcher(), provider, metadata=True)
+
+    stream = ask("What is the weather in Paris?")
+    items = [m async for m in stream]
+
+    calls = [m["tool_call"] for m in items if m["kind"] == "tool_call"]
+    phases = [c["phase"] for c in calls]
+    assert phases[0] == "started" and phases[-1] == "done"
+    assert set(phases[1:-1]) <= {"arguments"}
+    text = "".join(c["arguments_delta"] for c in calls)
+    assert json.loads(text) == {"city": "Paris"}
+    assert all(m["chunk"] == "" for m in items if m["kind"] != "text")
+    [call] = stream.tool_calls
+    assert (call.index, call.name) == (0, "get_weather")
+    # Checked against the tool's schema: the default unit is filled in.
+    assert call.arguments == {"city": "Paris", "unit": "celsius"}
+    assert calls[-1]["arguments"] == call.arguments and calls[-1]["id"] == call.id
+    assert items[-1]["is_final"] and items[-1]["finish_reason"] == "tool_calls"
+    assert stream.get_text() == ""
+    assert CALLED == []  # nothing is run without the tool loop
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_two_parallel_calls_stay_apart(
+    provider: str, fake_server: FakeProviderServer, make_dispatcher: Any
+) -> None:
+    calls = [weather_call("Paris"), ScriptedToolCall("local_time", {"city": "Tokyo"})]
+    fake_server.enqueue(
+        Script(text="Checking both.", tool_calls=calls, interleave_tool_calls=True),
+        provider=provider,
+    )
+    ask = asker(make_dispatcher(), provider)
+
+    stream = ask("Weather in Paris and the time in Tokyo?")
+    text = "".join([c async for c in stream])
+
+    assert text == "Checking both."  # @llm_stream yields text only
+    first, second = stream.tool_calls
+    assert (first.name, first.arguments["city"]) == ("get_weather", "Paris")
+    assert (second.name, second.arguments) == ("local_time", {"city": "Tokyo"})
+    assert first.id != second.id
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_the_tool_loop_runs_the_tools_and_asks_again(
+    provider: str, fake_server: FakeProviderServer, make_dispatcher: Any
+) -> None:
+    fake_server.enqueue(
+        Script(tool_calls=[weather_call("Paris"), ScriptedToolCall("local_time", {"city": "Paris"})]),
+        provider=provider,
+    )  # fmt: skip
+    fake_server.enqueue(Script(text="It is sunny and 21 degrees."), provider=provider)
+    ask = asker(make_dispatcher(), provider)
+
+    loop = run_tools(ask("Weather and time in Paris?"), max_steps=3)
+    text = "".join([chunk async for chunk in loop])
+
+    assert text == "It is sunny and 21 degrees."
+    assert CALLED == [
+        ("get_weather", {"city": "Paris", "unit": "celsius"}),
+        ("local_time", {"city": "Paris"}),
+    ]
+    assert len(loop.steps) == 2 and loop.result.tool_calls == ()
+    first, second = fake_server.requests
+    # The second request holds the assistant's calls, then both results, in order.
+    calls = [p for parts in second.parts for p in parts if p["type"] == "tool_call"]
+    results = [p for parts in second.parts for p in parts if p["type"] == "tool_result"]
+    assert [c["name"] for c in calls] == ["get_weather", "local_time"]
+    assert json.loads(results[0]["content"]) == {"city": "Paris", "sky": "sunny", "temperature": 21}
+    assert results[1]["content"] == "14:05"
+    assert [r["tool_call_id"] for r in results] == [c["id"] for c in calls]
+
+
+async def test_a_tool_that_raises_is_an_error_result_and_the_loop_bounds_its_steps(
+    fake_server: FakeProviderServer, make_dispatcher: Any
+) -> None:
+    def broken(city: str) -> str:
+        """Always fails."""
+        raise RuntimeError(f"no data for {city}")
+
+    @llm_stream(dispatcher=make_dispatcher(), providers=["anthropic"], tools=[broken])
+    async def ask(prompt: str) -> Any:
+        yield "offline stand-in"
+
+    looping = Script(tool_calls=[ScriptedToolCall("broken", {"city": "Oslo"})])
+    fake_server.enqueue(looping, provider="anthropic", times=2)
+
+    loop = run_tools(ask("Weather in Oslo?"), max_steps=2)
+    with pytest.raises(ToolLoopError, match="still calls tools after 2 answers") as caught:
+        async for _ in loop:
+            pass
+
+    assert len(caught.value.steps) == 2
+    results = [
+        p for parts in fake_server.requests[1].parts for p in parts if p["type"] == "tool_result"
+    ]
+    assert results[0]["content"] == "RuntimeError: no data for Oslo"
+    assert results[0]["is_error"] is True
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_arguments_that_do_not_fit_the_tool_fail_the_stream(
+    provider: str, fake_server: FakeProviderServer, make_dispatcher: Any
+) -> None:
+    fake_server.enqueue(
+        Script(tool_calls=[ScriptedToolCall("get_weather", {"town": "Paris"})]), provider=provider
+    )
+    ask = asker(make_dispatcher(), provider)
+
+    with pytest.raises(InvalidToolCallError) as caught:
+        await ask("Weather?").collect()
+
+    assert caught.value.name == "get_weather"
+    assert "city" in caught.value.problem
+    assert json.loads(caught.value.arguments_text) == {"town": "Paris"}
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_a_failure_after_a_tool_call_delta_raises_with_the_partial_call(
+    provider: str, fake_server: FakeProviderServer, make_dispatcher: Any
+) -> None:
+    # Cut after the text, the first call and a piece of the second (Gemini sends a call
+    # whole, on its last piece: there only the first call arrived).
+    calls = [weather_call(pieces=1), ScriptedToolCall("local_time", {"city": "Paris"}, pieces=3)]
+    fake_server.enqueue(
+        Script(text="Let me check.", tool_calls=calls, drop_after=5), provider=provider
+    )
+    other = "openai" if provider != "openai" else "google"
+    ask = asker(make_dispatcher(), provider, metadata=True, mid_stream="continue")
+
+    with pytest.raises(StreamInterrupted) as caught:
+        async for _ in ask.with_options(providers=[provider, other])("Weather?"):
+            pass
+
+    error = caught.value
+    assert error.partial_text == "Let me check."
+    first, *rest = error.partial_tool_calls
+    assert first["name"] == "get_weather"
+    assert json.loads(first["arguments_text"]) == {"city": "Paris"}
+    if provider != "google":
+        [second] = rest
+        assert second["name"] == "local_time" and second["arguments_text"]
+        assert not second["arguments_text"].endswith("}")  # cut short
+    assert [r.provider for r in fake_server.requests] == [provider]  # not continued as text
+
+
+@pytest.mark.parametrize("provider", ["openai", "google"])
+async def test_the_cache_replays_a_tool_call_answer(
+    provider: str, fake_server: FakeProviderServer, make_dispatcher: Any
+) -> None:
+    fake_server.enqueue(Script(tool_calls=[weather_call("Rome")]), provider=provider)
+    ask = asker(make_dispatcher(), provider, metadata=True, cache=StreamingCache())
+
+    live = ask("What is the weather in Rome?")
+    live_items = [m async for m in live]
+    await live._options.cache.flush()
+    replay = ask("What is the weather in Rome?")
+    replay_items = [m async for m in replay]
+
+    assert len(fake_server.requests) == 1 and replay.context.cached
+    assert replay.tool_calls == live.tool_calls
+    kinds = [(m["kind"], (m["tool_call"] or {}).get("phase")) for m in replay_items]
+    assert kinds == [(m["kind"], (m["tool_call"] or {}).get("phase")) for m in live_items]
+
+
+async def test_tools_partition_the_cache(
+    fake_server: FakeProviderServer, make_dispatcher: Any
+) -> None:
+    cache = StreamingCache()
+    dispatcher = make_dispatcher()
+
+    @llm_stream(dispatcher=dispatcher, providers=["openai"], cache=cache)
+    async def ask(
+        prompt: str, tools: list[Any] | None = None, tool_choice: str | None = None
+    ) -> Any:
+        yield "offline stand-in"
+
+    await ask("Weather in Rome?").collect()
+    await cache.flush()
+    await ask("Weather in Rome?", tools=[get_weather]).collect()
+    await cache.flush()
+    await ask("Weather in Rome?", tools=[get_weather], tool_choice="required").collect()
+    await cache.flush()
+    await ask("Weather in Rome?", tools=[get_weather]).collect()
+    assert len(fake_server.requests) == 3
