@@ -38,6 +38,7 @@ Choices worth knowing:
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..content import AudioPart, ImagePart, Part, TextPart, text_of
@@ -47,6 +48,7 @@ from ..request import Message, Request
 from .base import Provider, ProviderSettings
 from .classify import incomplete_error, refusal_error
 from .credentials import API_KEY_ENV_VARS
+from .openai_responses import stream_responses
 from .options import OPENAI_OPTIONS, check_options, extra_body, mapping_option
 from .parts import base64_text, data_uri, media_content, part_error, text_only
 from .sdk_errors import SdkErrorMapper
@@ -80,6 +82,12 @@ class OpenAIProvider(Provider):
         self._client: AsyncOpenAI | None = None
 
     async def stream(self, request: Request, model: str) -> AsyncGenerator[ProviderEvent, None]:
+        if self.settings.api_for(model) == "responses":
+            # The Responses API (see providers/openai_responses.py and openai_apis.py).
+            async with aclosing(stream_responses(self, self._get_client, request, model)) as events:
+                async for event in events:
+                    yield event
+            return
         chars = 0
         finish_reason: str | None = None
         usage: CompletionUsage | None = None
