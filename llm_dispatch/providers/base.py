@@ -17,6 +17,7 @@ from ..urls import base_url_problem
 from .classify import is_connect_timeout
 from .continuation import CONTINUE_INSTRUCTION, DEFAULT_CONTINUATION, ContinuationMode
 from .credentials import has_credentials
+from .openai_apis import OpenAIApi, openai_api_for
 
 __all__ = ["ModelPrice", "Provider", "ProviderSettings"]
 
@@ -63,6 +64,10 @@ class ProviderSettings(BaseModel):
     #: see :mod:`.continuation`), and the instruction ``instruction`` mode sends.
     continuation: ContinuationMode | None = None
     continuation_instruction: str | None = None
+    #: Kind ``openai`` only: the API its models are sent to (None: chat completions), and
+    #: per model; see :mod:`.openai_apis` and :meth:`api_for`.
+    api: OpenAIApi | None = None
+    model_api: dict[str, OpenAIApi] = Field(default_factory=dict)
 
     @property
     def continuation_mode(self) -> ContinuationMode:
@@ -79,6 +84,16 @@ class ProviderSettings(BaseModel):
             if problem is not None:
                 raise ValueError(problem)
         return self
+
+    @model_validator(mode="after")
+    def _api_for_openai_only(self) -> ProviderSettings:
+        if self.kind != "openai" and (self.api is not None or self.model_api):
+            raise ValueError(f"a provider of kind {self.kind!r} takes no api or model_api")
+        return self
+
+    def api_for(self, model: str) -> OpenAIApi:
+        """The OpenAI API ``model`` is sent to (kind ``openai``): see :mod:`.openai_apis`."""
+        return openai_api_for(model, api=self.api, model_api=self.model_api, base_url=self.base_url)
 
     @property
     def model(self) -> str | None:

@@ -55,6 +55,7 @@ Choices worth knowing:
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Iterator
+from contextlib import aclosing
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..errors import ProviderError
@@ -64,6 +65,7 @@ from .base import Provider, ProviderSettings
 from .classify import incomplete_error, refusal_error
 from .credentials import API_KEY_ENV_VARS
 from .openai_messages import chat_messages, reasoning_effort, tool_arguments
+from .openai_responses import stream_responses
 from .options import OPENAI_OPTIONS, check_options, extra_body, mapping_option
 from .sdk_errors import SdkErrorMapper
 from .stream_reading import close_quietly, normalise_finish_reason
@@ -97,6 +99,12 @@ class OpenAIProvider(Provider):
         self._client: AsyncOpenAI | None = None
 
     async def stream(self, request: Request, model: str) -> AsyncGenerator[ProviderEvent, None]:
+        if self.settings.api_for(model) == "responses":
+            # The Responses API (see providers/openai_responses.py and openai_apis.py).
+            async with aclosing(stream_responses(self, self._get_client, request, model)) as events:
+                async for event in events:
+                    yield event
+            return
         reader = _ChatReader()
         sdk_stream = None
         failure: ProviderError | None = None

@@ -29,6 +29,7 @@ from ..providers.base import ModelPrice, ProviderSettings
 from ..providers.continuation import CONTINUATION_MODES, ContinuationMode
 from ..providers.credentials import API_KEY_ENV_VARS, BASE_URL_ENV_VARS, no_credentials_reason
 from ..providers.function import FUNCTION_MODEL, FUNCTION_PROVIDER
+from ..providers.openai_apis import OpenAIApi
 from ..urls import base_url_problem
 from .capabilities import Capabilities, ModelCapabilities, resolve_capabilities
 from .paths import did_you_mean
@@ -84,6 +85,11 @@ class ProviderConfig(BaseModel):
     continuation: ContinuationMode | None = None
     #: The message ``instruction`` continuations send after the partial answer.
     continuation_instruction: str | None = Field(default=None, min_length=1)
+    #: Kind ``openai`` only: the API its models are sent to, ``chat`` (completions) or
+    #: ``responses``; unset: chat, except models OpenAI serves only through the Responses
+    #: API (see :mod:`llm_dispatch.providers.openai_apis`). ``model_api`` sets it per model.
+    api: OpenAIApi | None = None
+    model_api: dict[str, OpenAIApi] = Field(default_factory=dict)
 
     # Set by the loader when ``api_key`` referenced an unset variable: the provider is then
     # disabled rather than the whole configuration rejected.
@@ -112,6 +118,16 @@ class ProviderConfig(BaseModel):
                         f"{self.continuation!r} (it takes: {', '.join(modes)})",
                     )
                 )
+        if self.kind != "openai":
+            for key in ("api", "model_api"):
+                if getattr(self, key):
+                    problems.append(
+                        ConfigProblem(
+                            (key,),
+                            f"a provider of kind {self.kind!r} takes no {key} (only kind "
+                            "'openai' chooses between chat completions and the Responses API)",
+                        )
+                    )
         if self.kind == FUNCTION_PROVIDER:
             for key in ("api_key", "base_url", "continuation", "continuation_instruction"):
                 if getattr(self, key) is not None:
@@ -135,7 +151,12 @@ class ProviderConfig(BaseModel):
                         f"{self.models}" + did_you_mean(self.default_model, self.models),
                     )
                 )
-            for section, what in (("prices", "price"), ("capabilities", "capabilities")):
+            sections = (
+                ("prices", "price"),
+                ("capabilities", "capabilities"),
+                ("model_api", "an api"),
+            )
+            for section, what in sections:
                 for model in getattr(self, section):
                     if model not in self.models:
                         problems.append(
@@ -215,6 +236,8 @@ class ProviderConfig(BaseModel):
             extra_headers=dict(self.extra_headers),
             continuation=self.continuation,
             continuation_instruction=self.continuation_instruction,
+            api=self.api,
+            model_api=dict(self.model_api),
         )
 
 

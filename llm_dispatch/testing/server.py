@@ -8,7 +8,8 @@ The official SDKs talk to it unmodified; every answer can be scripted with fault
         ...
         assert server.requests[0].status == 429
 
-Routes: ``POST /v1/chat/completions`` (OpenAI and compatible servers), ``POST /v1/messages``
+Routes: ``POST /v1/chat/completions`` (OpenAI and compatible servers), ``POST /v1/responses``
+(OpenAI's Responses API; recorded as provider ``openai``), ``POST /v1/messages``
 (Anthropic), ``POST /{version}/models/{model}:streamGenerateContent`` (Gemini).
 """
 
@@ -28,6 +29,7 @@ from .wire import Wire
 from .wire_anthropic import AnthropicWire
 from .wire_google import GoogleWire
 from .wire_openai import OpenAIWire
+from .wire_openai_responses import OpenAIResponsesWire
 
 __all__ = ["FakeProviderServer"]
 
@@ -58,6 +60,7 @@ class FakeProviderServer:
         self._queue: list[Script] = []
         self._runner: web.AppRunner | None = None
         self._openai = OpenAIWire()
+        self._openai_responses = OpenAIResponsesWire()
         self._anthropic = AnthropicWire()
         self._google = GoogleWire()
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -68,6 +71,8 @@ class FakeProviderServer:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_post("/v1/chat/completions", self._handle_openai)
         app.router.add_post("/chat/completions", self._handle_openai)
+        app.router.add_post("/v1/responses", self._handle_openai_responses)
+        app.router.add_post("/responses", self._handle_openai_responses)
         app.router.add_post("/v1/messages", self._handle_anthropic)
         app.router.add_post("/{version}/models/{model_action}", self._handle_google)
         # handler_cancellation: a client that goes away cancels the handler at once, which
@@ -153,6 +158,9 @@ class FakeProviderServer:
 
     async def _handle_openai(self, request: web.Request) -> web.StreamResponse:
         return await self._serve(request, self._openai)
+
+    async def _handle_openai_responses(self, request: web.Request) -> web.StreamResponse:
+        return await self._serve(request, self._openai_responses)
 
     async def _handle_anthropic(self, request: web.Request) -> web.StreamResponse:
         return await self._serve(request, self._anthropic)
