@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 import pytest
+from conftest import TEST_KEYS, TEST_MODELS
 
 from llm_dispatch import (
     InvalidToolCallError,
@@ -22,7 +23,10 @@ from llm_dispatch.testing import FakeProviderServer, Script, ScriptedToolCall
 
 pytestmark = pytest.mark.usefixtures("clean_provider_env")
 
-PROVIDERS = ["openai", "anthropic", "google"]
+#: The three kinds, and OpenAI's Responses API as a provider of its own.
+PROVIDERS = ["openai", "anthropic", "google", "responses"]
+#: The fake server's wire answering each (the Responses API is OpenAI's).
+WIRE = {"openai": "openai", "anthropic": "anthropic", "google": "google", "responses": "openai"}
 CALLED: list[tuple[str, dict[str, Any]]] = []
 
 
@@ -52,6 +56,19 @@ def _forget_calls() -> None:
     CALLED.clear()
 
 
+@pytest.fixture
+def dispatcher(fake_server: FakeProviderServer, make_dispatcher: Any) -> Any:
+    """The three providers, and ``responses``: OpenAI through its Responses API."""
+    responses = {
+        "kind": "openai",
+        "api": "responses",
+        "api_key": TEST_KEYS["openai"],
+        "base_url": fake_server.base_url_for("openai"),
+        "default_model": TEST_MODELS["openai"],
+    }
+    return make_dispatcher(providers={"responses": responses})
+
+
 def asker(dispatcher: Any, provider: str, *, metadata: bool = False, **options: Any) -> Any:
     decorator = llm_stream_with_metadata if metadata else llm_stream
 
@@ -66,10 +83,10 @@ def asker(dispatcher: Any, provider: str, *, metadata: bool = False, **options: 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
 async def test_one_tool_call_streams_as_started_arguments_done(
-    provider: str, fake_server: FakeProviderServer, make_dispatcher: Any
+    provider: str, fake_server: FakeProviderServer, dispatcher: Any
 ) -> None:
-    fake_server.enqueue(Script(tool_calls=[weather_call(pieces=3)]), provider=provider)
-    ask = asker(make_dispatcher(), provider, metadata=True)
+    fake_server.enqueue(Script(tool_calls=[weather_call(pieces=3)]), provider=WIRE[provider])
+    ask = asker(dispatcher, provider, metadata=True)
 
     stream = ask("What is the weather in Paris?")
     items = [m async for m in stream]
@@ -93,14 +110,14 @@ async def test_one_tool_call_streams_as_started_arguments_done(
 
 @pytest.mark.parametrize("provider", PROVIDERS)
 async def test_two_parallel_calls_stay_apart(
-    provider: str, fake_server: FakeProviderServer, make_dispatcher: Any
+    provider: str, fake_server: FakeProviderServer, dispatcher: Any
 ) -> None:
     calls = [weather_call("Paris"), ScriptedToolCall("local_time", {"city": "Tokyo"})]
     fake_server.enqueue(
         Script(text="Checking both.", tool_calls=calls, interleave_tool_calls=True),
-        provider=provider,
+        provider=WIRE[provider],
     )
-    ask = asker(make_dispatcher(), provider)
+    ask = asker(dispatcher, provider)
 
     stream = ask("Weather in Paris and the time in Tokyo?")
     text = "".join([c async for c in stream])
@@ -114,14 +131,12 @@ async def test_two_parallel_calls_stay_apart(
 
 @pytest.mark.parametrize("provider", PROVIDERS)
 async def test_the_tool_loop_runs_the_tools_and_asks_again(
-    provider: str, fake_server: FakeProviderServer, make_dispatcher: Any
+    provider: str, fake_server: FakeProviderServer, dispatcher: Any
 ) -> None:
-    fake_server.enqueue(
-        Script(tool_calls=[weather_call("Paris"), ScriptedToolCall("local_time", {"city": "Paris"})]),
-        provider=provider,
-    )  # fmt: skip
-    fake_server.enqueue(Script(text="It is sunny and 21 degrees."), provider=provider)
-    ask = asker(make_dispatcher(), provider)
+    both = [weather_call("Paris"), ScriptedToolCall("local_time", {"city": "Paris"})]
+    fake_server.enqueue(Script(tool_calls=both), provider=WIRE[provider])
+    fake_server.enqueue(Script(text="It is sunny and 21 degrees."), provider=WIRE[provider])
+    ask = asker(dispatcher, provider)
 
     loop = run_tools(ask("Weather and time in Paris?"), max_steps=3)
     text = "".join([chunk async for chunk in loop])
@@ -132,7 +147,7 @@ async def test_the_tool_loop_runs_the_tools_and_asks_again(
         ("local_time", {"city": "Paris"}),
     ]
     assert len(loop.steps) == 2 and loop.result.tool_calls == ()
-    first, second = fake_server.requests
+    _, second = fake_server.requests
     # The second request holds the assistant's calls, then both results, in order.
     calls = [p for parts in second.parts for p in parts if p["type"] == "tool_call"]
     results = [p for parts in second.parts for p in parts if p["type"] == "tool_result"]
@@ -171,12 +186,13 @@ async def test_a_tool_that_raises_is_an_error_result_and_the_loop_bounds_its_ste
 
 @pytest.mark.parametrize("provider", PROVIDERS)
 async def test_arguments_that_do_not_fit_the_tool_fail_the_stream(
-    provider: str, fake_server: FakeProviderServer, make_dispatcher: Any
+    provider: str, fake_server: FakeProviderServer, dispatcher: Any
 ) -> None:
     fake_server.enqueue(
-        Script(tool_calls=[ScriptedToolCall("get_weather", {"town": "Paris"})]), provider=provider
+        Script(tool_calls=[ScriptedToolCall("get_weather", {"town": "Paris"})]),
+        provider=WIRE[provider],
     )
-    ask = asker(make_dispatcher(), provider)
+    ask = asker(dispatcher, provider)
 
     with pytest.raises(InvalidToolCallError) as caught:
         await ask("Weather?").collect()
@@ -188,16 +204,16 @@ async def test_arguments_that_do_not_fit_the_tool_fail_the_stream(
 
 @pytest.mark.parametrize("provider", PROVIDERS)
 async def test_a_failure_after_a_tool_call_delta_raises_with_the_partial_call(
-    provider: str, fake_server: FakeProviderServer, make_dispatcher: Any
+    provider: str, fake_server: FakeProviderServer, dispatcher: Any
 ) -> None:
     # Cut after the text, the first call and a piece of the second (Gemini sends a call
     # whole, on its last piece: there only the first call arrived).
     calls = [weather_call(pieces=1), ScriptedToolCall("local_time", {"city": "Paris"}, pieces=3)]
     fake_server.enqueue(
-        Script(text="Let me check.", tool_calls=calls, drop_after=5), provider=provider
+        Script(text="Let me check.", tool_calls=calls, drop_after=5), provider=WIRE[provider]
     )
     other = "openai" if provider != "openai" else "google"
-    ask = asker(make_dispatcher(), provider, metadata=True, mid_stream="continue")
+    ask = asker(dispatcher, provider, metadata=True, mid_stream="continue")
 
     with pytest.raises(StreamInterrupted) as caught:
         async for _ in ask.with_options(providers=[provider, other])("Weather?"):
@@ -212,15 +228,15 @@ async def test_a_failure_after_a_tool_call_delta_raises_with_the_partial_call(
         [second] = rest
         assert second["name"] == "local_time" and second["arguments_text"]
         assert not second["arguments_text"].endswith("}")  # cut short
-    assert [r.provider for r in fake_server.requests] == [provider]  # not continued as text
+    assert [r.provider for r in fake_server.requests] == [WIRE[provider]]  # not continued
 
 
 @pytest.mark.parametrize("provider", ["openai", "google"])
 async def test_the_cache_replays_a_tool_call_answer(
-    provider: str, fake_server: FakeProviderServer, make_dispatcher: Any
+    provider: str, fake_server: FakeProviderServer, dispatcher: Any
 ) -> None:
-    fake_server.enqueue(Script(tool_calls=[weather_call("Rome")]), provider=provider)
-    ask = asker(make_dispatcher(), provider, metadata=True, cache=StreamingCache())
+    fake_server.enqueue(Script(tool_calls=[weather_call("Rome")]), provider=WIRE[provider])
+    ask = asker(dispatcher, provider, metadata=True, cache=StreamingCache())
 
     live = ask("What is the weather in Rome?")
     live_items = [m async for m in live]
