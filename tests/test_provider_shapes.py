@@ -25,6 +25,8 @@ CHUNKS = ["Hel", "lo", ", wor", "ld!"]
 # 20 prompt tokens, 4 of them written to the prompt cache and 6 read from it.
 USAGE = (20, 7)
 CACHE = (4, 6)
+#: How Anthropic reports CACHE where its usage carries the cache counts.
+ANTHROPIC_CACHE = {"cache_write": 4, "cached_input": 6}
 
 
 def script(*shape: Any, **fields: Any) -> Script:
@@ -33,18 +35,18 @@ def script(*shape: Any, **fields: Any) -> Script:
 
 # (provider, shape flags, other Script fields, the usage the provider must report)
 USAGE_SHAPES: list[tuple[str, tuple[str, ...], dict[str, Any], Usage | None]] = [
-    ("anthropic", (), {}, Usage.of(20, 7)),
+    ("anthropic", (), {}, Usage.of(20, 7, **ANTHROPIC_CACHE)),
     # Anthropic-compatible gateways: every count in message_delta only.
-    ("anthropic", ("no_start_usage", "usage_in_delta"), {}, Usage.of(20, 7)),
-    ("anthropic", ("usage_in_delta",), {}, Usage.of(20, 7)),
+    ("anthropic", ("no_start_usage", "usage_in_delta"), {}, Usage.of(20, 7, **ANTHROPIC_CACHE)),
+    ("anthropic", ("usage_in_delta",), {}, Usage.of(20, 7, **ANTHROPIC_CACHE)),
     ("anthropic", ("no_start_usage",), {}, Usage.of(0, 7)),
-    ("anthropic", ("no_delta_usage",), {}, Usage.of(20, 0)),
+    ("anthropic", ("no_delta_usage",), {}, Usage.of(20, 0, **ANTHROPIC_CACHE)),
     ("anthropic", ("no_start_usage", "no_delta_usage"), {}, None),
     # message_start has input_tokens only; the cache counts never come.
     ("anthropic", ("partial_usage",), {}, Usage.of(10, 7)),
     # ... or come in message_delta, which leaves message_start's input_tokens standing.
-    ("anthropic", ("partial_usage", "usage_in_delta"), {}, Usage.of(20, 7)),
-    ("anthropic", ("sparse",), {}, Usage.of(20, 7)),
+    ("anthropic", ("partial_usage", "usage_in_delta"), {}, Usage.of(20, 7, **ANTHROPIC_CACHE)),
+    ("anthropic", ("sparse",), {}, Usage.of(20, 7, **ANTHROPIC_CACHE)),
     ("openai", (), {}, Usage.of(20, 7)),
     ("openai", ("sparse",), {}, Usage.of(20, 7)),
     ("openai", (), {"send_usage": False}, None),
@@ -96,7 +98,8 @@ async def test_unknown_events_and_fields_are_ignored(
 
     assert outcome.error is None
     assert outcome.texts == CHUNKS
-    assert outcome.final == ProviderEvent(usage=Usage.of(*USAGE), finish_reason="stop")
+    cache = ANTHROPIC_CACHE if kind == "anthropic" else {}
+    assert outcome.final == ProviderEvent(usage=Usage.of(*USAGE, **cache), finish_reason="stop")
 
 
 @pytest.mark.parametrize(
@@ -118,7 +121,8 @@ async def test_anthropic_pings_anywhere_are_harmless(
 
     assert outcome.error is None
     assert outcome.texts == CHUNKS
-    assert outcome.final == ProviderEvent(usage=Usage.of(*USAGE), finish_reason="stop")
+    usage = Usage.of(*USAGE, **ANTHROPIC_CACHE)
+    assert outcome.final == ProviderEvent(usage=usage, finish_reason="stop")
 
 
 def test_shape_flags_are_checked() -> None:
