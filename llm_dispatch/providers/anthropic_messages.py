@@ -211,25 +211,26 @@ def _message(message: Message, settings: ProviderSettings, model: str) -> dict[s
     content = message.content
     if isinstance(content, str):
         return {"role": role, "content": content}
-    sendable = _sendable_parts(message, settings, model)
+    sendable = _sendable_parts(message.role, content, settings, model)
     if text_only(sendable):
         return {"role": role, "content": text_of(sendable)}
     return {"role": role, "content": [_block(p, settings, model) for p in sendable]}
 
 
-def _sendable_parts(message: Message, settings: ProviderSettings, model: str) -> tuple[Part, ...]:
-    """The parts of ``message`` to send: Anthropic thinking first, other reasoning left
+def _sendable_parts(
+    role: str, content: tuple[Part, ...], settings: ProviderSettings, model: str
+) -> tuple[Part, ...]:
+    """The parts of a ``role`` turn to send: Anthropic thinking first, other reasoning left
     out; thinking outside an assistant turn is refused."""
-    assert not isinstance(message.content, str)
-    thinking = tuple(p for p in message.content if isinstance(p, ReasoningPart) and _ours(p))
-    if thinking and message.role != "assistant":
+    thinking = tuple(p for p in content if isinstance(p, ReasoningPart) and _ours(p))
+    if thinking and role != "assistant":
         raise request_error(
             settings,
             model,
-            f"cannot send reasoning in a {message.role} turn: Anthropic thinking blocks "
-            "belong in assistant turns",
+            f"cannot send reasoning in a {role} turn: Anthropic thinking blocks belong in "
+            "assistant turns",
         )
-    rest = tuple(p for p in message.content if not isinstance(p, ReasoningPart))
+    rest = tuple(p for p in content if not isinstance(p, ReasoningPart))
     return (*thinking, *rest)
 
 
