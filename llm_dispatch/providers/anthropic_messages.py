@@ -87,29 +87,45 @@ def messages_call(request: Request, model: str, settings: ProviderSettings) -> M
     options = check_options(settings, model, request.options)
     thinking = thinking_config(request, options, settings, model)
     messages = wire_messages(request.messages, settings, model)
-    answer_tokens = request.max_tokens or DEFAULT_MAX_TOKENS
     kwargs: dict[str, Any] = {
         "model": model,
-        "max_tokens": answer_tokens,
+        "max_tokens": _max_tokens(request, thinking),
         "messages": messages,
         "stream": True,
     }
     if thinking is not None:
         kwargs["thinking"] = thinking
-        budget = thinking["budget_tokens"]
-        if answer_tokens <= budget:
-            # The budget is part of max_tokens: leave the answer the length it asked for.
-            kwargs["max_tokens"] = budget + answer_tokens
     trims = _continue(request, messages, settings, model, thinking_on=thinking is not None)
     _add_system_and_format(kwargs, request)
     if request.stop:
         kwargs["stop_sequences"] = list(request.stop)
     _add_tools(kwargs, request.tools, request.tool_choice)
+    _add_options(kwargs, request, options, settings, model)
+    return MessagesCall(kwargs, trims)
+
+
+def _max_tokens(request: Request, thinking: dict[str, Any] | None) -> int:
+    """``max_tokens``: the request's or the default; with thinking, whose budget is part
+    of it and must be smaller, the budget plus that when it is not."""
+    answer = request.max_tokens or DEFAULT_MAX_TOKENS
+    if thinking is None or answer > thinking["budget_tokens"]:
+        return answer
+    return int(thinking["budget_tokens"]) + answer
+
+
+def _add_options(
+    kwargs: dict[str, Any],
+    request: Request,
+    options: dict[str, Any],
+    settings: ProviderSettings,
+    model: str,
+) -> None:
+    """The options as keyword arguments, and the body fields this SDK generation has no
+    argument for (``temperature``, ``top_p``, ``top_k``) in ``extra_body``."""
     kwargs.update((name, options[name]) for name in _ARGUMENT_OPTIONS if name in options)
     cache_control = mapping_option(settings, model, options, "cache_control")
     if cache_control is not None:
         kwargs["cache_control"] = cache_control
-    # Body fields this SDK generation has no argument for.
     own_body: dict[str, Any] = {}
     if request.temperature is not None:
         own_body["temperature"] = request.temperature
@@ -121,7 +137,6 @@ def messages_call(request: Request, model: str, settings: ProviderSettings) -> M
         value = mapping_option(settings, model, options, name, text=name == "extra_headers")
         if value is not None:
             kwargs[name] = value
-    return MessagesCall(kwargs, trims)
 
 
 def _continue(
