@@ -674,7 +674,8 @@ def test_errors_carry_file_line_and_key_path(
             5,
             "routes.default.targets[1].options.seed",
             "unknown option 'seed' for provider 'anthropic' (kind anthropic); it takes: "
-            "extra_body, extra_headers, extra_query, metadata, service_tier, top_k, top_p",
+            "cache_control, extra_body, extra_headers, extra_query, metadata, service_tier, "
+            "top_k, top_p",
         ),
         (
             """

@@ -25,13 +25,19 @@ CHUNKS = ["Hel", "lo", ", wor", "ld!"]
 # 20 prompt tokens, 4 of them written to the prompt cache and 6 read from it.
 USAGE = (20, 7)
 CACHE = (4, 6)
-# The cache reads a kind's provider reports (inside the prompt count), by kind.
-CACHED_INPUT = {"google": CACHE[1], "openai": CACHE[1]}
+# How each kind reports CACHE: the cache reads inside the prompt count, and Anthropic's
+# writes too.
+REPORTED_CACHE: dict[str, dict[str, int]] = {
+    "openai": {"cached_input": CACHE[1]},
+    "google": {"cached_input": CACHE[1]},
+    "anthropic": {"cached_input": CACHE[1], "cache_write": CACHE[0]},
+}
+ANTHROPIC_CACHE = REPORTED_CACHE["anthropic"]
 
 
 def reported_usage(kind: str) -> Usage:
     """The usage a provider of ``kind`` reports for :data:`USAGE` and :data:`CACHE`."""
-    return Usage.of(*USAGE, cached_input=CACHED_INPUT.get(kind, 0))
+    return Usage.of(*USAGE, **REPORTED_CACHE.get(kind, {}))
 
 
 def script(*shape: Any, **fields: Any) -> Script:
@@ -40,18 +46,18 @@ def script(*shape: Any, **fields: Any) -> Script:
 
 # (provider, shape flags, other Script fields, the usage the provider must report)
 USAGE_SHAPES: list[tuple[str, tuple[str, ...], dict[str, Any], Usage | None]] = [
-    ("anthropic", (), {}, Usage.of(20, 7)),
+    ("anthropic", (), {}, Usage.of(20, 7, **ANTHROPIC_CACHE)),
     # Anthropic-compatible gateways: every count in message_delta only.
-    ("anthropic", ("no_start_usage", "usage_in_delta"), {}, Usage.of(20, 7)),
-    ("anthropic", ("usage_in_delta",), {}, Usage.of(20, 7)),
+    ("anthropic", ("no_start_usage", "usage_in_delta"), {}, Usage.of(20, 7, **ANTHROPIC_CACHE)),
+    ("anthropic", ("usage_in_delta",), {}, Usage.of(20, 7, **ANTHROPIC_CACHE)),
     ("anthropic", ("no_start_usage",), {}, Usage.of(0, 7)),
-    ("anthropic", ("no_delta_usage",), {}, Usage.of(20, 0)),
+    ("anthropic", ("no_delta_usage",), {}, Usage.of(20, 0, **ANTHROPIC_CACHE)),
     ("anthropic", ("no_start_usage", "no_delta_usage"), {}, None),
     # message_start has input_tokens only; the cache counts never come.
     ("anthropic", ("partial_usage",), {}, Usage.of(10, 7)),
     # ... or come in message_delta, which leaves message_start's input_tokens standing.
-    ("anthropic", ("partial_usage", "usage_in_delta"), {}, Usage.of(20, 7)),
-    ("anthropic", ("sparse",), {}, Usage.of(20, 7)),
+    ("anthropic", ("partial_usage", "usage_in_delta"), {}, Usage.of(20, 7, **ANTHROPIC_CACHE)),
+    ("anthropic", ("sparse",), {}, Usage.of(20, 7, **ANTHROPIC_CACHE)),
     ("openai", (), {}, Usage.of(20, 7, cached_input=6)),
     ("openai", ("sparse",), {}, Usage.of(20, 7, cached_input=6)),
     ("openai", (), {"send_usage": False}, None),

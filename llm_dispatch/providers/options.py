@@ -55,14 +55,16 @@ OPENAI_OPTIONS = frozenset(
         "extra_query",
     }
 )
-#: ``messages.create`` keyword arguments (``metadata``, ``service_tier``, ``extra_*``) and
-#: body fields this SDK has no argument for (``top_p``, ``top_k``, sent in ``extra_body``).
+#: ``messages.create`` keyword arguments (``metadata``, ``service_tier``, ``cache_control``,
+#: ``extra_*``) and body fields this SDK has no argument for (``top_p``, ``top_k``, sent in
+#: ``extra_body``).
 ANTHROPIC_OPTIONS = frozenset(
     {
         "top_p",
         "top_k",
         "metadata",
         "service_tier",
+        "cache_control",
         "extra_body",
         "extra_headers",
         "extra_query",
