@@ -136,12 +136,26 @@ def _charge(
     if completion == 0 and text:
         completion = estimate_tokens(text)
         estimated = True
-    return Usage.of(prompt, completion, estimated=estimated), True
+    if usage is None:
+        return Usage.of(prompt, completion, estimated=estimated), True
+    return usage.model_copy(
+        update={
+            "prompt_tokens": prompt,
+            "completion_tokens": completion,
+            "total_tokens": prompt + completion,
+            "estimated": estimated,
+        }
+    ), True
 
 
 def _total(entries: Sequence[AttemptRecord]) -> Usage | None:
     if not entries:
         return None
-    prompt = sum(e.usage.prompt_tokens for e in entries)
-    completion = sum(e.usage.completion_tokens for e in entries)
-    return Usage.of(prompt, completion, estimated=any(e.usage.estimated for e in entries))
+    return Usage.of(
+        sum(e.usage.prompt_tokens for e in entries),
+        sum(e.usage.completion_tokens for e in entries),
+        estimated=any(e.usage.estimated for e in entries),
+        reasoning=sum(e.usage.reasoning_tokens for e in entries),
+        cached_input=sum(e.usage.cached_input_tokens for e in entries),
+        cache_write=sum(e.usage.cache_write_tokens for e in entries),
+    )

@@ -116,13 +116,6 @@ async def test_usage_counts_reasoning_and_cached_input_and_cost_prices_them(
     make_dispatcher: Any,
 ) -> None:
     prices = {"input": 1.0, "output": 4.0, "cached_input": 0.1, "cache_write": 1.25}
-    extra = {provider: {"prices": {TEST_MODELS[provider]: prices}}}
-    providers = {
-        name: {**entry, **extra.get(name, {})}
-        for name, entry in make_dispatcher().config.model_dump(mode="json")["providers"].items()
-        if name == provider
-    }
-    del providers  # the priced entry is built below from the fixture's own
     dispatcher = make_dispatcher(
         providers={
             provider: {

@@ -2,8 +2,9 @@
 
 :func:`open_first_event` is one try. The provider's set-up (SDK import, client) happens
 before the clocks start; then the request is sent and the first event (of any kind: text,
-reasoning or a tool call) awaited under the ``first_token`` deadline (or the ``total`` one, whichever is nearer). A try that fails is
-recorded on the attempt before its error goes on to the policies around it.
+reasoning or a tool call) awaited under the ``first_token`` deadline (or the ``total`` one,
+whichever is nearer). A try that fails is recorded on the attempt before its error goes on
+to the policies around it.
 """
 
 from __future__ import annotations
