@@ -36,7 +36,7 @@ PERSON = {
     "age": 36,
     "tags": ["math", "poetry"],
     "address": {"city": "London", "zip_code": "N1"},
-}  # noqa: E501
+}
 ANSWER = json.dumps(PERSON)
 # Cut so that strings, the number and the nested object arrive in pieces.
 CHUNKS = [ANSWER[i : i + 7] for i in range(0, len(ANSWER), 7)]
