@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import RequestBindingError
 from .providers.function import FUNCTION_PROVIDER
-from .providers.options import PROVIDER_OPTIONS
+from .providers.options import PROVIDER_OPTIONS, RESPONSES_OPTIONS
 
 if TYPE_CHECKING:
     from .request import Request
@@ -55,7 +55,11 @@ __all__ = [
 ]
 
 #: The option names each provider kind applies (the ``function`` provider takes none).
-KNOWN_OPTIONS: dict[str, frozenset[str]] = {**PROVIDER_OPTIONS, FUNCTION_PROVIDER: frozenset()}
+KNOWN_OPTIONS: dict[str, frozenset[str]] = {
+    **PROVIDER_OPTIONS,
+    "openai-responses": RESPONSES_OPTIONS,
+    FUNCTION_PROVIDER: frozenset(),
+}
 
 # Request.extra keys that name a part of the request, and where that part goes instead.
 _EXTRA_MISPLACED: dict[str, str] = {
@@ -144,10 +148,13 @@ def planned_options(
         _check(sub, provider, kinds[provider], f"options[{provider!r}]")
     planned: dict[str, dict[str, Any]] = {}
     for target in targets:
-        kind = target.kind
+        # The names the target's request form takes (OpenAI's Responses API takes fewer).
+        kind = target.form_kind if target.kind is not None else None
         if kind in KNOWN_OPTIONS and kind != FUNCTION_PROVIDER:
             _check(target.options, target.provider, kind, f"route target {target.key}")
             _check(flat, target.provider, kind, "options")
+            sub = per_provider.get(target.provider, {})
+            _check(sub, target.provider, kind, f"options[{target.provider!r}]")
         planned[target.key] = effective_options(target, request.options, kinds)
     return planned
 

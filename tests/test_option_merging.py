@@ -256,3 +256,24 @@ async def test_request_extra_may_not_hold_what_a_provider_is_sent(
     extra = {"cache_scope": "tenant-a", "embedding_fields": {"user_id": "u-1"}}
     allowed = Request(messages=(Message(role="user", content="hi"),), extra=extra)
     assert (await run(dispatcher, allowed).collect()).get_text()
+
+
+async def test_a_responses_api_target_refuses_chat_only_options_before_sending(
+    fake_server: FakeProviderServer, make_dispatcher: Any
+) -> None:
+    entry = {
+        "kind": "openai",
+        "api": "responses",
+        "api_key": TEST_KEYS["openai"],
+        "base_url": fake_server.base_url_for("openai"),
+        "default_model": TEST_MODELS["openai"],
+    }
+    dispatcher = make_dispatcher(providers={"openai": entry}, routes={"default": ["openai"]})
+    with pytest.raises(UnknownProviderOption, match="unknown option 'seed'") as info:
+        await run(dispatcher, ask(seed=7)).collect()
+    assert info.value.kind == "openai-responses"
+    assert "top_p" in info.value.known and "seed" not in info.value.known
+    assert fake_server.requests == []
+    # ... and sends the ones it takes.
+    await run(dispatcher, ask(top_p=0.5)).collect()
+    assert fake_server.requests[0].body["top_p"] == 0.5

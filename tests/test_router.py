@@ -533,6 +533,26 @@ async def test_a_part_in_a_form_the_kind_does_not_send_skips_the_target() -> Non
     }
 
 
+async def test_the_responses_api_takes_document_urls_but_no_audio() -> None:
+    router = Router(
+        config(
+            {"default": ["openai/gpt-4o-audio-preview", "openai/gpt-4o", "google"]},
+            openai={"api": "responses"},
+        )
+    )
+    ogg = AudioPart(mime_type="audio/wav", data=b"RIFF" + b"\0" * 60, source="audio")
+    plan = await router.plan(with_parts(ogg))
+    assert keys(plan) == ["google/gemini-2.5-flash"]
+    assert plan.skipped["openai/gpt-4o-audio-preview"] == (
+        "audio: openai's Responses API takes no audio"
+    )
+    linked = DocumentPart(
+        mime_type="application/pdf", url="https://example.org/deal.pdf", source="documents[0]"
+    )
+    plan = await router.plan(with_parts(linked))
+    assert keys(plan)[:1] == ["openai/gpt-4o"]  # chat completions would skip it
+
+
 async def test_media_in_an_assistant_turn_skips_openai() -> None:
     request = Request(
         messages=(

@@ -58,7 +58,14 @@ from ..content import (
 from ..request import Message, Reasoning, Request
 from ..tools import TOOL_CHOICES, Tool
 from .base import ProviderSettings
-from .options import OPENAI_OPTIONS, check_options, extra_body, mapping_option, request_error
+from .options import (
+    OPENAI_OPTIONS,
+    RESPONSES_OPTIONS,
+    check_options,
+    extra_body,
+    mapping_option,
+    request_error,
+)
 from .parts import data_uri, media_content, part_error, text_only
 
 __all__ = ["CHAT_ONLY_OPTIONS", "RESPONSES_OPTIONS", "effort_for_budget", "responses_kwargs"]
@@ -67,13 +74,6 @@ __all__ = ["CHAT_ONLY_OPTIONS", "RESPONSES_OPTIONS", "effort_for_budget", "respo
 _ARGUMENT_OPTIONS = frozenset(
     {"top_p", "user", "service_tier", "metadata", "store", "top_logprobs"}
 )
-#: The OpenAI options the Responses path applies.
-RESPONSES_OPTIONS = _ARGUMENT_OPTIONS | {
-    "reasoning_effort",
-    "extra_body",
-    "extra_headers",
-    "extra_query",
-}
 #: OpenAI options of chat completions that the Responses API has no field for.
 CHAT_ONLY_OPTIONS = OPENAI_OPTIONS - RESPONSES_OPTIONS
 

@@ -28,6 +28,7 @@ __all__ = [
     "GOOGLE_OPTIONS",
     "OPENAI_OPTIONS",
     "PROVIDER_OPTIONS",
+    "RESPONSES_OPTIONS",
     "check_options",
     "clash_message",
     "extra_body",
@@ -88,6 +89,12 @@ GOOGLE_OPTIONS = frozenset(
 )
 
 #: Provider kind → the option names its provider applies.
+#: The OpenAI options the Responses API path applies (it has no field for the others).
+RESPONSES_OPTIONS = frozenset(
+    {"top_p", "user", "service_tier", "metadata", "store", "top_logprobs", "reasoning_effort",
+     "extra_body", "extra_headers", "extra_query"}
+)  # fmt: skip
+
 PROVIDER_OPTIONS: Mapping[str, frozenset[str]] = MappingProxyType(
     {"openai": OPENAI_OPTIONS, "anthropic": ANTHROPIC_OPTIONS, "google": GOOGLE_OPTIONS}
 )

@@ -33,6 +33,7 @@ from .target import Target
 __all__ = [
     "INLINE_REQUEST_LIMITS",
     "MB",
+    "MODALITIES_REFUSED",
     "PART_FORMATS",
     "PART_LIMITS",
     "URL_REFUSED",
@@ -62,8 +63,15 @@ PART_FORMATS: dict[str, dict[Modality, tuple[str, ...]]] = {
 #: Per provider kind, the modalities it cannot send as a URL (only as bytes).
 URL_REFUSED: dict[str, frozenset[Modality]] = {"openai": frozenset({"audio", "document"})}
 
-#: Provider kinds whose API takes media in user turns only.
-USER_TURN_MEDIA_ONLY = frozenset({"openai"})
+#: Per request form, the modalities it sends in no form at all, whatever the model takes
+#: (OpenAI's Responses API has no audio input).
+MODALITIES_REFUSED: dict[str, frozenset[Modality]] = {"openai-responses": frozenset({"audio"})}
+
+#: Provider kinds (request forms) whose API takes media in user turns only.
+USER_TURN_MEDIA_ONLY = frozenset({"openai", "openai-responses"})
+
+# How reasons name a request form that is not a kind.
+_FORM_NAMES = {"openai-responses": "openai's Responses API"}
 
 _PLURAL: dict[Modality, str] = {
     "text": "text",
@@ -119,10 +127,16 @@ class RequestNeeds:
                     f"{m} ({_names(p.source for p in self.parts if p.modality == m)})"
                     for m in sorted(missing, key=_order)
                 )
-        return self._too_large(kind) or self._unsent_form(kind)
+        return self._too_large(kind) or self._unsent_form(target.form_kind)
 
     def _unsent_form(self, kind: str) -> str | None:
-        reasons: list[str] = []
+        form = _FORM_NAMES.get(kind, kind)
+        refused = MODALITIES_REFUSED.get(kind, frozenset()) & self.modalities
+        reasons: list[str] = [
+            f"{_names(p.source for p in self.parts if p.modality == m)}: {form} takes no "
+            f"{_PLURAL[m]}"
+            for m in sorted(refused, key=_order)
+        ]
         for modality, formats in PART_FORMATS.get(kind, {}).items():
             reasons += [
                 f"{p.source} is {p.mime_type}; {kind} takes {_PLURAL[modality]} as "

@@ -43,6 +43,21 @@ class Target:
         return self.settings.kind if self.settings is not None else None
 
     @property
+    def api(self) -> str | None:
+        """The OpenAI API the model is sent to (``chat`` / ``responses``), None for the other
+        kinds (see :mod:`llm_dispatch.providers.openai_apis`)."""
+        settings = self.settings
+        if settings is None or settings.kind != "openai":
+            return None
+        return settings.api_for(self.model)
+
+    @property
+    def form_kind(self) -> str:
+        """The kind whose request form applies: ``openai-responses`` for an OpenAI model sent
+        to the Responses API, else the kind (the provider's name when unknown)."""
+        return "openai-responses" if self.api == "responses" else (self.kind or self.provider)
+
+    @property
     def context_window(self) -> int | None:
         """The model's context window in tokens, when known."""
         return self.capabilities.context_window if self.capabilities is not None else None
