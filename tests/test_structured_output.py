@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 import pytest
+from conftest import TEST_KEYS, TEST_MODELS
 from pydantic import BaseModel
 
 from llm_dispatch import Client, StructuredOutputError, llm_stream, llm_stream_with_metadata
@@ -15,6 +16,8 @@ from llm_dispatch.structured import parse_partial, partial_model
 from llm_dispatch.testing import FakeProviderServer, Script
 
 pytestmark = pytest.mark.usefixtures("clean_provider_env")
+
+WIRE = {"openai": "openai", "anthropic": "anthropic", "google": "google", "responses": "openai"}
 
 
 class Address(BaseModel):
@@ -48,18 +51,29 @@ def schema_sent(provider: str, body: dict[str, Any]) -> Any:
         return body["response_format"]["json_schema"]["schema"]
     if provider == "anthropic":
         return body["output_config"]["format"]["schema"]
+    if provider == "responses":
+        return body["text"]["format"]["schema"]
     config = body["generationConfig"]
     return config.get("responseJsonSchema", config.get("response_json_schema"))
 
 
-@pytest.mark.parametrize("provider", ["openai", "anthropic", "google"])
+@pytest.mark.parametrize("provider", ["openai", "anthropic", "google", "responses"])
 async def test_partials_stream_and_the_answer_is_parsed(
     provider: str, fake_server: FakeProviderServer, make_dispatcher: Any
 ) -> None:
-    fake_server.enqueue(Script(chunks=CHUNKS), provider=provider)
+    fake_server.enqueue(Script(chunks=CHUNKS), provider=WIRE[provider])
+    responses = {
+        "kind": "openai",
+        "api": "responses",
+        "api_key": TEST_KEYS["openai"],
+        "base_url": fake_server.base_url_for("openai"),
+        "default_model": TEST_MODELS["openai"],
+    }
 
     @llm_stream_with_metadata(
-        dispatcher=make_dispatcher(), providers=[provider], response_model=Person
+        dispatcher=make_dispatcher(providers={"responses": responses}),
+        providers=[provider],
+        response_model=Person,
     )
     async def describe(prompt: str) -> Any:
         yield "offline stand-in"

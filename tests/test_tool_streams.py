@@ -231,7 +231,7 @@ async def test_a_failure_after_a_tool_call_delta_raises_with_the_partial_call(
     assert [r.provider for r in fake_server.requests] == [WIRE[provider]]  # not continued
 
 
-@pytest.mark.parametrize("provider", ["openai", "google"])
+@pytest.mark.parametrize("provider", PROVIDERS)
 async def test_the_cache_replays_a_tool_call_answer(
     provider: str, fake_server: FakeProviderServer, dispatcher: Any
 ) -> None:
@@ -270,3 +270,24 @@ async def test_tools_partition_the_cache(
     await cache.flush()
     await ask("Weather in Rome?", tools=[get_weather]).collect()
     assert len(fake_server.requests) == 3
+
+
+async def test_the_embedding_stage_signs_the_text_only(
+    fake_server: FakeProviderServer, dispatcher: Any
+) -> None:
+    from llm_dispatch.embedding.verify import verify
+
+    key = "tool-stream-signing-key-0123"
+    fake_server.enqueue(Script(tool_calls=[weather_call()]), provider="openai")
+    fake_server.enqueue(
+        Script(text="Looking it up.", tool_calls=[weather_call()]), provider="openai"
+    )
+    ask = asker(dispatcher, "openai", embed_metadata={"hmac_key": key})
+
+    calls_only = await ask("Weather?").collect()
+    with_text = await ask("Weather?").collect()
+
+    assert calls_only.get_text() == "" and calls_only.tool_calls  # nothing to sign
+    assert with_text.tool_calls and with_text.get_text() != "Looking it up."
+    result = verify(with_text.get_text(), key)
+    assert result.valid

@@ -115,7 +115,8 @@ class EmbeddingStage(Stage):
 
     async def on_end(self, ctx: StreamContext) -> str:
         handler: StreamingHandler | None = ctx.values.get(self.context_key)
-        if handler is None:
+        if handler is None or not ctx.raw:
+            # Only text is signed: an answer of tool calls alone carries no payload.
             return ""
         contributors = list(ctx.contributors) or ([ctx.provider] if ctx.provider else [])
         handler.update_metadata({"contributors": contributors, "cached": ctx.cached})
