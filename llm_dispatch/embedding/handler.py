@@ -310,6 +310,11 @@ class StreamingHandler:
         return self._chunks
 
     @property
+    def chars_processed(self) -> int:
+        """Visible characters seen so far (the payload not counted)."""
+        return self._chars
+
+    @property
     def finished(self) -> bool:
         return self._state == _DONE
 

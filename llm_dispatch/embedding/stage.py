@@ -115,7 +115,9 @@ class EmbeddingStage(Stage):
 
     async def on_end(self, ctx: StreamContext) -> str:
         handler: StreamingHandler | None = ctx.values.get(self.context_key)
-        if handler is None or not ctx.raw:
+        if handler is None:
+            return ""
+        if ctx.extras.has_tool_calls and handler.chars_processed == 0:
             # Only text is signed: an answer of tool calls alone carries no payload.
             return ""
         contributors = list(ctx.contributors) or ([ctx.provider] if ctx.provider else [])
