@@ -4,6 +4,7 @@ errors when the answer does not fit. Real HTTP through each SDK against the fake
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -12,6 +13,7 @@ from conftest import TEST_KEYS, TEST_MODELS
 from pydantic import BaseModel
 
 from llm_dispatch import Client, StructuredOutputError, llm_stream, llm_stream_with_metadata
+from llm_dispatch.errors import ContentFilterError
 from llm_dispatch.structured import parse_partial, partial_model
 from llm_dispatch.testing import FakeProviderServer, Script
 
@@ -142,3 +144,33 @@ def test_a_partial_never_shows_an_unfinished_number_or_literal() -> None:
         Reading
     )(label="x", value=1.5)
     assert parse_partial(Reading, "[1, 2") is None  # not an object
+
+
+@pytest.mark.parametrize("provider", ["openai", "responses"])
+async def test_a_structured_output_refusal_is_an_error_not_an_empty_answer(
+    provider: str, fake_server: FakeProviderServer, make_dispatcher: Any
+) -> None:
+    # Chat completions stream the refusal as delta.refusal and then finish with "stop".
+    refusal = Script(chunks=[], finish_reason="content_filter", error_message="I can't help.")
+    fake_server.enqueue(refusal, provider="openai")
+    responses = {
+        "kind": "openai",
+        "api": "responses",
+        "api_key": TEST_KEYS["openai"],
+        "base_url": fake_server.base_url_for("openai"),
+        "default_model": TEST_MODELS["openai"],
+    }
+
+    @llm_stream(
+        dispatcher=make_dispatcher(providers={"responses": responses}),
+        providers=[provider],
+        response_model=Person,
+    )
+    async def describe(prompt: str) -> Any:
+        yield "offline stand-in"
+
+    with pytest.raises(ContentFilterError) as caught:
+        await asyncio.wait_for(describe("Describe Ada").collect(), 30)
+
+    assert "I can't help." in str(caught.value)
+    assert len(fake_server.requests) == 1  # a refusal is not retried

@@ -220,6 +220,8 @@ class _ChatReader:
         self.chars = 0
         self.finish_reason: str | None = None
         self.usage: CompletionUsage | None = None
+        # A structured-output refusal streams as ``delta.refusal`` and ends with "stop".
+        self.refusal: str | None = None
         self._calls = _ToolCallNumbering()
 
     def read(self, chunk: ChatCompletionChunk) -> list[ProviderEvent]:
@@ -236,6 +238,8 @@ class _ChatReader:
         return events
 
     def _delta_events(self, delta: ChoiceDelta) -> Iterator[ProviderEvent]:
+        if delta.refusal:
+            self.refusal = (self.refusal or "") + delta.refusal
         reasoning = _reasoning_text(delta)
         if reasoning:
             yield ProviderEvent(reasoning=reasoning)
@@ -260,9 +264,11 @@ class _ChatReader:
 
     def closing(self, provider: Provider, model: str) -> ProviderEvent:
         """The final event (usage and finish reason); raises for a stream that ended without
-        a finish reason, or with a content-filter one."""
+        a finish reason, with a content-filter one, or with a refusal."""
         if self.finish_reason is None:
             raise incomplete_error(provider, model, "a finish_reason", self.chars)
+        if self.refusal is not None:
+            raise refusal_error(provider, model, "refusal", self.chars, self.refusal)
         finish = normalise_finish_reason(self.finish_reason, _FINISH_REASONS)
         if finish == "content_filter":
             raise refusal_error(provider, model, self.finish_reason, self.chars)

@@ -106,7 +106,8 @@ class Script:
     (Anthropic ``stop_reason: "refusal"`` with ``stop_details``, OpenAI ``finish_reason:
     "content_filter"``, Gemini ``finishReason: "SAFETY"`` on a candidate without content).
     ``native_finish_reason`` sends that value instead, as is (``PROHIBITED_CONTENT``,
-    ``pause_turn`` ...). ``error_message`` is also a refusal's Anthropic explanation.
+    ``pause_turn`` ...). ``error_message`` is also a refusal's explanation (Anthropic's
+    ``stop_details``, OpenAI's refusal text when the request asked for a JSON schema).
 
     ``usage`` is (prompt, completion) tokens; without it the server counts words (and media
     parts, see :mod:`.parts`) and chunks.
@@ -278,6 +279,12 @@ def default_reply(recorded: RecordedRequest) -> str:
         return json.dumps(
             {"provider": recorded.provider, "model": recorded.model, "prompt": recorded.prompt}
         )
+    results = _tool_results(recorded)
+    if results:
+        return (
+            f"This is the fake {recorded.provider} server answering as {recorded.model}. "
+            f"The tools answered: {results}. A real model would use them in its answer."
+        )
     prompt = " ".join(recorded.prompt.split())
     if len(prompt) > 80:
         prompt = prompt[:77] + "..."
@@ -286,6 +293,28 @@ def default_reply(recorded: RecordedRequest) -> str:
         f"This is the fake {recorded.provider} server answering as {recorded.model}. "
         f'You asked: "{prompt}".{attached} A real model would stream its answer in chunks like '
         "these, one small piece at a time, until the closing event says it is done."
+    )
+
+
+def _tool_results(recorded: RecordedRequest) -> str:
+    """``get_weather: sunny; local_time: 14:05`` for the results of the last tool turns."""
+    turns: list[list[dict[str, Any]]] = []
+    for message, parts in reversed(list(zip(recorded.messages, recorded.parts, strict=False))):
+        if message["role"] != "tool":
+            break
+        turns.insert(0, parts)
+    results = [p for parts in turns for p in parts if p.get("type") == "tool_result"]
+    # OpenAI's tool turns carry only the call's id: its name is in the assistant's call.
+    names = {
+        p.get("id"): p.get("name")
+        for parts in recorded.parts
+        for p in parts
+        if p.get("type") == "tool_call"
+    }
+    return "; ".join(
+        f"{p.get('name') or names.get(p.get('tool_call_id')) or p.get('tool_call_id')}: "
+        f"{p.get('content')}"
+        for p in results
     )
 
 

@@ -5,7 +5,10 @@ each piece of a tool call is a ``delta.tool_calls`` entry with the call's ``inde
 ``id``, ``type`` and ``function.name`` on the first piece only (the id ``call_<n>`` unless
 the script gives one); an answer of tool calls finishes with ``tool_calls``. The usage
 chunk reports ``completion_tokens_details.reasoning_tokens`` and
-``prompt_tokens_details.cached_tokens``.
+``prompt_tokens_details.cached_tokens``. A refusal (``finish_reason="content_filter"``)
+to a request with a ``json_schema`` response format streams as OpenAI's structured-output
+refusals do: the script's ``error_message`` as ``delta.refusal``, then ``finish_reason:
+"stop"``.
 
 A request's ``tools`` are recorded as ``{"name", "description", "parameters"}``,
 ``tool_choice`` and ``reasoning_effort`` (as ``reasoning``) as sent, an assistant
@@ -239,7 +242,13 @@ class OpenAIWire:
         usage: tuple[int, int] | None,
         last_text: str | None,
     ) -> list[bytes]:
-        out = [self._chunk(rec, None if "sparse" in rec.shape else {}, finish_reason)]
+        out = []
+        if finish_reason == "content_filter" and _schema_format(rec):
+            # A structured-output refusal: the refusal text as deltas, then a plain stop.
+            message = rec.script.error_message if rec.script is not None else "refused"
+            out.append(self._chunk(rec, {"refusal": message}, None))
+            finish_reason = "stop"
+        out.append(self._chunk(rec, None if "sparse" in rec.shape else {}, finish_reason))
         if usage is not None and rec.body.get("stream_options", {}).get("include_usage"):
             prompt, completion = usage
             script = rec.script
@@ -263,3 +272,9 @@ class OpenAIWire:
 
     def malformed(self) -> bytes:
         return b'data: {"id": "chatcmpl-broken", "choices": [{"delta": \n\n'
+
+
+def _schema_format(rec: RecordedRequest) -> bool:
+    """Whether the request asked for structured output (a ``json_schema`` response format)."""
+    response_format = rec.body.get("response_format")
+    return isinstance(response_format, dict) and response_format.get("type") == "json_schema"
