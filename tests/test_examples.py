@@ -28,6 +28,12 @@ SHOWS: dict[str, tuple[str, ...]] = {
     "content_progress.py": ("Generating content...", "Progress: 100.0%"),
     "progress.py": ("run 1:", "run 2: expected 120 tokens (learned)"),
     "quickstart.py": ("[openai]", "[anthropic]", "[google]"),
+    "tools.py": (
+        "Let me look that up.\n",
+        'The tools answered: get_weather: {"city": "Paris", "sky": "sunny"',
+        "[step 1: openai/gpt-4o-mini, tool calls: get_weather({'city': 'Paris', 'unit': 'celsius'})]",
+        "[step 2: openai/gpt-4o-mini, tool calls: none]",
+    ),
     "vision.py": ('You asked: "Describe this image". With it: an image (image/png, ',),
 }
 

@@ -12,6 +12,7 @@ import asyncio
 import atexit
 import threading
 
+from .demo_script import demo_script
 from .server import FakeProviderServer
 
 __all__ = ["BackgroundFakeServer", "shared_fake_server"]
@@ -25,6 +26,7 @@ class BackgroundFakeServer:
 
     def __init__(self, port: int = 0) -> None:
         self.server = FakeProviderServer(port=port, keep_requests=_KEEP_REQUESTS)
+        self.server.default = demo_script
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="llm_dispatch-fake-server", daemon=True
