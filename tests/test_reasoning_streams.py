@@ -107,6 +107,7 @@ async def test_llm_stream_yields_the_answer_only_and_progress_says_reasoning(
         ("openai", (100, 30, 12, 40, 0)),
         ("anthropic", (100, 30, 0, 40, 10)),
         ("google", (100, 30, 12, 40, 0)),
+        ("responses", (100, 30, 12, 40, 10)),
     ],
 )
 async def test_usage_counts_reasoning_and_cached_input_and_cost_prices_them(
@@ -116,17 +117,17 @@ async def test_usage_counts_reasoning_and_cached_input_and_cost_prices_them(
     make_dispatcher: Any,
 ) -> None:
     prices = {"input": 1.0, "output": 4.0, "cached_input": 0.1, "cache_write": 1.25}
-    dispatcher = make_dispatcher(
-        providers={
-            provider: {
-                "kind": provider,
-                "api_key": TEST_KEYS[provider],
-                "base_url": fake_server.base_url_for(provider),
-                "default_model": TEST_MODELS[provider],
-                "prices": {TEST_MODELS[provider]: prices},
-            }
-        }
-    )
+    kind = WIRE[provider]
+    settings: dict[str, Any] = {
+        "kind": kind,
+        "api_key": TEST_KEYS[kind],
+        "base_url": fake_server.base_url_for(kind),
+        "default_model": TEST_MODELS[kind],
+        "prices": {TEST_MODELS[kind]: prices},
+    }
+    if provider == "responses":
+        settings["api"] = "responses"
+    dispatcher = make_dispatcher(providers={provider: settings})
     fake_server.enqueue(
         Script(
             text=ANSWER,
@@ -135,7 +136,7 @@ async def test_usage_counts_reasoning_and_cached_input_and_cost_prices_them(
             usage=(100, 30),
             cache_tokens=(10, 40),
         ),
-        provider=provider,
+        provider=kind,
     )
 
     @llm_stream(dispatcher=dispatcher, providers=[provider])
