@@ -9,7 +9,8 @@ One request goes through one generator (:meth:`Dispatcher.stream`):
    (circuit breaker, retry, first-token deadline: see :mod:`llm_dispatch.policies`);
 3. text flows through the stages to the consumer, under the idle deadline; reasoning and
    tool calls go to ``ctx.extras`` (:mod:`llm_dispatch.deltas`), which says what to show;
-4. a failure after text goes to the mid-stream policy: raise, or continue on the next target.
+4. a failure after text goes to the mid-stream policy: raise, or continue on the next target;
+5. once the tool calls are checked and every stage ended, the cache policy keeps the answer.
 
 The dispatcher knows nothing about what a stage or a policy does, and logs nothing itself.
 """
@@ -294,6 +295,8 @@ class Dispatcher:
                     ctx.chunk_index += 1
                     yield extra_dict(ctx, done, ctx.chunk_index)
             trailer = await run.end()
+            if cache is not None:
+                cache.completed()
         except BaseException as exc:
             await run.fail(exc)
             raise

@@ -13,6 +13,7 @@ from conftest import TEST_KEYS, TEST_MODELS
 from pydantic import BaseModel
 
 from llm_dispatch import Client, StructuredOutputError, llm_stream, llm_stream_with_metadata
+from llm_dispatch.cache import StreamingCache
 from llm_dispatch.errors import ContentFilterError
 from llm_dispatch.structured import parse_partial, partial_model
 from llm_dispatch.testing import FakeProviderServer, Script
@@ -113,6 +114,31 @@ async def test_an_answer_that_does_not_fit_raises_with_text_and_errors(
     locations = {".".join(map(str, e["loc"])) for e in error.errors}
     assert locations == {"age", "address.city", "address.zip_code"}
     assert "unknown" not in str(error)  # input values stay out of the message
+
+
+async def test_an_answer_that_does_not_fit_is_never_stored(
+    fake_server: FakeProviderServer, make_dispatcher: Any
+) -> None:
+    wrong = json.dumps({"name": "Ada"})
+    fake_server.enqueue(Script(chunks=[wrong]), provider="openai")
+    fake_server.enqueue(Script(chunks=CHUNKS), provider="openai")
+    cache = StreamingCache()
+
+    @llm_stream(
+        dispatcher=make_dispatcher(), providers=["openai"], response_model=Person, cache=cache
+    )
+    async def describe(prompt: str) -> Any:
+        yield "offline stand-in"
+
+    with pytest.raises(StructuredOutputError):
+        await describe("Describe Ada").collect()
+    await cache.flush()
+    second = await describe("Describe Ada").collect()
+
+    assert len(fake_server.requests) == 2 and not second.context.cached
+    assert second.parsed == Person.model_validate(PERSON)
+    await cache.flush()
+    assert cache.stats().stores == 1
 
 
 async def test_the_client_takes_a_response_model(

@@ -250,6 +250,26 @@ async def test_the_cache_replays_a_tool_call_answer(
     assert kinds == [(m["kind"], (m["tool_call"] or {}).get("phase")) for m in live_items]
 
 
+async def test_an_answer_whose_tool_call_does_not_fit_is_never_stored(
+    fake_server: FakeProviderServer, dispatcher: Any
+) -> None:
+    wrong = Script(tool_calls=[ScriptedToolCall("get_weather", {"town": "Rome"})])
+    fake_server.enqueue(wrong, provider="openai")
+    fake_server.enqueue(Script(tool_calls=[weather_call("Rome")]), provider="openai")
+    cache = StreamingCache()
+    ask = asker(dispatcher, "openai", cache=cache)
+
+    with pytest.raises(InvalidToolCallError):
+        await ask("What is the weather in Rome?").collect()
+    await cache.flush()
+    second = await ask("What is the weather in Rome?").collect()
+
+    assert len(fake_server.requests) == 2 and not second.context.cached
+    assert [c.arguments["city"] for c in second.tool_calls] == ["Rome"]
+    await cache.flush()
+    assert cache.stats().stores == 1
+
+
 async def test_tools_partition_the_cache(
     fake_server: FakeProviderServer, make_dispatcher: Any
 ) -> None:

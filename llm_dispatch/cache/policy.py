@@ -1,10 +1,13 @@
 """What one call asks of its cache, in one object.
 
-The dispatcher asks a :class:`CachePolicy` two things: *is there a stored answer?*
+The dispatcher asks a :class:`CachePolicy` three things: *is there a stored answer?*
 (:meth:`CachePolicy.stored_answer`, replayed through the same loop and stages as a live
-stream) and *wrap this provider* (:meth:`CachePolicy.wrap`: identical calls in flight share
-one provider stream, which is recorded and stored once it completed). The call's key is
-computed once, here, and serves the lookup, the shared flight and the store.
+stream), *wrap this provider* (:meth:`CachePolicy.wrap`: identical calls in flight share
+one provider stream, which is recorded), and, once the call completed, *keep the answer*
+(:meth:`CachePolicy.completed`: the recording is stored, in the background). An answer the
+call did not accept (tool calls or a structured answer that do not fit, a stage that
+raised at the end, a consumer that left) is never stored. The call's key is computed once,
+here, and serves the lookup, the shared flight and the store.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from ..routing.target import Target
 from .entry import CacheHit
 from .keys import CacheKey
 from .providers import ReplayProvider, SharedProvider
+from .recorder import StreamRecorder
 from .streaming_cache import StreamingCache
 
 __all__ = ["CachePolicy", "StoredAnswer", "StreamingCache"]
@@ -50,6 +54,9 @@ class CachePolicy:
     ) -> None:
         self.cache = cache
         self._uncacheable: str | None = None
+        # The provider stream this call started and that completed: (recording, provider,
+        # model), until the call itself completed.
+        self._recorded: tuple[StreamRecorder, str, str] | None = None
         self.key: CacheKey | None
         try:
             self.key = cache.key(request, route=route, scope=scope)
@@ -95,4 +102,19 @@ class CachePolicy:
         spends nothing)."""
         if self.key is None:
             return provider
-        return SharedProvider(provider, self.cache, self.key, on_join=on_join)
+        return SharedProvider(
+            provider, self.cache, self.key, on_recorded=self._keep, on_join=on_join
+        )
+
+    def _keep(self, recorder: StreamRecorder, provider: str, model: str) -> None:
+        if self._recorded is not None:
+            self._recorded[0].discard()
+        self._recorded = (recorder, provider, model)
+
+    def completed(self) -> None:
+        """The call completed: store the answer its provider stream recorded, if any (in
+        the background: see :meth:`StreamingCache.store_later`)."""
+        recorded, self._recorded = self._recorded, None
+        if recorded is not None:
+            recorder, provider, model = recorded
+            self.cache.store_later(recorder.commit(provider=provider, model=model))

@@ -3,8 +3,10 @@
 - :class:`ReplayProvider` streams a stored answer, so a hit goes through the same loop and
   stages as a live stream (progress, callbacks, usage; embedding signs it afresh).
 - :class:`SharedProvider` wraps a real provider: identical calls in flight at the same time
-  share one provider stream (single-flight), and that stream is recorded once and stored
-  when it completes.
+  share one provider stream (single-flight), and that stream is recorded once. When it
+  completes, the recording goes to ``on_recorded``: the call's :class:`CachePolicy` stores
+  it once the call itself completed (its tool calls and structured answer valid, every
+  stage ended).
 
 Each consumer of a shared stream keeps its own context, stages, deadlines and retries; only
 the provider's HTTP stream is shared. It runs in a task of its own, so a consumer that leaves
@@ -14,6 +16,7 @@ does not stop it for the others; when the last one leaves it is closed.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from typing import TYPE_CHECKING
 
 from ..errors import ProviderError
 from ..events import ProviderEvent
@@ -22,6 +25,9 @@ from ..request import Request
 from .entry import CacheHit, replay_events
 from .keys import CacheKey
 from .streaming_cache import StreamingCache
+
+if TYPE_CHECKING:
+    from .recorder import StreamRecorder
 
 __all__ = ["ReplayProvider", "SharedProvider"]
 
@@ -51,12 +57,14 @@ class SharedProvider(Provider):
         cache: StreamingCache,
         key: CacheKey,
         *,
+        on_recorded: Callable[[StreamRecorder, str, str], None],
         on_join: Callable[[], None] | None = None,
     ) -> None:
         super().__init__(inner.settings)
         self.inner = inner
         self.cache = cache
         self.key = key
+        self._on_recorded = on_recorded
         self._on_join = on_join
 
     async def prepare(self) -> None:
@@ -79,11 +87,8 @@ class SharedProvider(Provider):
             yield event
 
     async def _record(self, request: Request, model: str) -> AsyncIterator[ProviderEvent]:
-        """The shared producer: the real stream, recorded, stored once it completed.
-
-        The store runs in the background: the stream ends for its consumers as soon as the
-        provider's last event is in, whatever the backend's speed.
-        """
+        """The shared producer: the real stream, recorded; a complete recording goes to
+        ``on_recorded`` (the producer's own call decides whether it is stored)."""
         recorder = self.cache.recorder_for(self.key)
         completed = False
         try:
@@ -94,7 +99,7 @@ class SharedProvider(Provider):
         finally:
             if not completed:
                 recorder.discard()
-        self.cache.store_later(recorder.commit(provider=self.name, model=model))
+        self._on_recorded(recorder, self.name, model)
 
     def map_error(self, exc: BaseException, model: str) -> ProviderError:
         return self.inner.map_error(exc, model)
