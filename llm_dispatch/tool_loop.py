@@ -7,7 +7,10 @@ chunk dicts with their ``kind``): the first answer; then, while an answer ends i
 calls, each call is run (a coroutine function is awaited, any other function runs in a
 worker thread), its result (``str`` as it is, anything else as JSON) becomes a tool result,
 and the conversation so far (the assistant's turn with its reasoning and calls, then the
-results) is sent again, through the same dispatcher, policies, stages and cache.
+results) is sent again, through the same dispatcher, policies, stages and cache. A
+``tool_choice`` that forces a call (``"required"`` or a tool's name) applies to the first
+answer only: the requests after it say ``"auto"``, else the model could never answer in
+text.
 
 A tool that raises becomes an error result (``is_error``, the exception's type and message)
 for the model to read; the loop goes on. A call to a tool without a Python function, or an
@@ -102,7 +105,10 @@ async def _next_request(
         Message(role="assistant", content=tuple(answer)),
         Message(role="tool", content=tuple(results)),
     )
-    return request.model_copy(update={"messages": messages})
+    update: dict[str, Any] = {"messages": messages}
+    if request.tool_choice not in (None, "auto", "none"):
+        update["tool_choice"] = "auto"
+    return request.model_copy(update=update)
 
 
 async def _run(tool: Tool, call: ToolCall, steps: list[DispatchStream[Any]]) -> ToolResultPart:

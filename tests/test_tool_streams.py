@@ -157,6 +157,21 @@ async def test_the_tool_loop_runs_the_tools_and_asks_again(
     assert [r["tool_call_id"] for r in results] == [c["id"] for c in calls]
 
 
+@pytest.mark.parametrize("choice", ["required", "local_time"])
+async def test_a_forced_tool_choice_forces_the_first_answer_only(
+    choice: str, fake_server: FakeProviderServer, dispatcher: Any
+) -> None:
+    fake_server.enqueue(Script(tool_calls=[ScriptedToolCall("local_time", {"city": "Oslo"})]))
+    fake_server.enqueue(Script(text="It is 14:05 in Oslo."))
+    ask = asker(dispatcher, "openai", tool_choice=choice)
+
+    loop = await run_tools(ask("Time in Oslo?"), max_steps=2).collect()
+
+    assert loop.result.get_text() == "It is 14:05 in Oslo."
+    first, second = fake_server.requests
+    assert first.tool_choice is not None and second.tool_choice == "auto"
+
+
 async def test_a_tool_that_raises_is_an_error_result_and_the_loop_bounds_its_steps(
     fake_server: FakeProviderServer, make_dispatcher: Any
 ) -> None:
