@@ -51,6 +51,9 @@ class StreamExtras:
 
     reasoning_pieces: list[str] = field(default_factory=list)
     reasoning_signature: str | None = None
+    # Where the reasoning of the attempt streaming now begins in ``reasoning_pieces``: after
+    # a mid-stream continuation, only its own reasoning goes with its signature.
+    attempt_reasoning_start: int = 0
     pending: dict[int, PendingToolCall] = field(default_factory=dict)
     tool_calls: tuple[ToolCall, ...] = ()
 
@@ -63,6 +66,11 @@ class StreamExtras:
     def has_tool_calls(self) -> bool:
         """True once a tool-call delta reached the consumer."""
         return bool(self.pending)
+
+    def begin_attempt(self) -> None:
+        """Another attempt streams from now on: what it reasons is signed on its own."""
+        self.attempt_reasoning_start = len(self.reasoning_pieces)
+        self.reasoning_signature = None
 
     def take(self, event: ProviderEvent) -> ReasoningEvent | ToolCallEvent | None:
         """Record a non-text event; the event the stages and consumer see (None: nothing to
@@ -147,8 +155,11 @@ class StreamExtras:
         """The reasoning and the tool calls as parts of the assistant turn that answers, to
         send back on the next turn of a tool loop."""
         parts: list[ReasoningPart | ToolCallPart] = []
-        if self.reasoning_pieces or self.reasoning_signature:
-            parts.append(ReasoningPart(text=self.reasoning, signature=self.reasoning_signature,
+        # The answering attempt's reasoning only: an earlier attempt's (cut off before a
+        # continuation) has no signature that vouches for it.
+        reasoning = "".join(self.reasoning_pieces[self.attempt_reasoning_start :])
+        if reasoning or self.reasoning_signature:
+            parts.append(ReasoningPart(text=reasoning, signature=self.reasoning_signature,
                                        provider_kind=provider_kind))  # fmt: skip
         signatures = {i: c.signature for i, c in self.pending.items()}
         parts.extend(

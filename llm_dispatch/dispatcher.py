@@ -219,6 +219,7 @@ class Dispatcher:
                     chain.failed(exc)
                     continue
                 agen, event = opened.events, opened.first
+                ctx.extras.begin_attempt()
                 failure: BaseException | None = None
                 chars_before = attempt.chars_before
                 # This attempt's own usage report (the ledger charges each attempt).

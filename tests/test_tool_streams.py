@@ -326,3 +326,40 @@ async def test_the_embedding_stage_signs_the_text_only(
     assert with_text.tool_calls and with_text.get_text() != "Looking it up."
     result = verify(with_text.get_text(), key)
     assert result.valid
+
+
+async def test_after_a_continuation_only_the_answering_attempts_reasoning_is_sent_back(
+    fake_server: FakeProviderServer, make_dispatcher: Any
+) -> None:
+    from llm_dispatch.testing.wire_anthropic import thinking_signature
+
+    # A first Anthropic provider's thinking is cut off after two words, before its
+    # signature; the second thinks anew, signs its thinking and calls the tool.
+    fake_server.enqueue(Script(reasoning="one two three", text="never", drop_after=2))
+    thought = "Paris needs the weather tool."
+    fake_server.enqueue(Script(reasoning=thought, tool_calls=[weather_call("Paris")]))
+    fake_server.enqueue(Script(text="Sunny."))
+    first = {
+        "kind": "anthropic",
+        "api_key": TEST_KEYS["anthropic"],
+        "base_url": fake_server.base_url_for("anthropic"),
+        "default_model": TEST_MODELS["anthropic"],
+    }
+
+    @llm_stream(
+        dispatcher=make_dispatcher(providers={"first": first}),
+        providers=["first", "anthropic"],
+        tools=[get_weather],
+        mid_stream="continue",
+    )
+    async def ask(prompt: str) -> Any:
+        yield "offline stand-in"
+
+    loop = await run_tools(ask("Weather in Paris?"), max_steps=2).collect()
+
+    assert loop.steps[0].reasoning == "one two" + thought  # what the consumer saw
+    assert loop.result.get_text() == "Sunny."
+    sent = [p["raw"] for parts in fake_server.requests[-1].parts for p in parts if "raw" in p]
+    [block] = [b for b in sent if b.get("type") == "thinking"]
+    assert block["thinking"] == thought
+    assert block["signature"] == thinking_signature(thought)
