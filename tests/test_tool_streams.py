@@ -363,3 +363,35 @@ async def test_after_a_continuation_only_the_answering_attempts_reasoning_is_sen
     [block] = [b for b in sent if b.get("type") == "thinking"]
     assert block["thinking"] == thought
     assert block["signature"] == thinking_signature(thought)
+
+
+async def test_both_callback_styles_see_each_tool_call_step(
+    fake_server: FakeProviderServer, dispatcher: Any
+) -> None:
+    from llm_dispatch import EventCallbacks, StreamingCallbacks
+    from llm_dispatch.streaming import StreamToolCallEvent
+
+    calls = [weather_call("Paris", pieces=2), ScriptedToolCall("local_time", {"city": "Oslo"})]
+    fake_server.enqueue(Script(tool_calls=calls), provider="openai", times=2)
+    typed: list[StreamToolCallEvent] = []
+    dicts: list[dict[str, Any]] = []
+
+    await asker(dispatcher, "openai", callbacks=EventCallbacks(on_tool_call=typed.append))(
+        "Weather in Paris, time in Oslo?"
+    ).collect()
+    await asker(dispatcher, "openai", callbacks=StreamingCallbacks(on_tool_call=dicts.append))(
+        "Weather in Paris, time in Oslo?"
+    ).collect()
+
+    assert all(isinstance(e, StreamToolCallEvent) for e in typed)
+    steps = [(e.phase, e.name) for e in typed]
+    assert steps[0] == ("started", "get_weather") and steps[-2:] == [
+        ("done", "get_weather"),
+        ("done", "local_time"),
+    ]
+    assert (
+        "".join(e.arguments_delta for e in typed if e.index == 0) == typed[-2].call.arguments_text
+    )
+    assert typed[-1].call is not None and typed[-1].call.arguments == {"city": "Oslo"}
+    assert [(d["tool_call"]["phase"], d["tool_call"]["name"]) for d in dicts] == steps
+    assert all(d["kind"] == "tool_call" and d["chunk"] == "" for d in dicts)
