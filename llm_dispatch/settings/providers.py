@@ -253,10 +253,10 @@ def builtin_providers() -> dict[str, ProviderConfig]:
             kind="openai",
             default_model="gpt-4o-mini",
             prices={
-                "gpt-4o-mini": ModelPrice(input=0.15, output=0.60),
-                "gpt-4o": ModelPrice(input=2.50, output=10.00),
-                "gpt-4.1": ModelPrice(input=2.00, output=8.00),
-                "gpt-4.1-mini": ModelPrice(input=0.40, output=1.60),
+                "gpt-4o-mini": ModelPrice(input=0.15, output=0.60, cached_input=0.075),
+                "gpt-4o": ModelPrice(input=2.50, output=10.00, cached_input=1.25),
+                "gpt-4.1": ModelPrice(input=2.00, output=8.00, cached_input=0.50),
+                "gpt-4.1-mini": ModelPrice(input=0.40, output=1.60, cached_input=0.10),
             },
             capabilities={
                 "gpt-4o-mini": _takes(_IMAGE_DOCUMENT, 128_000),
@@ -269,9 +269,15 @@ def builtin_providers() -> dict[str, ProviderConfig]:
             kind="anthropic",
             default_model="claude-sonnet-4-5",
             prices={
-                "claude-sonnet-4-5": ModelPrice(input=3.00, output=15.00),
-                "claude-haiku-4-5": ModelPrice(input=1.00, output=5.00),
-                "claude-opus-4-1": ModelPrice(input=15.00, output=75.00),
+                "claude-sonnet-4-5": ModelPrice(
+                    input=3.00, output=15.00, cached_input=0.30, cache_write=3.75
+                ),
+                "claude-haiku-4-5": ModelPrice(
+                    input=1.00, output=5.00, cached_input=0.10, cache_write=1.25
+                ),
+                "claude-opus-4-1": ModelPrice(
+                    input=15.00, output=75.00, cached_input=1.50, cache_write=18.75
+                ),
             },
             capabilities={
                 "claude-sonnet-4-5": _takes(_IMAGE_DOCUMENT, 200_000),
@@ -283,9 +289,9 @@ def builtin_providers() -> dict[str, ProviderConfig]:
             kind="google",
             default_model="gemini-2.5-flash",
             prices={
-                "gemini-2.5-flash": ModelPrice(input=0.30, output=2.50),
-                "gemini-2.5-flash-lite": ModelPrice(input=0.10, output=0.40),
-                "gemini-2.5-pro": ModelPrice(input=1.25, output=10.00),
+                "gemini-2.5-flash": ModelPrice(input=0.30, output=2.50, cached_input=0.03),
+                "gemini-2.5-flash-lite": ModelPrice(input=0.10, output=0.40, cached_input=0.01),
+                "gemini-2.5-pro": ModelPrice(input=1.25, output=10.00, cached_input=0.125),
             },
             capabilities={
                 "gemini-2.5-flash": _takes(_EVERY, 1_048_576),
