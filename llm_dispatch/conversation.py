@@ -150,7 +150,18 @@ def _openai_result(
             "turn made; give its 'name'"
         )
     content = data.get("content")
-    text = content if isinstance(content, str) else text_of(message_content(content, label, where))
+    if isinstance(content, str):
+        text = content
+    else:
+        parts = message_content(content, label, where)
+        others = [] if isinstance(parts, str) else [p.type for p in parts if p.type != "text"]
+        if others:
+            # A tool result is text: a part of another kind would be lost on the way.
+            raise RequestBindingError(
+                f"{where}: {label}.content holds a part of type {others[0]!r}; a tool result "
+                "is text (send media in a user turn)"
+            )
+        text = text_of(parts)
     return ToolResultPart(
         tool_call_id=call_id, name=name, content=text, is_error=bool(data.get("is_error"))
     )

@@ -144,3 +144,28 @@ async def test_an_openai_style_multimodal_conversation_reaches_the_provider_as_p
     assert recorded.parts[0][1]["data"] == image
     assert recorded.prompt == "What is in this picture?"
     assert "With it: an image (image/png" in text
+
+
+def test_a_tool_result_is_text_and_media_in_it_is_refused_not_dropped() -> None:
+    call = {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [
+            {"id": "call_1", "type": "function", "function": {"name": "chart", "arguments": "{}"}}
+        ],
+    }
+    text_result = {
+        "role": "tool",
+        "tool_call_id": "call_1",
+        "content": [{"type": "text", "text": "rendered"}],
+    }
+    messages, _ = turns([{"role": "user", "content": "Draw it"}, call, text_result])
+    [result] = messages[-1].content
+    assert (result.name, result.content) == ("chart", "rendered")
+
+    image = {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{b64(png())}"}}
+    with_image = {**text_result, "content": [{"type": "text", "text": "here:"}, image]}
+    with pytest.raises(
+        RequestBindingError, match=r"messages\[2\]\.content holds a part of type 'image'"
+    ):
+        turns([{"role": "user", "content": "Draw it"}, call, with_image])
