@@ -137,8 +137,9 @@ class DispatchStream(Generic[T]):
 
     @property
     def provider_kind(self) -> str | None:
-        """The kind of the provider that answered (``anthropic`` ...; None for a replay or
-        the decorated body)."""
+        """The kind of the provider that answered (``anthropic`` ...; ``function`` for the
+        decorated body; for a cache replay, the kind of the provider the stored answer came
+        from; None for a provider the configuration does not hold)."""
         entry = self._dispatcher.config.providers.get(self._ctx.provider)
         return entry.kind if entry is not None else None
 

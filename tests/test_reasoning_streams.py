@@ -66,6 +66,8 @@ async def test_reasoning_is_its_own_channel(
     assert stream.get_text() == ANSWER and THOUGHT not in stream.get_text()
     assert stream.reasoning.strip() == THOUGHT
     assert "".join(heard).strip() == THOUGHT
+    # Progress counts text chunks, not the reasoning dicts.
+    assert stream.progress is not None and stream.progress.chunk_count == len(texts)
     # The request asked for reasoning in the provider's own form.
     assert fake_server.requests[0].reasoning
 

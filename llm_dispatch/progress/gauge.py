@@ -93,9 +93,13 @@ class ProgressSnapshot(BaseModel):
     tokens: int = Field(default=0, description="Completion tokens so far (estimated until usage).")
     expected_tokens: int = 0
     expected_source: ExpectedSource = "default"
-    chunk_count: int = 0
+    chunk_count: int = Field(default=0, description="Text chunks delivered so far.")
     reasoning_tokens: int = Field(
-        default=0, description="Reasoning tokens so far (estimated until usage); not in tokens."
+        default=0,
+        description=(
+            "Reasoning tokens so far (estimated until usage). While streaming, tokens counts "
+            "the text only; the provider's completion count, once in, includes these."
+        ),
     )
     tool_calls: int = Field(default=0, description="Tool calls the answer started so far.")
     tokens_per_second: float | None = Field(default=None, description="Since the first chunk.")
@@ -242,7 +246,11 @@ class StreamProgress:
 
     @property
     def chunk_count(self) -> int:
-        return self._ctx.chunk_index + 1
+        """Text chunks delivered, whether the consumer gets them as ``str`` or as dicts
+        (reasoning, tool-call and partial dicts are not text chunks; nor is the trailer)."""
+        ctx = self._ctx
+        delivered = len(ctx.delivered)
+        return delivered - 1 if ctx.trailer and ctx.values.get("done") else delivered
 
     @property
     def reasoning_tokens(self) -> int:
