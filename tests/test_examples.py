@@ -31,7 +31,8 @@ SHOWS: dict[str, tuple[str, ...]] = {
     "tools.py": (
         "Let me look that up.\n",
         'The tools answered: get_weather: {"city": "Paris", "sky": "sunny"',
-        "[step 1: openai/gpt-4o-mini, tool calls: get_weather({'city': 'Paris', 'unit': 'celsius'})]",
+        "[step 1: openai/gpt-4o-mini, tool calls: "
+        "get_weather({'city': 'Paris', 'unit': 'celsius'})]",
         "[step 2: openai/gpt-4o-mini, tool calls: none]",
     ),
     "vision.py": ('You asked: "Describe this image". With it: an image (image/png, ',),
