@@ -231,6 +231,21 @@ def test_a_missing_file(tmp_path: Path) -> None:
     assert result.stderr == f"error: {tmp_path / 'nope.yaml'}: configuration file not found\n"
 
 
+def test_a_closed_stdout_ends_it_quietly(tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llm_dispatch.cli", "config", "check", "--fake"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=cli_env(),
+        cwd=tmp_path,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader is gone before the table is written
+    assert proc.wait(timeout=60) == 141
+    assert proc.stderr.read() == b""
+    proc.stderr.close()
+
+
 async def test_the_table_says_what_the_router_plans(
     config_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

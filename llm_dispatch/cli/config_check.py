@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ..task_types import TaskType
-from .terminal import aligned_lines, is_terminal, rich_console
+from .terminal import aligned_lines, is_terminal, rich_console, stdout_closed
 
 if TYPE_CHECKING:
     from ..dispatcher import Dispatcher
@@ -204,7 +204,10 @@ def check_command(file: str | None = None, *, fake: bool | None = None) -> int:
         asyncio.run(dispatcher.aclose())
     out = sys.stdout
     write = _write_rich if is_terminal(out) else _write_plain
-    write(out, label, rows, dispatcher.fake)
+    try:
+        write(out, label, rows, dispatcher.fake)
+    except BrokenPipeError:
+        return stdout_closed()  # `| head -1`: end quietly, as after SIGPIPE
     missing = unroutable(rows)
     if missing:
         every = len(missing) == len(TaskType)

@@ -18,17 +18,14 @@ import argparse
 import asyncio
 import json
 import logging
-import os
 import sys
 from typing import Any
 
 from ..task_types import TaskType
 from .summary import write_summary
+from .terminal import BROKEN_PIPE_STATUS, stdout_closed
 
 __all__ = ["BROKEN_PIPE_STATUS", "add_subcommands", "positive_int"]
-
-#: Exit status when stdout's reader closed the pipe: 128 + SIGPIPE, what shells report.
-BROKEN_PIPE_STATUS = 141
 
 
 def positive_int(text: str) -> int:
@@ -106,11 +103,8 @@ def _run_stream(args: argparse.Namespace) -> int:
         return 130
     except BrokenPipeError:
         # The reader went away (`| head -1`): stop quietly, as a process ended by SIGPIPE
-        # would. stdout now points nowhere, so the interpreter's final flush cannot fail.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-        return BROKEN_PIPE_STATUS
+        # would.
+        return stdout_closed()
 
 
 def _run_demo(args: argparse.Namespace) -> int:

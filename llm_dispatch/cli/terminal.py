@@ -7,13 +7,28 @@ codes. rich is imported only when a terminal asks for it.
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-__all__ = ["aligned_lines", "is_terminal", "rich_console"]
+__all__ = ["BROKEN_PIPE_STATUS", "aligned_lines", "is_terminal", "rich_console", "stdout_closed"]
+
+#: Exit status when stdout's reader closed the pipe: 128 + SIGPIPE, what shells report.
+BROKEN_PIPE_STATUS = 141
+
+
+def stdout_closed() -> int:
+    """After a :class:`BrokenPipeError` on stdout (``| head -1`` went away): point stdout at
+    ``/dev/null``, so the interpreter's final flush cannot fail, and return
+    :data:`BROKEN_PIPE_STATUS` to end quietly, as a process ended by SIGPIPE would."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return BROKEN_PIPE_STATUS
 
 
 def is_terminal(stream: TextIO) -> bool:
