@@ -173,6 +173,26 @@ def test_a_task_type_without_an_enabled_target_fails(tmp_path: Path, config_path
     assert_no_secret(result)
 
 
+def test_a_task_type_without_a_route_fails(tmp_path: Path) -> None:
+    # No provider has a default model, so there is no implicit 'default' route either.
+    path = tmp_path / "one-route.yaml"
+    path.write_text(
+        "providers:\n  openai: {kind: openai, base_url: 'http://127.0.0.1:9/v1'}\n"
+        "routes:\n  code_generation: [openai/gpt-4o]\n",
+        encoding="utf-8",
+    )
+    result = check(tmp_path, str(path))
+    assert result.returncode == 1
+    table = rows_of(result.stdout)
+    assert table[("code_generation", "openai")].split()[5:7] == ["gpt-4o", "yes"]
+    math = table[("math", "-")]
+    assert math.split()[1:8] == ["-", "-", "-", "-", "-", "no", "no"]
+    assert math.endswith(" no route for this task type and no 'default' route")
+    [line] = result.stderr.splitlines()
+    assert line.startswith("error: no enabled target for task type(s) text_generation, ")
+    assert "code_generation" not in line
+
+
 @pytest.mark.parametrize("how", ["flag", "variable"])
 def test_fake_mode_needs_no_key_but_keeps_enabled_false(
     tmp_path: Path, config_path: Path, how: str
