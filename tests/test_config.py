@@ -23,7 +23,12 @@ from llm_dispatch.request import Message, Request
 from llm_dispatch.settings import parsing
 from llm_dispatch.settings.capabilities import family_of, resolve_capabilities
 from llm_dispatch.settings.interpolation import interpolate
-from llm_dispatch.settings.loader import CONFIG_ENV_VAR, load_config
+from llm_dispatch.settings.loader import (
+    CONFIG_ENV_VAR,
+    DEFAULT_CONFIG_PATH,
+    default_config_path,
+    load_config,
+)
 from llm_dispatch.settings.models import (
     CircuitSettings,
     DispatchConfig,
@@ -160,13 +165,16 @@ def test_resolution_env_variable_then_cwd_file_then_builtin(
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv(CONFIG_ENV_VAR, raising=False)
     assert load_config() == DispatchConfig()
+    assert default_config_path() is None
 
     (tmp_path / "config").mkdir()
     write(tmp_path / "config", "defaults: {fallback: false}\n")
     assert load_config().defaults.fallback is False
+    assert default_config_path() == DEFAULT_CONFIG_PATH
 
     named = write(tmp_path, "defaults: {mid_stream: continue}\n", name="other.yaml")
     monkeypatch.setenv(CONFIG_ENV_VAR, str(named))
+    assert default_config_path() == named
     config = load_config()
     assert config.defaults.mid_stream == "continue"
     assert config.defaults.fallback is True  # the cwd file was not read

@@ -1,7 +1,8 @@
 """The ``llm-dispatch`` command: its parser and :func:`main`.
 
 The subcommands are defined next to this module (:mod:`.embedding`: ``verify``, ``strip``;
-:mod:`.stream`: ``stream``, ``demo``); ``fake-server`` is defined here.
+:mod:`.stream`: ``stream``, ``demo``; :mod:`.config_check`: ``config check``); ``fake-server`` is
+defined here.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import argparse
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
+from .config_check import add_subcommands as add_config_subcommands
 from .embedding import add_subcommands as add_embedding_subcommands
 from .stream import add_subcommands as add_stream_subcommands
 
@@ -49,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_embedding_subcommands(subparsers)
     add_stream_subcommands(subparsers)
+    add_config_subcommands(subparsers)
 
     p = subparsers.add_parser(
         "fake-server", help="run the fake OpenAI / Anthropic / Gemini server on 127.0.0.1"

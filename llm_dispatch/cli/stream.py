@@ -1,12 +1,15 @@
 """``llm-dispatch stream`` and ``llm-dispatch demo``.
 
     llm-dispatch stream "prompt" [--provider P] [--model M] [--task-type T] [--config FILE]
-                                 [--system S] [--max-tokens N] [--metadata] [--progress] [-v]
-    llm-dispatch demo [-v]
+                                 [--system S] [--max-tokens N] [--json] [--metadata]
+                                 [--progress] [--fake] [-v]
+    llm-dispatch demo [--fake] [-v]
 
 ``stream`` writes the answer to stdout (one JSON chunk dict per line with ``--metadata``)
-and, with ``--progress``, a progress bar to stderr. Errors go to stderr as one line, with
-exit status 1; a closed stdout (``| head -1``) ends it quietly with status 141.
+and, with ``--progress``, a progress bar to stderr. ``--json`` is JSON mode: the provider is
+asked for one JSON object and an answer that is not JSON fails the stream. A completed
+stream ends with one summary line on stderr (:mod:`.summary`). Errors go to stderr as one
+line, with exit status 1; a closed stdout (``| head -1``) ends it quietly with status 141.
 """
 
 from __future__ import annotations
@@ -15,16 +18,14 @@ import argparse
 import asyncio
 import json
 import logging
-import os
 import sys
 from typing import Any
 
 from ..task_types import TaskType
+from .summary import write_summary
+from .terminal import BROKEN_PIPE_STATUS, stdout_closed
 
 __all__ = ["BROKEN_PIPE_STATUS", "add_subcommands", "positive_int"]
-
-#: Exit status when stdout's reader closed the pipe: 128 + SIGPIPE, what shells report.
-BROKEN_PIPE_STATUS = 141
 
 
 def positive_int(text: str) -> int:
@@ -40,6 +41,7 @@ def positive_int(text: str) -> int:
 
 async def _stream(args: argparse.Namespace) -> int:
     from ..client import Client
+    from ..client_options import JSON_MODE_OPTIONS
     from ..dispatcher import Dispatcher
     from ..errors import LLMDispatchError
     from ..progress.bar import ProgressBar
@@ -61,6 +63,7 @@ async def _stream(args: argparse.Namespace) -> int:
             max_tokens=args.max_tokens,
             metadata=args.metadata,
             progress_tracker=tracker,
+            streaming_options=JSON_MODE_OPTIONS if args.json else None,
         )
         out = sys.stdout
         if tracker is not None:
@@ -71,6 +74,7 @@ async def _stream(args: argparse.Namespace) -> int:
         if not args.metadata:
             out.write("\n")
             out.flush()
+        write_summary(stream, sys.stderr)
         return 0
     except (LLMDispatchError, ValueError, TypeError) as exc:
         # Bad input or a failed stream: one line, no traceback. After partial output, the
@@ -99,11 +103,8 @@ def _run_stream(args: argparse.Namespace) -> int:
         return 130
     except BrokenPipeError:
         # The reader went away (`| head -1`): stop quietly, as a process ended by SIGPIPE
-        # would. stdout now points nowhere, so the interpreter's final flush cannot fail.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-        return BROKEN_PIPE_STATUS
+        # would.
+        return stdout_closed()
 
 
 def _run_demo(args: argparse.Namespace) -> int:
@@ -138,6 +139,12 @@ def add_subcommands(subparsers: Any) -> None:
     )
     p.add_argument("--system", help="system prompt")
     p.add_argument("--max-tokens", type=positive_int, help="completion token limit (≥ 1)")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="JSON mode: ask for one JSON object (response_format json_object); an answer "
+        "that is not JSON is an error",
+    )
     p.add_argument(
         "--metadata", action="store_true", help="print one JSON chunk dict per line instead"
     )

@@ -6,12 +6,13 @@
 - :mod:`.loader`: :func:`load_config`, which finds a source, reads it with :mod:`.parsing`
   (YAML with line numbers, bounded expansion), substitutes ``${VAR}`` references
   (:mod:`.interpolation`) and validates it, every problem becoming one
-  :class:`~llm_dispatch.errors.ConfigError` with its file, line and key path;
+  :class:`~llm_dispatch.errors.ConfigError` with its file, line and key path; and
+  :func:`default_config_path`, the file it reads when given no source;
 - :mod:`.problems` and :mod:`.paths`: what validators report, and how key paths and name
   suggestions are written in messages.
 """
 
-from .loader import CONFIG_ENV_VAR, DEFAULT_CONFIG_PATH, load_config
+from .loader import CONFIG_ENV_VAR, DEFAULT_CONFIG_PATH, default_config_path, load_config
 from .models import (
     CircuitSettings,
     DispatchConfig,
@@ -36,5 +37,6 @@ __all__ = [
     "RouteTarget",
     "TimeoutOverride",
     "TimeoutSettings",
+    "default_config_path",
     "load_config",
 ]

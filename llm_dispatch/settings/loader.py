@@ -46,6 +46,7 @@ __all__ = [
     "MAX_CONFIG_DEPTH",
     "MAX_CONFIG_VALUES",
     "ConfigSource",
+    "default_config_path",
     "load_config",
 ]
 
@@ -78,19 +79,31 @@ def load_config(
         check_mapping_shape(source)
         return _build(dict(source), env, label=None, lines={})
     if source is None:
-        named = env.get(CONFIG_ENV_VAR)
-        if named:
-            if not Path(named).is_file():
-                raise ConfigError(
-                    f"{CONFIG_ENV_VAR} names a configuration file that does not exist",
-                    source=named,
-                )
-            return _load_file(Path(named), env)
-        if DEFAULT_CONFIG_PATH.is_file():
-            return _load_file(DEFAULT_CONFIG_PATH, env)
-        log.debug("config.builtin", reason=f"no {CONFIG_ENV_VAR} and no {DEFAULT_CONFIG_PATH}")
-        return DispatchConfig()
+        path = default_config_path(env)
+        if path is None:
+            log.debug("config.builtin", reason=f"no {CONFIG_ENV_VAR} and no {DEFAULT_CONFIG_PATH}")
+            return DispatchConfig()
+        return _load_file(path, env)
     return _load_file(Path(os.fspath(source)), env)
+
+
+def default_config_path(environ: Mapping[str, str] | None = None) -> Path | None:
+    """The file :func:`load_config` reads when given no source: the one
+    ``LLM_DISPATCH_CONFIG`` names, else ``./config/dispatch.yaml`` when it exists, else None
+    (the built-in defaults).
+
+    Raises :class:`ConfigError` when ``LLM_DISPATCH_CONFIG`` names a file that does not exist.
+    """
+    env: Mapping[str, str] = os.environ if environ is None else environ
+    named = env.get(CONFIG_ENV_VAR)
+    if named:
+        if not Path(named).is_file():
+            raise ConfigError(
+                f"{CONFIG_ENV_VAR} names a configuration file that does not exist",
+                source=named,
+            )
+        return Path(named)
+    return DEFAULT_CONFIG_PATH if DEFAULT_CONFIG_PATH.is_file() else None
 
 
 # -- files ---------------------------------------------------------------------------------
