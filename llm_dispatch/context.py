@@ -35,6 +35,8 @@ class StreamContext:
     attempt: int = 0
     started_at: float = field(default_factory=time.perf_counter)
     first_chunk_at: float | None = None
+    # When the stream ended (completed, failed or abandoned); None while it runs.
+    ended_at: float | None = None
     chunk_index: int = -1
     # Characters the provider(s) sent so far.
     chars: int = 0
@@ -85,7 +87,9 @@ class StreamContext:
 
     @property
     def elapsed_ms(self) -> float:
-        return (time.perf_counter() - self.started_at) * 1000.0
+        """Milliseconds since the call started (until it ended, once it has)."""
+        end = self.ended_at if self.ended_at is not None else time.perf_counter()
+        return (end - self.started_at) * 1000.0
 
     @property
     def text(self) -> str:

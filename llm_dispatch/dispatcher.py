@@ -303,6 +303,7 @@ class Dispatcher:
             raise
         finally:
             watchdog.close()
+            ctx.ended_at = time.perf_counter()
 
         if trailer:
             ctx.delivered.append(trailer)

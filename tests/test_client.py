@@ -55,6 +55,10 @@ async def test_stream_yields_text_and_keeps_the_result(
     assert stream.get_text() == "".join(CHUNKS)
     assert stream.usage is not None and stream.usage.total_tokens == 9
     assert stream.provider == "openai" and stream.finish_reason == "stop"
+    # The duration is the stream's, not the time since it started.
+    duration = stream.duration_ms
+    await asyncio.sleep(0.05)
+    assert duration > 0 and stream.duration_ms == duration
 
 
 @pytest.mark.parametrize(
