@@ -21,6 +21,7 @@ the provider's HTTP stream.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncGenerator
 from typing import Any
@@ -75,6 +76,10 @@ async def sse_events(stream: DispatchStream[Any]) -> AsyncGenerator[bytes, None]
                 else:
                     delivered.append(item["chunk"])
                     yield event("chunk", _json(item))
+                # Chunks that arrived together are read without waiting for the network, so
+                # the server would not get a turn to notice a client gone until they all
+                # went out: give it one after each event.
+                await asyncio.sleep(0)
         except Exception as exc:
             yield event("error", _json(error_payload(exc, "".join(delivered), stream)))
         else:
