@@ -31,10 +31,19 @@ SHOWS: dict[str, tuple[str, ...]] = {
     "tools.py": (
         "Let me look that up.\n",
         'The tools answered: get_weather: {"city": "Paris", "sky": "sunny"',
-        "[step 1: openai/gpt-4o-mini, tool calls: get_weather({'city': 'Paris', 'unit': 'celsius'})]",
+        "[step 1: openai/gpt-4o-mini, tool calls: "
+        "get_weather({'city': 'Paris', 'unit': 'celsius'})]",
         "[step 2: openai/gpt-4o-mini, tool calls: none]",
     ),
     "vision.py": ('You asked: "Describe this image". With it: an image (image/png, ',),
+    "web_app.py": (
+        "GET / -> 200, ",
+        "uses EventSource",
+        "content-type: text/event-stream",
+        'You asked: "How do rainbows form?". A real model would stream',
+        "[done #",
+        '{"status":"complete","finish_reason":"stop","usage":{"prompt_tokens":',
+    ),
 }
 
 
