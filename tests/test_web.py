@@ -291,6 +291,26 @@ async def test_a_reconnecting_event_source_is_told_to_stop(
 # -- the page in a browser ------------------------------------------------------------------
 
 
+#: Headless, as root, and offline: no background requests, no name lookups, and any
+#: address but the loopback one sent to a closed port as its proxy.
+CHROMIUM_ARGUMENTS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+    "--disable-default-apps",
+    "--disable-domain-reliability",
+    "--no-pings",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+    "--proxy-server=http://127.0.0.1:9",
+)
+
+
 def browser_or_skip() -> tuple[str, str]:
     """The Chromium and chromedriver binaries. Missing, the test is skipped, unless
     ``LLM_DISPATCH_REQUIRE_BROWSER`` is set (CI sets it): then it fails."""
@@ -319,7 +339,7 @@ def browser() -> Iterator[Any]:
 
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
+    for argument in CHROMIUM_ARGUMENTS:
         options.add_argument(argument)
     driver = webdriver.Chrome(options=options, service=Service(executable_path=driver_path))
     driver.set_page_load_timeout(10)
