@@ -24,7 +24,8 @@ from hypothesis import strategies as st
 
 from llm_dispatch import ChunkMetadata, DispatchStream, llm_stream
 from llm_dispatch.testing import FakeProviderServer, Script
-from llm_dispatch.web import SSEEvent, encode_event, read_events, sse_events
+from llm_dispatch.testing.logs import capture_events
+from llm_dispatch.web import SSEEvent, encode_event, error_payload, read_events, sse_events
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "web_app.py"
 TIMEOUT = aiohttp.ClientTimeout(total=10)
@@ -286,6 +287,30 @@ async def test_a_reconnecting_event_source_is_told_to_stop(
     ):
         assert reply.status == 204
     assert fake_server.requests == []
+
+
+def test_an_exception_from_outside_the_library_is_reported_without_its_text(
+    make_dispatcher: Callable[..., Any],
+) -> None:
+    @llm_stream(dispatcher=make_dispatcher())
+    async def answer(prompt: str) -> Any:
+        yield "offline stand-in"
+
+    stream = answer("go")
+    secret = TEST_KEYS["openai"]
+    with capture_events() as logged:
+        payload = error_payload(RuntimeError(f"key {secret}"), "So far", stream)
+
+    assert payload == {
+        "status": "error",
+        "error": "internal_error",
+        "kind": None,
+        "message": "the server failed while streaming the answer",
+        "partial_text": "So far",
+        "request_id": stream.request_id,
+    }
+    [record] = [e for e in logged if e["event"] == "web.stream_failed"]
+    assert record["log_level"] == "error" and record["error_type"] == "RuntimeError"
 
 
 # -- the page in a browser ------------------------------------------------------------------
