@@ -36,6 +36,14 @@ SHOWS: dict[str, tuple[str, ...]] = {
         "[step 2: openai/gpt-4o-mini, tool calls: none]",
     ),
     "vision.py": ('You asked: "Describe this image". With it: an image (image/png, ',),
+    "web_app.py": (
+        "GET / -> 200, ",
+        "uses EventSource",
+        "content-type: text/event-stream",
+        'You asked: "How do rainbows form?". A real model would stream',
+        "[done #",
+        '{"status":"complete","finish_reason":"stop","usage":{"prompt_tokens":',
+    ),
 }
 
 
