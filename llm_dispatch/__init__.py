@@ -42,6 +42,7 @@ from .progress.tracker import ProgressTracker
 from .request import Message, Reasoning, Request
 from .result import DispatchStream
 from .stages.base import Stage
+from .switch import Switch, get_global_switch
 from .task_types import TaskType
 from .tool_loop import ToolLoop, ToolLoopError, run_tools
 from .tools import Tool, ToolCall, tool_from
@@ -79,6 +80,7 @@ __all__ = [
     "StreamingError",
     "StreamingOptions",
     "StructuredOutputError",
+    "Switch",
     "TaskRequest",
     "TaskType",
     "Tool",
@@ -89,6 +91,7 @@ __all__ = [
     "__version__",
     "configure",
     "get_dispatcher",
+    "get_global_switch",
     "llm_stream",
     "llm_stream_with_metadata",
     "run_tools",

@@ -18,7 +18,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from .result import DispatchStream
 from .task_types import TaskType
 
-__all__ = ["BatchChunk", "OpenStream", "TaskRequest", "as_task_request", "stream_batch"]
+__all__ = [
+    "BatchChunk",
+    "OpenStream",
+    "TaskRequest",
+    "as_task_request",
+    "stream_batch",
+    "task_request_arguments",
+]
 
 #: Opens one request's stream: :meth:`Client.open <llm_dispatch.client.Client.open>`.
 OpenStream = Callable[..., DispatchStream[Any]]
@@ -65,6 +72,13 @@ def as_task_request(item: TaskRequest | Mapping[str, Any] | str) -> TaskRequest:
     if isinstance(item, str):
         return TaskRequest(prompt=item)
     return TaskRequest.model_validate(item)
+
+
+def task_request_arguments(item: TaskRequest) -> tuple[str | None, dict[str, Any]]:
+    """``item``'s prompt, and its other fields that are set, as :meth:`Client.open
+    <llm_dispatch.client.Client.open>` arguments."""
+    fields = item.model_dump(exclude_none=True)
+    return fields.pop("prompt", None), fields
 
 
 async def stream_batch(
@@ -125,9 +139,8 @@ async def _run_one(
     queue: asyncio.Queue[BatchChunk | None],
     kwargs: Mapping[str, Any],
 ) -> None:
-    fields = item.model_dump(exclude_none=True)
+    prompt, fields = task_request_arguments(item)
     fields.update(kwargs)
-    prompt = fields.pop("prompt", None)
     stream: DispatchStream[Any] | None = None
     try:
         stream = open_stream(prompt, **fields)

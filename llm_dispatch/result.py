@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from .dispatcher import CallOptions, Dispatcher
     from .progress.gauge import ProgressSnapshot
+    from .routing.router import Plan
 
 __all__ = ["DispatchStream"]
 
@@ -170,6 +171,15 @@ class DispatchStream(Generic[T]):
         """Targets of the route left out for this request, by target key, with the reason
         (a model that takes no audio, a part over a size limit, a circuit open ...)."""
         return dict(self._ctx.skipped)
+
+    def route_preview(self) -> Plan:
+        """The targets routing would try for this stream if it started now, in order, with
+        those it leaves out and why; nothing is claimed or sent. Circuits are not asked (a
+        target whose circuit is open is still listed) and the cache is not looked up.
+        Raises :class:`NoProviderAvailable` when no target can take the request."""
+        return self._dispatcher.router.preview(
+            self._ctx.request, providers=self._options.providers, model=self._options.model
+        )
 
     @property
     def ledger(self) -> Ledger:

@@ -44,11 +44,77 @@ SHOWS: dict[str, tuple[str, ...]] = {
         "[done #",
         '{"status":"complete","finish_reason":"stop","usage":{"prompt_tokens":',
     ),
+    # Seed 004's samples, as the guide writes them (examples/seed_dispatcher/).
+    "seed_dispatcher/anthropic_streaming.py": (
+        'fake anthropic server answering as claude-3-sonnet. You asked: "Write a creative story"',
+    ),
+    "seed_dispatcher/audio_streaming.py": (
+        "fake google server answering as gemini-2.5-flash. "
+        'You asked: "Transcribe this audio". With it: an audio clip (audio/mpeg, 417 bytes)',
+    ),
+    "seed_dispatcher/batch_streaming.py": (
+        'You asked: "Write a story".',
+        'You asked: "Explain AI".',
+        'You asked: "Code example".',
+    ),
+    "seed_dispatcher/best_practice_cache.py": (
+        "[call 1: openai]",
+        "[call 2: from the cache]",
+    ),
+    "seed_dispatcher/best_practice_timeout.py": ('You asked: "Write a haiku about patience"',),
+    "seed_dispatcher/chat_application.py": (
+        'Assistant: This is the fake openai server answering as gpt-4o-mini. You asked: "What is',
+        'Assistant: This is the fake openai server answering as gpt-4o-mini. You asked: "How does',
+    ),
+    "seed_dispatcher/code_generation.py": (
+        "Generated code:\n",
+        'You asked: "Create a function to sort a list language: python"',
+    ),
+    "seed_dispatcher/content_generation_progress.py": (
+        "Generating content...\n",
+        '%\n "Artificial',  # each chunk after a progress line (text mode reads \r as \n)
+        '%\n long".',
+    ),
+    "seed_dispatcher/google_streaming.py": (
+        'fake google server answering as gemini-2.5-pro. You asked: "Write a summary"',
+    ),
+    "seed_dispatcher/image_text_streaming.py": (
+        'You asked: "Describe this image". With it: an image (image/png, 73 bytes)',
+    ),
+    "seed_dispatcher/openai_streaming.py": (
+        'fake openai server answering as gpt-4. You asked: "Write a technical explanation"',
+    ),
+    "seed_dispatcher/progress_tracking.py": ("This\nProgress: ", "done.\nProgress: "),
+    "seed_dispatcher/robust_error_handling.py": ('You asked: "Write a story"',),
+    "seed_dispatcher/simple_streaming.py": (
+        'You asked: "Write a long story about space exploration"',
+    ),
+    "seed_dispatcher/streaming_callbacks.py": (
+        "Streaming started with openai:gpt-4o-mini\n",
+        'Received chunk:  story"....\n',
+        "Streaming completed. Total tokens: ",
+    ),
+    "seed_dispatcher/streaming_with_caching.py": ('You asked: "Write a story about AI"',),
+    "seed_dispatcher/streaming_with_metadata.py": (
+        "[openai:gpt-4o-mini] This\n",
+        "[openai:gpt-4o-mini]  done.\n",
+    ),
+    "seed_dispatcher/streaming_with_timeout.py": ('You asked: "Write a long story"',),
+}
+
+# What an example's output must never contain.
+NEVER_SHOWS: dict[str, tuple[str, ...]] = {
+    # Each reading comes after a chunk arrived: an unattached tracker that followed nothing
+    # would print 0.0% (the tracker there is never given to the call).
+    "seed_dispatcher/progress_tracking.py": ("Progress: 0.0%",),
+    "seed_dispatcher/content_generation_progress.py": ("Progress: 0.0%",),
 }
 
 
 def test_every_example_is_checked() -> None:
-    assert sorted(SHOWS) == sorted(p.name for p in EXAMPLES.glob("*.py"))
+    found = sorted(p.relative_to(EXAMPLES).as_posix() for p in EXAMPLES.rglob("*.py"))
+    assert sorted(SHOWS) == found
+    assert set(NEVER_SHOWS) <= set(SHOWS)
 
 
 @pytest.mark.parametrize("name", sorted(SHOWS))
@@ -59,6 +125,10 @@ def test_example_runs_offline(name: str, tmp_path: Path) -> None:
         if k not in PROVIDER_ENV_VARS and not k.startswith("LLM_DISPATCH")
     }
     env["LLM_DISPATCH_FAKE"] = "1"
+    # The package of this checkout, wherever the interpreter's own copy is installed from.
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(EXAMPLES.parent), os.environ.get("PYTHONPATH")) if p
+    )
     done = subprocess.run(
         [sys.executable, str(EXAMPLES / name)],
         cwd=tmp_path,
@@ -71,4 +141,8 @@ def test_example_runs_offline(name: str, tmp_path: Path) -> None:
     assert done.returncode == 0, f"{name} exited {done.returncode}\n{done.stderr[-2000:]}"
     for expected in SHOWS[name]:
         assert expected in done.stdout, f"{name} did not show {expected!r}:\n{done.stdout[-2000:]}"
+    for unexpected in NEVER_SHOWS.get(name, ()):
+        assert unexpected not in done.stdout, (
+            f"{name} showed {unexpected!r}:\n{done.stdout[-2000:]}"
+        )
     assert "Traceback" not in done.stderr

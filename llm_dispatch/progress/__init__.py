@@ -5,6 +5,8 @@
   :class:`ProgressStatus`;
 - :mod:`.lengths`: :class:`CompletionLengths`, the completion lengths learned so far;
 - :mod:`.tracker`: :class:`ProgressTracker`, what an application attaches to a call and reads;
+- :mod:`.by_task`: the stream each asyncio task started last, which a tracker given to no
+  call follows;
 - :mod:`.bar`: :class:`ProgressBar`, a rich progress bar polling a tracker (it imports rich,
   so nothing else imports it).
 

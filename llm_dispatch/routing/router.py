@@ -28,6 +28,7 @@ claims nothing: the attempt that opens a half-open target claims its probe then
 
 from __future__ import annotations
 
+import copy
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -66,6 +67,18 @@ class Plan:
     #: The route used (a task type value or ``default``).
     route: str = "default"
     strategy: str = "priority"
+
+
+@dataclass
+class _Draft:
+    """A plan before the circuits are asked and the strategy orders it."""
+
+    task: str
+    route: str
+    strategy: str
+    enabled: list[Target]
+    skipped: dict[str, str]
+    any_disabled: bool
 
 
 class Router:
@@ -112,6 +125,28 @@ class Router:
         Raises :class:`ConfigError` for a provider or model name the configuration does not
         know, and :class:`NoProviderAvailable` when no target is left.
         """
+        draft = self._draft(request, providers, model)
+        usable = await self._closed_circuits(draft.enabled, draft.skipped, timeout)
+        return self._ordered(draft, usable, self.state)
+
+    def preview(
+        self,
+        request: Request,
+        *,
+        providers: Sequence[str] | str | None = None,
+        model: str | None = None,
+    ) -> Plan:
+        """The plan :meth:`plan` would make now, without asking the circuit breaker: a
+        target whose circuit is open is still listed. Strategies that keep state
+        (``round_robin``, ``weighted``) order a copy of it, so previewing never moves the
+        next call's turn. Raises as :meth:`plan` does."""
+        draft = self._draft(request, providers, model)
+        return self._ordered(draft, draft.enabled, copy.deepcopy(self.state))
+
+    def _draft(
+        self, request: Request, providers: Sequence[str] | str | None, model: str | None
+    ) -> _Draft:
+        """The route's targets that can take ``request``, before circuits and ordering."""
         task = str(request.task_type)
         found = self.config.route_for(task)
         skipped: dict[str, str] = {}
@@ -154,22 +189,24 @@ class Router:
                 skipped[target.key] = reason
             else:
                 enabled.append(target)
-        usable = await self._closed_circuits(enabled, skipped, timeout)
+        return _Draft(task, route_key, strategy, enabled, skipped, any_disabled)
 
+    def _ordered(self, draft: _Draft, usable: list[Target], state: RoutingState) -> Plan:
+        task, route_key, skipped = draft.task, draft.route, draft.skipped
         if not usable:
             log.info("route.no_target", task_type=task, route=route_key, skipped=skipped)
             # The offline hint helps when providers lack keys, not when no model fits.
-            raise NoProviderAvailable(task, skipped, hint=self.hint if any_disabled else "")
-        ordered = get_strategy(strategy).order(usable, self.state, route=route_key)
+            raise NoProviderAvailable(task, skipped, hint=self.hint if draft.any_disabled else "")
+        ordered = get_strategy(draft.strategy).order(usable, state, route=route_key)
         log.debug(
             "route.planned",
             task_type=task,
             route=route_key,
-            strategy=strategy,
+            strategy=draft.strategy,
             targets=[t.key for t in ordered],
             skipped=skipped or None,
         )
-        return Plan(ordered, skipped, route_key, strategy)
+        return Plan(ordered, skipped, route_key, draft.strategy)
 
     def observe_ttft(self, target_key: str, seconds: float) -> None:
         """Feed one time-to-first-token measurement to the ``latency`` strategy."""

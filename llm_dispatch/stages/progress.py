@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..progress.by_task import note_started
 from ..progress.gauge import StreamProgress
 from ..progress.lengths import CompletionLengths, default_lengths
 from ..progress.tracker import ProgressTracker
@@ -36,6 +37,8 @@ class ProgressStage(Stage):
         self, tracker: ProgressTracker | None = None, *, lengths: CompletionLengths | None = None
     ) -> None:
         self.tracker = tracker
+        if tracker is not None:
+            tracker.mark_attached()
         if lengths is None:
             lengths = tracker.lengths if tracker is not None else default_lengths()
         self.lengths = lengths
@@ -46,6 +49,7 @@ class ProgressStage(Stage):
             gauge = StreamProgress.begin(ctx, self.lengths)
             gauge.attach()
             ctx.values[self._owner_key] = self
+            note_started(gauge)
         if self.tracker is not None:
             self.tracker.follow(gauge)
 
