@@ -35,6 +35,7 @@ from .errors import NoProviderAvailable
 from .global_dispatcher import get_dispatcher
 from .policies.overrides import policy_overrides
 from .progress.tracker import ProgressTracker
+from .providers.function import FUNCTION_PROVIDER
 from .result import DispatchStream
 from .settings.capabilities import family_of
 from .settings.models import DispatchConfig, PolicySettings
@@ -383,7 +384,7 @@ def _model_owner(config: DispatchConfig, order: Sequence[str], model: str) -> st
 
 
 def _kinds(config: DispatchConfig) -> str:
-    kinds = sorted({entry.kind for entry in config.providers.values()})
+    kinds = sorted({e.kind for e in config.providers.values() if e.kind != FUNCTION_PROVIDER})
     return ", ".join(kinds) if kinds else "none configured"
 
 
