@@ -427,3 +427,21 @@ async def test_seed_model_names_reach_their_kind(
     fake_server.enqueue(Script(chunks=CHUNKS))
     response = await client.stream_with_usage("hi", model=model)
     assert (response.provider, response.model) == (provider, model)
+
+
+async def test_a_decorated_functions_connect_deadline_applies_too(
+    make_dispatcher: Any, unresponsive_port: int
+) -> None:
+    from llm_dispatch import llm_stream
+
+    @llm_stream(
+        dispatcher=make_dispatcher(providers={"slow": provider_at(unresponsive_port)}),
+        providers=["slow"],
+        policy={"timeouts": {"connect": 0.2}, "retry": {"max_retries": 0}},
+    )
+    async def answer(prompt: str) -> Any:
+        yield "unused"
+
+    with pytest.raises(StreamTimeout) as info:
+        await asyncio.wait_for(answer("hi").collect(), 10)
+    assert (info.value.limit, info.value.seconds) == ("connect", 0.2)
