@@ -17,7 +17,7 @@ from .batch import BatchChunk, TaskRequest
 from .callbacks.langchain import StreamHandler
 from .callbacks.styles import EventCallbacks, StreamingCallbacks
 from .chunk import ChunkMetadata
-from .client import Client
+from .client import Client, SteerLLMClient
 from .client_options import StreamingOptions
 from .context import StreamContext
 from .decorators import llm_stream, llm_stream_with_metadata
@@ -72,6 +72,7 @@ __all__ = [
     "Request",
     "RequestBindingError",
     "Stage",
+    "SteerLLMClient",
     "StreamContext",
     "StreamHandler",
     "StreamInterrupted",

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from .dispatcher import Dispatcher
     from .providers.base import Provider
     from .request import Request
+    from .settings.policies import TimeoutOverride
     from .stages.base import Stage
     from .stages.pipeline import CallStages
 
@@ -43,6 +44,7 @@ def open_call(
     providers: tuple[str, ...] | None = None,
     model: str | None = None,
     policy: dict[str, Any] | None = None,
+    timeouts: TimeoutOverride | None = None,
     embedding: Stage | Literal[False] | None = None,
     body: Provider | None = None,
     cache: CacheChoice = None,
@@ -57,6 +59,8 @@ def open_call(
     - ``providers`` / ``model``: narrow the route, replace the model.
     - ``policy``: overrides (:func:`~llm_dispatch.policies.overrides.policy_overrides`)
       laid over the configuration's default policy; empty or None: the defaults.
+    - ``timeouts``: the call's own deadlines, over the policy's and every provider's
+      configured ones (the client's ``StreamingOptions``).
     - ``embedding``: None for the configuration's embedding stage, ``False`` for none, or
       a stage of the call's own.
     - ``body``: the ``function`` provider of a decorated call.
@@ -78,6 +82,7 @@ def open_call(
         providers=providers,
         model=model,
         policy=merge_policy(dispatcher.config.defaults, policy) if policy else None,
+        timeouts=timeouts,
         # The embedding stage signs what the consumer sees, so it runs after every stage
         # that changes text (see stages/pipeline.py for the whole order).
         stages=(

@@ -12,7 +12,8 @@
         ...
 
 Every call goes through the same dispatcher loop, policies and stages as a decorated
-function; the result of each call is a :class:`DispatchStream`.
+function; the result of each call is a :class:`DispatchStream`. :class:`SteerLLMClient` is
+the same client under the name the Steer LLM SDK's users know (docs/seeds/steer.md).
 """
 
 from __future__ import annotations
@@ -30,20 +31,23 @@ from .callbacks.listener import Callback
 from .callbacks.styles import EventCallbacks
 from .client_options import StreamingOptions
 from .dispatcher import Dispatcher
+from .errors import NoProviderAvailable
 from .global_dispatcher import get_dispatcher
 from .policies.overrides import policy_overrides
 from .progress.tracker import ProgressTracker
+from .providers.function import FUNCTION_PROVIDER
 from .result import DispatchStream
+from .settings.capabilities import family_of
 from .settings.models import DispatchConfig, PolicySettings
 from .stages.base import Stage
 from .stages.pipeline import CallStages
 from .structured import structured_format
 from .task_types import TaskType
 
-__all__ = ["Client"]
+__all__ = ["Client", "SteerLLMClient"]
 
 # Model-name prefixes of each provider kind: lets ``model="claude-..."`` reach Anthropic
-# when no configured provider lists that model.
+# when no configured provider names that model (with the kind's built-in family table).
 _MODEL_PREFIXES: dict[str, tuple[str, ...]] = {
     "openai": ("gpt-", "o1", "o3", "o4", "chatgpt-"),
     "anthropic": ("claude",),
@@ -128,11 +132,15 @@ class Client:
         ``options`` are provider options (``top_p``, ``seed`` ...). ``tools``,
         ``tool_choice``, ``reasoning`` and ``response_model`` are as for the decorators
         (docs/tools.md).
-        ``model`` goes to the provider that lists it (or, by its name, to the configured
-        provider of its kind: ``claude-...`` to Anthropic), the route's other providers
-        staying as fallbacks; ``provider`` / ``providers`` narrow the route as
-        ``@llm_stream(providers=...)`` does. ``policy`` and the four policy shorthands
-        override the configured policies for this call.
+        ``model`` goes to the provider that names it (``models``, ``default_model``,
+        ``prices`` or ``capabilities``), else, by its name, to the configured provider of
+        its kind (``claude-...`` to Anthropic), the route's other providers staying as
+        fallbacks; a model no configured provider serves raises
+        :class:`NoProviderAvailable` before anything is sent. ``provider`` / ``providers``
+        narrow the route as ``@llm_stream(providers=...)`` does (and then ``model`` goes to
+        the first of them, whatever its name: an OpenAI-compatible server's own models).
+        ``policy`` and the four policy shorthands override the configured policies for this
+        call; ``streaming_options`` add theirs (:mod:`llm_dispatch.client_options`).
         """
         dispatcher = self._dispatcher()
         streaming = streaming_options or StreamingOptions()
@@ -168,6 +176,8 @@ class Client:
             timeout=timeout,
             mid_stream=mid_stream,
         )
+        for section, values in streaming.policy().items():
+            overrides[section] = {**overrides.get(section, {}), **values}
         call_stages = CallStages(
             progress_tracker=progress_tracker or self._progress_tracker,
             callbacks=[*self._callbacks, *_as_list(callbacks)],
@@ -182,6 +192,7 @@ class Client:
             providers=targets,
             model=model,
             policy=overrides,
+            timeouts=streaming.timeouts(),
             cache=cache,
             cache_scope=cache_scope,
             response_model=response_model,
@@ -335,24 +346,47 @@ def _route_providers(
     found = config.route_for(task_type.value)
     route_order = list(dict.fromkeys(t.provider for t in found[1].targets)) if found else []
     order = route_order + [name for name in config.providers if name not in route_order]
-    owner = next(
-        (
-            name
-            for name in order
-            if model in config.providers[name].models
-            or config.providers[name].default_model == model
-        ),
-        None,
-    )
+    owner = _model_owner(config, order, model)
     if owner is None:
-        owner = next(
-            (
-                name
-                for name in order
-                if model.startswith(_MODEL_PREFIXES.get(config.providers[name].kind, ()))
+        raise NoProviderAvailable(
+            task_type.value,
+            {
+                f"model={model!r}": "no configured provider serves it: none names it in "
+                "models, default_model, prices or capabilities, and it is no model name of "
+                f"a configured provider's kind ({_kinds(config)})"
+            },
+            hint=(
+                "To send it to an OpenAI-compatible server, name that provider "
+                "(providers=['<name>'] or provider='<name>'), or list the model under "
+                "providers.<name>.models in the configuration."
             ),
-            None,
         )
-    if owner is None:
-        return None
     return (owner, *(name for name in route_order if name != owner))
+
+
+def _model_owner(config: DispatchConfig, order: Sequence[str], model: str) -> str | None:
+    """The first provider in ``order`` that names ``model``, else the first whose kind's
+    model names (family table, name prefixes) take it, else None."""
+    for name in order:
+        entry = config.providers[name]
+        if (
+            model in entry.models
+            or entry.default_model == model
+            or model in entry.prices
+            or model in entry.capabilities
+        ):
+            return name
+    for name in order:
+        kind = config.providers[name].kind
+        if family_of(kind, model) is not None or model.startswith(_MODEL_PREFIXES.get(kind, ())):
+            return name
+    return None
+
+
+def _kinds(config: DispatchConfig) -> str:
+    kinds = sorted({e.kind for e in config.providers.values() if e.kind != FUNCTION_PROVIDER})
+    return ", ".join(kinds) if kinds else "none configured"
+
+
+#: :class:`Client` under the name Steer LLM SDK code uses: the same class.
+SteerLLMClient = Client

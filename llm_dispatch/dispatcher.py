@@ -49,6 +49,7 @@ from .routing.target import Target
 from .run import Run
 from .settings.loader import load_config
 from .settings.models import DispatchConfig, PolicySettings
+from .settings.policies import TimeoutOverride
 from .stages.base import Stage
 from .stages.log import LogStage
 from .stages.usage import UsageStage
@@ -69,6 +70,8 @@ class CallOptions:
     # The similar-prompt cache this call reads and fills, and its tenant/scope key.
     cache: StreamingCache | None = None
     cache_scope: str | None = None
+    # The call's own deadlines: over the policy's and the provider's configured ones.
+    timeouts: TimeoutOverride | None = None
 
 
 class Dispatcher:
@@ -92,6 +95,9 @@ class Dispatcher:
         #: True when every SDK provider is served by the built-in fake provider server.
         self.fake = fake_mode_requested() if fake is None else fake
         self._providers: dict[str, Provider] = {}
+        # Providers whose calls asked for another connect deadline than configured: the
+        # deadline is the SDK client's, so each such deadline gets its own client.
+        self._variants: dict[tuple[str, float], Provider] = {}
         self.circuit = CircuitBreaker(self.config.defaults.circuit)
         self.router = Router(
             self.config,
@@ -116,8 +122,9 @@ class Dispatcher:
 
     # -- providers ----------------------------------------------------------------------------
 
-    def provider(self, name: str) -> Provider:
-        """The provider configured as ``name`` (created on first use)."""
+    def provider(self, name: str, *, connect_timeout: float | None = None) -> Provider:
+        """The provider configured as ``name`` (created on first use); with
+        ``connect_timeout`` other than its configured one, a client of its own for it."""
         provider = self._providers.get(name)
         if provider is None:
             settings = self.config.provider_settings(name)
@@ -125,7 +132,14 @@ class Dispatcher:
                 settings = faked_settings(settings)
             provider = create_provider(settings)
             self._providers[name] = provider
-        return provider
+        if connect_timeout is None or connect_timeout == provider.settings.connect_timeout:
+            return provider
+        key = (name, connect_timeout)
+        variant = self._variants.get(key)
+        if variant is None:
+            settings = provider.settings.model_copy(update={"connect_timeout": connect_timeout})
+            variant = self._variants[key] = create_provider(settings)
+        return variant
 
     async def warm_up(self, providers: Sequence[str] | None = None) -> list[str]:
         """Import the SDKs and build the clients of ``providers`` (default: every enabled
@@ -152,7 +166,8 @@ class Dispatcher:
 
     async def aclose(self) -> None:
         """Close every provider's HTTP client, and the configuration's cache."""
-        providers, self._providers = list(self._providers.values()), {}
+        providers = [*self._providers.values(), *self._variants.values()]
+        self._providers, self._variants = {}, {}
         for provider in providers:
             await provider.aclose()
         if self.cache is not None:
@@ -199,8 +214,13 @@ class Dispatcher:
 
         def attempt_for(target: Target, request: Request) -> Attempt:
             request = request.model_copy(update={"options": target_options[target.key]})
-            serving = stored.provider if stored is not None else self._serve(target, options)
             timeouts = self.config.timeouts_for(target.provider, policy.timeouts)
+            timeouts = timeouts.merged(options.timeouts)
+            serving = (
+                stored.provider
+                if stored is not None
+                else self._serve(target, options, timeouts.connect)
+            )
             attempt = Attempt(run, target, serving, request, timeouts, ctx.chars)
             if cache is not None and stored is None and serving is not options.body:
                 attempt.provider = cache.wrap(serving, attempt.charge_nothing)
@@ -340,10 +360,11 @@ class Dispatcher:
         await report_continuation(attempt)
         return opened
 
-    def _serve(self, target: Target, options: CallOptions) -> Provider:
-        """The provider of ``target``: the decorated body, or the configured provider."""
+    def _serve(self, target: Target, options: CallOptions, connect: float) -> Provider:
+        """The provider of ``target``: the decorated body, or the configured provider
+        (with a client that connects within ``connect`` seconds)."""
         if (target.kind or target.provider) != FUNCTION_PROVIDER:
-            return self.provider(target.provider)
+            return self.provider(target.provider, connect_timeout=connect)
         if options.body is None:
             raise ProviderError(
                 "the route names the function provider but this call has no decorated body",

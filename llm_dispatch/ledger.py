@@ -21,19 +21,22 @@ How an attempt is charged:
   estimated.
 
 Estimated counts set ``usage.estimated``; the totals are estimated when any entry is.
+How estimates are counted is the ledger's :meth:`~Ledger.count_with` choice (a
+:data:`~llm_dispatch.tokens.TokenCounter`, default ``auto``; ``None``: no estimates at all,
+only the provider's own counts); :attr:`Ledger.estimated_by` says what counted them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pydantic import BaseModel, Field, computed_field
+from pydantic import BaseModel, Field, PrivateAttr, computed_field
 
 from .events import Usage
 from .providers.base import ModelPrice
 from .records import AttemptRecord
 from .request import Request
-from .tokens import estimate_prompt_tokens, estimate_tokens
+from .tokens import TokenCounter, counter_used, estimate_prompt_tokens, estimate_tokens
 
 __all__ = ["AttemptRecord", "Ledger", "LedgerEntry", "cost_of"]
 
@@ -63,6 +66,24 @@ class Ledger(BaseModel):
     """Every attempt of one request, and their totals (``usage``, ``cost_usd``)."""
 
     entries: list[AttemptRecord] = Field(default_factory=list)
+    _counter: TokenCounter | None = PrivateAttr(default="auto")
+    _estimated_by: str | None = PrivateAttr(default=None)
+
+    def count_with(self, counter: TokenCounter | None) -> None:
+        """How the counts a provider did not report are estimated from now on (see
+        :mod:`llm_dispatch.tokens`); ``None``: not at all (they stay 0)."""
+        self._counter = counter
+
+    @property
+    def counter(self) -> TokenCounter | None:
+        """The estimate :meth:`count_with` chose."""
+        return self._counter
+
+    @property
+    def estimated_by(self) -> str | None:
+        """What counted the estimates in this ledger (``tiktoken/o200k_base``,
+        ``characters``), or None when nothing was estimated."""
+        return self._estimated_by
 
     def charge(
         self,
@@ -84,7 +105,11 @@ class Ledger(BaseModel):
         report for this attempt if it sent one, ``text`` what the attempt delivered; a
         ``price`` of None leaves the cost unknown.
         """
-        charged_usage, charged = _charge(kind or "ok", status_code, request, usage, text)
+        charged_usage, charged = _charge(
+            kind or "ok", status_code, request, usage, text, self._counter
+        )
+        if charged_usage.estimated and self._counter is not None:
+            self._estimated_by = counter_used(self._counter)
         record = AttemptRecord(
             provider=provider,
             model=model,
@@ -121,7 +146,12 @@ class Ledger(BaseModel):
 
 
 def _charge(
-    outcome: str, status_code: int | None, request: Request, usage: Usage | None, text: str
+    outcome: str,
+    status_code: int | None,
+    request: Request,
+    usage: Usage | None,
+    text: str,
+    counter: TokenCounter | None,
 ) -> tuple[Usage, bool]:
     if outcome in _NOT_SENT:
         return Usage(), False
@@ -129,12 +159,12 @@ def _charge(
         return Usage(), False
     estimated = False
     prompt = usage.prompt_tokens if usage is not None else 0
-    if prompt == 0:
-        prompt = estimate_prompt_tokens(request)
+    if prompt == 0 and counter is not None:
+        prompt = estimate_prompt_tokens(request, counter)
         estimated = prompt > 0
     completion = usage.completion_tokens if usage is not None else 0
-    if completion == 0 and text:
-        completion = estimate_tokens(text)
+    if completion == 0 and text and counter is not None:
+        completion = estimate_tokens(text, counter)
         estimated = True
     if usage is None:
         return Usage.of(prompt, completion, estimated=estimated), True

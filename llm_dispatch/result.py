@@ -15,6 +15,8 @@ from .ledger import Ledger
 from .progress.gauge import StreamProgress
 from .records import AttemptRecord
 from .request import Request
+from .stages.json_check import JSON_PARSED, JSON_PARTIAL
+from .stages.usage import ESTIMATED_BY
 from .structured import PARSED, PARTIAL, PARTIAL_CHANGED
 from .tools import ToolCall
 
@@ -110,11 +112,19 @@ class DispatchStream(Generic[T]):
 
     def get_json(self) -> Any:
         """The answer parsed as JSON; :class:`InvalidJSONError` carries the text if it is not."""
+        if JSON_PARSED in self._ctx.values:
+            return self._ctx.values[JSON_PARSED]
         text = self._ctx.raw_text
         try:
             return json.loads(text)
         except json.JSONDecodeError as exc:
             raise InvalidJSONError(text, exc) from None
+
+    @property
+    def partial_json(self) -> Any:
+        """With the JSON stream handler on (``StreamingOptions(enable_json_stream_handler=
+        True)``): the JSON value as far as it streamed, None before any could be read."""
+        return self._ctx.values.get(JSON_PARTIAL)
 
     @property
     def request_id(self) -> str:
@@ -123,6 +133,19 @@ class DispatchStream(Generic[T]):
     @property
     def usage(self) -> Usage | None:
         return self._ctx.usage
+
+    @property
+    def token_counter(self) -> str | None:
+        """Who counted :attr:`usage`'s tokens: ``provider`` when every count is the
+        provider's own, else the estimate used for the others (``tiktoken/o200k_base`` or
+        ``characters``); None without usage."""
+        usage = self._ctx.usage
+        if usage is None:
+            return None
+        if not usage.estimated:
+            return "provider"
+        by: str | None = self._ctx.ledger.estimated_by or self._ctx.values.get(ESTIMATED_BY)
+        return by
 
     @property
     def cost_usd(self) -> float | None:

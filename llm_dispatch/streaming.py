@@ -12,7 +12,8 @@
 
 Nothing is defined here: each name is re-exported from its module in
 :mod:`llm_dispatch.progress`, :mod:`llm_dispatch.callbacks`,
-:mod:`llm_dispatch.stages.transformers` or :mod:`llm_dispatch.client_options`. Everything
+:mod:`llm_dispatch.stages.transformers`, :mod:`llm_dispatch.stages.processor` or
+:mod:`llm_dispatch.client_options`. Everything
 is attached through the stage protocol; nothing costs anything per chunk unless it listens
 to chunks. ``ProgressBar`` (rich) is imported on first use.
 """
@@ -39,7 +40,8 @@ from .client_options import JSON_MODE_OPTIONS, StreamingOptions
 from .progress.gauge import DEFAULT_EXPECTED_TOKENS, ProgressSnapshot, ProgressStatus
 from .progress.lengths import CompletionLengths, default_lengths
 from .progress.tracker import ProgressTracker
-from .stages.transformers import BannedWordsFilter, EventProcessor, EventTransformer
+from .stages.processor import EventProcessor, ProcessorMetrics, create_event_processor
+from .stages.transformers import BannedWordsFilter, EventTransformer
 
 if TYPE_CHECKING:
     from .progress.bar import ProgressBar
@@ -52,6 +54,7 @@ __all__ = [
     "EventCallbacks",
     "EventProcessor",
     "EventTransformer",
+    "ProcessorMetrics",
     "ProgressBar",
     "ProgressSnapshot",
     "ProgressStatus",
@@ -69,6 +72,7 @@ __all__ = [
     "StreamingCallbacks",
     "StreamingOptions",
     "TextDelta",
+    "create_event_processor",
     "default_lengths",
 ]
 

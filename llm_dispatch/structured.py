@@ -33,6 +33,7 @@ __all__ = [
     "PARSED",
     "PARTIAL",
     "StructuredOutputStage",
+    "parse_partial_json",
     "partial_model",
     "response_format_for",
     "structured_format",
@@ -94,16 +95,23 @@ def _partial_annotation(annotation: Any) -> Any:
     return annotation
 
 
-def parse_partial(model: type[BaseModel], text: str) -> BaseModel | None:
-    """The partial object ``text`` (an answer cut anywhere) holds, or None when it holds
-    nothing yet or does not fit the model's shape."""
+def parse_partial_json(text: str) -> Any:
+    """The JSON value ``text`` (JSON cut anywhere) holds so far: what is complete of it, a
+    string still being written included, a number or literal still being written left out.
+    None when nothing can be read yet (or ``text`` is not JSON)."""
     cut = text if _inside_string(text) else _OPEN_SCALAR.sub("", text)
     if not cut.strip():
         return None
     try:
-        value = pydantic_core.from_json(cut, allow_partial="trailing-strings")
+        return pydantic_core.from_json(cut, allow_partial="trailing-strings")
     except ValueError:
         return None
+
+
+def parse_partial(model: type[BaseModel], text: str) -> BaseModel | None:
+    """The partial object ``text`` (an answer cut anywhere) holds, or None when it holds
+    nothing yet or does not fit the model's shape."""
+    value = parse_partial_json(text)
     if not isinstance(value, dict):
         return None
     try:

@@ -5,6 +5,16 @@ When ``tiktoken`` is importable *and* one of its encoding files is already in it
 that encoding counts instead. Nothing here ever downloads: a missing encoding file means the
 character estimate, not a network request. Estimates feed usage that is marked
 ``estimated: true``; they are never passed off as the provider's counts.
+
+A :data:`TokenCounter` chooses how a stream's estimates are made:
+
+- ``auto`` (the default): tiktoken when available offline, else the character estimate;
+- ``tiktoken``: the same, but asked for explicitly: when tiktoken or its cached encoding is
+  missing, one warning says so (once per process) and the character estimate is used;
+- ``character``: the character estimate, even when tiktoken is available.
+
+:func:`counter_used` names what a counter actually counts with (``tiktoken/o200k_base`` or
+``characters``), so a result can say which estimate it holds.
 """
 
 from __future__ import annotations
@@ -14,19 +24,34 @@ import hashlib
 import importlib.util
 import os
 import tempfile
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from .log import get_logger
 
 if TYPE_CHECKING:
     from .request import Request
 
-__all__ = ["CHARS_PER_TOKEN", "cached_encoding_path", "estimate_prompt_tokens", "estimate_tokens"]
+__all__ = [
+    "CHARS_PER_TOKEN",
+    "TOKEN_COUNTERS",
+    "TokenCounter",
+    "cached_encoding_path",
+    "counter_used",
+    "estimate_prompt_tokens",
+    "estimate_tokens",
+]
 
 log = get_logger(__name__)
 
 #: Characters per token assumed when no tokenizer is available.
 CHARS_PER_TOKEN = 4
+
+#: How estimates are counted (see the module docstring).
+TokenCounter = Literal["auto", "tiktoken", "character"]
+TOKEN_COUNTERS: tuple[TokenCounter, ...] = ("auto", "tiktoken", "character")
+
+#: What :func:`counter_used` calls the character estimate.
+CHARACTERS = "characters"
 
 # Encodings tried in order: the newest OpenAI one first; both are fair stand-ins for the
 # tokenizers of other providers, and far better than a character count.
@@ -70,17 +95,44 @@ def _encoding() -> Any | None:
     return None
 
 
-def estimate_tokens(text: str) -> int:
-    """Tokens in ``text``: tiktoken's count when available offline, else ``ceil(chars / 4)``."""
+@functools.cache
+def _warn_no_tiktoken() -> None:
+    """Say once per process that ``tiktoken`` counting was asked for but is not available."""
+    installed = importlib.util.find_spec("tiktoken") is not None
+    log.warning(
+        "tokens.tiktoken_unavailable",
+        reason="no encoding file in its local cache" if installed else "tiktoken is not installed",
+        using=CHARACTERS,
+    )
+
+
+def _encoding_for(counter: TokenCounter) -> Any | None:
+    if counter == "character":
+        return None
+    encoding = _encoding()
+    if encoding is None and counter == "tiktoken":
+        _warn_no_tiktoken()
+    return encoding
+
+
+def counter_used(counter: TokenCounter = "auto") -> str:
+    """What ``counter`` counts with here: ``tiktoken/<encoding>`` or ``characters``."""
+    encoding = _encoding_for(counter)
+    return f"tiktoken/{encoding.name}" if encoding is not None else CHARACTERS
+
+
+def estimate_tokens(text: str, counter: TokenCounter = "auto") -> int:
+    """Tokens in ``text``: tiktoken's count when available offline (and ``counter`` allows
+    it), else ``ceil(chars / 4)``."""
     if not text:
         return 0
-    encoding = _encoding()
+    encoding = _encoding_for(counter)
     if encoding is not None:
         return len(encoding.encode(text, disallowed_special=()))
     return (len(text) + CHARS_PER_TOKEN - 1) // CHARS_PER_TOKEN
 
 
-def estimate_prompt_tokens(request: Request) -> int:
+def estimate_prompt_tokens(request: Request, counter: TokenCounter = "auto") -> int:
     """Tokens the provider reads for ``request``: every message and the system prompt."""
-    total = sum(estimate_tokens(m.text) for m in request.messages)
-    return total + estimate_tokens(request.system or "")
+    total = sum(estimate_tokens(m.text, counter) for m in request.messages)
+    return total + estimate_tokens(request.system or "", counter)

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from conftest import PROVIDER_ENV_VARS
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLES = REPO / "examples"
 
 # What each example's output must contain: the thing it demonstrates, not just "it ran".
 SHOWS: dict[str, tuple[str, ...]] = {
@@ -28,6 +29,56 @@ SHOWS: dict[str, tuple[str, ...]] = {
     "content_progress.py": ("Generating content...", "Progress: 100.0%"),
     "progress.py": ("run 1:", "run 2: expected 120 tokens (learned)"),
     "quickstart.py": ("[openai]", "[anthropic]", "[google]"),
+    # Seed 003 (Steer LLM SDK guide), each sample as the guide writes it.
+    "seed_steer/anthropic_streaming.py": (
+        "[anthropic/claude-3-opus] usage: prompt_tokens=",
+        "counted by: provider",
+    ),
+    "seed_steer/basic_streaming.py": ('answering as gpt-4. You asked: "Tell me a story"',),
+    "seed_steer/batch_processing.py": tuple(
+        f"Prompt: Write a haiku about {lang}\nResult: This is the fake openai server answering "
+        f'as gpt-4. You asked: "Write a haiku about {lang}"'
+        for lang in ("Python", "JavaScript", "Rust")
+    ),
+    "seed_steer/content_filter_transformer.py": ("Filtered: ", '"Saya***here"'),
+    "seed_steer/error_handling.py": ("Answer: This is the fake openai server answering as gpt-4",),
+    "seed_steer/event_callbacks.py": (
+        "[STARTED] Model: gpt-4, Provider: openai",
+        "[CHUNK 0] This",
+        "[USAGE] prompt_tokens=",
+        "[COMPLETE] Duration: ",
+    ),
+    "seed_steer/event_processor.py": (
+        'Text: This is the fake openai server answering as gpt-4. You asked: "Generate content"',
+        "Metrics: ProcessorMetrics(streams=1, events={'delta': ",
+        "'usage': 1}, text_chars=",
+    ),
+    "seed_steer/high_performance.py": (
+        " chunks: This is the fake openai server answering as gpt-4. You asked: "
+        '"Generate text quickly"',
+    ),
+    "seed_steer/json_mode.py": (
+        "{'provider': 'openai', 'model': 'gpt-4', 'prompt': 'Generate a JSON object",
+        '{"provider": "openai", "model": "gpt-4"',
+    ),
+    "seed_steer/memory_efficient.py": ("Processed 40 words, 215 characters",),
+    "seed_steer/openai_streaming.py": (
+        "[openai/gpt-4] usage: prompt_tokens=",
+        "counted by: provider",
+    ),
+    "seed_steer/streaming_interruptions.py": (
+        'You asked: "Generate a long story"',
+        "characters collected]",
+    ),
+    "seed_steer/streaming_with_usage.py": (
+        'Text: This is the fake openai server answering as gpt-4. You asked: "Write a haiku',
+        "Tokens used: prompt_tokens=",
+    ),
+    "seed_steer/xai_streaming.py": (
+        "[xai/grok-2] This is the fake openai server answering as grok-2.",
+        "without an xAI provider: no provider available",
+        "model='grok-2': no configured provider serves it",
+    ),
     "tools.py": (
         "Let me look that up.\n",
         'The tools answered: get_weather: {"city": "Paris", "sky": "sunny"',

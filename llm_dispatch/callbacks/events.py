@@ -112,6 +112,11 @@ class StreamEvent:
     provider: str
     model: str
     task_type: str
+    #: Set by an :class:`~llm_dispatch.stages.transformers.EventProcessor` made with
+    #: ``add_correlation`` / ``add_timestamp``: the id tying the events of one stream
+    #: together (its ``request_id``), and when the event was processed (``time.time()``).
+    correlation_id: str | None = None
+    timestamp: float | None = None
 
 
 @dataclass(slots=True, kw_only=True)

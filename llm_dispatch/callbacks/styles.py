@@ -241,7 +241,7 @@ class _EventCallbacksListener(Listener):
         await self.call(ctx, self.cb.on_delta, event)
 
     async def event(self, ctx: StreamContext, event: Any) -> None:
-        common = {
+        common: dict[str, Any] = {
             "request_id": ctx.request_id,
             "provider": ctx.provider,
             "model": ctx.model,
@@ -259,7 +259,7 @@ class _EventCallbacksListener(Listener):
             await self.call(ctx, self.cb.on_tool_call, update)
 
     async def end(self, ctx: StreamContext, summary: StreamSummary) -> None:
-        common = {
+        common: dict[str, Any] = {
             "request_id": ctx.request_id,
             "provider": ctx.provider,
             "model": ctx.model,

@@ -2,8 +2,10 @@
 
 :func:`with_retry` wraps opening an attempt: only :class:`ProviderError` s whose kind is
 retryable are retried; the wait is exponential with jitter, or the provider's
-``Retry-After`` (capped), and never sleeps past the ``total`` deadline. Each retry is
-reported to the stages as a :class:`RetryEvent`.
+``Retry-After`` (capped), and never sleeps past the ``total`` deadline. A failure to
+connect (refused, or the ``connect`` deadline) is retried only while the policy's
+``retry.connection_errors`` is on. Each retry is reported to the stages as a
+:class:`RetryEvent`.
 """
 
 from __future__ import annotations
@@ -16,11 +18,11 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 from tenacity.wait import wait_base
 
 from ..attempt import Attempt, Open, Opened
-from ..errors import ProviderError, StreamTimeout
+from ..errors import ErrorKind, ProviderError, ProviderTimeoutError, StreamTimeout
 from ..events import RetryEvent
 from ..settings.models import RetrySettings
 
-__all__ = ["build_retrying", "retry_wait", "with_retry"]
+__all__ = ["build_retrying", "is_connection_failure", "retry_wait", "with_retry"]
 
 
 def retry_wait(settings: RetrySettings, attempt: int, exc: BaseException | None) -> float:
@@ -41,8 +43,21 @@ class _Wait(wait_base):
         return retry_wait(self.settings, retry_state.attempt_number, exc)
 
 
-def _is_retryable(exc: BaseException) -> bool:
-    return isinstance(exc, ProviderError) and exc.is_retryable
+def is_connection_failure(exc: ProviderError) -> bool:
+    """Whether ``exc`` says no connection was made: refused or reset, or the connect
+    deadline."""
+    if exc.kind is ErrorKind.CONNECTION:
+        return True
+    return isinstance(exc, ProviderTimeoutError) and exc.limit == "connect"
+
+
+def _retryable_under(settings: RetrySettings) -> Callable[[BaseException], bool]:
+    def retryable(exc: BaseException) -> bool:
+        if not isinstance(exc, ProviderError) or not exc.is_retryable:
+            return False
+        return settings.connection_errors or not is_connection_failure(exc)
+
+    return retryable
 
 
 def build_retrying(
@@ -60,7 +75,7 @@ def build_retrying(
         sleep=sleep,
         stop=stop_after_attempt(settings.max_retries + 1),
         wait=_Wait(settings),
-        retry=retry_if_exception(_is_retryable),
+        retry=retry_if_exception(_retryable_under(settings)),
         before_sleep=before_sleep,
         reraise=True,
     )

@@ -109,6 +109,9 @@ class RetrySettings(BaseModel):
     jitter: float = Field(default=0.25, ge=0, le=1)
     #: Longest ``Retry-After`` honoured, in seconds.
     retry_after_cap: float = Field(default=30.0, ge=0)
+    #: Retry failures to connect (refused, reset before a response, the connect deadline);
+    #: off, such a failure goes straight to the next target.
+    connection_errors: bool = True
 
 
 class CircuitSettings(BaseModel):

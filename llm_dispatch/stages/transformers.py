@@ -4,7 +4,8 @@
   :class:`StreamDeltaEvent` per chunk and returns it (``event.delta.value`` may be changed)
   or ``None`` to drop the chunk. Sync or async. It is a :class:`Stage`: pass it in
   ``stages=[...]``.
-- :class:`EventProcessor`: several transformers applied in order, as one stage.
+- :class:`~llm_dispatch.stages.processor.EventProcessor` (its own module): several
+  transformers applied in order, as one stage.
 - :class:`BannedWordsFilter`: masks words, also when a word is split across chunks (it holds
   back a trailing partial word until the next chunk, and flushes it at the end).
 
@@ -24,7 +25,7 @@ from .base import Stage
 if TYPE_CHECKING:
     from ..context import StreamContext
 
-__all__ = ["BannedWordsFilter", "EventProcessor", "EventTransformer"]
+__all__ = ["BannedWordsFilter", "EventTransformer"]
 
 _TRAILING_WORD = re.compile(r"\w+\Z")
 
@@ -55,30 +56,6 @@ class EventTransformer(Stage):
         if inspect.isawaitable(result):
             result = await result
         return "" if result is None else result.delta.value
-
-
-class EventProcessor(EventTransformer):
-    """Applies its transformers in order; a transformer returning ``None`` drops the chunk
-    and the rest are skipped."""
-
-    name = "event_processor"
-
-    def __init__(self, transformers: Iterable[EventTransformer] = ()) -> None:
-        self.transformers: list[EventTransformer] = list(transformers)
-
-    def add_transformer(self, transformer: EventTransformer) -> EventProcessor:
-        self.transformers.append(transformer)
-        return self
-
-    async def transform(self, event: StreamDeltaEvent) -> StreamDeltaEvent | None:
-        current: StreamDeltaEvent | None = event
-        for transformer in self.transformers:
-            assert current is not None
-            result = transformer.transform(current)
-            current = await result if inspect.isawaitable(result) else result
-            if current is None:
-                return None
-        return current
 
 
 class BannedWordsFilter(Stage):

@@ -5,10 +5,13 @@ from __future__ import annotations
 from ..context import StreamContext
 from ..events import Usage
 from ..ledger import cost_of
-from ..tokens import estimate_prompt_tokens, estimate_tokens
+from ..tokens import counter_used, estimate_prompt_tokens, estimate_tokens
 from .base import Stage
 
-__all__ = ["UsageStage", "estimate_tokens"]
+__all__ = ["ESTIMATED_BY", "UsageStage", "estimate_tokens"]
+
+#: ``StreamContext.values`` key: what counted a usage estimated without a ledger entry.
+ESTIMATED_BY = "usage.estimated_by"
 
 
 class UsageStage(Stage):
@@ -36,11 +39,13 @@ class UsageStage(Stage):
             ctx.usage = ledger.usage
             ctx.cost_usd = ledger.cost_usd
             return
-        if ctx.usage is None and ctx.raw:
+        counter = ledger.counter
+        if ctx.usage is None and ctx.raw and counter is not None:
             ctx.usage = Usage.of(
-                estimate_prompt_tokens(ctx.request),
-                estimate_tokens(ctx.raw_text),
+                estimate_prompt_tokens(ctx.request, counter),
+                estimate_tokens(ctx.raw_text, counter),
                 estimated=True,
             )
+            ctx.values[ESTIMATED_BY] = counter_used(counter)
         if ctx.usage is not None:
             ctx.cost_usd = cost_of(ctx.usage, ctx.price)
