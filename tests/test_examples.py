@@ -1,5 +1,6 @@
 """Every example runs offline: ``LLM_DISPATCH_FAKE=1``, a working directory outside the repo,
-no API keys in the environment. Each run checks what the example is there to show."""
+no API keys in the environment. Each run checks what the example is there to show.
+Examples in subfolders are named by their path under examples/ (``seed_encypher/x.py``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from pathlib import Path
 import pytest
 from conftest import PROVIDER_ENV_VARS
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLES = REPO / "examples"
 
 # What each example's output must contain: the thing it demonstrates, not just "it ran".
 SHOWS: dict[str, tuple[str, ...]] = {
@@ -36,11 +38,75 @@ SHOWS: dict[str, tuple[str, ...]] = {
         "[step 2: openai/gpt-4o-mini, tool calls: none]",
     ),
     "vision.py": ('You asked: "Describe this image". With it: an image (image/png, ',),
+    # Seeds 000 / 001: the EncypherAI streaming docs' samples.
+    "seed_encypher/handler_usage.py": (
+        "Extracted metadata: {'model': 'gpt-4', 'organization': 'MyCompany', 'timestamp': ",
+        "Verification result: True",
+        "Why: signature valid: the text is unchanged",
+    ),
+    "seed_encypher/openai_stream.py": (
+        "is the fake openai server answering as gpt-4.",
+        "Streaming completed!",
+        "Extracted metadata: {'model': 'gpt-4', 'organization': 'MyCompany'",
+        "As printed: truncated",
+        "With the tail appended: valid=True, metadata={'model': 'gpt-4'",
+    ),
+    "seed_encypher/anthropic_stream.py": (
+        "is the fake anthropic server answering as claude-3-opus-20240229.",
+        "Extracted metadata: {'model': 'claude-3-opus-20240229', 'organization': 'MyCompany'",
+        "As printed: truncated",
+        "With the tail appended: valid=True, metadata={'model': 'claude-3-opus-20240229'",
+    ),
+    "seed_encypher/custom_handler.py": (
+        'Streaming statistics: {\n  "chunks_processed": 3,\n  "total_characters": 87,\n'
+        '  "average_chunk_size": 29.0\n}',
+        "In the header (sealed at the first chunk): "
+        "{'model': 'custom-model', 'chunk_number': 1, 'total_characters': 33}",
+        "Handler's own count: 3 chunks",
+        "Verified: True, metadata: {'model': 'custom-model', 'chunk_number': 3, "
+        "'total_characters': 87, 'final_chunk_count': 3, 'final_character_count': 87}",
+    ),
+    "seed_encypher/handler_hmac.py": (
+        "Extracted metadata: {'model_id': 'gpt-4', 'organization': 'EncypherAI', 'timestamp': ",
+        "Verification result: ❌ Failed",
+        "Status: truncated (the text has a header but no trailer",
+        "With finalize()['tail'] appended: ✅ Verified",
+        "With another key: ❌ Failed",
+    ),
+    "seed_encypher/openai_stream_hmac.py": (
+        "is the fake openai server answering as gpt-4.",
+        "Extracted metadata: {'model_id': 'gpt-4', 'organization': 'EncypherAI'",
+        "As printed: truncated",
+        "With finalize()['tail'] appended: valid=True, metadata={'model_id': 'gpt-4'",
+    ),
+    "seed_encypher/anthropic_stream_hmac.py": (
+        "is the fake anthropic server answering as claude-3-opus-20240229.",
+        "As printed: truncated",
+        "With finalize()['tail'] appended: valid=True, "
+        "metadata={'model_id': 'claude-3-opus-20240229'",
+    ),
+    "seed_encypher/advanced_configuration.py": (
+        "punctuation: header at character 6 in 1 piece(s)",
+        "first chunk only: header at character 7 in 1 piece(s)",
+        "spread: header at character 7 in 2 piece(s)",
+        "min_buffer_size=50: header at character 58 in 1 piece(s)",
+        "valid=True, same metadata=True",
+    ),
+    "seed_encypher/fastapi_endpoint.py": (
+        "HTTP 200 text/plain",
+        'Body: This is the fake openai server answering as gpt-4. You asked: "Say something '
+        'about provenance."',
+        "Metadata in the body: {'model_id': 'gpt-4', 'timestamp': ",
+        "'request_id': 'req-42', 'version': '1.1.0'}",
+        "Verification: truncated",
+    ),
 }
 
 
 def test_every_example_is_checked() -> None:
-    assert sorted(SHOWS) == sorted(p.name for p in EXAMPLES.glob("*.py"))
+    assert sorted(SHOWS) == sorted(
+        p.relative_to(EXAMPLES).as_posix() for p in EXAMPLES.rglob("*.py")
+    )
 
 
 @pytest.mark.parametrize("name", sorted(SHOWS))
@@ -51,6 +117,8 @@ def test_example_runs_offline(name: str, tmp_path: Path) -> None:
         if k not in PROVIDER_ENV_VARS and not k.startswith("LLM_DISPATCH")
     }
     env["LLM_DISPATCH_FAKE"] = "1"
+    # This checkout's package, not whichever copy the interpreter has installed.
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     done = subprocess.run(
         [sys.executable, str(EXAMPLES / name)],
         cwd=tmp_path,
