@@ -9,7 +9,6 @@ from the built-in fake provider server on 127.0.0.1.
 
     LLM_DISPATCH_FAKE=1 python examples/seed_stream_handler/integration_test.py
 """
-# ruff: noqa: I001
 
 import asyncio
 
