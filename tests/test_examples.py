@@ -1,5 +1,6 @@
 """Every example runs offline: ``LLM_DISPATCH_FAKE=1``, a working directory outside the repo,
-no API keys in the environment. Each run checks what the example is there to show."""
+no API keys in the environment. Each run checks what the example is there to show.
+Examples in subfolders are named by their path under examples/ (``seed_encypher/x.py``)."""
 
 from __future__ import annotations
 
@@ -159,6 +160,148 @@ NEVER_SHOWS: dict[str, tuple[str, ...]] = {
     # would print 0.0% (the tracker there is never given to the call).
     "seed_dispatcher/progress_tracking.py": ("Progress: 0.0%",),
     "seed_dispatcher/content_generation_progress.py": ("Progress: 0.0%",),
+    # Seeds 000 / 001: the EncypherAI streaming docs' samples.
+    "seed_encypher/handler_usage.py": (
+        "Extracted metadata: {'model': 'gpt-4', 'organization': 'MyCompany', 'timestamp': ",
+        "Verification result: True",
+        "Why: signature valid: the text is unchanged",
+    ),
+    "seed_encypher/openai_stream.py": (
+        "is the fake openai server answering as gpt-4.",
+        "Streaming completed!",
+        "Extracted metadata: {'model': 'gpt-4', 'organization': 'MyCompany'",
+        "As printed: truncated",
+        "With the tail appended: valid=True, metadata={'model': 'gpt-4'",
+    ),
+    "seed_encypher/anthropic_stream.py": (
+        "is the fake anthropic server answering as claude-3-opus-20240229.",
+        "Extracted metadata: {'model': 'claude-3-opus-20240229', 'organization': 'MyCompany'",
+        "As printed: truncated",
+        "With the tail appended: valid=True, metadata={'model': 'claude-3-opus-20240229'",
+    ),
+    "seed_encypher/custom_handler.py": (
+        'Streaming statistics: {\n  "chunks_processed": 3,\n  "total_characters": 87,\n'
+        '  "average_chunk_size": 29.0\n}',
+        "In the header (sealed at the first chunk): "
+        "{'model': 'custom-model', 'chunk_number': 1, 'total_characters': 33}",
+        "Handler's own count: 3 chunks",
+        "Verified: True, metadata: {'model': 'custom-model', 'chunk_number': 3, "
+        "'total_characters': 87, 'final_chunk_count': 3, 'final_character_count': 87}",
+    ),
+    "seed_encypher/handler_hmac.py": (
+        "Extracted metadata: {'model_id': 'gpt-4', 'organization': 'EncypherAI', 'timestamp': ",
+        "Verification result: ❌ Failed",
+        "Status: truncated (the text has a header but no trailer",
+        "With finalize()['tail'] appended: ✅ Verified",
+        "With another key: ❌ Failed",
+    ),
+    "seed_encypher/openai_stream_hmac.py": (
+        "is the fake openai server answering as gpt-4.",
+        "Extracted metadata: {'model_id': 'gpt-4', 'organization': 'EncypherAI'",
+        "As printed: truncated",
+        "With finalize()['tail'] appended: valid=True, metadata={'model_id': 'gpt-4'",
+    ),
+    "seed_encypher/anthropic_stream_hmac.py": (
+        "is the fake anthropic server answering as claude-3-opus-20240229.",
+        "As printed: truncated",
+        "With finalize()['tail'] appended: valid=True, "
+        "metadata={'model_id': 'claude-3-opus-20240229'",
+    ),
+    "seed_encypher/advanced_configuration.py": (
+        "punctuation: header at character 6 in 1 piece(s)",
+        "first chunk only: header at character 7 in 1 piece(s)",
+        "spread: header at character 7 in 2 piece(s)",
+        "min_buffer_size=50: header at character 58 in 1 piece(s)",
+        "valid=True, same metadata=True",
+    ),
+    "seed_encypher/fastapi_endpoint.py": (
+        "HTTP 200 text/plain",
+        'Body: This is the fake openai server answering as gpt-4. You asked: "Say something '
+        'about provenance."',
+        "Metadata in the body: {'model_id': 'gpt-4', 'timestamp': ",
+        "'request_id': 'req-42', 'version': '1.1.0'}",
+        "Verification: truncated",
+    ),
+    # Seed 002: the LangChain-style StreamHandler doc's samples.
+    "seed_stream_handler/console_streaming.py": (
+        'This is the fake openai server answering as gpt-4o-mini. You asked: "Write a short '
+        'poem about AI".',
+        "[openai/gpt-4o-mini: ",
+    ),
+    "seed_stream_handler/initialization.py": (
+        "on_token is handle_token: True",
+        'This is the fake anthropic server answering as claude-sonnet-4-5. You asked: "Say hello"',
+        "[anthropic/claude-sonnet-4-5]",
+    ),
+    "seed_stream_handler/fastapi_sse.py": (
+        "HTTP 200 text/event-stream",
+        "First events: ['This', ' is', ' the']",
+        'events: This is the fake openai server answering as gpt-4o-mini. You asked: "What is '
+        'streaming?".',
+    ),
+    "seed_stream_handler/websocket_stream.py": (
+        "Closed by the server (code 1000)",
+        "First messages: ['This', ' is', ' the']",
+        'messages: This is the fake openai server answering as gpt-4o-mini. You asked: "Why '
+        'WebSockets".',
+    ),
+    "seed_stream_handler/statistics_handler.py": (
+        "\n\nStatistics:\n  Total tokens: 39\n  Speed: ",
+        "The handler counted 39 tokens of ",
+    ),
+    "seed_stream_handler/ui_buffer.py": (
+        # text=True reads the example's "\r" as a line end
+        "\nCurrent: This\nCurrent: This is\nCurrent: This is the",
+        "until the closing event says it is done.\n[Response complete]",
+        "39 tokens buffered, complete=True",
+    ),
+    "seed_stream_handler/queue_handler.py": (
+        'This is the fake openai server answering as gpt-4o-mini. You asked: "Name three queues"',
+        "[consumed on MainThread, produced on another thread]",
+    ),
+    "seed_stream_handler/batch_handler.py": (
+        "batch: 'This is the fake openai'",
+        "8 batches, last: ' event says it is done.'",
+        "Batches add up to the answer: True",
+    ),
+    "seed_stream_handler/memory_efficient_handler.py": (
+        "40 tokens forwarded, 40 received",
+        "Collections run while streaming: at least 4: True",
+    ),
+    "seed_stream_handler/safe_handler.py": (
+        "logged: Error in token callback: cannot handle ' gpt-4o-mini.'",
+        "logged: Error in token callback: cannot handle ' 2'",
+        "Handled 37 tokens; the stream went on to its end: ' is done.'",
+    ),
+    "seed_stream_handler/resilient_handler.py": (
+        "49 sends for 40 tokens (9 retried)",
+        "Every token arrived once, in order: True",
+    ),
+    "seed_stream_handler/unit_tests.py": (
+        "Test that exact token is passed to callback ... ok",
+        "Test that callback is invoked for each token ... ok",
+        "Ran 2 tests",
+        "test_handler_with_mock ... ok",
+    ),
+    "seed_stream_handler/integration_test.py": ("test_streaming_with_llm ... ok",),
+    "seed_stream_handler/ui_friendly_handler.py": (
+        "on_token received first: ['⋯', '\\x08\\x08\\x08', 'This', ' is']",
+    ),
+    "seed_stream_handler/managed_handler.py": (
+        "File closed on exit: True",
+        'It holds: This is the fake openai server answering as gpt-4o-mini. You asked: "Write a '
+        'log line".',
+    ),
+    "seed_stream_handler/debug_handler.py": (
+        "[Token 0]: 'This'\n  Kwargs: {'run_id': UUID('",
+        "[Token 8]: ' gemini-2.5-flash.'",
+        "Stats: 38 tokens, ",
+    ),
+    "seed_stream_handler/multiple_handlers.py": (
+        "This is the fake openai server answering as gpt-4o-mini. You asked: \"What's in the Q3 "
+        'report?".',
+        "The file holds the same answer: True",
+    ),
 }
 
 

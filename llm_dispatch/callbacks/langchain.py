@@ -40,6 +40,19 @@ class StreamHandler:
     raise_error: bool = False
 
     def __init__(self, on_token: Callable[[str], Any]) -> None:
+        if not callable(on_token):
+            raise TypeError(
+                f"StreamHandler(on_token=...) takes a function called with each token; "
+                f"got {type(on_token).__name__}, which cannot be called"
+            )
+        if inspect.isgeneratorfunction(on_token) or inspect.isasyncgenfunction(on_token):
+            # Calling it would only create a generator: its body, and every token, is lost.
+            raise TypeError(
+                f"StreamHandler(on_token=...): {getattr(on_token, '__qualname__', on_token)} "
+                "is a generator function, so calling it with a token runs none of its body; "
+                "pass a function that handles the token (a queue's put, a list's append, "
+                "an async send) and yield from what it fills"
+            )
         self.on_token = on_token
 
     def on_llm_new_token(self, token: str, **kwargs: Any) -> Any:

@@ -9,6 +9,8 @@ gets that trailer in the summary (``summary["tail"]``) and must append it.
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable, Mapping
 from os import urandom
 from typing import Any
@@ -42,6 +44,32 @@ def _check_size(packed: bytes) -> None:
         )
 
 
+def _counting_once(method: Callable[..., str]) -> Callable[..., str]:
+    """Wrap a subclass's ``process_chunk`` so that one call counts one chunk (see
+    :attr:`StreamingHandler.chunks_processed`)."""
+
+    @functools.wraps(method)
+    def process_chunk(self: StreamingHandler, *args: Any, **kwargs: Any) -> str:
+        self._call_depth += 1
+        try:
+            out = method(self, *args, **kwargs)
+        except BaseException:
+            self._call_depth -= 1
+            if not self._call_depth:
+                self._counted_in_call = False
+            raise
+        self._call_depth -= 1
+        if not self._call_depth:
+            if self._counted_in_call:  # the override counted this chunk itself
+                self._counted_in_call = False
+            else:
+                self._chunks += 1
+        return out
+
+    process_chunk.__counts_once__ = True  # type: ignore[attr-defined]
+    return process_chunk
+
+
 # Targets that never fall back to "any character" when buffer_size runs out.
 _FALLBACK_EXEMPT = frozenset({MetadataTarget.END, MetadataTarget.ALL_CHARACTERS})
 
@@ -68,6 +96,9 @@ class StreamingHandler:
             many characters of text (no text is held back to honour it); at most
             ``buffer_size``.
         sign: ``False`` writes an unsigned payload (verifies as ``unsigned``).
+
+    :attr:`chunks_processed` counts the chunks and can be assigned (a subclass may keep its
+    own count there): see its docstring for how one chunk is never counted twice.
 
     One handler serves one stream. Mutating :attr:`metadata` (or calling
     :meth:`update_metadata`) before the header goes out changes the header; later changes
@@ -126,9 +157,20 @@ class StreamingHandler:
         #: Header frames that went out: (offset in the visible text, frame bytes).
         self._pieces: list[tuple[int, bytes]] = []
         self._chars = 0
-        self._chunks = 0
+        # A count a subclass assigned before calling this __init__ is kept.
+        self._chunks: int = self.__dict__.get("_chunks", 0)
+        #: How deep inside (subclass) process_chunk overrides we are, and whether code
+        #: there assigned chunks_processed during the current call.
+        self._call_depth = 0
+        self._counted_in_call = False
         self._payload_chars = 0
         self._summary: dict[str, Any] | None = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        override = cls.__dict__.get("process_chunk")
+        if inspect.isfunction(override) and not getattr(override, "__counts_once__", False):
+            setattr(cls, "process_chunk", _counting_once(override))  # noqa: B010
 
     # -- the per-chunk path -------------------------------------------------------------
 
@@ -143,7 +185,8 @@ class StreamingHandler:
                 data = chunk.encode("utf-8", "surrogatepass")
             self._absorb(data)
             self._chars += len(chunk)
-            self._chunks += 1
+            if not self._call_depth:  # else the subclass wrapper counts the chunk
+                self._chunks += 1
             return chunk
         return self._process_slow(chunk, is_final)
 
@@ -167,9 +210,10 @@ class StreamingHandler:
                 out = self._insert(chunk, points)
         self._absorb(chunk.encode("utf-8", "surrogatepass"))
         self._chars += len(chunk)
-        self._chunks += 1
         if is_final:
             out += self._close("is_final")
+        if not self._call_depth:  # else the subclass wrapper counts the chunk
+            self._chunks += 1
         return out
 
     def _insert(self, chunk: str, points: list[int]) -> str:
@@ -240,7 +284,8 @@ class StreamingHandler:
             "tail": "" if ended_with == "is_final" else tail,
             "ended_with": ended_with,
             "metadata": embedded,
-            "chunks": self._chunks,
+            # The chunk passed with is_final is counted once its call returns.
+            "chunks": self._chunks + int(ended_with == "is_final" and not self._counted_in_call),
             "characters": self._chars,
             "payload_characters": self._payload_chars,
             "header_offset": self._pieces[0][0],
@@ -307,7 +352,26 @@ class StreamingHandler:
 
     @property
     def chunks_processed(self) -> int:
+        """How many chunks were processed (the summary's ``"chunks"``).
+
+        It can be assigned, and one chunk is still counted once. Assigned between calls,
+        it sets the count (the next chunk makes it one more). Assigned by code inside a
+        subclass's ``process_chunk`` override — ``self.chunks_processed += 1`` before or
+        after calling ``super().process_chunk`` — it is that call's count: the handler
+        does not add the chunk again. The handler counts a chunk when the outermost
+        ``process_chunk`` call returns; a call that raises is not counted.
+        """
         return self._chunks
+
+    @chunks_processed.setter
+    def chunks_processed(self, value: int) -> None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"chunks_processed must be an int, not {type(value).__name__}")
+        if value < 0:
+            raise ValueError(f"chunks_processed must not be negative (got {value})")
+        self._chunks = value
+        if self.__dict__.get("_call_depth", 0):
+            self._counted_in_call = True
 
     @property
     def chars_processed(self) -> int:
