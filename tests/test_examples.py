@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -152,14 +154,6 @@ SHOWS: dict[str, tuple[str, ...]] = {
         "[openai:gpt-4o-mini]  done.\n",
     ),
     "seed_dispatcher/streaming_with_timeout.py": ('You asked: "Write a long story"',),
-}
-
-# What an example's output must never contain.
-NEVER_SHOWS: dict[str, tuple[str, ...]] = {
-    # Each reading comes after a chunk arrived: an unattached tracker that followed nothing
-    # would print 0.0% (the tracker there is never given to the call).
-    "seed_dispatcher/progress_tracking.py": ("Progress: 0.0%",),
-    "seed_dispatcher/content_generation_progress.py": ("Progress: 0.0%",),
     # Seeds 000 / 001: the EncypherAI streaming docs' samples.
     "seed_encypher/handler_usage.py": (
         "Extracted metadata: {'model': 'gpt-4', 'organization': 'MyCompany', 'timestamp': ",
@@ -304,6 +298,14 @@ NEVER_SHOWS: dict[str, tuple[str, ...]] = {
     ),
 }
 
+# What an example's output must never contain.
+NEVER_SHOWS: dict[str, tuple[str, ...]] = {
+    # Each reading comes after a chunk arrived: an unattached tracker that followed nothing
+    # would print 0.0% (the tracker there is never given to the call).
+    "seed_dispatcher/progress_tracking.py": ("Progress: 0.0%",),
+    "seed_dispatcher/content_generation_progress.py": ("Progress: 0.0%",),
+}
+
 
 def test_every_example_is_checked() -> None:
     found = sorted(p.relative_to(EXAMPLES).as_posix() for p in EXAMPLES.rglob("*.py"))
@@ -311,8 +313,8 @@ def test_every_example_is_checked() -> None:
     assert set(NEVER_SHOWS) <= set(SHOWS)
 
 
-@pytest.mark.parametrize("name", sorted(SHOWS))
-def test_example_runs_offline(name: str, tmp_path: Path) -> None:
+def run_example(name: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``examples/<name>`` run as a script: offline, no keys, from ``cwd``."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -323,15 +325,44 @@ def test_example_runs_offline(name: str, tmp_path: Path) -> None:
     env["PYTHONPATH"] = os.pathsep.join(
         p for p in (str(EXAMPLES.parent), os.environ.get("PYTHONPATH")) if p
     )
-    done = subprocess.run(
+    return subprocess.run(
         [sys.executable, str(EXAMPLES / name)],
-        cwd=tmp_path,
+        cwd=cwd,
         env=env,
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
         timeout=90,
     )
+
+
+@pytest.fixture(scope="module")
+def example_runs(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Future[subprocess.CompletedProcess[str]]]]:
+    """Every example this session selected, started at once a few at a time: each is a
+    process that spends about a second importing, so running them side by side keeps the
+    suite short. Each test then waits for its own."""
+    names = [
+        item.callspec.params["name"]
+        for item in request.session.items
+        if item.originalname == "test_example_runs_offline"
+    ]
+    with ThreadPoolExecutor(max_workers=max(2, (os.cpu_count() or 1) + 1)) as pool:
+        runs = {
+            name: pool.submit(run_example, name, tmp_path_factory.mktemp("example"))
+            for name in names
+        }
+        yield runs
+        for run in runs.values():
+            run.cancel()
+
+
+@pytest.mark.parametrize("name", sorted(SHOWS))
+def test_example_runs_offline(
+    name: str, example_runs: dict[str, Future[subprocess.CompletedProcess[str]]]
+) -> None:
+    done = example_runs[name].result(timeout=120)
     assert done.returncode == 0, f"{name} exited {done.returncode}\n{done.stderr[-2000:]}"
     for expected in SHOWS[name]:
         assert expected in done.stdout, f"{name} did not show {expected!r}:\n{done.stdout[-2000:]}"
