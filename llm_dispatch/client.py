@@ -13,7 +13,7 @@
 
 Every call goes through the same dispatcher loop, policies and stages as a decorated
 function; the result of each call is a :class:`DispatchStream`. :class:`SteerLLMClient` is
-the same client under the name the Steer LLM SDK's users know (docs/seeds/steer.md).
+the same client under the name the Steer LLM SDK's users know (docs/from/steer.md).
 """
 
 from __future__ import annotations

@@ -58,8 +58,8 @@ def cost_of(usage: Usage, price: ModelPrice | None) -> float | None:
     return (input_cost + usage.completion_tokens * price.output) / 1e6
 
 
-#: The ledger's name for an :class:`AttemptRecord` (the same class).
 LedgerEntry = AttemptRecord
+"""The ledger's name for an :class:`AttemptRecord` (the same class)."""
 
 
 class Ledger(BaseModel):

@@ -34,6 +34,8 @@ except ImportError:  # tests/ imported as a package
         {"backend": "memcached://x"},
         {"backend": "redis"},
         {"backend": "redis", "url": "http://x"},
+        {"url": "redis://127.0.0.1:6379/0"},
+        {"backend": "redis://127.0.0.1:6379/0", "url": "redis://127.0.0.1:6379/1"},
         {"namespace": "has space"},
         {"replay_timing": "slow"},
         {"unknown": 1},

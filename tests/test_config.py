@@ -1543,3 +1543,15 @@ def test_secret_url_masks_every_form_of_password() -> None:
         assert secret.get_secret_value() == url
         assert secret == SecretUrl(url) and hash(secret) == hash(SecretUrl(url))
         assert secret != url
+
+
+def test_a_provider_cannot_have_its_own_total_deadline(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "providers:\n  openai:\n    kind: openai\n    timeouts: {first_token: 5, total: 3}\n",
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(path, environ={})
+    assert "dispatch.yaml:4 providers.openai.timeouts.total: the total deadline covers the " in (
+        str(info.value)
+    )

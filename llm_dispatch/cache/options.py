@@ -29,20 +29,60 @@ class CacheOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
-    enabled: bool = True
-    similarity_threshold: float = Field(default=0.95, gt=0.0, le=1.0)
-    max_cache_size: int = Field(default=100, ge=1)
-    #: Seconds an entry lives after it was stored; None: until evicted.
-    ttl: float | None = Field(default=None, gt=0.0)
-    backend: Literal["memory", "redis"] | SecretUrl = "memory"
-    url: SecretUrl | None = None
-    namespace: str = Field(default="llm_dispatch", min_length=1, pattern=r"^[A-Za-z0-9_.:\-]+$")
-    replay_timing: Literal["immediate", "recorded"] = "immediate"
-    #: Record the relative time of each chunk (needed for ``replay_timing="recorded"``).
-    record_timing: bool = True
-    #: Seconds a backend call may take before the cache gives up and the call goes live.
-    backend_timeout: float = Field(default=2.0, gt=0.0)
-    ignore_extra: frozenset[str] = DEFAULT_IGNORED_EXTRA
+    enabled: bool = Field(default=True, description="false: the cache neither looks up nor stores.")
+    similarity_threshold: float = Field(
+        default=0.95,
+        gt=0.0,
+        le=1.0,
+        description="Lowest cosine score of a similar hit, in (0, 1]; the guard still "
+        "requires the same decisive words in the same order.",
+    )
+    max_cache_size: int = Field(
+        default=100,
+        ge=1,
+        description="Entries kept; the least recently used beyond it are evicted.",
+    )
+    ttl: float | None = Field(
+        default=None,
+        gt=0.0,
+        description="Seconds an entry lives after it was stored; null: until evicted.",
+    )
+    backend: Literal["memory", "redis"] | SecretUrl = Field(
+        default="memory",
+        description="memory (this process), redis (with url), or a redis:// / rediss:// URL; "
+        "a URL's password is masked everywhere but in the Redis client.",
+    )
+    url: SecretUrl | None = Field(
+        default=None,
+        description="The redis:// or rediss:// URL of `backend: redis`; its password is masked.",
+    )
+    namespace: str = Field(
+        default="llm_dispatch",
+        min_length=1,
+        pattern=r"^[A-Za-z0-9_.:\-]+$",
+        description="Prefix of every key (letters, digits, _ . : -); caches in different "
+        "namespaces never meet.",
+    )
+    replay_timing: Literal["immediate", "recorded"] = Field(
+        default="immediate",
+        description="immediate replays a hit at once; recorded spaces its chunks as they arrived.",
+    )
+    record_timing: bool = Field(
+        default=True,
+        description="Record each chunk's offset from the first (needed for `replay_timing: "
+        "recorded`).",
+    )
+    backend_timeout: float = Field(
+        default=2.0,
+        gt=0.0,
+        description="Seconds a backend call may take; a lookup that fails or times out is a "
+        "miss and the call goes live.",
+    )
+    ignore_extra: frozenset[str] = Field(
+        default=DEFAULT_IGNORED_EXTRA,
+        description="Request.extra keys that do not split the cache (tracing ids by "
+        "default); every other extra key does.",
+    )
 
     @field_validator("backend", mode="before")
     @classmethod
@@ -75,6 +115,12 @@ class CacheOptions(BaseModel):
                 raise ValueError("backend 'redis' needs url='redis://host:port/db'")
             if self.url.scheme not in ("redis", "rediss"):
                 raise ValueError("url must be a redis:// or rediss:// URL")
+        elif self.url is not None:
+            # Read only with ``backend: redis``: anywhere else it would be silently unused.
+            raise ValueError(
+                "url is only read with backend 'redis'; a backend given as a URL carries it "
+                "itself, and the memory backend has none"
+            )
         return self
 
     @property

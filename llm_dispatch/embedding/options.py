@@ -73,16 +73,37 @@ class EmbeddingOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True, hide_input_in_errors=True)
 
-    enabled: bool = True
-    target: MetadataTarget = MetadataTarget.WHITESPACE
+    enabled: bool = Field(
+        default=True, description="false: nothing is signed (and no key is needed)."
+    )
+    target: MetadataTarget = Field(
+        default=MetadataTarget.WHITESPACE,
+        description="Where the invisible header goes: whitespace, punctuation, first_letter, "
+        "last_letter, all_characters or end.",
+    )
     hmac_key: SecretStr | None = Field(
         default=None,
         validation_alias=AliasChoices("hmac_key", "key", "secret_key", "hmac_secret_key"),
+        description="The signing key (at least 16 characters; aliases key, secret_key, "
+        "hmac_secret_key), or random for this process's random key; unset or empty: "
+        "$LLM_DISPATCH_HMAC_KEY. Secret: never in reprs, dumps or errors.",
     )
-    #: Extra metadata embedded in every signed stream (JSON-like values).
-    fields: dict[str, Any] = Field(default_factory=dict)
-    encode_first_chunk_only: bool = True
-    min_buffer_size: int = Field(default=0, ge=0)
+    fields: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Extra metadata embedded in every signed stream (JSON-like values), "
+        "besides the fields the stage fills in itself, whose names it may not use.",
+    )
+    encode_first_chunk_only: bool = Field(
+        default=True,
+        description="true puts the whole header after the first target; false spreads it in "
+        "pieces over the following targets.",
+    )
+    min_buffer_size: int = Field(
+        default=0,
+        ge=0,
+        description="The header goes after the first target at or after this character; no "
+        "text is held back.",
+    )
 
     _key_source: KeySource = PrivateAttr(default="explicit")
 

@@ -29,10 +29,24 @@ class ModelPrice(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    input: float = Field(ge=0)
-    output: float = Field(ge=0)
-    cached_input: float | None = Field(default=None, ge=0)
-    cache_write: float | None = Field(default=None, ge=0)
+    input: float = Field(
+        ge=0,
+        description="USD per 1M input tokens neither read from nor written to the "
+        "provider's prompt cache.",
+    )
+    output: float = Field(ge=0, description="USD per 1M output tokens, reasoning tokens included.")
+    cached_input: float | None = Field(
+        default=None,
+        ge=0,
+        description="USD per 1M input tokens read from the provider's prompt cache; unset: "
+        "the input price.",
+    )
+    cache_write: float | None = Field(
+        default=None,
+        ge=0,
+        description="USD per 1M input tokens written to the provider's prompt cache; unset: "
+        "the input price.",
+    )
 
 
 class ProviderSettings(BaseModel):

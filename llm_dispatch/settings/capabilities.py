@@ -59,10 +59,18 @@ class ModelCapabilities(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
-    #: What the model takes; must include ``text`` (every request sends text).
-    modalities: tuple[Modality, ...] | None = None
-    #: Tokens the model reads at most (prompt and answer), as its provider documents it.
-    context_window: int | None = Field(default=None, gt=0)
+    modalities: tuple[Modality, ...] | None = Field(
+        default=None,
+        description="The parts the model takes (text, image, audio, document); must include "
+        "text. Routing skips the model for a request that sends anything else. Unset: the "
+        "family table's.",
+    )
+    context_window: int | None = Field(
+        default=None,
+        gt=0,
+        description="Tokens the model reads at most, as its provider documents it; used by "
+        "fallback_on: [context_length]. Unset: the family table's, else unknown.",
+    )
 
     @field_validator("modalities")
     @classmethod

@@ -78,15 +78,31 @@ class DispatchConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
-    providers: dict[str, ProviderConfig] = Field(default_factory=builtin_providers)
-    routes: dict[str, RouteConfig] = Field(default_factory=dict)
-    defaults: PolicySettings = Field(default_factory=PolicySettings)
-    #: The similar-prompt stream cache shared by every function that asks for it
-    #: (``cache=True``); see docs/cache.md.
-    cache: CacheOptions | None = None
-    #: Signed provenance for every stream (see docs/embedding.md); a function's
-    #: ``embed_metadata=`` argument wins over it.
-    embedding: EmbeddingOptions | None = None
+    providers: dict[str, ProviderConfig] = Field(
+        default_factory=builtin_providers,
+        description="Name -> provider entry; routes and decorators use the name. Unset: "
+        "openai, anthropic and google with example prices. The function provider always "
+        "exists.",
+    )
+    routes: dict[str, RouteConfig] = Field(
+        default_factory=dict,
+        description="Task type (or default) -> route. Without a default route, one is made "
+        "of every configured provider but function, in declaration order.",
+    )
+    defaults: PolicySettings = Field(
+        default_factory=PolicySettings,
+        description="The policies of every call; decorator arguments override them per function.",
+    )
+    cache: CacheOptions | None = Field(
+        default=None,
+        description="The similar-prompt stream cache; when present and enabled, it serves "
+        "every function that does not pass cache=False.",
+    )
+    embedding: EmbeddingOptions | None = Field(
+        default=None,
+        description="Signed invisible provenance for every stream when present and enabled; "
+        "a function's embed_metadata= argument wins over it.",
+    )
 
     @model_validator(mode="after")
     def _complete_and_check(self) -> DispatchConfig:

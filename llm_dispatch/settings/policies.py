@@ -46,14 +46,31 @@ class TimeoutSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
-    #: Establishing the TCP/TLS connection.
-    connect: float = Field(default=10.0, gt=0)
-    #: From sending the request to the first text chunk.
-    first_token: float | None = Field(default=60.0, gt=0)
-    #: Longest silence between two chunks.
-    idle: float | None = Field(default=60.0, gt=0)
-    #: The whole stream, every attempt included.
-    total: float | None = Field(default=None, gt=0)
+    connect: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds to establish the TCP/TLS connection to the provider; it cannot "
+        "be switched off.",
+    )
+    first_token: float | None = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds from sending the request to the attempt's first event (text, "
+        "reasoning or a tool-call delta); null: no deadline. A miss is retried and falls "
+        "back like any retryable error.",
+    )
+    idle: float | None = Field(
+        default=60.0,
+        gt=0,
+        description="Longest gap between two events of a stream, in seconds; null: no "
+        "deadline. After text it is a mid-stream failure.",
+    )
+    total: float | None = Field(
+        default=None,
+        gt=0,
+        description="Seconds for the whole call, every attempt, backoff and the cache lookup "
+        "included; null: no deadline.",
+    )
 
     def merged(self, override: TimeoutOverride | None) -> TimeoutSettings:
         """These deadlines with the keys ``override`` sets explicitly replaced."""
@@ -68,15 +85,47 @@ class TimeoutOverride(BaseModel):
     """A provider's partial override of :class:`TimeoutSettings`.
 
     Only the keys written count (``first_token: null`` switches that deadline off for this
-    provider); the others keep the ``defaults.timeouts`` value.
+    provider); the others keep the ``defaults.timeouts`` value. ``total`` is not one of
+    them: it bounds the whole call, whichever providers serve it.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
-    connect: float | None = Field(default=None, gt=0)
-    first_token: float | None = Field(default=None, gt=0)
-    idle: float | None = Field(default=None, gt=0)
-    total: float | None = Field(default=None, gt=0)
+    connect: float | None = Field(
+        default=None,
+        gt=0,
+        description="This provider's connect timeout in seconds (null is refused: it cannot "
+        "be switched off).",
+    )
+    first_token: float | None = Field(
+        default=None,
+        gt=0,
+        description="This provider's first-event deadline in seconds; null switches it off "
+        "for this provider.",
+    )
+    idle: float | None = Field(
+        default=None,
+        gt=0,
+        description="This provider's idle deadline in seconds; null switches it off for "
+        "this provider.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_total(cls, data: Any) -> Any:
+        # ``total`` is the whole call's budget, whichever providers serve it: one provider
+        # cannot have its own.
+        if isinstance(data, dict) and "total" in data:
+            raise ConfigProblems(
+                [
+                    ConfigProblem(
+                        ("total",),
+                        "the total deadline covers the whole call, whichever providers serve "
+                        "it: set it in defaults.timeouts (or a function's timeout=)",
+                    )
+                ]
+            )
+        return data
 
     @model_serializer(mode="wrap")
     def _only_written(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
@@ -99,19 +148,35 @@ class RetrySettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
-    #: Retries per target after the first try (0: no retry).
-    max_retries: int = Field(default=2, ge=0)
-    #: First backoff delay in seconds; doubles on each retry.
-    backoff_base: float = Field(default=0.5, ge=0)
-    #: Upper bound of one backoff delay in seconds.
-    backoff_max: float = Field(default=8.0, ge=0)
-    #: Random spread of each delay, as a fraction of it (0.25: ±25 %).
-    jitter: float = Field(default=0.25, ge=0, le=1)
-    #: Longest ``Retry-After`` honoured, in seconds.
-    retry_after_cap: float = Field(default=30.0, ge=0)
-    #: Retry failures to connect (refused, reset before a response, the connect deadline);
-    #: off, such a failure goes straight to the next target.
-    connection_errors: bool = True
+    max_retries: int = Field(
+        default=2,
+        ge=0,
+        description="Retries of one target after its first try, for retryable errors only "
+        "(0: no retry).",
+    )
+    backoff_base: float = Field(
+        default=0.5, ge=0, description="Seconds before the first retry; doubles on each retry."
+    )
+    backoff_max: float = Field(
+        default=8.0, ge=0, description="Upper bound of one backoff delay, in seconds."
+    )
+    jitter: float = Field(
+        default=0.25,
+        ge=0,
+        le=1,
+        description="Random spread of each delay, as a fraction of it (0.25: ±25 %).",
+    )
+    retry_after_cap: float = Field(
+        default=30.0,
+        ge=0,
+        description="Longest Retry-After a provider's answer may ask for that is honoured, "
+        "in seconds.",
+    )
+    connection_errors: bool = Field(
+        default=True,
+        description="Retry failures to connect (refused, reset before a response, the connect "
+        "deadline); off, such a failure goes straight to the next target.",
+    )
 
 
 class CircuitSettings(BaseModel):
@@ -119,22 +184,52 @@ class CircuitSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
-    enabled: bool = True
-    #: Failures within ``window`` seconds (with no success in between) that open the circuit.
-    failure_threshold: int = Field(default=5, ge=1)
-    window: float = Field(default=60.0, gt=0)
-    #: Seconds an open circuit skips the target before one probe request is let through.
-    cooldown: float = Field(default=30.0, gt=0)
-    #: ``memory`` (per process) or a ``redis://`` / ``rediss://`` / ``unix://`` URL (shared),
-    #: held as a :class:`~llm_dispatch.urls.SecretUrl` so that its password stays hidden.
-    store: Literal["memory"] | SecretUrl = "memory"
-    #: Prefix of the Redis keys, so several applications can share one server.
-    namespace: str = Field(default="llm_dispatch:circuit", min_length=1)
-    #: Longest wait for one round trip to a shared store; the request's ``total`` bounds
-    #: it too. A store that does not answer in time is replaced by this process's state.
-    store_timeout: float = Field(default=0.25, gt=0)
-    #: Seconds this process keeps its own state after the shared store failed.
-    store_retry: float = Field(default=5.0, gt=0)
+    enabled: bool = Field(
+        default=True,
+        description="Keep a circuit per target (provider/model); false: never skip a target "
+        "for its past failures.",
+    )
+    failure_threshold: int = Field(
+        default=5,
+        ge=1,
+        description="Failures within `window` seconds, with no success in between, that "
+        "open a target's circuit.",
+    )
+    window: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds over which failures are counted towards `failure_threshold`.",
+    )
+    cooldown: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds an open circuit skips its target before one probe request is "
+        "let through.",
+    )
+    store: Literal["memory"] | SecretUrl = Field(
+        default="memory",
+        description="Where circuit state lives: memory (this process) or a redis://, "
+        "rediss:// or unix:// URL shared by every process using that server; its password "
+        "is masked everywhere but in the Redis client.",
+    )
+    namespace: str = Field(
+        default="llm_dispatch:circuit",
+        min_length=1,
+        description="Prefix of the Redis keys, so several applications can share one server.",
+    )
+    store_timeout: float = Field(
+        default=0.25,
+        gt=0,
+        description="Longest wait for one round trip to a shared store, in seconds (the "
+        "call's `total` bounds it too); a store that does not answer in time is replaced by "
+        "this process's own state.",
+    )
+    store_retry: float = Field(
+        default=5.0,
+        gt=0,
+        description="Seconds this process keeps its own state after the shared store failed, "
+        "before trying the store again.",
+    )
 
     @field_validator("store", mode="before")
     @classmethod
@@ -168,15 +263,30 @@ class PolicySettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
-    retry: RetrySettings = Field(default_factory=RetrySettings)
-    #: Try the next target when one fails (before any text reached the consumer).
-    fallback: bool = True
-    #: Failure kinds that stop the chain unless listed here: ``context_length`` (then only
-    #: targets with a larger, or unknown, context window are tried) and ``content_filter``
-    #: (a refusal before any text). Ignored when ``fallback`` is off.
-    fallback_on: tuple[FallbackOn, ...] = ()
-    timeouts: TimeoutSettings = Field(default_factory=TimeoutSettings)
-    #: After text reached the consumer: ``raise`` StreamInterrupted, or ``continue`` on the
-    #: next target with the partial answer as assistant prefix.
-    mid_stream: Literal["raise", "continue"] = "raise"
-    circuit: CircuitSettings = Field(default_factory=CircuitSettings)
+    retry: RetrySettings = Field(
+        default_factory=RetrySettings, description="Retries of one target before the next."
+    )
+    fallback: bool = Field(
+        default=True,
+        description="Try the next target when one fails before its first event (text, "
+        "reasoning or a tool-call delta).",
+    )
+    fallback_on: tuple[FallbackOn, ...] = Field(
+        default=(),
+        description="Failures about the request that fall back anyway: context_length (then "
+        "only targets with a larger, or unknown, context window are tried) and "
+        "content_filter (a refusal before any text). Without fallback, nothing falls back.",
+    )
+    timeouts: TimeoutSettings = Field(
+        default_factory=TimeoutSettings, description="The deadlines of every call."
+    )
+    mid_stream: Literal["raise", "continue"] = Field(
+        default="raise",
+        description="A failure after the first event: raise StreamInterrupted with the "
+        "delivered text, or continue on the next target, asked to go on from the partial "
+        "answer (always raise once a tool-call delta was delivered).",
+    )
+    circuit: CircuitSettings = Field(
+        default_factory=CircuitSettings,
+        description="The circuit breaker that takes a failing target out of rotation.",
+    )

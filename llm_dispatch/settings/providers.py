@@ -56,40 +56,88 @@ class ProviderConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
-    kind: ProviderKind
-    #: ``false`` keeps the entry but never routes to it.
-    enabled: bool = True
-    api_key: SecretStr | None = None
-    #: Checked by :func:`~llm_dispatch.urls.base_url_problem`: http(s), a host, no
-    #: credentials, no whitespace, no link-local or cloud metadata address.
-    base_url: str | None = None
-    #: Let ``base_url`` name a link-local address or a cloud metadata endpoint.
-    allow_link_local: bool = False
-    #: The models this provider may be asked for; empty means any.
-    models: list[str] = Field(default_factory=list)
-    default_model: str | None = None
-    #: USD per one million input / output tokens, per model.
-    prices: dict[str, ModelPrice] = Field(default_factory=dict)
-    #: What each model takes (modalities, context window); models not listed follow the
-    #: kind's family table (see :mod:`llm_dispatch.settings.capabilities`).
-    capabilities: dict[str, ModelCapabilities] = Field(default_factory=dict)
-    timeouts: TimeoutOverride | None = None
-    #: Share of traffic under the ``weighted`` strategy (a target's own weight wins).
-    weight: float = Field(default=1.0, ge=0)
-    #: Sent with every request. Values may carry a proxy's credentials: they are held as
-    #: ``SecretStr`` (masked in reprs and dumps) and unwrapped only for the SDK client.
-    extra_headers: dict[str, SecretStr] = Field(default_factory=dict)
-    #: How this provider continues a partial answer under ``mid_stream: continue``:
-    #: ``prefill``, ``continue_final_message`` (vLLM) or ``instruction``; unset: the kind's
-    #: default (anthropic: prefill; openai, google: instruction).
-    continuation: ContinuationMode | None = None
-    #: The message ``instruction`` continuations send after the partial answer.
-    continuation_instruction: str | None = Field(default=None, min_length=1)
-    #: Kind ``openai`` only: the API its models are sent to, ``chat`` (completions) or
-    #: ``responses``; unset: chat, except models OpenAI serves only through the Responses
-    #: API (see :mod:`llm_dispatch.providers.openai_apis`). ``model_api`` sets it per model.
-    api: OpenAIApi | None = None
-    model_api: dict[str, OpenAIApi] = Field(default_factory=dict)
+    kind: ProviderKind = Field(
+        description="The implementation: openai (also any OpenAI-compatible server: vLLM, "
+        "Ollama, LM Studio), anthropic, google, or function (the decorated body)."
+    )
+    enabled: bool = Field(default=True, description="false keeps the entry but never routes to it.")
+    api_key: SecretStr | None = Field(
+        default=None,
+        description="The provider's API key; unset: the SDK's key variable (OPENAI_API_KEY, "
+        "ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN, GEMINI_API_KEY or GOOGLE_API_KEY). An "
+        "unset ${VAR} here disables the provider instead of failing the file. Secret: "
+        "never in reprs, logs or errors.",
+    )
+    base_url: str | None = Field(
+        default=None,
+        description="The endpoint; unset: the SDK's default or its base-URL variable. Must "
+        "be http(s) with a host, no credentials, no whitespace, and no link-local or cloud "
+        "metadata address unless allow_link_local.",
+    )
+    allow_link_local: bool = Field(
+        default=False,
+        description="Let base_url name a link-local address or a cloud metadata endpoint.",
+    )
+    models: list[str] = Field(
+        default_factory=list,
+        description="The models this provider may be asked for; empty means any. When "
+        "non-empty, route targets, default_model, prices, capabilities and model_api keys "
+        "must be in it.",
+    )
+    default_model: str | None = Field(
+        default=None,
+        description="The model of a target that names only the provider; unset: the first "
+        "of models (body for kind function).",
+    )
+    prices: dict[str, ModelPrice] = Field(
+        default_factory=dict,
+        description="Per model, USD per one million tokens; used for cost_usd and by the "
+        "cost strategy.",
+    )
+    capabilities: dict[str, ModelCapabilities] = Field(
+        default_factory=dict,
+        description="Per model, what it takes (modalities, context window); a model or key "
+        "left out follows the kind's built-in family table.",
+    )
+    timeouts: TimeoutOverride | None = Field(
+        default=None,
+        description="This provider's deadlines over defaults.timeouts; only the keys written "
+        "count.",
+    )
+    weight: float = Field(
+        default=1.0,
+        ge=0,
+        description="Share of traffic under the weighted strategy when the route target "
+        "gives no weight of its own.",
+    )
+    extra_headers: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="Headers sent with every request. The values are secrets (masked in "
+        "reprs, dumps and errors, scrubbed from provider messages); the names are not.",
+    )
+    continuation: ContinuationMode | None = Field(
+        default=None,
+        description="How this provider continues a partial answer under `mid_stream: "
+        "continue`: prefill, continue_final_message (vLLM) or instruction; unset: prefill "
+        "for anthropic, instruction for openai and google.",
+    )
+    continuation_instruction: str | None = Field(
+        default=None,
+        min_length=1,
+        description="The user message instruction continuations send after the partial "
+        "answer; unset: the built-in text.",
+    )
+    api: OpenAIApi | None = Field(
+        default=None,
+        description="Kind openai only: the API its models are sent to, chat (completions) or "
+        "responses; unset: chat, except, on OpenAI itself, the models served only through "
+        "the Responses API.",
+    )
+    model_api: dict[str, OpenAIApi] = Field(
+        default_factory=dict,
+        description="Kind openai only: the API per model (chat or responses), over api and "
+        "the built-in rule.",
+    )
 
     # Set by the loader when ``api_key`` referenced an unset variable: the provider is then
     # disabled rather than the whole configuration rejected.

@@ -34,13 +34,24 @@ class RouteTarget(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
-    provider: str = Field(min_length=1)
-    model: str | None = Field(default=None, min_length=1)
-    #: Weight under the ``weighted`` strategy; None: the provider's ``weight``.
-    weight: float | None = Field(default=None, ge=0)
-    #: Provider options this target is sent (``{seed: 7}``); the call's own options win
-    #: key by key (see :mod:`llm_dispatch.provider_options`).
-    options: dict[str, Any] = Field(default_factory=dict)
+    provider: str = Field(min_length=1, description="The name of a configured provider.")
+    model: str | None = Field(
+        default=None,
+        min_length=1,
+        description="The model; unset: the provider's default_model (else the first of its "
+        "models).",
+    )
+    weight: float | None = Field(
+        default=None,
+        ge=0,
+        description="Share of traffic under the weighted strategy (0: only after all "
+        "others); unset: the provider's weight.",
+    )
+    options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Provider options this target is sent ({seed: 7}): names its provider's "
+        "kind applies, checked at load, no headers; the call's own options win key by key.",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -72,8 +83,17 @@ class RouteConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
-    targets: list[RouteTarget] = Field(min_length=1)
-    strategy: StrategyName = "priority"
+    targets: list[RouteTarget] = Field(
+        min_length=1,
+        description="The targets, each once: provider, provider/model, or a mapping.",
+    )
+    strategy: StrategyName = Field(
+        default="priority",
+        description="How the usable targets are ordered per request: priority (as listed), "
+        "cost (cheapest known input + output price first), latency (lowest measured time "
+        "to first token first, unmeasured first), weighted (random by weight) or "
+        "round_robin (rotated on every request).",
+    )
 
     @model_validator(mode="before")
     @classmethod
