@@ -31,13 +31,11 @@ from .callbacks.listener import Callback
 from .callbacks.styles import EventCallbacks
 from .client_options import StreamingOptions
 from .dispatcher import Dispatcher
-from .errors import NoProviderAvailable
 from .global_dispatcher import get_dispatcher
 from .policies.overrides import policy_overrides
 from .progress.tracker import ProgressTracker
-from .providers.function import FUNCTION_PROVIDER
 from .result import DispatchStream
-from .settings.capabilities import family_of
+from .routing.model_owner import model_owner, unserved_model
 from .settings.models import DispatchConfig, PolicySettings
 from .stages.base import Stage
 from .stages.pipeline import CallStages
@@ -45,14 +43,6 @@ from .structured import structured_format
 from .task_types import TaskType
 
 __all__ = ["Client", "SteerLLMClient"]
-
-# Model-name prefixes of each provider kind: lets ``model="claude-..."`` reach Anthropic
-# when no configured provider names that model (with the kind's built-in family table).
-_MODEL_PREFIXES: dict[str, tuple[str, ...]] = {
-    "openai": ("gpt-", "o1", "o3", "o4", "chatgpt-"),
-    "anthropic": ("claude",),
-    "google": ("gemini", "gemma"),
-}
 
 
 class Client:
@@ -346,46 +336,10 @@ def _route_providers(
     found = config.route_for(task_type.value)
     route_order = list(dict.fromkeys(t.provider for t in found[1].targets)) if found else []
     order = route_order + [name for name in config.providers if name not in route_order]
-    owner = _model_owner(config, order, model)
+    owner = model_owner(config, order, model)
     if owner is None:
-        raise NoProviderAvailable(
-            task_type.value,
-            {
-                f"model={model!r}": "no configured provider serves it: none names it in "
-                "models, default_model, prices or capabilities, and it is no model name of "
-                f"a configured provider's kind ({_kinds(config)})"
-            },
-            hint=(
-                "To send it to an OpenAI-compatible server, name that provider "
-                "(providers=['<name>'] or provider='<name>'), or list the model under "
-                "providers.<name>.models in the configuration."
-            ),
-        )
+        raise unserved_model(config, task_type.value, model)
     return (owner, *(name for name in route_order if name != owner))
-
-
-def _model_owner(config: DispatchConfig, order: Sequence[str], model: str) -> str | None:
-    """The first provider in ``order`` that names ``model``, else the first whose kind's
-    model names (family table, name prefixes) take it, else None."""
-    for name in order:
-        entry = config.providers[name]
-        if (
-            model in entry.models
-            or entry.default_model == model
-            or model in entry.prices
-            or model in entry.capabilities
-        ):
-            return name
-    for name in order:
-        kind = config.providers[name].kind
-        if family_of(kind, model) is not None or model.startswith(_MODEL_PREFIXES.get(kind, ())):
-            return name
-    return None
-
-
-def _kinds(config: DispatchConfig) -> str:
-    kinds = sorted({e.kind for e in config.providers.values() if e.kind != FUNCTION_PROVIDER})
-    return ", ".join(kinds) if kinds else "none configured"
 
 
 #: :class:`Client` under the name Steer LLM SDK code uses: the same class.

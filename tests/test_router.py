@@ -297,10 +297,21 @@ async def test_model_applies_to_the_single_named_provider() -> None:
     assert plan.targets[0].price is None  # no price configured for that model
 
 
-async def test_model_without_providers_goes_to_the_provider_that_lists_it() -> None:
+async def test_model_without_providers_goes_first_to_the_provider_that_lists_it() -> None:
     router = Router(config({"default": ["openai", "vllm", "google"]}))
     plan = await router.plan(request(), model="llama-8b")
-    assert keys(plan) == ["openai/gpt-4o-mini", "vllm/llama-8b", "google/gemini-2.5-flash"]
+    # The provider that serves the model answers; the others stay as fallbacks.
+    assert keys(plan) == ["vllm/llama-8b", "openai/gpt-4o-mini", "google/gemini-2.5-flash"]
+    assert plan.strategy == "priority"
+
+
+async def test_model_without_providers_goes_to_the_provider_of_its_kind() -> None:
+    router = Router(config({"default": ["openai", "google"]}))
+    plan = await router.plan(request(), model="claude-haiku-4-5")
+    # Anthropic is configured but not in the route: it serves claude models, so it comes first.
+    assert keys(plan)[0] == "anthropic/claude-haiku-4-5"
+    with pytest.raises(NoProviderAvailable, match="grok-2"):
+        await router.plan(request(), model="grok-2")
 
 
 async def test_model_without_providers_else_goes_to_the_first_route_provider() -> None:

@@ -24,6 +24,7 @@ from llm_dispatch import (
     SteerLLMClient,
     StreamInterrupted,
     StreamTimeout,
+    llm_stream,
 )
 from llm_dispatch.errors import ProviderConnectionError
 from llm_dispatch.streaming import (
@@ -445,3 +446,29 @@ async def test_a_decorated_functions_connect_deadline_applies_too(
     with pytest.raises(StreamTimeout) as info:
         await asyncio.wait_for(answer("hi").collect(), 10)
     assert (info.value.limit, info.value.seconds) == ("connect", 0.2)
+
+
+async def test_a_decorated_call_follows_the_same_model_rule(
+    fake_server: FakeProviderServer, make_dispatcher: Any
+) -> None:
+    dispatcher = make_dispatcher()
+
+    @llm_stream(dispatcher=dispatcher, model="grok-2")
+    async def unserved(prompt: str) -> Any:
+        yield "offline stand-in"
+
+    @llm_stream(dispatcher=dispatcher, model="claude-haiku-4-5")
+    async def claude(prompt: str) -> Any:
+        yield "offline stand-in"
+
+    with pytest.raises(NoProviderAvailable, match="grok-2"):
+        await asyncio.wait_for(unserved("hi").collect(), 30)
+    assert fake_server.requests == []
+
+    # The route's first provider is OpenAI; the Claude model goes to Anthropic.
+    fake_server.enqueue(Script(chunks=CHUNKS), provider="anthropic")
+    stream = await asyncio.wait_for(claude("hi").collect(), 30)
+    assert (stream.provider, stream.model) == ("anthropic", "claude-haiku-4-5")
+    assert [(r.provider, r.model) for r in fake_server.requests] == [
+        ("anthropic", "claude-haiku-4-5")
+    ]

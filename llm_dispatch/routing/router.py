@@ -16,9 +16,12 @@ Call arguments:
   ``provider/model`` entry names the target exactly. Route targets of other providers are
   skipped with ``not in providers=[...]``.
 - ``model="..."`` replaces the model of one provider's targets: the first provider of
-  ``providers=``, else the first route provider that lists the model in its ``models``, else
-  the route's first provider. Other providers keep their models, because a model name
-  belongs to one provider.
+  ``providers=``, else the first route provider that serves the model, else another
+  configured provider that does (:mod:`.model_owner`: a provider serves the models it names,
+  and its kind's model names); without ``providers=``, that provider's targets come first
+  and the strategy is ``priority``, as with ``providers=``. A model no configured provider
+  serves raises :class:`~llm_dispatch.errors.NoProviderAvailable` before anything is sent.
+  Other providers keep their models, because a model name belongs to one provider.
 
 Circuit breaker: a target whose circuit is open, or half-open with its probe in flight, is
 skipped (every circuit of a plan read in one round trip, bounded by ``timeout``). Planning
@@ -44,6 +47,7 @@ from ..request import Request
 from ..settings.models import FUNCTION_PROVIDER, DispatchConfig
 from ..settings.paths import did_you_mean
 from .capabilities import RequestNeeds
+from .model_owner import model_owner, unserved_model
 from .strategies import RoutingState, get_strategy
 from .target import Target
 
@@ -170,9 +174,16 @@ class Router:
             candidates = self._narrow(candidates, names, skipped)
             strategy = "priority"
         if model is not None:
-            first = self._model_owner(candidates, providers, model)
-            if first is not None:
-                candidates = self._override_model(candidates, first, model, skipped)
+            first = self._model_owner(task, candidates, providers, model)
+            if all(c.provider != first for c in candidates):
+                # A configured provider outside the route serves the model: it comes first.
+                candidates.insert(0, self.target(first, model))
+            candidates = self._override_model(candidates, first, model, skipped)
+            if providers is None:
+                # The model names who should answer: its provider first, the others after
+                # it as fallbacks, in the route's order (as with providers=).
+                candidates.sort(key=lambda c: c.provider != first)
+                strategy = "priority"
 
         enabled: list[Target] = []
         seen: set[str] = set()
@@ -277,9 +288,15 @@ class Router:
         return narrowed
 
     def _model_owner(
-        self, candidates: list[Target], providers: Sequence[str] | str | None, model: str
-    ) -> str | None:
-        """Which provider ``model=`` applies to."""
+        self,
+        task: str,
+        candidates: list[Target],
+        providers: Sequence[str] | str | None,
+        model: str,
+    ) -> str:
+        """Which provider ``model=`` applies to: the first of ``providers=``; else the
+        route's, then any configured, provider that serves it (see :mod:`.model_owner`);
+        :class:`NoProviderAvailable` when none does."""
         if providers:
             first = providers if isinstance(providers, str) else providers[0]
             name, slash, named_model = first.partition("/")
@@ -289,10 +306,12 @@ class Router:
                     "give the model in one place"
                 )
             return name
-        for c in candidates:
-            if model in self.config.providers[c.provider].models:
-                return c.provider
-        return candidates[0].provider if candidates else None
+        route = list(dict.fromkeys(c.provider for c in candidates))
+        order = route + [name for name in self.config.providers if name not in route]
+        owner = model_owner(self.config, order, model)
+        if owner is None:
+            raise unserved_model(self.config, task, model)
+        return owner
 
     def _override_model(
         self, candidates: list[Target], provider: str, model: str, skipped: dict[str, str]
