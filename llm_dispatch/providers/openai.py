@@ -54,6 +54,7 @@ Choices worth knowing:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncGenerator, Iterator
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -330,12 +331,23 @@ class _ToolCallNumbering:
 
 def _reasoning_text(delta: ChoiceDelta) -> str:
     """The reasoning a delta carries in a field the SDK does not declare (see
-    :data:`_REASONING_FIELDS`), or ``""``."""
+    :data:`_REASONING_FIELDS`), or ``""``.
+
+    Read from the model's extra fields: ``getattr`` on a field that is absent raises inside
+    pydantic, which costs about 2 µs a field on every chunk. A field an SDK version does
+    declare is read as an attribute."""
+    extra = delta.__pydantic_extra__
+    declared = _declared_reasoning_fields(type(delta))
     for name in _REASONING_FIELDS:
-        value = getattr(delta, name, None)
+        value = getattr(delta, name) if name in declared else (extra or {}).get(name)
         if isinstance(value, str) and value:
             return value
     return ""
+
+
+@functools.cache
+def _declared_reasoning_fields(cls: type[ChoiceDelta]) -> frozenset[str]:
+    return frozenset(name for name in _REASONING_FIELDS if name in cls.model_fields)
 
 
 def _usage(usage: CompletionUsage) -> Usage:
