@@ -157,8 +157,10 @@ class StreamingHandler:
         #: Header frames that went out: (offset in the visible text, frame bytes).
         self._pieces: list[tuple[int, bytes]] = []
         self._chars = 0
-        # A count a subclass assigned before calling this __init__ is kept.
-        self._chunks: int = self.__dict__.get("_chunks", 0)
+        # A count a subclass assigned before calling this __init__ is kept. (Not read
+        # through ``self.__dict__``: touching it makes every attribute of the instance
+        # slower to reach, on the per-chunk path too.)
+        self._chunks: int = getattr(self, "_chunks", 0)
         #: How deep inside (subclass) process_chunk overrides we are, and whether code
         #: there assigned chunks_processed during the current call.
         self._call_depth = 0
@@ -370,7 +372,7 @@ class StreamingHandler:
         if value < 0:
             raise ValueError(f"chunks_processed must not be negative (got {value})")
         self._chunks = value
-        if self.__dict__.get("_call_depth", 0):
+        if getattr(self, "_call_depth", 0):
             self._counted_in_call = True
 
     @property
