@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
-from .cache.streaming_cache import StreamingCache
+from .cache.instance import is_streaming_cache
 from .dispatcher import CallOptions
 from .policies.overrides import merge_policy
 from .result import DispatchStream
@@ -20,6 +20,7 @@ from .structured import StructuredOutputStage
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
+    from .cache.streaming_cache import StreamingCache
     from .dispatcher import Dispatcher
     from .providers.base import Provider
     from .request import Request
@@ -32,7 +33,7 @@ __all__ = ["CacheChoice", "open_call"]
 #: A call's cache: its own :class:`StreamingCache`; ``True`` for the configuration's (which
 #: must exist); ``False`` for none, counted as a bypass; ``None`` for the configuration's
 #: when it has one.
-CacheChoice: TypeAlias = StreamingCache | bool | None
+CacheChoice: TypeAlias = "StreamingCache | bool | None"
 
 
 def open_call(
@@ -103,7 +104,7 @@ def _resolve_cache(
     dispatcher: Dispatcher, cache: CacheChoice, caller: str | None
 ) -> StreamingCache | None:
     """The cache the call reads and fills (see :data:`CacheChoice`)."""
-    if isinstance(cache, StreamingCache):
+    if is_streaming_cache(cache):
         return cache
     if cache is False:
         if dispatcher.cache is not None:

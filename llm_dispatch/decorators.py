@@ -6,16 +6,15 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from pydantic import BaseModel
 
 from .binding import RequestBinder, tool_request_fields
-from .cache.streaming_cache import StreamingCache
+from .cache.instance import is_streaming_cache
 from .call import CacheChoice, open_call
 from .dispatcher import Dispatcher
 from .embedding.options import EmbeddingOptions
-from .embedding.stage import EmbeddingStage
 from .global_dispatcher import get_dispatcher
 from .policies.overrides import merge_policy, policy_overrides
 from .providers.function import FunctionProvider
@@ -24,6 +23,9 @@ from .settings.models import PolicySettings
 from .stages.pipeline import CallStages
 from .structured import structured_format
 from .task_types import TaskType
+
+if TYPE_CHECKING:
+    from .embedding.stage import EmbeddingStage
 
 __all__ = ["llm_stream", "llm_stream_with_metadata"]
 
@@ -92,9 +94,13 @@ class _Decorated:
         # None: as the configuration says; False: never; anything else: this function's own.
         self._embed_off = embed is False
         embedding = EmbeddingOptions.from_value(embed) if embed is not None else None
-        self.embedding: EmbeddingStage | None = EmbeddingStage(embedding) if embedding else None
+        self.embedding: EmbeddingStage | None = None
+        if embedding:
+            from .embedding.stage import EmbeddingStage
+
+            self.embedding = EmbeddingStage(embedding)
         cache = o["cache"]
-        if cache is not None and not isinstance(cache, (bool, StreamingCache)):
+        if cache is not None and not isinstance(cache, bool) and not is_streaming_cache(cache):
             raise TypeError(
                 f"cache= takes a StreamingCache, True (the configuration's cache) or False, "
                 f"not {type(cache).__name__}"

@@ -23,13 +23,11 @@ import time
 import uuid
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .attempt import Attempt, Open, Opened
-from .cache.policy import CachePolicy, StoredAnswer, StreamingCache
 from .chunk import chunk_dict, extra_dict
 from .context import StreamContext
-from .embedding.stage import EmbeddingStage
 from .errors import ErrorKind, ProviderError
 from .events import PlanEvent, Usage
 from .offline import OFFLINE_HINT, fake_mode_requested, faked_settings
@@ -53,6 +51,12 @@ from .settings.policies import TimeoutOverride
 from .stages.base import Stage
 from .stages.log import LogStage
 from .stages.usage import UsageStage
+
+if TYPE_CHECKING:
+    # Imported when a cache or the embedding is used: a plain stream needs neither.
+    from .cache.policy import CachePolicy, StoredAnswer
+    from .cache.streaming_cache import StreamingCache
+    from .embedding.stage import EmbeddingStage
 
 __all__ = ["CallOptions", "Dispatcher"]
 
@@ -109,13 +113,17 @@ class Dispatcher:
         embedding, cache = self.config.embedding, self.config.cache
         #: The similar-prompt cache of the configuration's ``cache`` section, shared by every
         #: function that does not bring its own.
-        self.cache: StreamingCache | None = (
-            StreamingCache.from_options(cache) if cache is not None and cache.enabled else None
-        )
+        self.cache: StreamingCache | None = None
+        if cache is not None and cache.enabled:
+            from .cache.streaming_cache import StreamingCache
+
+            self.cache = StreamingCache.from_options(cache)
         #: Signs every stream when the configuration's ``embedding`` section enables it.
-        self.embedding_stage: EmbeddingStage | None = (
-            EmbeddingStage(embedding) if embedding is not None and embedding.enabled else None
-        )
+        self.embedding_stage: EmbeddingStage | None = None
+        if embedding is not None and embedding.enabled:
+            from .embedding.stage import EmbeddingStage
+
+            self.embedding_stage = EmbeddingStage(embedding)
         # Opening an attempt, innermost first: the first event in time, retried, and
         # guarded by the target's circuit.
         self._open: Open = guarded_by_circuit(self.circuit, with_retry(open_first_event))
@@ -198,9 +206,13 @@ class Dispatcher:
             Watchdog(policy.timeouts.total),
             observe_ttft=self.router.observe_ttft,
         )
-        cache = CachePolicy.for_call(
-            options.cache, ctx.request, options.providers, options.model, options.cache_scope
-        )
+        cache: CachePolicy | None = None
+        if options.cache is not None:
+            from .cache.policy import CachePolicy
+
+            cache = CachePolicy.for_call(
+                options.cache, ctx.request, options.providers, options.model, options.cache_scope
+            )
         stored = await cache.stored_answer(run.left()) if cache is not None else None
         plan = await self._plan(run, options, stored)
         target_options = planned_options(plan.targets, ctx.request, self.config.provider_kinds())

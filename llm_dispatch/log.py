@@ -25,11 +25,11 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import structlog
-from structlog.stdlib import BoundLogger
-from structlog.typing import EventDict, Processor
+if TYPE_CHECKING:
+    from structlog.stdlib import BoundLogger
+    from structlog.typing import EventDict, Processor
 
 __all__ = ["Throttle", "get_logger", "log_to_stderr"]
 
@@ -74,24 +74,76 @@ def _to_record(
     return ("%s", _Line(event, event_dict)), kwargs
 
 
-_PROCESSORS: list[Processor] = [structlog.stdlib.filter_by_level, _to_record]
+# The level of each logging method, as structlog's ``filter_by_level`` reads it.
+_LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warning": logging.WARNING,
+    "warn": logging.WARNING,
+    "error": logging.ERROR,
+    "exception": logging.ERROR,
+    "critical": logging.CRITICAL,
+    "fatal": logging.CRITICAL,
+}
+
+
+def _dropped(*_args: Any, **_kwargs: Any) -> None:
+    """What a logging method of a level the stdlib logger does not log does (returns None)."""
+
+
+def _wrap(stdlib: logging.Logger) -> BoundLogger:
+    import structlog
+    from structlog.stdlib import BoundLogger
+
+    processors: list[Processor] = [structlog.stdlib.filter_by_level, _to_record]
+    logger: BoundLogger = structlog.wrap_logger(
+        stdlib,
+        processors=processors,
+        wrapper_class=BoundLogger,
+        context_class=dict,
+        cache_logger_on_first_use=True,
+    )
+    return logger
+
+
+class _Logger:
+    """A module's logger: the structlog logger is made when the module first logs an event
+    its stdlib logger lets through.
+
+    Importing structlog costs about 50 ms (it imports its console renderer, and rich with it
+    when rich is installed), so the library does not import it until then. An event of a
+    level the stdlib logger is not enabled for is dropped here: through structlog it would
+    reach that logger, which would drop it. Every other attribute comes from the structlog
+    logger through ``__getattr__``, so a logging call adds no frame (the record still points
+    at the library's code).
+    """
+
+    __slots__ = ("_bound", "_stdlib")
+
+    def __init__(self, stdlib: logging.Logger) -> None:
+        self._stdlib = stdlib
+        self._bound: BoundLogger | None = None
+
+    def __getattr__(self, attr: str) -> Any:
+        level = _LEVELS.get(attr)
+        if level is not None and not self._stdlib.isEnabledFor(level):
+            return _dropped
+        bound = self._bound
+        if bound is None:
+            bound = self._bound = _wrap(self._stdlib)
+        return getattr(bound, attr)
 
 
 def get_logger(name: str = ROOT) -> BoundLogger:
     """A structlog logger bound to the stdlib logger ``name`` (under ``llm_dispatch``).
 
     Independent of the application's ``structlog.configure``: the library's events always go
-    to :mod:`logging`, where the application decides what to do with them.
+    to :mod:`logging`, where the application decides what to do with them. structlog is
+    imported when the logger first logs an event that its level lets through.
     """
     if name != ROOT and not name.startswith(ROOT + "."):
         name = f"{ROOT}.{name}"
-    logger: BoundLogger = structlog.wrap_logger(
-        logging.getLogger(name),
-        processors=_PROCESSORS,
-        wrapper_class=BoundLogger,
-        context_class=dict,
-        cache_logger_on_first_use=True,
-    )
+    logger: BoundLogger = _Logger(logging.getLogger(name))  # type: ignore[assignment]
     return logger
 
 

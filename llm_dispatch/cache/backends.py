@@ -13,16 +13,28 @@ the serializer configured on a given instance (which might be pickle) is never u
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeGuard
 from urllib.parse import unquote, urlsplit
-
-from aiocache import SimpleMemoryCache
-from aiocache.base import BaseCache
 
 from ..urls import mask_url_password
 
-__all__ = ["Backend", "build_backend", "dumps_text", "loads_text", "redact_url"]
+if TYPE_CHECKING:
+    # aiocache imports redis: both are imported when a backend is built, not with the library.
+    from aiocache.base import BaseCache
+
+__all__ = ["Backend", "build_backend", "dumps_text", "is_aiocache", "loads_text", "redact_url"]
+
+
+def is_aiocache(value: object) -> TypeGuard[BaseCache]:
+    """Whether ``value`` is an aiocache instance, without importing aiocache.
+
+    An instance exists only once ``aiocache.base`` was imported, so a process that has not
+    imported it holds none.
+    """
+    base = sys.modules.get("aiocache.base")
+    return base is not None and isinstance(value, base.BaseCache)
 
 
 def dumps_text(value: str) -> str:
@@ -86,7 +98,9 @@ def _redis_from_url(url: str, timeout: float) -> BaseCache:
 
 def build_backend(spec: str | BaseCache, *, timeout: float) -> Backend:
     """Make the :class:`Backend` for ``"memory"``, a Redis URL or an aiocache instance."""
-    if isinstance(spec, BaseCache):
+    from aiocache import SimpleMemoryCache
+
+    if is_aiocache(spec):
         client = getattr(spec, "client", None)
         if isinstance(spec, SimpleMemoryCache):
             return Backend("memory", spec, None, False, "memory (given instance)")

@@ -8,9 +8,7 @@ store is kept across loops. A given aiocache instance is used as it is and never
 from __future__ import annotations
 
 import asyncio
-
-from aiocache import SimpleMemoryCache
-from aiocache.base import BaseCache
+from typing import TYPE_CHECKING
 
 from .backends import Backend, build_backend, redact_url
 from .memory_store import MemoryStore
@@ -18,6 +16,9 @@ from .options import CacheOptions
 from .redis_store import RedisStore
 from .stats import CacheStats
 from .store import EntryStore
+
+if TYPE_CHECKING:
+    from aiocache.base import BaseCache
 
 __all__ = ["StoreConnection"]
 
@@ -42,6 +43,8 @@ class StoreConnection:
     def kind(self) -> str:
         """``"memory"`` or ``"redis"``."""
         if self._instance is not None:
+            from aiocache import SimpleMemoryCache  # imported already: the instance is one
+
             return "memory" if isinstance(self._instance, SimpleMemoryCache) else "redis"
         return "redis" if self.options.redis_url else "memory"
 

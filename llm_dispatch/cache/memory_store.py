@@ -8,12 +8,14 @@ item is evicted first. Lookups cost a few dict operations whatever the number of
 from __future__ import annotations
 
 from collections import OrderedDict
-
-from aiocache.base import BaseCache
+from typing import TYPE_CHECKING
 
 from .backends import dumps_text, loads_text
 from .keys import CacheKey
 from .store import Fetched, IndexRow, PutResult, entry_filter
+
+if TYPE_CHECKING:
+    from aiocache.base import BaseCache
 
 __all__ = ["MemoryStore"]
 

@@ -19,14 +19,15 @@ lookup of any other: there is no local copy to keep in sync. A lookup is one rou
 from __future__ import annotations
 
 import json
-from typing import Any
-
-from aiocache.base import BaseCache
+from typing import TYPE_CHECKING, Any
 
 from .backends import dumps_text
 from .keys import CacheKey
 from .similarity import decode_vector
 from .store import Fetched, IndexRow, PutResult, entry_filter
+
+if TYPE_CHECKING:
+    from aiocache.base import BaseCache
 
 __all__ = ["RedisStore"]
 

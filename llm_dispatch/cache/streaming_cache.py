@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine, Iterable
-from typing import Any
-
-from aiocache.base import BaseCache
+from typing import TYPE_CHECKING, Any
 
 from ..errors import UncacheableRequest
 from ..log import Throttle, get_logger
 from ..redaction import redact
 from ..request import Request
+from .backends import is_aiocache
 from .background import BackgroundStores
 from .connection import StoreConnection
 from .entry import ENTRY_VERSION, CachedStream, CacheHit, ReplayTiming
@@ -29,6 +28,9 @@ from .similarity import HashingVectorizer, Vectorizer, decode_vector, encode_vec
 from .singleflight import SingleFlight
 from .stats import CacheStats
 from .store import EntryStore, IndexRow, now_ms
+
+if TYPE_CHECKING:
+    from aiocache.base import BaseCache
 
 __all__ = ["StreamingCache"]
 
@@ -60,7 +62,7 @@ class StreamingCache:
         ignore_extra: Iterable[str] | None = None,
         enabled: bool = True,
     ) -> None:
-        instance = backend if isinstance(backend, BaseCache) else None
+        instance = backend if is_aiocache(backend) else None
         # model_validate: backend and url are plain strings here, SecretUrl once validated.
         options = CacheOptions.model_validate(
             {

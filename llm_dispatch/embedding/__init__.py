@@ -19,16 +19,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .. import lazy
 from ..errors import PayloadError
-from .handler import StreamingHandler
-from .options import EmbeddingOptions
-from .signing import ENV_KEY, process_key
-from .targets import MetadataTarget
-from .unicode_metadata import MetadataEncoder, UnicodeMetadata
-from .verify import VerificationResult, VerifyStatus
 
 if TYPE_CHECKING:
+    from .handler import StreamingHandler
+    from .options import EmbeddingOptions
+    from .signing import ENV_KEY, process_key
     from .stage import EmbeddingStage
+    from .targets import MetadataTarget
+    from .unicode_metadata import MetadataEncoder, UnicodeMetadata
+    from .verify import VerificationResult, VerifyStatus
 
 __all__ = [
     "ENV_KEY",
@@ -45,11 +46,24 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    # The stage pulls in the dispatcher's stage protocol; the standalone module does not
-    # need it, so it is imported on first use.
-    if name == "EmbeddingStage":
-        from .stage import EmbeddingStage
+# Each public name's module, imported when the name is first read.
+_SOURCES = {
+    "ENV_KEY": ".signing",
+    "EmbeddingOptions": ".options",
+    "EmbeddingStage": ".stage",
+    "MetadataEncoder": ".unicode_metadata",
+    "MetadataTarget": ".targets",
+    "StreamingHandler": ".handler",
+    "UnicodeMetadata": ".unicode_metadata",
+    "VerificationResult": ".verify",
+    "VerifyStatus": ".verify",
+    "process_key": ".signing",
+}
 
-        return EmbeddingStage
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+def __getattr__(name: str) -> Any:
+    return lazy.attribute(__name__, _SOURCES, name)
+
+
+def __dir__() -> list[str]:
+    return lazy.names(__name__, __all__)

@@ -36,7 +36,6 @@ from .parsing import (
     Key,
     LineMap,
     check_mapping_shape,
-    parse_yaml,
 )
 from .paths import did_you_mean, format_path
 
@@ -117,6 +116,8 @@ def _load_file(path: Path, env: Mapping[str, str]) -> DispatchConfig:
         raise ConfigError("configuration file not found", source=label) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read the configuration file: {exc}", source=label) from None
+    from .yaml_source import parse_yaml  # PyYAML: only when a file is read
+
     data, lines = parse_yaml(text, label)
     if data is None:
         data = {}
