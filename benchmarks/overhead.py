@@ -2,7 +2,8 @@
 
 The fake provider server runs in its own process, answering every request with 2,000 chunks.
 For each provider the raw SDK stream and the same stream through ``@llm_stream`` (and
-``@llm_stream_with_metadata``) are run interleaved, several rounds, in this one process. Two
+``@llm_stream_with_metadata``; for OpenAI also ``@llm_stream`` with ``parser: fast``, the
+library reading the raw body itself) are run interleaved, several rounds, in this one process. Two
 ratios are printed: wall time, and this process's CPU time. CPU time is the honest one: the
 server's work happens elsewhere, so the client's CPU seconds are exactly what the SDK, and the
 dispatcher on top of it, cost.
@@ -98,13 +99,15 @@ def raw_streamers(url: str) -> dict[str, Callable[[], Awaitable[int]]]:
 
 
 def dispatched_streamers(
-    dispatcher: Dispatcher, *, metadata: bool
+    dispatcher: Dispatcher, *, metadata: bool, providers: dict[str, str] | None = None
 ) -> dict[str, Callable[[], Awaitable[int]]]:
+    """A run per provider of the table: ``providers`` maps the table's name to the configured
+    provider it goes through (default: the same name, each of MODELS)."""
     decorator = llm_stream_with_metadata if metadata else llm_stream
     result: dict[str, Callable[[], Awaitable[int]]] = {}
-    for name in MODELS:
+    for name, configured in (providers or {name: name for name in MODELS}).items():
 
-        @decorator(providers=[name], dispatcher=dispatcher)
+        @decorator(providers=[configured], dispatcher=dispatcher)
         async def answer(prompt: str) -> Any:
             yield "unused"
 
@@ -127,22 +130,23 @@ async def measure(run: Callable[[], Awaitable[int]]) -> tuple[float, float, int]
 async def main(chunks: int, rounds: int) -> None:
     proc, url = start_server(chunks)
     try:
-        dispatcher = Dispatcher(
-            {
-                "providers": {
-                    name: {"kind": name, "api_key": KEY, "base_url": base, "default_model": model}
-                    for name, model, base in (
-                        ("openai", MODELS["openai"], f"{url}/v1"),
-                        ("anthropic", MODELS["anthropic"], url),
-                        ("google", MODELS["google"], url),
-                    )
-                }
-            }
-        )
+        providers: dict[str, Any] = {
+            name: {"kind": name, "api_key": KEY, "base_url": base, "default_model": model}
+            for name, model, base in (
+                ("openai", MODELS["openai"], f"{url}/v1"),
+                ("anthropic", MODELS["anthropic"], url),
+                ("google", MODELS["google"], url),
+            )
+        }
+        providers["openai_fast"] = {**providers["openai"], "kind": "openai", "parser": "fast"}
+        dispatcher = Dispatcher({"providers": providers})
         variants = {
             "raw SDK": raw_streamers(url),
             "@llm_stream": dispatched_streamers(dispatcher, metadata=False),
             "@llm_stream_with_metadata": dispatched_streamers(dispatcher, metadata=True),
+            "@llm_stream parser: fast": dispatched_streamers(
+                dispatcher, metadata=False, providers={"openai": "openai_fast"}
+            ),
         }
         print(f"{chunks} chunks per stream, {rounds} rounds, interleaved; medians\n")
         print(
@@ -150,13 +154,16 @@ async def main(chunks: int, rounds: int) -> None:
             f"{'cpu µs/chunk':>13} {'wall ×':>7} {'cpu ×':>7}"
         )
         for provider in MODELS:
-            for runs in variants.values():  # warm up: imports, connections
-                await runs[provider]()
-            samples: dict[str, list[tuple[float, float]]] = {v: [] for v in variants}
+            runs = {
+                v: streamers[provider] for v, streamers in variants.items() if provider in streamers
+            }
+            for run in runs.values():  # warm up: imports, connections
+                await run()
+            samples: dict[str, list[tuple[float, float]]] = {v: [] for v in runs}
             for r in range(rounds):
-                order = list(variants) if r % 2 == 0 else list(reversed(variants))
+                order = list(runs) if r % 2 == 0 else list(reversed(runs))
                 for variant in order:
-                    wall, cpu, n = await measure(variants[variant][provider])
+                    wall, cpu, n = await measure(runs[variant])
                     assert n >= chunks - 1, f"{variant}/{provider} streamed {n} chunks"
                     samples[variant].append((wall, cpu))
             base_wall = statistics.median(w for w, _ in samples["raw SDK"])

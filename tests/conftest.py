@@ -12,7 +12,7 @@ import pytest
 from llm_dispatch.errors import ProviderError
 from llm_dispatch.events import ProviderEvent
 from llm_dispatch.providers import create_provider
-from llm_dispatch.providers.base import Provider, ProviderSettings
+from llm_dispatch.providers.base import STREAM_PARSERS, Provider, ProviderSettings
 from llm_dispatch.request import Message, Request
 from llm_dispatch.testing import FakeProviderServer
 
@@ -154,11 +154,43 @@ async def collect_stream(provider: Provider, request: Request, model: str) -> St
 
 
 @pytest.fixture
+def openai_parser(request: pytest.FixtureRequest) -> str:
+    """The ``parser`` of the openai providers :func:`sdk_provider` and :func:`make_dispatcher`
+    build: ``sdk``, except in modules marked ``openai_parsers``, whose tests run under each
+    parser (see :func:`pytest_generate_tests`)."""
+    return str(getattr(request, "param", "sdk"))
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test of a module marked ``openai_parsers`` that builds providers runs once per
+    OpenAI stream parser (``sdk``, ``fast``); its runs for other kinds under ``fast`` are
+    deselected (:func:`pytest_collection_modifyitems`)."""
+    if "openai_parser" in metafunc.fixturenames and metafunc.definition.get_closest_marker(
+        "openai_parsers"
+    ):
+        metafunc.parametrize("openai_parser", STREAM_PARSERS, indirect=True)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect the ``fast`` runs of a test for a kind other than openai: only kind openai
+    has a second parser."""
+    keep: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        other_kind = params.get("kind", "openai") != "openai"
+        (dropped if params.get("openai_parser") == "fast" and other_kind else keep).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
+@pytest.fixture
 async def sdk_provider(
-    fake_server: FakeProviderServer, clean_provider_env: None
+    fake_server: FakeProviderServer, clean_provider_env: None, openai_parser: str
 ) -> AsyncIterator[Callable[..., Provider]]:
     """Build providers aimed at ``fake_server`` (kind, then ProviderSettings overrides);
-    every one is closed after the test."""
+    every one is closed after the test. Kind openai's are read with ``openai_parser``."""
     made: list[Provider] = []
 
     def make(kind: str, **overrides: Any) -> Provider:
@@ -167,6 +199,7 @@ async def sdk_provider(
             "kind": kind,
             "api_key": TEST_KEYS[kind],
             "base_url": fake_server.base_url_for(kind),
+            **({"parser": openai_parser} if kind == "openai" else {}),
             **overrides,
         }
         provider = create_provider(ProviderSettings(**fields))
@@ -203,8 +236,11 @@ TEST_MODELS = {
 FAST_RETRY = {"backoff_base": 0.01, "backoff_max": 0.02, "jitter": 0.0}
 
 
-def fake_providers(server: FakeProviderServer, **extra: dict[str, Any]) -> dict[str, Any]:
-    """Provider entries pointing the three SDK providers (and ``extra`` ones) at ``server``."""
+def fake_providers(
+    server: FakeProviderServer, openai_parser: str = "sdk", **extra: dict[str, Any]
+) -> dict[str, Any]:
+    """Provider entries pointing the three SDK providers (and ``extra`` ones) at ``server``;
+    the openai one reads its streams with ``openai_parser``."""
     providers: dict[str, Any] = {
         kind: {
             "kind": kind,
@@ -214,13 +250,15 @@ def fake_providers(server: FakeProviderServer, **extra: dict[str, Any]) -> dict[
         }
         for kind in TEST_MODELS
     }
+    if openai_parser != "sdk":
+        providers["openai"]["parser"] = openai_parser
     providers.update(extra)
     return providers
 
 
 @pytest.fixture
 async def make_dispatcher(
-    fake_server: FakeProviderServer, clean_provider_env: None
+    fake_server: FakeProviderServer, clean_provider_env: None, openai_parser: str
 ) -> AsyncIterator[Callable[..., Any]]:
     """Build a Dispatcher whose providers are served by ``fake_server``.
 
@@ -241,7 +279,7 @@ async def make_dispatcher(
         defaults = dict(defaults or {})
         defaults["retry"] = {**FAST_RETRY, **defaults.get("retry", {})}
         config: dict[str, Any] = {
-            "providers": fake_providers(fake_server, **(providers or {})),
+            "providers": fake_providers(fake_server, openai_parser, **(providers or {})),
             "defaults": defaults,
         }
         if routes is not None:

@@ -18,7 +18,8 @@ from llm_dispatch.testing.parts import tool_call, tool_result
 from llm_dispatch.testing.script import ScriptedToolCall
 from llm_dispatch.tools import Tool
 
-pytestmark = pytest.mark.usefixtures("clean_provider_env")
+# Every test here that builds an openai provider runs under each of its stream parsers.
+pytestmark = [pytest.mark.usefixtures("clean_provider_env"), pytest.mark.openai_parsers]
 
 MODEL = "gpt-test"
 WEATHER = Tool(

@@ -10,7 +10,8 @@ from llm_dispatch.providers.continuation import CONTINUE_INSTRUCTION
 from llm_dispatch.providers.openai import _create_kwargs
 from llm_dispatch.testing import Script
 
-pytestmark = pytest.mark.usefixtures("clean_provider_env")
+# Every test here that builds an openai provider runs under each of its stream parsers.
+pytestmark = [pytest.mark.usefixtures("clean_provider_env"), pytest.mark.openai_parsers]
 
 MODEL = "gpt-test"
 

@@ -7,7 +7,8 @@ import pytest
 from llm_dispatch.events import ProviderEvent, Usage
 from llm_dispatch.testing import Script
 
-pytestmark = pytest.mark.usefixtures("clean_provider_env")
+# Every test here that builds an openai provider runs under each of its stream parsers.
+pytestmark = [pytest.mark.usefixtures("clean_provider_env"), pytest.mark.openai_parsers]
 
 
 async def test_text_keeps_chunk_boundaries_then_usage_and_finish(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
@@ -19,7 +19,12 @@ from .continuation import CONTINUE_INSTRUCTION, DEFAULT_CONTINUATION, Continuati
 from .credentials import has_credentials
 from .openai_apis import OpenAIApi, openai_api_for
 
-__all__ = ["ModelPrice", "Provider", "ProviderSettings"]
+__all__ = ["STREAM_PARSERS", "ModelPrice", "Provider", "ProviderSettings", "StreamParser"]
+
+#: How a provider's stream is read: by its SDK, or (kind ``openai``, chat completions) by
+#: the library's own SSE and JSON parsing.
+StreamParser = Literal["sdk", "fast"]
+STREAM_PARSERS: tuple[StreamParser, ...] = ("sdk", "fast")
 
 
 class ModelPrice(BaseModel):
@@ -82,6 +87,9 @@ class ProviderSettings(BaseModel):
     #: per model; see :mod:`.openai_apis` and :meth:`api_for`.
     api: OpenAIApi | None = None
     model_api: dict[str, OpenAIApi] = Field(default_factory=dict)
+    #: Kind ``openai`` only: how a chat-completions stream is read, by the SDK or by the
+    #: library's own parser (see :mod:`.openai_fast`).
+    parser: StreamParser = "sdk"
 
     @property
     def continuation_mode(self) -> ContinuationMode:
@@ -103,6 +111,12 @@ class ProviderSettings(BaseModel):
     def _api_for_openai_only(self) -> ProviderSettings:
         if self.kind != "openai" and (self.api is not None or self.model_api):
             raise ValueError(f"a provider of kind {self.kind!r} takes no api or model_api")
+        return self
+
+    @model_validator(mode="after")
+    def _fast_parser_for_openai_only(self) -> ProviderSettings:
+        if self.kind != "openai" and self.parser != "sdk":
+            raise ValueError(f"a provider of kind {self.kind!r} takes no parser {self.parser!r}")
         return self
 
     def api_for(self, model: str) -> OpenAIApi:

@@ -5,6 +5,13 @@ Streams ``chat.completions.create(stream=True, stream_options={"include_usage": 
 
 Choices worth knowing:
 
+- Reading: the provider's ``parser`` setting says who reads the stream: ``sdk`` (the
+  default) iterates the SDK's ``AsyncStream`` of ``ChatCompletionChunk`` s; ``fast`` lets
+  the SDK send the request and raise for an error status, then splits and parses the raw
+  body itself (:mod:`.openai_fast`), for the same events and errors at a fraction of the
+  CPU per chunk. Either way :class:`~.openai_chat_reader.ChatReader` turns the chunks into
+  events. The Responses API is always read by the SDK.
+
 - Completion: the SDK stops at ``data: [DONE]`` but also ends silently when the body simply
   stops, and does not say which happened. A chunk carrying ``finish_reason`` is therefore the
   closing event: without one the stream raises ``IncompleteStreamError``. (A body cut after
@@ -54,37 +61,28 @@ Choices worth knowing:
 
 from __future__ import annotations
 
-import functools
-from collections.abc import AsyncGenerator, Iterator
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..errors import ProviderError
-from ..events import ProviderEvent, ToolCallDelta, Usage
+from ..events import ProviderEvent
 from ..request import Request
 from .base import Provider, ProviderSettings
-from .classify import incomplete_error, refusal_error
 from .credentials import API_KEY_ENV_VARS
+from .openai_chat_reader import ChatReader
+from .openai_fast import fast_chat_chunks
 from .openai_messages import chat_messages, reasoning_effort, tool_arguments
 from .openai_responses import stream_responses
 from .options import OPENAI_OPTIONS, check_options, extra_body, mapping_option
 from .sdk_errors import SdkErrorMapper
-from .stream_reading import close_quietly, normalise_finish_reason
+from .stream_reading import close_quietly
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
-    from openai.types.chat.chat_completion_chunk import ChatCompletionChunk, ChoiceDelta
-    from openai.types.completion_usage import CompletionUsage
 
 __all__ = ["OpenAIProvider"]
 
-_FINISH_REASONS = {
-    "stop": "stop",
-    "length": "length",
-    "content_filter": "content_filter",
-    "tool_calls": "tool_calls",
-    "function_call": "tool_calls",
-}
 # Sent as the key to a configured base_url when no api_key is configured (see module doc).
 _PLACEHOLDER_KEY = "no-key-configured"
 _OFFICIAL_HOST = "api.openai.com"
@@ -106,18 +104,24 @@ class OpenAIProvider(Provider):
                 async for event in events:
                     yield event
             return
-        reader = _ChatReader()
+        reader = ChatReader()
         sdk_stream = None
         failure: ProviderError | None = None
         try:
             client = self._get_client()
             official = client.base_url.host == _OFFICIAL_HOST
-            sdk_stream = await client.chat.completions.create(
-                **_create_kwargs(request, model, self.settings, official_api=official)
-            )
-            async for chunk in sdk_stream:
-                for event in reader.read(chunk):
-                    yield event
+            kwargs = _create_kwargs(request, model, self.settings, official_api=official)
+            if self.settings.parser == "fast":
+                # The raw body, split and parsed here (see providers/openai_fast.py).
+                async with aclosing(fast_chat_chunks(client, kwargs)) as chunks:
+                    async for data in chunks:
+                        for event in reader.read_data(data):
+                            yield event
+            else:
+                sdk_stream = await client.chat.completions.create(**kwargs)
+                async for chunk in sdk_stream:
+                    for event in reader.read(chunk):
+                        yield event
         except Exception as exc:
             failure = self.failure(exc, model, request)
         finally:
@@ -207,163 +211,6 @@ def _create_kwargs(
 
 # Options passed to chat.completions.create as the keyword argument of the same name.
 _ARGUMENT_OPTIONS = OPENAI_OPTIONS - {"extra_body", "extra_headers", "extra_query"}
-
-
-# -- the stream -------------------------------------------------------------------------------
-
-
-class _ChatReader:
-    """Turns the chunks of one chat-completions stream into :class:`ProviderEvent` s, and
-    keeps what the closing event needs: the finish reason, the last usage, the text's
-    length and whether tool calls were made."""
-
-    def __init__(self) -> None:
-        self.chars = 0
-        self.finish_reason: str | None = None
-        self.usage: CompletionUsage | None = None
-        # A structured-output refusal streams as ``delta.refusal`` and ends with "stop".
-        self.refusal: str | None = None
-        self._calls = _ToolCallNumbering()
-
-    def read(self, chunk: ChatCompletionChunk) -> list[ProviderEvent]:
-        """The events of one chunk: reasoning, then text, then tool-call pieces."""
-        events: list[ProviderEvent] = []
-        if chunk.choices:
-            choice = chunk.choices[0]
-            if choice.delta is not None:
-                events.extend(self._delta_events(choice.delta))
-            if choice.finish_reason:
-                self.finish_reason = choice.finish_reason
-        if chunk.usage is not None:
-            self.usage = chunk.usage
-        return events
-
-    def _delta_events(self, delta: ChoiceDelta) -> Iterator[ProviderEvent]:
-        if delta.refusal:
-            self.refusal = (self.refusal or "") + delta.refusal
-        reasoning = _reasoning_text(delta)
-        if reasoning:
-            yield ProviderEvent(reasoning=reasoning)
-        if delta.content:
-            self.chars += len(delta.content)
-            yield ProviderEvent(text=delta.content)
-        for piece in delta.tool_calls or ():
-            function = piece.function
-            call = self._calls.delta(
-                piece.index,
-                piece.id,
-                function.name if function is not None else None,
-                function.arguments if function is not None else None,
-            )
-            if call is not None:
-                yield ProviderEvent(tool_call=call)
-        legacy = delta.function_call
-        if legacy is not None:
-            call = self._calls.delta(_LEGACY_CALL, None, legacy.name, legacy.arguments)
-            if call is not None:
-                yield ProviderEvent(tool_call=call)
-
-    def closing(self, provider: Provider, model: str) -> ProviderEvent:
-        """The final event (usage and finish reason); raises for a stream that ended without
-        a finish reason, with a content-filter one, or with a refusal."""
-        if self.finish_reason is None:
-            raise incomplete_error(provider, model, "a finish_reason", self.chars)
-        if self.refusal is not None:
-            raise refusal_error(provider, model, "refusal", self.chars, self.refusal)
-        finish = normalise_finish_reason(self.finish_reason, _FINISH_REASONS)
-        if finish == "content_filter":
-            raise refusal_error(provider, model, self.finish_reason, self.chars)
-        if finish == "stop" and self._calls.count:
-            # Some compatible servers end an answer of tool calls with "stop".
-            finish = "tool_calls"
-        usage = _usage(self.usage) if self.usage is not None else None
-        return ProviderEvent(usage=usage, finish_reason=finish)
-
-
-# The provider index a legacy ``function_call`` delta (which has none) is read under.
-_LEGACY_CALL = -1
-# Delta fields in which OpenAI-compatible servers stream reasoning, in order of preference
-# (DeepSeek, vLLM and Ollama ``reasoning_content``; newer vLLM and OpenRouter ``reasoning``).
-_REASONING_FIELDS = ("reasoning_content", "reasoning")
-
-
-class _ToolCallNumbering:
-    """Numbers the tool calls of one answer from 0, in the order they start, and hands out
-    each call's id and name once, on its first delta that has them.
-
-    A piece belongs to the call of its provider ``index`` (a piece without one, to the call
-    of the piece before it), unless it brings an id other than that call's: then it starts a
-    new call (some compatible servers put every call at index 0).
-    """
-
-    def __init__(self) -> None:
-        self._by_index: dict[int, int] = {}
-        self._ids: list[str | None] = []
-        self._named: list[bool] = []
-        self._last_index = 0
-
-    @property
-    def count(self) -> int:
-        """How many calls have started."""
-        return len(self._ids)
-
-    def delta(
-        self, index: int | None, call_id: str | None, name: str | None, arguments: str | None
-    ) -> ToolCallDelta | None:
-        """The delta for one piece, or None when it says nothing new."""
-        key = self._last_index if index is None else index
-        self._last_index = key
-        ours = self._by_index.get(key)
-        if ours is None or (call_id and self._ids[ours] not in (None, call_id)):
-            ours = self._by_index[key] = self.count
-            self._ids.append(None)
-            self._named.append(False)
-        new_id = call_id if call_id and self._ids[ours] is None else None
-        if new_id is not None:
-            self._ids[ours] = new_id
-        new_name = name if name and not self._named[ours] else None
-        if new_name is not None:
-            self._named[ours] = True
-        if new_id is None and new_name is None and not arguments:
-            return None
-        return ToolCallDelta(index=ours, id=new_id, name=new_name, arguments=arguments or "")
-
-
-def _reasoning_text(delta: ChoiceDelta) -> str:
-    """The reasoning a delta carries in a field the SDK does not declare (see
-    :data:`_REASONING_FIELDS`), or ``""``.
-
-    Read from the model's extra fields: ``getattr`` on a field that is absent raises inside
-    pydantic, which costs about 2 µs a field on every chunk. A field an SDK version does
-    declare is read as an attribute."""
-    extra = delta.__pydantic_extra__
-    declared = _declared_reasoning_fields(type(delta))
-    for name in _REASONING_FIELDS:
-        value = getattr(delta, name) if name in declared else (extra or {}).get(name)
-        if isinstance(value, str) and value:
-            return value
-    return ""
-
-
-@functools.cache
-def _declared_reasoning_fields(cls: type[ChoiceDelta]) -> frozenset[str]:
-    return frozenset(name for name in _REASONING_FIELDS if name in cls.model_fields)
-
-
-def _usage(usage: CompletionUsage) -> Usage:
-    """The counts of a usage report; cached and reasoning tokens are inside OpenAI's prompt
-    and completion counts already."""
-    return Usage.of(
-        usage.prompt_tokens or 0,
-        usage.completion_tokens or 0,
-        reasoning=_count(usage.completion_tokens_details, "reasoning_tokens"),
-        cached_input=_count(usage.prompt_tokens_details, "cached_tokens"),
-    )
-
-
-def _count(details: object, name: str) -> int:
-    value = getattr(details, name, None)
-    return value if isinstance(value, int) else 0
 
 
 def _api_message(exc: Any) -> str:

@@ -25,7 +25,7 @@ from pydantic import (
 
 from ..content import Modality
 from ..errors import ConfigProblems
-from ..providers.base import ModelPrice, ProviderSettings
+from ..providers.base import ModelPrice, ProviderSettings, StreamParser
 from ..providers.continuation import CONTINUATION_MODES, ContinuationMode
 from ..providers.credentials import API_KEY_ENV_VARS, BASE_URL_ENV_VARS, no_credentials_reason
 from ..providers.function import FUNCTION_MODEL, FUNCTION_PROVIDER
@@ -138,6 +138,13 @@ class ProviderConfig(BaseModel):
         description="Kind openai only: the API per model (chat or responses), over api and "
         "the built-in rule.",
     )
+    parser: StreamParser = Field(
+        default="sdk",
+        description="How streamed chat completions are read: sdk (the SDK's own stream) or "
+        "fast (the raw body split and parsed by the library, the same events and errors at a "
+        "fraction of the CPU per chunk). Only kind openai takes fast; the Responses API is "
+        "always read by the SDK.",
+    )
 
     # Set by the loader when ``api_key`` referenced an unset variable: the provider is then
     # disabled rather than the whole configuration rejected.
@@ -176,6 +183,14 @@ class ProviderConfig(BaseModel):
                             "'openai' chooses between chat completions and the Responses API)",
                         )
                     )
+        if self.kind != "openai" and self.parser != "sdk":
+            problems.append(
+                ConfigProblem(
+                    ("parser",),
+                    f"a provider of kind {self.kind!r} takes no parser {self.parser!r} (only "
+                    "kind 'openai' has a fast parser, for chat completions)",
+                )
+            )
         if self.kind == FUNCTION_PROVIDER:
             for key in ("api_key", "base_url", "continuation", "continuation_instruction"):
                 if getattr(self, key) is not None:
@@ -286,6 +301,7 @@ class ProviderConfig(BaseModel):
             continuation_instruction=self.continuation_instruction,
             api=self.api,
             model_api=dict(self.model_api),
+            parser=self.parser,
         )
 
 

@@ -1,0 +1,235 @@
+"""``parser: fast`` against ``parser: sdk``: the same events and the same errors for every
+OpenAI wire shape and fault of the fake server, and for the raw forms it does not script;
+the SSE splitter against the SDK's own decoder; the setting's validation."""
+
+from __future__ import annotations
+
+import itertools
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from openai._streaming import SSEDecoder
+from openai_raw import chunk, raw_chat_server
+
+from llm_dispatch.errors import ConfigError, ProviderError
+from llm_dispatch.events import ProviderEvent
+from llm_dispatch.providers.base import ProviderSettings
+from llm_dispatch.providers.sse import ServerEvent, SseSplitter
+from llm_dispatch.settings.loader import load_config
+from llm_dispatch.testing import Script
+from llm_dispatch.testing.script import ScriptedToolCall
+
+pytestmark = pytest.mark.usefixtures("clean_provider_env")
+
+MODEL = "gpt-4o-mini"
+TEN = [f"w{i} " for i in range(10)]
+CALLS = [ScriptedToolCall("get_weather", {"city": "Paris"}), ScriptedToolCall("get_time")]
+
+SCRIPTS: dict[str, Script] = {
+    "plain": Script(chunks=TEN),
+    "usage": Script(chunks=TEN, usage=(7, 10)),
+    "no-usage": Script(chunks=TEN, send_usage=False),
+    "cached": Script(chunks=TEN, usage=(50, 10), cache_tokens=(0, 30)),
+    "reasoning": Script(chunks=TEN, reasoning="let me think", reasoning_tokens=3),
+    "sparse": Script(chunks=TEN, shape={"sparse"}),
+    "unknown-events": Script(chunks=TEN, shape={"unknown_events"}),
+    "unknown-fields": Script(chunks=TEN, shape={"unknown_fields"}),
+    "every-shape": Script(chunks=TEN, shape={"sparse", "unknown_events", "unknown_fields"}),
+    "length": Script(chunks=TEN, finish_reason="length"),
+    "native-finish": Script(chunks=TEN, native_finish_reason="other"),
+    "content-filter": Script(chunks=TEN[:3], finish_reason="content_filter"),
+    "content-filter-no-text": Script(chunks=[], finish_reason="content_filter"),
+    "tool-calls": Script(tool_calls=CALLS),
+    "text-then-calls": Script(chunks=TEN[:2], tool_calls=CALLS),
+    "interleaved-calls": Script(tool_calls=CALLS, interleave_tool_calls=True),
+    "reasoning-then-call": Script(reasoning="think first", tool_calls=CALLS[:1]),
+    "drop-before-text": Script(chunks=TEN, drop_after=0),
+    "drop-after-text": Script(chunks=TEN, drop_after=4),
+    "drop-in-a-call": Script(tool_calls=CALLS, drop_after=2),
+    "cut-before-text": Script(chunks=TEN, cut_after=0),
+    "cut-after-text": Script(chunks=TEN, cut_after=4),
+    "malformed-before-text": Script(chunks=TEN, malformed_after=0),
+    "malformed-after-text": Script(chunks=TEN, malformed_after=3),
+    **{
+        f"error-event-{kind}": Script(chunks=TEN, error_event_after=2, error_kind=kind)
+        for kind in ("overloaded", "rate_limit", "server", "bad_request")
+    },
+    "error-event-before-text": Script(chunks=TEN, error_event_after=0),
+    **{f"status-{status}": Script(status=status) for status in (400, 401, 404, 500, 503)},
+    "status-429-retry-after": Script(status=429, retry_after=2),
+}
+
+
+def outcome_of(events: list[ProviderEvent], error: ProviderError | None) -> dict[str, Any]:
+    """What a stream gave, in a form two parsers' runs are compared in."""
+    failure = None
+    if error is not None:
+        failure = (
+            type(error),
+            error.kind,
+            error.message,
+            error.status_code,
+            error.retry_after,
+            error.is_retryable,
+        )
+    return {"events": events, "error": failure}
+
+
+async def run(sdk_provider: Any, collect: Any, say_hi: Any, parser: str, **kw: Any) -> Any:
+    outcome = await collect(sdk_provider("openai", parser=parser, **kw), say_hi, MODEL)
+    return outcome_of(outcome.events, outcome.error)
+
+
+@pytest.mark.parametrize("name", list(SCRIPTS))
+async def test_each_shape_and_fault_gives_the_same_events_and_error(
+    name: str, fake_server, sdk_provider, collect, say_hi
+) -> None:
+    fake_server.enqueue(SCRIPTS[name])
+    fake_server.enqueue(SCRIPTS[name])
+
+    sdk = await run(sdk_provider, collect, say_hi, "sdk")
+    fast = await run(sdk_provider, collect, say_hi, "fast")
+
+    assert fast == sdk
+    assert sdk["events"] or sdk["error"]
+
+
+RAW_STREAMS: dict[str, list[dict[str, Any]]] = {
+    "legacy-function-call": [
+        chunk({"role": "assistant", "function_call": {"name": "get_time", "arguments": ""}}),
+        chunk({"function_call": {"arguments": '{"tz": '}}),
+        chunk({"function_call": {"arguments": '"UTC"}'}}),
+        chunk({}, "function_call"),
+    ],
+    "calls-at-one-index": [
+        chunk(
+            {"tool_calls": [{"index": 0, "id": "a", "function": {"name": "f", "arguments": ""}}]}
+        ),
+        chunk({"tool_calls": [{"index": 0, "function": {"arguments": "{}"}}]}),
+        chunk({"tool_calls": [{"index": 0, "id": "b", "function": {"name": "g"}}]}),
+        chunk({"tool_calls": [{"function": {"arguments": "{}"}}]}),
+        chunk({}, "stop"),
+    ],
+    "reasoning-field": [chunk({"reasoning": "hmm"}), chunk({"content": "ok"}, "stop")],
+    "both-reasoning-fields": [
+        chunk({"reasoning_content": "a", "reasoning": "a"}),
+        chunk({"content": "ok"}, "stop"),
+    ],
+    "refusal": [chunk({"refusal": "I can't "}), chunk({"refusal": "help."}, "stop")],
+    "nulls": [
+        chunk({"content": None, "tool_calls": None, "refusal": None}),
+        {"id": "x", "choices": [{"index": 0, "delta": None, "finish_reason": None}]},
+        {"id": "x", "choices": [], "usage": None},
+        chunk({"content": "hi"}, "stop"),
+        {
+            "id": "x",
+            "choices": [],
+            "usage": {
+                "prompt_tokens": 3,
+                "completion_tokens": 4,
+                "prompt_tokens_details": None,
+                "completion_tokens_details": {"reasoning_tokens": 2},
+            },
+        },
+    ],
+    "error-without-message": [chunk({"content": "hi"}), {"error": {"code": "server_error"}}],
+    "error-of-a-string": [{"error": "something broke"}],
+}
+
+
+@pytest.mark.parametrize("name", list(RAW_STREAMS))
+async def test_raw_forms_give_the_same_events_and_error(
+    name: str, sdk_provider, collect, say_hi
+) -> None:
+    async with raw_chat_server(RAW_STREAMS[name]) as server:
+        sdk = await run(sdk_provider, collect, say_hi, "sdk", base_url=server.base_url)
+        fast = await run(sdk_provider, collect, say_hi, "fast", base_url=server.base_url)
+
+    assert fast == sdk
+    assert sdk["events"] or sdk["error"]
+
+
+# -- the SSE splitter --------------------------------------------------------------------------
+
+BODY = (
+    b": comment\r\n"
+    b'data: {"a": 1}\n\n'
+    b"event: named\ndata:first\ndata: second\r\n\r\n"
+    b"retry: 5\n\n"
+    b"data: caf\xc3\xa9\r\rdata:  two spaces\n\n"
+    b"data: unterminated"
+)
+
+
+def sdk_events(chunks: list[bytes]) -> list[ServerEvent]:
+    return [ServerEvent(e.event, e.data) for e in SSEDecoder().iter_bytes(iter(chunks))]
+
+
+def split_events(chunks: list[bytes]) -> list[ServerEvent]:
+    splitter = SseSplitter()
+    return [event for piece in chunks for event in splitter.feed(piece)]
+
+
+def test_the_splitter_reads_every_line_form() -> None:
+    assert split_events([BODY]) == [
+        ServerEvent(None, '{"a": 1}'),
+        ServerEvent("named", "first\nsecond"),
+        ServerEvent(None, ""),
+        ServerEvent(None, "café"),
+        ServerEvent(None, " two spaces"),
+    ]
+    assert split_events([BODY]) == sdk_events([BODY])
+
+
+@given(st.lists(st.integers(min_value=0, max_value=len(BODY)), max_size=12))
+def test_the_splitter_gives_the_sdks_events_wherever_the_body_is_split(cuts: list[int]) -> None:
+    bounds = [0, *sorted(cuts), len(BODY)]
+    pieces = [BODY[a:b] for a, b in itertools.pairwise(bounds)]
+
+    assert split_events(pieces) == split_events([BODY]) == sdk_events(pieces)
+
+
+# -- the setting -------------------------------------------------------------------------------
+
+
+def test_the_parser_defaults_to_the_sdk() -> None:
+    assert ProviderSettings(name="o", kind="openai").parser == "sdk"
+
+
+@pytest.mark.parametrize("kind", ["anthropic", "google"])
+def test_only_the_openai_kind_takes_the_fast_parser(kind: str, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="takes no parser 'fast'"):
+        ProviderSettings(name=kind, kind=kind, parser="fast")
+    path = tmp_path / "dispatch.yaml"
+    entry = textwrap.indent(f"kind: {kind}\nparser: fast", "    ")
+    path.write_text(f"providers:\n  mine:\n{entry}\n", encoding="utf-8")
+
+    with pytest.raises(ConfigError) as info:
+        load_config(path, environ={})
+
+    assert (info.value.line, info.value.path) == (4, "providers.mine.parser")
+    assert "takes no parser 'fast'" in str(info.value)
+
+
+def test_an_unknown_parser_is_a_config_error(tmp_path: Path) -> None:
+    path = tmp_path / "dispatch.yaml"
+    path.write_text("providers:\n  mine:\n    kind: openai\n    parser: quick\n", encoding="utf-8")
+
+    with pytest.raises(ConfigError) as info:
+        load_config(path, environ={})
+
+    assert info.value.path == "providers.mine.parser"
+    assert "'sdk' or 'fast'" in str(info.value)
+
+
+def test_the_configured_parser_reaches_the_provider_settings(tmp_path: Path) -> None:
+    path = tmp_path / "dispatch.yaml"
+    path.write_text("providers:\n  mine:\n    kind: openai\n    parser: fast\n", encoding="utf-8")
+
+    settings = load_config(path, environ={}).providers["mine"].to_settings("mine")
+
+    assert settings.parser == "fast"
