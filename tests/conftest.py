@@ -17,6 +17,9 @@ from llm_dispatch.providers.base import Provider, ProviderSettings
 from llm_dispatch.request import Message, Request
 from llm_dispatch.testing import FakeProviderServer
 
+# The shared checks of the reliability suite report their assertions as test modules do.
+pytest.register_assert_rewrite("reliability", "secret_search")
+
 # Variables through which the SDKs (or an HTTP proxy) could send a test anywhere but the
 # fake server on 127.0.0.1.
 PROVIDER_ENV_VARS = (

@@ -81,10 +81,13 @@ def provider_entries(
     return entries
 
 
-def policy_defaults(mid_stream: str, max_retries: int = 1) -> dict[str, Any]:
+def policy_defaults(
+    mid_stream: str, *, first_token: float = FIRST_TOKEN, idle: float = IDLE
+) -> dict[str, Any]:
+    """One retry, the deadlines (any under the faults' delays, which are 4 × the defaults)."""
     return {
-        "retry": {"max_retries": max_retries, "retry_after_cap": RETRY_AFTER_CAP},
-        "timeouts": {"first_token": FIRST_TOKEN, "idle": IDLE, "total": TOTAL},
+        "retry": {"max_retries": 1, "retry_after_cap": RETRY_AFTER_CAP},
+        "timeouts": {"first_token": first_token, "idle": idle, "total": TOTAL},
         "mid_stream": mid_stream,
     }
 
@@ -133,13 +136,17 @@ class Outcome:
     heard: Heard
 
 
-async def run_stream(dispatcher: Any, provider: str, *, timeout: float = TOTAL) -> Outcome:
-    """Stream one answer from ``provider`` (its fallback next) and record everything."""
+async def run_stream(
+    dispatcher: Any, provider: str, *, model: str | None = None, timeout: float = TOTAL
+) -> Outcome:
+    """Stream one answer from ``provider`` (its fallback next; both asked for ``model`` when
+    given, else their default) and record everything."""
     heard = Heard()
+    targets = [provider, FALLBACK[provider]]
 
     @llm_stream(
         dispatcher=dispatcher,
-        providers=[provider, FALLBACK[provider]],
+        providers=[f"{t}/{model}" for t in targets] if model else targets,
         callbacks=heard.callbacks(),
         timeout=timeout,
     )
