@@ -48,8 +48,9 @@ PROVIDER_ENV_VARS = (
 )
 
 
-# The package's own fixture, as an application's suite would use it.
-pytest_plugins = ["llm_dispatch.testing.pytest_plugin"]
+# The package's own fixture, as an application's suite would use it; and private_redis (a
+# redis-server of the test's own, tests/private_redis.py).
+pytest_plugins = ["llm_dispatch.testing.pytest_plugin", "private_redis"]
 
 
 @pytest.fixture
