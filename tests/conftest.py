@@ -324,7 +324,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         if found:
             report.outcome = "failed"
             report.longrepr = f"the test's exception shows the secret(s) {found}"
-    return report  # type: ignore[no-any-return]
+    return report
 
 
 # -- Redis ----------------------------------------------------------------------------------
