@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,9 @@ from llm_dispatch.providers import create_provider
 from llm_dispatch.providers.base import STREAM_PARSERS, Provider, ProviderSettings
 from llm_dispatch.request import Message, Request
 from llm_dispatch.testing import FakeProviderServer
+
+# The shared checks of the reliability suite report their assertions as test modules do.
+pytest.register_assert_rewrite("reliability", "secret_search")
 
 # Variables through which the SDKs (or an HTTP proxy) could send a test anywhere but the
 # fake server on 127.0.0.1.
@@ -44,8 +48,9 @@ PROVIDER_ENV_VARS = (
 )
 
 
-# The package's own fixture, as an application's suite would use it.
-pytest_plugins = ["llm_dispatch.testing.pytest_plugin"]
+# The package's own fixture, as an application's suite would use it; and private_redis (a
+# redis-server of the test's own, tests/private_redis.py).
+pytest_plugins = ["llm_dispatch.testing.pytest_plugin", "private_redis"]
 
 
 @pytest.fixture
@@ -291,6 +296,73 @@ async def make_dispatcher(
     yield make
     for dispatcher in made:
         await dispatcher.aclose()
+
+
+# -- secret canaries ------------------------------------------------------------------------
+
+#: API keys that must never show: shaped like real ones (so pattern-based redaction is not
+#: what hides them), each carrying the word CANARY. The fake server accepts any key.
+CANARY_KEYS = {
+    "openai": "sk-proj-CANARYkeyOPENAI0123456789abcd",
+    "anthropic": "sk-ant-api03-CANARYkeyANTHROPIC0123",
+    "google": "AIzaCANARYkeyGOOGLE0123456789abcdef",
+}
+
+
+class SecretCanary:
+    """The canaries of one test, the library's log records it captured (DEBUG and up), and
+    the exceptions handed to :meth:`check`."""
+
+    def __init__(self, events: list[dict[str, Any]]) -> None:
+        self.keys = dict(CANARY_KEYS)
+        self.canaries = [*CANARY_KEYS.values(), "CANARY"]
+        self.events = events
+
+    def check(self, exc: BaseException) -> None:
+        """Fail if ``exc`` (its message, repr, traceback, chain, attributes) shows a canary."""
+        from secret_search import found_in, outputs_of
+
+        found = found_in(outputs_of(exc), self.canaries)
+        assert not found, f"{type(exc).__name__} shows the secret(s) {found}"
+
+    def check_logs(self) -> None:
+        from secret_search import found_in, rendered
+
+        found = found_in(rendered(self.events), self.canaries)
+        assert not found, f"the library's log records show the secret(s) {found}"
+
+
+@pytest.fixture
+def secret_canary(request: pytest.FixtureRequest) -> Iterator[SecretCanary]:
+    """Canary API keys for the test's providers. The test fails if any library log record
+    (captured at DEBUG) shows one, or if an exception the test raises or hands to
+    ``check`` does."""
+    from llm_dispatch.testing import capture_events
+
+    with capture_events(logging.DEBUG) as events:
+        canary = SecretCanary(events)
+        request.node.stash[_CANARY] = canary
+        yield canary
+    canary.check_logs()
+
+
+_CANARY = pytest.StashKey[SecretCanary]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """A test using ``secret_canary`` whose own exception shows a canary fails for that too
+    (and the report names the canary, never the text around it)."""
+    report: Any = yield
+    canary = item.stash.get(_CANARY, None)
+    if canary is not None and call.excinfo is not None and call.when == "call":
+        from secret_search import found_in, outputs_of
+
+        found = found_in(outputs_of(call.excinfo.value), canary.canaries)
+        if found:
+            report.outcome = "failed"
+            report.longrepr = f"the test's exception shows the secret(s) {found}"
+    return report
 
 
 # -- Redis ----------------------------------------------------------------------------------

@@ -5,13 +5,12 @@ chain, the attributes of every exception in it, and every log record, across suc
 
 from __future__ import annotations
 
-import traceback
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import FAST_RETRY, TEST_MODELS
+from secret_search import found_in, outputs_of, rendered
 
 from llm_dispatch import ConfigError, Dispatcher, llm_stream
 from llm_dispatch.cache import StreamingCache
@@ -39,39 +38,8 @@ def echo(kind: str) -> str:
     )
 
 
-def chain(exc: BaseException) -> Iterator[BaseException]:
-    """Every exception reachable from ``exc`` through causes and contexts."""
-    seen: set[int] = set()
-    todo = [exc]
-    while todo:
-        current = todo.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield current
-        todo.extend(e for e in (current.__cause__, current.__context__) if e is not None)
-        todo.extend(e for e in vars(current).values() if isinstance(e, BaseException))
-
-
-def outputs_of(exc: BaseException) -> str:
-    parts = ["".join(traceback.format_exception(exc))]
-    for item in chain(exc):
-        parts += [str(item), repr(item), repr(item.args), repr(vars(item))]
-    return "\n".join(parts)
-
-
-def rendered(events: list[dict[str, Any]]) -> str:
-    parts = []
-    for event in events:
-        parts.append(repr(event))
-        exc_info = event.get("exc_info")
-        if exc_info:
-            parts.append(outputs_of(exc_info[1]))
-    return "\n".join(parts)
-
-
 def assert_clean(text: str, where: str) -> None:
-    found = [c for c in CANARIES if c in text]
+    found = found_in(text, CANARIES)
     assert not found, f"{where} shows {found}"
 
 

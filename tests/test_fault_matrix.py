@@ -1,0 +1,79 @@
+"""The fault matrix: every provider (and OpenAI's Responses API) × every fault × both
+mid-stream policies, each cell a real stream over HTTP with a fallback configured, checked
+against the invariant of reliability.py (one complete answer, or an error whose partial text
+is exactly what was received; callbacks end or error once; the ledger balances), with canary
+API keys that must show in no log record or error."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from faults import FAULTS
+from reliability import (
+    DELIVERED,
+    FALLBACK,
+    PROVIDERS,
+    WHOLE,
+    WIRE,
+    WORDS,
+    check_invariant,
+    policy_defaults,
+    provider_entries,
+    run_stream,
+)
+
+from llm_dispatch import StreamInterrupted
+from llm_dispatch.testing import FakeProviderServer, Script
+
+
+@pytest.mark.parametrize("policy", ["raise", "continue"])
+@pytest.mark.parametrize("fault", list(FAULTS))
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_fault_cell(
+    provider: str,
+    fault: str,
+    policy: str,
+    fake_server: FakeProviderServer,
+    make_dispatcher: Any,
+    secret_canary: Any,
+) -> None:
+    spec = FAULTS[fault]
+    fake_server.enqueue(*spec.scripts(secret_canary.keys[WIRE[provider]]), provider=WIRE[provider])
+    fake_server.enqueue(
+        Script(text=WHOLE, continuation="follow"), provider=WIRE[FALLBACK[provider]]
+    )
+    refused = provider if spec.refused else None
+    dispatcher = make_dispatcher(
+        providers=provider_entries(fake_server, secret_canary.keys, refused=refused),
+        defaults=policy_defaults(policy),
+    )
+
+    started = time.monotonic()
+    outcome = await run_stream(dispatcher, provider)
+    elapsed = time.monotonic() - started
+
+    if outcome.error is not None:
+        secret_canary.check(outcome.error)
+    interrupted = spec.mid_stream and policy == "raise"
+    if spec.fails is not None:
+        assert isinstance(outcome.error, spec.fails), repr(outcome.error)
+        assert outcome.received == ""
+        check_invariant(outcome, attempts=spec.attempts)
+    elif interrupted:
+        assert isinstance(outcome.error, StreamInterrupted), repr(outcome.error)
+        assert outcome.received == DELIVERED[: len(outcome.received)]
+        # Everything sent before the fault reached the consumer (a stall: the first chunk).
+        assert outcome.received == (WORDS[0] if fault == "stall" else DELIVERED)
+        check_invariant(outcome, attempts=1)
+    else:
+        assert outcome.error is None, repr(outcome.error)
+        check_invariant(outcome, attempts=spec.attempts)
+        wires = [r.provider for r in fake_server.requests]
+        assert len(wires) == spec.requests, wires
+        # Deadlines and Retry-After waits are at least what they time.
+        assert elapsed >= spec.slowest
+    # The server saw every request it answered end: none is left open.
+    for request in fake_server.requests:
+        await request.wait_done()
