@@ -4,7 +4,7 @@
 server runs natively in two processes of its own (N chunks per answer, and 2N), and for each
 provider and variant the client side (this file, run as a script) runs twice under valgrind's
 callgrind, once against each server. The client starts with instrumentation off (valgrind
-alone is ~6x slower than Python, callgrind ~35x), builds the dispatcher and the SDK clients,
+alone makes Python ~7x slower, callgrind ~35x), builds the dispatcher and the SDK clients,
 streams one answer as a warm-up (imports, the connection, first-call caches), and says
 ``ready``; :func:`count_instructions` switches instrumentation on with ``callgrind_control``,
 the client streams one answer and says ``streamed K``, instrumentation is switched off and
