@@ -8,120 +8,27 @@ ratios are printed: wall time, and this process's CPU time. CPU time is the hone
 server's work happens elsewhere, so the client's CPU seconds are exactly what the SDK, and the
 dispatcher on top of it, cost.
 
+With ``--instructions`` it counts instructions instead, under valgrind's callgrind, which
+repeats to well under 1% where times vary by several percent (see ``instructions.py``);
+``--chunks`` is then N, 200 unless given, and each stream runs once with N and once with 2N
+chunks.
+
     python benchmarks/overhead.py [--chunks 2000] [--rounds 7]
+    python benchmarks/overhead.py --instructions [--chunks 200] [--jobs 2]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import re
 import statistics
-import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any
 
-from llm_dispatch import Dispatcher, llm_stream, llm_stream_with_metadata
-
-MODELS = {"openai": "gpt-4o-mini", "anthropic": "claude-haiku-4-5", "google": "gemini-2.5-flash"}
-KEY = "bench-key"
+from streams import MODELS, Streamer, make_dispatcher, make_variants, start_server, stop_server
 
 
-def start_server(chunks: int) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "llm_dispatch.testing", "--chunks", str(chunks)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    found = re.search(r"http://127\.0\.0\.1:\d+", line)
-    if found is None:
-        proc.kill()
-        raise RuntimeError(f"fake server did not start: {line!r}")
-    return proc, found.group(0)
-
-
-def raw_streamers(url: str) -> dict[str, Callable[[], Awaitable[int]]]:
-    import anthropic
-    import openai
-    from google import genai
-    from google.genai import types
-
-    oa = openai.AsyncOpenAI(api_key=KEY, base_url=f"{url}/v1", max_retries=0)
-    an = anthropic.AsyncAnthropic(api_key=KEY, base_url=url, max_retries=0)
-    go = genai.Client(
-        api_key=KEY,
-        http_options=types.HttpOptions(
-            base_url=url, retry_options=types.HttpRetryOptions(attempts=1)
-        ),
-    )
-    messages = [{"role": "user", "content": "benchmark"}]
-
-    async def openai_raw() -> int:
-        n = 0
-        stream = await oa.chat.completions.create(
-            model=MODELS["openai"],
-            messages=messages,
-            stream=True,  # type: ignore[arg-type]
-            stream_options={"include_usage": True},
-        )
-        async for chunk in stream:
-            if chunk.choices and chunk.choices[0].delta.content:
-                n += 1
-        return n
-
-    async def anthropic_raw() -> int:
-        n = 0
-        stream = await an.messages.create(
-            model=MODELS["anthropic"],
-            max_tokens=4096,
-            messages=messages,  # type: ignore[arg-type]
-            stream=True,
-        )
-        async for event in stream:
-            if event.type == "content_block_delta":
-                n += 1
-        return n
-
-    async def google_raw() -> int:
-        n = 0
-        async for chunk in await go.aio.models.generate_content_stream(
-            model=MODELS["google"], contents="benchmark"
-        ):
-            if chunk.text:
-                n += 1
-        return n
-
-    return {"openai": openai_raw, "anthropic": anthropic_raw, "google": google_raw}
-
-
-def dispatched_streamers(
-    dispatcher: Dispatcher, *, metadata: bool, providers: dict[str, str] | None = None
-) -> dict[str, Callable[[], Awaitable[int]]]:
-    """A run per provider of the table: ``providers`` maps the table's name to the configured
-    provider it goes through (default: the same name, each of MODELS)."""
-    decorator = llm_stream_with_metadata if metadata else llm_stream
-    result: dict[str, Callable[[], Awaitable[int]]] = {}
-    for name, configured in (providers or {name: name for name in MODELS}).items():
-
-        @decorator(providers=[configured], dispatcher=dispatcher)
-        async def answer(prompt: str) -> Any:
-            yield "unused"
-
-        async def run(answer: Any = answer) -> int:
-            n = 0
-            async for _ in answer("benchmark"):
-                n += 1
-            return n
-
-        result[name] = run
-    return result
-
-
-async def measure(run: Callable[[], Awaitable[int]]) -> tuple[float, float, int]:
+async def measure(run: Streamer) -> tuple[float, float, int]:
     wall, cpu = time.perf_counter(), time.process_time()
     n = await run()
     return time.perf_counter() - wall, time.process_time() - cpu, n
@@ -130,24 +37,8 @@ async def measure(run: Callable[[], Awaitable[int]]) -> tuple[float, float, int]
 async def main(chunks: int, rounds: int) -> None:
     proc, url = start_server(chunks)
     try:
-        providers: dict[str, Any] = {
-            name: {"kind": name, "api_key": KEY, "base_url": base, "default_model": model}
-            for name, model, base in (
-                ("openai", MODELS["openai"], f"{url}/v1"),
-                ("anthropic", MODELS["anthropic"], url),
-                ("google", MODELS["google"], url),
-            )
-        }
-        providers["openai_fast"] = {**providers["openai"], "kind": "openai", "parser": "fast"}
-        dispatcher = Dispatcher({"providers": providers})
-        variants = {
-            "raw SDK": raw_streamers(url),
-            "@llm_stream": dispatched_streamers(dispatcher, metadata=False),
-            "@llm_stream_with_metadata": dispatched_streamers(dispatcher, metadata=True),
-            "@llm_stream parser: fast": dispatched_streamers(
-                dispatcher, metadata=False, providers={"openai": "openai_fast"}
-            ),
-        }
+        dispatcher = make_dispatcher(url)
+        variants = make_variants(url, dispatcher)
         print(f"{chunks} chunks per stream, {rounds} rounds, interleaved; medians\n")
         print(
             f"{'provider':<10} {'variant':<27} {'wall ms':>9} {'cpu ms':>9} "
@@ -177,13 +68,26 @@ async def main(chunks: int, rounds: int) -> None:
                 )
         await dispatcher.aclose()
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        stop_server(proc)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--chunks", type=int, default=2000)
-    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--chunks", type=int, default=None, help="2000; 200 with --instructions")
+    parser.add_argument("--rounds", type=int, default=None, help="7 (not with --instructions)")
+    parser.add_argument(
+        "--instructions", action="store_true", help="count instructions under callgrind"
+    )
+    parser.add_argument(
+        "--jobs", type=int, default=None, help="callgrind processes at a time: 2 (--instructions)"
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.chunks, args.rounds))
+    if args.instructions and args.rounds is not None:
+        parser.error("--rounds times streams; --instructions runs each stream once")
+    if not args.instructions and args.jobs is not None:
+        parser.error("--jobs is for --instructions")
+    if args.instructions:
+        from instructions import count_instructions
+
+        sys.exit(count_instructions(args.chunks or 200, args.jobs or 2))
+    asyncio.run(main(args.chunks or 2000, args.rounds or 7))
