@@ -34,15 +34,22 @@ K = 5
 DELIVERED = "".join(WORDS[:K])
 
 #: The providers: the three SDK kinds, and OpenAI through its Responses API.
-PROVIDERS = ["openai", "anthropic", "google", "responses"]
+PROVIDERS = ["openai", "anthropic", "google", "responses", "openai_fast"]
 #: The fake server's wire answering each.
-WIRE = {"openai": "openai", "anthropic": "anthropic", "google": "google", "responses": "openai"}
+WIRE = {
+    "openai": "openai",
+    "anthropic": "anthropic",
+    "google": "google",
+    "responses": "openai",
+    "openai_fast": "openai",
+}
 #: Each provider's fallback, always on another wire.
 FALLBACK = {
     "openai": "anthropic",
     "anthropic": "google",
     "google": "openai",
     "responses": "anthropic",
+    "openai_fast": "anthropic",
 }
 #: Deadlines small enough for a fast matrix, large enough for a busy 2-core machine.
 FIRST_TOKEN = 0.5
@@ -75,6 +82,8 @@ def provider_entries(
         }
         if name == "responses":
             entries[name]["api"] = "responses"
+        if name == "openai_fast":
+            entries[name]["parser"] = "fast"
     if refused is not None:
         base = server.base_url_for(WIRE[refused])
         entries[refused]["base_url"] = base.replace(server.url, closed_port_url())
