@@ -13,7 +13,12 @@ import pytest
 from llm_dispatch.errors import ProviderError
 from llm_dispatch.events import ProviderEvent
 from llm_dispatch.providers import create_provider
-from llm_dispatch.providers.base import STREAM_PARSERS, Provider, ProviderSettings
+from llm_dispatch.providers.base import (
+    FAST_PARSER_KINDS,
+    STREAM_PARSERS,
+    Provider,
+    ProviderSettings,
+)
 from llm_dispatch.request import Message, Request
 from llm_dispatch.testing import FakeProviderServer
 
@@ -159,32 +164,31 @@ async def collect_stream(provider: Provider, request: Request, model: str) -> St
 
 
 @pytest.fixture
-def openai_parser(request: pytest.FixtureRequest) -> str:
-    """The ``parser`` of the openai providers :func:`sdk_provider` and :func:`make_dispatcher`
-    build: ``sdk``, except in modules marked ``openai_parsers``, whose tests run under each
-    parser (see :func:`pytest_generate_tests`)."""
+def stream_parser(request: pytest.FixtureRequest) -> str:
+    """The ``parser`` of the providers :func:`sdk_provider` and :func:`make_dispatcher`
+    build (of the kinds in ``FAST_PARSER_KINDS``): ``sdk``, except in modules marked
+    ``stream_parsers``, whose tests run under each parser (see :func:`pytest_generate_tests`)."""
     return str(getattr(request, "param", "sdk"))
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """A test of a module marked ``openai_parsers`` that builds providers runs once per
-    OpenAI stream parser (``sdk``, ``fast``); its runs for other kinds under ``fast`` are
-    deselected (:func:`pytest_collection_modifyitems`)."""
-    if "openai_parser" in metafunc.fixturenames and metafunc.definition.get_closest_marker(
-        "openai_parsers"
+    """A test of a module marked ``stream_parsers`` that builds providers runs once per
+    stream parser (``sdk``, ``fast``); its runs under ``fast`` for a kind without a fast
+    parser are deselected (:func:`pytest_collection_modifyitems`)."""
+    if "stream_parser" in metafunc.fixturenames and metafunc.definition.get_closest_marker(
+        "stream_parsers"
     ):
-        metafunc.parametrize("openai_parser", STREAM_PARSERS, indirect=True)
+        metafunc.parametrize("stream_parser", STREAM_PARSERS, indirect=True)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Deselect the ``fast`` runs of a test for a kind other than openai: only kind openai
-    has a second parser."""
+    """Deselect the ``fast`` runs of a test for a kind not in ``FAST_PARSER_KINDS``."""
     keep: list[pytest.Item] = []
     dropped: list[pytest.Item] = []
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {})
-        other_kind = params.get("kind", "openai") != "openai"
-        (dropped if params.get("openai_parser") == "fast" and other_kind else keep).append(item)
+        no_fast = params.get("kind", "openai") not in FAST_PARSER_KINDS
+        (dropped if params.get("stream_parser") == "fast" and no_fast else keep).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = keep
@@ -192,10 +196,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture
 async def sdk_provider(
-    fake_server: FakeProviderServer, clean_provider_env: None, openai_parser: str
+    fake_server: FakeProviderServer, clean_provider_env: None, stream_parser: str
 ) -> AsyncIterator[Callable[..., Provider]]:
     """Build providers aimed at ``fake_server`` (kind, then ProviderSettings overrides);
-    every one is closed after the test. Kind openai's are read with ``openai_parser``."""
+    every one is closed after the test. Those of a kind with a fast parser are read with
+    ``stream_parser``."""
     made: list[Provider] = []
 
     def make(kind: str, **overrides: Any) -> Provider:
@@ -204,7 +209,7 @@ async def sdk_provider(
             "kind": kind,
             "api_key": TEST_KEYS[kind],
             "base_url": fake_server.base_url_for(kind),
-            **({"parser": openai_parser} if kind == "openai" else {}),
+            **({"parser": stream_parser} if kind in FAST_PARSER_KINDS else {}),
             **overrides,
         }
         provider = create_provider(ProviderSettings(**fields))
@@ -242,10 +247,10 @@ FAST_RETRY = {"backoff_base": 0.01, "backoff_max": 0.02, "jitter": 0.0}
 
 
 def fake_providers(
-    server: FakeProviderServer, openai_parser: str = "sdk", **extra: dict[str, Any]
+    server: FakeProviderServer, stream_parser: str = "sdk", **extra: dict[str, Any]
 ) -> dict[str, Any]:
     """Provider entries pointing the three SDK providers (and ``extra`` ones) at ``server``;
-    the openai one reads its streams with ``openai_parser``."""
+    those of a kind with a fast parser read their streams with ``stream_parser``."""
     providers: dict[str, Any] = {
         kind: {
             "kind": kind,
@@ -255,15 +260,15 @@ def fake_providers(
         }
         for kind in TEST_MODELS
     }
-    if openai_parser != "sdk":
-        providers["openai"]["parser"] = openai_parser
+    for kind in FAST_PARSER_KINDS & providers.keys():
+        providers[kind]["parser"] = stream_parser
     providers.update(extra)
     return providers
 
 
 @pytest.fixture
 async def make_dispatcher(
-    fake_server: FakeProviderServer, clean_provider_env: None, openai_parser: str
+    fake_server: FakeProviderServer, clean_provider_env: None, stream_parser: str
 ) -> AsyncIterator[Callable[..., Any]]:
     """Build a Dispatcher whose providers are served by ``fake_server``.
 
@@ -284,7 +289,7 @@ async def make_dispatcher(
         defaults = dict(defaults or {})
         defaults["retry"] = {**FAST_RETRY, **defaults.get("retry", {})}
         config: dict[str, Any] = {
-            "providers": fake_providers(fake_server, openai_parser, **(providers or {})),
+            "providers": fake_providers(fake_server, stream_parser, **(providers or {})),
             "defaults": defaults,
         }
         if routes is not None:

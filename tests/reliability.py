@@ -24,6 +24,7 @@ from conftest import TEST_MODELS
 
 from llm_dispatch import EventCallbacks, StreamingCallbacks, llm_stream
 from llm_dispatch.errors import ProviderError
+from llm_dispatch.providers.base import FAST_PARSER_KINDS
 from llm_dispatch.testing import FakeProviderServer, split_words
 
 #: The answer every script sends (and every continuation completes).
@@ -33,24 +34,45 @@ WORDS = split_words(WHOLE)
 K = 5
 DELIVERED = "".join(WORDS[:K])
 
-#: The providers: the three SDK kinds, and OpenAI through its Responses API.
-PROVIDERS = ["openai", "anthropic", "google", "responses", "openai_fast"]
-#: The fake server's wire answering each.
-WIRE = {
+#: The routes: the three SDK kinds, and OpenAI through its Responses API, read by the SDK.
+ROUTES = ["openai", "anthropic", "google", "responses"]
+#: The fake server's wire answering each route (which is also its provider kind).
+ROUTE_WIRE = {
     "openai": "openai",
     "anthropic": "anthropic",
     "google": "google",
     "responses": "openai",
-    "openai_fast": "openai",
 }
-#: Each provider's fallback, always on another wire.
-FALLBACK = {
+#: Each route's fallback, always on another wire.
+ROUTE_FALLBACK = {
     "openai": "anthropic",
     "anthropic": "google",
     "google": "openai",
     "responses": "anthropic",
-    "openai_fast": "anthropic",
 }
+#: The providers: each route read by the SDK, and as ``<route>_fast`` read with ``parser:
+#: fast`` where its kind has a fast parser (its fallback then read fast too, where it can).
+PROVIDERS = ROUTES + [f"{r}_fast" for r in ROUTES if ROUTE_WIRE[r] in FAST_PARSER_KINDS]
+
+
+def route_of(provider: str) -> str:
+    return provider.removesuffix("_fast")
+
+
+def parser_of(provider: str) -> str:
+    return "fast" if provider.endswith("_fast") else "sdk"
+
+
+def _fallback(provider: str) -> str:
+    fallback = ROUTE_FALLBACK[route_of(provider)]
+    fast = parser_of(provider) == "fast" and ROUTE_WIRE[fallback] in FAST_PARSER_KINDS
+    return f"{fallback}_fast" if fast else fallback
+
+
+#: The fake server's wire answering each provider.
+WIRE = {name: ROUTE_WIRE[route_of(name)] for name in PROVIDERS}
+#: Each provider's fallback.
+FALLBACK = {name: _fallback(name) for name in PROVIDERS}
 #: Deadlines small enough for a fast matrix, large enough for a busy 2-core machine.
 FIRST_TOKEN = 0.5
 IDLE = 0.5
@@ -80,9 +102,9 @@ def provider_entries(
             "base_url": server.base_url_for(wire),
             "default_model": TEST_MODELS[wire],
         }
-        if name == "responses":
+        if route_of(name) == "responses":
             entries[name]["api"] = "responses"
-        if name == "openai_fast":
+        if parser_of(name) == "fast":
             entries[name]["parser"] = "fast"
     if refused is not None:
         base = server.base_url_for(WIRE[refused])

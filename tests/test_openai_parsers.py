@@ -17,7 +17,7 @@ from openai_raw import chunk, raw_chat_server
 
 from llm_dispatch.errors import ConfigError, ProviderError
 from llm_dispatch.events import ProviderEvent
-from llm_dispatch.providers.base import ProviderSettings
+from llm_dispatch.providers.base import FAST_PARSER_KINDS, ProviderSettings
 from llm_dispatch.providers.sse import ServerEvent, SseSplitter
 from llm_dispatch.settings.loader import load_config
 from llm_dispatch.testing import Script
@@ -200,8 +200,8 @@ def test_the_parser_defaults_to_the_sdk() -> None:
     assert ProviderSettings(name="o", kind="openai").parser == "sdk"
 
 
-@pytest.mark.parametrize("kind", ["anthropic", "google"])
-def test_only_the_openai_kind_takes_the_fast_parser(kind: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", sorted({"anthropic", "google", "function"} - FAST_PARSER_KINDS))
+def test_a_kind_without_a_fast_parser_refuses_it(kind: str, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="takes no parser 'fast'"):
         ProviderSettings(name=kind, kind=kind, parser="fast")
     path = tmp_path / "dispatch.yaml"

@@ -14,7 +14,7 @@ from llm_dispatch.testing import Script
 from llm_dispatch.testing.script import ScriptedToolCall, split_words
 
 # Every test here that builds an openai provider runs under each of its stream parsers.
-pytestmark = [pytest.mark.usefixtures("clean_provider_env"), pytest.mark.openai_parsers]
+pytestmark = [pytest.mark.usefixtures("clean_provider_env"), pytest.mark.stream_parsers]
 
 MODEL = "gpt-test"
 THINKING = "The user greets me, so I greet them back."

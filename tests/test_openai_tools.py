@@ -19,7 +19,7 @@ from llm_dispatch.testing.script import ScriptedToolCall
 from llm_dispatch.tools import Tool
 
 # Every test here that builds an openai provider runs under each of its stream parsers.
-pytestmark = [pytest.mark.usefixtures("clean_provider_env"), pytest.mark.openai_parsers]
+pytestmark = [pytest.mark.usefixtures("clean_provider_env"), pytest.mark.stream_parsers]
 
 MODEL = "gpt-test"
 WEATHER = Tool(

@@ -35,7 +35,7 @@ from llm_dispatch.providers.classify import retry_after_from_headers
 from llm_dispatch.testing import Script
 
 # Every test here that builds an openai provider runs under each of its stream parsers.
-pytestmark = [pytest.mark.usefixtures("clean_provider_env"), pytest.mark.openai_parsers]
+pytestmark = [pytest.mark.usefixtures("clean_provider_env"), pytest.mark.stream_parsers]
 
 MODEL = "test-model"
 TEN_CHUNKS = [f"c{i} " for i in range(10)]

@@ -11,7 +11,7 @@ from llm_dispatch.providers.openai import _create_kwargs
 from llm_dispatch.testing import Script
 
 # Every test here that builds an openai provider runs under each of its stream parsers.
-pytestmark = [pytest.mark.usefixtures("clean_provider_env"), pytest.mark.openai_parsers]
+pytestmark = [pytest.mark.usefixtures("clean_provider_env"), pytest.mark.stream_parsers]
 
 MODEL = "gpt-test"
 

@@ -17,7 +17,7 @@ from llm_dispatch.errors import ContentFilterError, ErrorKind
 from llm_dispatch.testing import FakeProviderServer, Script
 
 # Every test here that builds an openai provider runs under each of its stream parsers.
-pytestmark = [pytest.mark.usefixtures("clean_provider_env"), pytest.mark.openai_parsers]
+pytestmark = [pytest.mark.usefixtures("clean_provider_env"), pytest.mark.stream_parsers]
 
 PARTIAL = ["Sure, ", "here is ", "how"]
 

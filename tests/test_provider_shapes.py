@@ -20,7 +20,7 @@ from llm_dispatch.events import ProviderEvent, Usage
 from llm_dispatch.testing import FakeProviderServer, Script
 
 # Every test here that builds an openai provider runs under each of its stream parsers.
-pytestmark = [pytest.mark.usefixtures("clean_provider_env"), pytest.mark.openai_parsers]
+pytestmark = [pytest.mark.usefixtures("clean_provider_env"), pytest.mark.stream_parsers]
 
 CHUNKS = ["Hel", "lo", ", wor", "ld!"]
 # 20 prompt tokens, 4 of them written to the prompt cache and 6 read from it.

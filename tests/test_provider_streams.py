@@ -8,7 +8,7 @@ from llm_dispatch.events import ProviderEvent, Usage
 from llm_dispatch.testing import Script
 
 # Every test here that builds an openai provider runs under each of its stream parsers.
-pytestmark = [pytest.mark.usefixtures("clean_provider_env"), pytest.mark.openai_parsers]
+pytestmark = [pytest.mark.usefixtures("clean_provider_env"), pytest.mark.stream_parsers]
 
 
 async def test_text_keeps_chunk_boundaries_then_usage_and_finish(

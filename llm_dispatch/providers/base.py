@@ -19,12 +19,21 @@ from .continuation import CONTINUE_INSTRUCTION, DEFAULT_CONTINUATION, Continuati
 from .credentials import has_credentials
 from .openai_apis import OpenAIApi, openai_api_for
 
-__all__ = ["STREAM_PARSERS", "ModelPrice", "Provider", "ProviderSettings", "StreamParser"]
+__all__ = [
+    "FAST_PARSER_KINDS",
+    "STREAM_PARSERS",
+    "ModelPrice",
+    "Provider",
+    "ProviderSettings",
+    "StreamParser",
+]
 
 #: How a provider's stream is read: by its SDK, or (kind ``openai``, chat completions) by
 #: the library's own SSE and JSON parsing.
 StreamParser = Literal["sdk", "fast"]
 STREAM_PARSERS: tuple[StreamParser, ...] = ("sdk", "fast")
+#: The provider kinds whose streams the library can read itself (``parser: fast``).
+FAST_PARSER_KINDS: frozenset[str] = frozenset({"openai"})
 
 
 class ModelPrice(BaseModel):
@@ -87,8 +96,8 @@ class ProviderSettings(BaseModel):
     #: per model; see :mod:`.openai_apis` and :meth:`api_for`.
     api: OpenAIApi | None = None
     model_api: dict[str, OpenAIApi] = Field(default_factory=dict)
-    #: Kind ``openai`` only: how a chat-completions stream is read, by the SDK or by the
-    #: library's own parser (see :mod:`.openai_fast`).
+    #: How a stream is read: by the SDK, or by the library's own parser (``fast``, for the
+    #: kinds in :data:`FAST_PARSER_KINDS`; see :mod:`.openai_fast`).
     parser: StreamParser = "sdk"
 
     @property
@@ -114,8 +123,8 @@ class ProviderSettings(BaseModel):
         return self
 
     @model_validator(mode="after")
-    def _fast_parser_for_openai_only(self) -> ProviderSettings:
-        if self.kind != "openai" and self.parser != "sdk":
+    def _fast_parser_for_fast_kinds_only(self) -> ProviderSettings:
+        if self.parser != "sdk" and self.kind not in FAST_PARSER_KINDS:
             raise ValueError(f"a provider of kind {self.kind!r} takes no parser {self.parser!r}")
         return self
 

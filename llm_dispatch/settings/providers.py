@@ -25,7 +25,7 @@ from pydantic import (
 
 from ..content import Modality
 from ..errors import ConfigProblems
-from ..providers.base import ModelPrice, ProviderSettings, StreamParser
+from ..providers.base import FAST_PARSER_KINDS, ModelPrice, ProviderSettings, StreamParser
 from ..providers.continuation import CONTINUATION_MODES, ContinuationMode
 from ..providers.credentials import API_KEY_ENV_VARS, BASE_URL_ENV_VARS, no_credentials_reason
 from ..providers.function import FUNCTION_MODEL, FUNCTION_PROVIDER
@@ -183,12 +183,12 @@ class ProviderConfig(BaseModel):
                             "'openai' chooses between chat completions and the Responses API)",
                         )
                     )
-        if self.kind != "openai" and self.parser != "sdk":
+        if self.parser != "sdk" and self.kind not in FAST_PARSER_KINDS:
             problems.append(
                 ConfigProblem(
                     ("parser",),
-                    f"a provider of kind {self.kind!r} takes no parser {self.parser!r} (only "
-                    "kind 'openai' has a fast parser, for chat completions)",
+                    f"a provider of kind {self.kind!r} takes no parser {self.parser!r} (the "
+                    f"kinds with a fast parser: {', '.join(sorted(FAST_PARSER_KINDS))})",
                 )
             )
         if self.kind == FUNCTION_PROVIDER:
