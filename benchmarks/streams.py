@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from llm_dispatch import Dispatcher, llm_stream, llm_stream_with_metadata
+from llm_dispatch.providers.base import FAST_PARSER_KINDS
 
 MODELS = {"openai": "gpt-4o-mini", "anthropic": "claude-haiku-4-5", "google": "gemini-2.5-flash"}
 KEY = "bench-key"
@@ -121,8 +122,8 @@ def dispatched_streamers(
 
 
 def make_dispatcher(url: str) -> Dispatcher:
-    """A dispatcher with the three providers pointed at the fake server at ``url``, and
-    ``openai_fast``: OpenAI read with ``parser: fast``."""
+    """A dispatcher with the three providers pointed at the fake server at ``url``, and as
+    ``<name>_fast`` each one whose kind has a fast parser, read with ``parser: fast``."""
     providers: dict[str, Any] = {
         name: {"kind": name, "api_key": KEY, "base_url": base, "default_model": model}
         for name, model, base in (
@@ -131,7 +132,8 @@ def make_dispatcher(url: str) -> Dispatcher:
             ("google", MODELS["google"], url),
         )
     }
-    providers["openai_fast"] = {**providers["openai"], "parser": "fast"}
+    for name in FAST_PARSER_KINDS & set(MODELS):
+        providers[f"{name}_fast"] = {**providers[name], "parser": "fast"}
     return Dispatcher({"providers": providers})
 
 
@@ -142,6 +144,8 @@ def make_variants(url: str, dispatcher: Dispatcher) -> dict[str, dict[str, Strea
         "@llm_stream": dispatched_streamers(dispatcher, metadata=False),
         "@llm_stream_with_metadata": dispatched_streamers(dispatcher, metadata=True),
         "@llm_stream parser: fast": dispatched_streamers(
-            dispatcher, metadata=False, providers={"openai": "openai_fast"}
+            dispatcher,
+            metadata=False,
+            providers={name: f"{name}_fast" for name in MODELS if name in FAST_PARSER_KINDS},
         ),
     }
