@@ -23,6 +23,7 @@ keep the rules from merging two different words (``news`` is not ``new``).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from .lexicon import SPELLING
 
@@ -55,6 +56,7 @@ def _singular(word: str) -> str:
     return word
 
 
+@lru_cache(maxsize=8192)
 def fold(word: str) -> str:
     """The shared form of a plain lower-case word (see the module docstring)."""
     if len(word) < 4 or not word.isalpha() or not word.islower():

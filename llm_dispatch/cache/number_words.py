@@ -82,12 +82,20 @@ def _read_number(tokens: Sequence[str], start: int) -> tuple[int, int] | None:
     return total + (current or 0), i - start
 
 
+def _may_start_number(word: str) -> bool:
+    return word in _UNITS or word in _TENS or word == "a" or word.partition("-")[0] in _TENS
+
+
 def numbers_to_digits(tokens: Sequence[str]) -> list[str]:
     """``tokens`` with every run of number words replaced by its digits."""
     out: list[str] = []
     i = 0
     while i < len(tokens):
         word = tokens[i]
+        if not _may_start_number(word) and word not in _ORDINALS:
+            out.append(word)
+            i += 1
+            continue
         if word in _ORDINALS:
             out.append(_ORDINALS[word])
             i += 1

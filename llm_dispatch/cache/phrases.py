@@ -122,6 +122,21 @@ _FRAMES = (
 )
 
 
+def _index(frames: tuple[_Frame, ...]) -> dict[str, tuple[_Frame, ...]]:
+    """The frames by their possible first word, in priority order: most tokens start none,
+    and a lookup costs one dict access for them."""
+    index: dict[str, list[_Frame]] = {}
+    for frame in frames:
+        if "" in frame.words[0]:
+            raise ValueError("a frame's first word cannot be optional")
+        for word in frame.words[0]:
+            index.setdefault(word, []).append(frame)
+    return {word: tuple(found) for word, found in index.items()}
+
+
+_BY_FIRST_WORD = _index(_FRAMES)
+
+
 def _match(words: tuple[frozenset[str], ...], tokens: Sequence[str], at: int) -> int:
     """Tokens matched by ``words`` from ``tokens[at]`` (longest alternative), or -1."""
     if not words:
@@ -163,7 +178,7 @@ def strip_frames(tokens: Sequence[str]) -> tuple[list[str], list[str]]:
     dropped: list[str] = []
     i = 0
     while i < len(tokens):
-        for frame in _FRAMES:
+        for frame in _BY_FIRST_WORD.get(tokens[i], ()):
             used = _match(frame.words, tokens, i)
             if used > 0 and _followed_right(frame, tokens, i, i + used):
                 replaced = tokens[i : i + used]
