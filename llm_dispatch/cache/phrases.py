@@ -14,7 +14,8 @@ A frame is removed (or rewritten) only where the word after it shows what it fra
   "what is the way to", "is there a way to", "show me how to") become ``how``; "how do you" is not a
   how-to frame before a verb of opinion ("how do you feel about ...");
 - *preambles* anywhere ("I was wondering if", "quick question", "thank you", "for me",
-  "to me", "in order to"), and a greeting ("hi", "hey", "hello") that opens the prompt;
+  "to me", "in order to"), and a greeting ("hi", "hey", "hello") that opens the prompt
+  and is followed by a request or a question ("hello in Japanese" keeps its word);
 - ``me`` right after a request verb ("give me", "write me"), and "tell me about" =
   "explain".
 
@@ -41,7 +42,7 @@ class _Needs(Enum):
     ANYTHING = auto()
     REQUEST_VERB = auto()
     QUESTION_WORD = auto()
-    PROMPT_START = auto()  # the frame opens the prompt (and something follows it)
+    PROMPT_START = auto()  # the frame opens the prompt, and a request or a question follows
     HOW_TO = auto()  # a how-to frame with the subject "you": not before a verb of opinion
 
 
@@ -70,6 +71,10 @@ def _frame(spec: str, becomes: str, needs: _Needs) -> _Frame:
     return _Frame(tuple(words), tuple(becomes.split()), needs)
 
 
+# Words a request or a question opens with, after a greeting ("hi, can you ...").
+_OPENERS = frozenset(
+    {"can", "could", "would", "will", "i", "is", "are", "do", "does", "please", "quick"}
+)
 _ASKER = "can|could|would|will"
 _HOW_AUX = "do|can|could|would|should|might|may"
 _ART = "a|an|the?"
@@ -168,7 +173,9 @@ def _followed_right(frame: _Frame, tokens: Sequence[str], at: int, end: int) -> 
     if needs is _Needs.QUESTION_WORD:
         return following in QUESTION_WORDS
     if needs is _Needs.PROMPT_START:
-        return at == 0
+        return at == 0 and (
+            _is_request_verb(following) or following in QUESTION_WORDS or following in _OPENERS
+        )
     return following not in _OPINION_VERBS  # HOW_TO
 
 
