@@ -35,7 +35,8 @@ class CacheOptions(BaseModel):
         gt=0.0,
         le=1.0,
         description="Lowest cosine score of a similar hit, in (0, 1]; the guard still "
-        "requires the same decisive words in the same order.",
+        "requires the same content words, numbers in the same order and the same operands of "
+        "direction words.",
     )
     max_cache_size: int = Field(
         default=100,
