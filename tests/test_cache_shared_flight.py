@@ -116,6 +116,26 @@ async def test_separate_caches_share_one_provider_request(
         assert 0 < await raw.pttl(key) <= 2 * LEASE * 1000
 
 
+async def test_shared_flights_off_keeps_each_cache_to_its_own(
+    caches: Callable[..., StreamingCache],
+    fake_server: FakeProviderServer,
+    make_dispatcher: Any,
+    raw: aioredis.Redis,
+    namespace: str,
+) -> None:
+    dispatcher = make_dispatcher()
+    fake_server.default = Script(chunks=CHUNKS, chunk_delay=0.01)
+    mine = [caches(shared_flights=False) for _ in range(2)]
+    assert all(c.flight_board() is None for c in mine)
+    assert StreamingCache().flight_board() is None  # memory: no other process to share with
+    answers = [answerer(dispatcher, c, providers=["openai"]) for c in mine]
+    async with asyncio.timeout(20):
+        done = await asyncio.gather(*(a("Each on its own").collect() for a in answers))
+    assert [d.get_text() for d in done] == ["".join(CHUNKS)] * 2
+    assert len(fake_server.requests) == 2
+    assert [k async for k in raw.scan_iter(match=f"{namespace}:f:*")] == []
+
+
 async def test_a_late_caller_reads_the_stream_from_its_first_event(
     caches: Callable[..., StreamingCache], fake_server: FakeProviderServer, make_dispatcher: Any
 ) -> None:
@@ -148,6 +168,43 @@ async def test_leader_failing_before_its_first_event_hands_over_to_a_follower(
             await failing
     assert [t.get_text() for t in texts] == ["".join(CHUNKS)] * 3
     assert len(fake_server.requests) == 2  # the failed one, and one for all three followers
+
+
+async def test_followers_cut_off_mid_stream_share_one_continuation(
+    caches: Callable[..., StreamingCache], fake_server: FakeProviderServer, make_dispatcher: Any
+) -> None:
+    answer_text = "".join(CHUNKS).rstrip()
+    dispatcher = make_dispatcher(defaults={"mid_stream": "continue"})
+    fake_server.enqueue(Script(text=answer_text, chunk_delay=0.03), provider="openai")
+    fake_server.enqueue(
+        Script(text=answer_text, continuation="follow", chunk_delay=0.005), provider="anthropic"
+    )
+    route = ["openai", "anthropic"]
+    await dispatcher.warm_up(route)  # the SDK imports are not what the deadline below times
+    leader, *followers = (answerer(dispatcher, caches(), providers=route) for _ in range(3))
+    prompt = "Cut off, continued once"
+    got: list[list[str]] = [[], []]
+
+    async def follow(answer: Any, out: list[str]) -> None:
+        async for chunk in answer(prompt):
+            out.append(chunk)
+
+    async with asyncio.timeout(30):
+        tasks: list[asyncio.Task[None]] = []
+        async for _ in leader(prompt):
+            if not tasks:
+                tasks = [
+                    asyncio.create_task(follow(f, o)) for f, o in zip(followers, got, strict=True)
+                ]
+            if all(got):
+                break  # the leading caller leaves: its flight ends as failed, mid-stream
+        await asyncio.gather(*tasks)
+    assert ["".join(o) for o in got] == [answer_text] * 2
+    first, *rest = fake_server.requests
+    assert first.provider == "openai" and first.disconnected
+    assert [r.provider for r in rest] == ["anthropic"]  # one continuation for both
+    partial = rest[0].partial_answer
+    assert partial and answer_text.startswith(partial) and partial != answer_text
 
 
 # -- the flight itself, with a leader that is only records in Redis --------------------------
