@@ -79,6 +79,18 @@ class CacheOptions(BaseModel):
         description="Seconds a backend call may take; a lookup that fails or times out is a "
         "miss and the call goes live.",
     )
+    shared_flights: bool = Field(
+        default=True,
+        description="With a Redis backend, identical calls in flight in different processes "
+        "share one provider stream (the first leads, the others follow it through Redis); "
+        "false: each process shares only its own flights.",
+    )
+    flight_lease: float = Field(
+        default=10.0,
+        ge=0.5,
+        description="Seconds a process leading a shared flight holds it without renewing "
+        "(renewed every third of it): a leader that died is replaced this long after.",
+    )
     ignore_extra: frozenset[str] = Field(
         default=DEFAULT_IGNORED_EXTRA,
         description="Request.extra keys that do not split the cache (tracing ids by "

@@ -1,10 +1,9 @@
 """``StreamingCache``: the similarity cache of complete provider streams.
 
-What a lookup matches is :mod:`.matching`'s business; the backend connection is
-:mod:`.connection`'s; stores run in the background (:mod:`.background`). A backend failure
-never fails the call: the lookup counts an error and reports a miss, a failed store is a
-warning and a count.
-"""
+What a lookup matches is :mod:`.matching`'s business; the backend connection (and shared
+flights) :mod:`.connection`'s; stores run in the background (:mod:`.background`). A backend
+failure never fails the call: a lookup counts an error and misses; a failed store warns and
+counts."""
 
 from __future__ import annotations
 
@@ -31,6 +30,8 @@ from .store import EntryStore, IndexRow, now_ms
 
 if TYPE_CHECKING:
     from aiocache.base import BaseCache
+
+    from .flight_board import FlightBoard
 
 __all__ = ["StreamingCache"]
 
@@ -61,6 +62,8 @@ class StreamingCache:
         backend_timeout: float = 2.0,
         ignore_extra: Iterable[str] | None = None,
         enabled: bool = True,
+        shared_flights: bool = True,
+        flight_lease: float = 10.0,
     ) -> None:
         instance = backend if is_aiocache(backend) else None
         # model_validate: backend and url are plain strings here, SecretUrl once validated.
@@ -76,6 +79,8 @@ class StreamingCache:
                 "replay_timing": replay_timing,
                 "record_timing": record_timing,
                 "backend_timeout": backend_timeout,
+                "shared_flights": shared_flights,
+                "flight_lease": flight_lease,
                 "ignore_extra": frozenset(ignore_extra)
                 if ignore_extra is not None
                 else DEFAULT_IGNORED_EXTRA,
@@ -108,7 +113,7 @@ class StreamingCache:
         self._throttle = Throttle()
         self._pending = BackgroundStores()
         self.singleflight: SingleFlight[Any] = SingleFlight()
-        self._connection = StoreConnection(options, instance)
+        self._connection = StoreConnection(options, instance, self._backend_error)
         self._description = self._connection.description
 
     @property
@@ -118,6 +123,10 @@ class StreamingCache:
 
     def _ensure_store(self) -> EntryStore:
         return self._connection.store()
+
+    def flight_board(self) -> FlightBoard | None:
+        """Where processes sharing this Redis share flights; None: this process's only."""
+        return self._connection.flight_board() if self.options.shared_flights else None
 
     def _drain_expired(self) -> None:
         self._connection.count_expired(self._stats)
@@ -137,20 +146,15 @@ class StreamingCache:
     # -- keys ----------------------------------------------------------------------------
 
     def key(self, request: Request, *, route: str, scope: str | None = None) -> CacheKey:
-        """The :class:`.keys.CacheKey` of a call (raises ``UncacheableRequest``).
-
-        ``scope`` defaults to ``request.extra["cache_scope"]`` when that is set.
-        """
+        """The :class:`.keys.CacheKey` of a call (raises ``UncacheableRequest``); ``scope``
+        defaults to ``request.extra["cache_scope"]`` when that is set."""
         if scope is None and request.extra.get("cache_scope") is not None:
             scope = str(request.extra["cache_scope"])
         return make_key(request, route=route, scope=scope, ignore_extra=self.options.ignore_extra)
 
     def flight_key(self, request: Request, *, route: str, scope: str | None = None) -> str | None:
-        """Key under which identical in-flight calls share one provider stream.
-
-        Same partition and same normalised prompt (so exactly the calls that would share
-        an exact cache entry). None when the request cannot be cached: do not share then.
-        """
+        """Key under which identical in-flight calls share one provider stream: the calls
+        that would share an exact entry. None when the request cannot be cached."""
         try:
             return self.key(request, route=route, scope=scope).entry_id
         except UncacheableRequest:
@@ -169,10 +173,9 @@ class StreamingCache:
         """The cached answer for this call, or None (a miss, or the cache is unusable).
 
         Bounded by ``backend_timeout`` and by ``timeout`` (what is left of the call's
-        ``total``). Stores this instance still has in progress are waited for first, within
-        the same bound, so a call sees the answers of the calls that finished before it.
-        Never raises for backend trouble (counted in ``stats().errors``).
-        """
+        ``total``). Stores this instance has in progress are waited for first (same bound),
+        so a call sees the answers of the calls that finished before it. Never raises for
+        backend trouble (counted in ``stats().errors``)."""
         if not self.options.enabled:
             return None
         key = self.key_or_none(request, route=route, scope=scope)
@@ -238,9 +241,8 @@ class StreamingCache:
 
     def recorder_for(self, key: CacheKey) -> StreamRecorder:
         """:meth:`recorder` for a key already computed."""
-        return StreamRecorder(
-            lambda entry: self.store_key(key, entry), record_timing=self.options.record_timing
-        )
+        timing = self.options.record_timing
+        return StreamRecorder(lambda entry: self.store_key(key, entry), record_timing=timing)
 
     async def store(
         self,
