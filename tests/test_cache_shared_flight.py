@@ -113,7 +113,9 @@ async def test_separate_caches_share_one_provider_request(
     flight_keys = [k async for k in raw.scan_iter(match=f"{namespace}:f:*")]
     assert len(flight_keys) == 2
     for key in flight_keys:
-        assert 0 < await raw.pttl(key) <= 2 * LEASE * 1000
+        # Every key expires (-1: no expiry); on a busy machine it may be gone already (-2).
+        ttl = await raw.pttl(key)
+        assert ttl == -2 or 0 < ttl <= 2 * LEASE * 1000, (key, ttl)
 
 
 async def test_shared_flights_off_keeps_each_cache_to_its_own(
