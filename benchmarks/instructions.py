@@ -1,9 +1,11 @@
-"""Instructions per chunk of the raw SDK, ``@llm_stream`` and ``@llm_stream_with_metadata``.
+"""Instructions per chunk of the raw SDK, ``@llm_stream``, ``@llm_stream_with_metadata`` and
+``@llm_stream`` with ``parser: fast`` (for the rows whose kind has a fast parser).
 
 ``python benchmarks/overhead.py --instructions`` runs :func:`count_instructions`: the fake
 server runs natively in two processes of its own (N chunks per answer, and 2N), and for each
 provider and variant the client side (this file, run as a script) runs twice under valgrind's
-callgrind, once against each server. The client starts with instrumentation off (valgrind
+callgrind, once against each server (the providers: the rows of ``streams.ROWS``, OpenAI's
+Responses API among them). The client starts with instrumentation off (valgrind
 alone makes Python ~7x slower, callgrind ~35x), builds the dispatcher and the SDK clients,
 streams one answer as a warm-up (imports, the connection, first-call caches), and says
 ``ready``; :func:`count_instructions` switches instrumentation on with ``callgrind_control``,
@@ -33,10 +35,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from streams import MODELS, make_dispatcher, make_variants, start_server, stop_server
+from streams import FAST_ROWS, ROWS, make_dispatcher, make_variants, start_server, stop_server
 
 # The client's --variant values and the names make_variants gives them.
-VARIANTS = {"raw": "raw SDK", "llm_stream": "@llm_stream", "metadata": "@llm_stream_with_metadata"}
+VARIANTS = {
+    "raw": "raw SDK",
+    "llm_stream": "@llm_stream",
+    "metadata": "@llm_stream_with_metadata",
+    "fast": "@llm_stream parser: fast",
+}
 # A client under callgrind that has not finished by then is killed (a few minutes is usual).
 CLIENT_TIMEOUT = 1200.0
 
@@ -193,8 +200,9 @@ def count_instructions(chunks: int, jobs: int) -> int:
             servers.append(proc)
         todo = [
             Job(provider, variant, n, urls[n])
-            for provider in MODELS
+            for provider in ROWS
             for variant in VARIANTS
+            if variant != "fast" or provider in FAST_ROWS
             for n in (chunks, 2 * chunks)
         ]
         with (
@@ -214,9 +222,11 @@ def count_instructions(chunks: int, jobs: int) -> int:
         f"{'provider':<10} {'variant':<27} {'Ir (N)':>13} {'Ir (2N)':>13} "
         f"{'Ir/chunk':>10} {'fixed Ir':>11} {'×':>7}"
     )
-    for provider in MODELS:
+    for provider in ROWS:
         base = (ir[provider, "raw", 2 * chunks] - ir[provider, "raw", chunks]) / chunks
         for variant, name in VARIANTS.items():
+            if (provider, variant, chunks) not in ir:
+                continue
             one, two = ir[provider, variant, chunks], ir[provider, variant, 2 * chunks]
             per_chunk = (two - one) / chunks
             print(
@@ -234,7 +244,7 @@ if __name__ == "__main__":
         "callgrind, between 'ready'/'go' and 'streamed'/'stop' on stdout/stdin."
     )
     parser.add_argument("--url", required=True, help="the fake server's URL")
-    parser.add_argument("--provider", required=True, choices=list(MODELS))
+    parser.add_argument("--provider", required=True, choices=list(ROWS))
     parser.add_argument("--variant", required=True, choices=list(VARIANTS))
     args = parser.parse_args()
     asyncio.run(client(args.url, args.provider, args.variant))

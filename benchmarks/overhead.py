@@ -1,9 +1,10 @@
 """Per-chunk overhead of ``@llm_stream`` against the raw SDK, for each provider.
 
 The fake provider server runs in its own process, answering every request with 2,000 chunks.
-For each provider the raw SDK stream and the same stream through ``@llm_stream`` (and
-``@llm_stream_with_metadata``; for OpenAI also ``@llm_stream`` with ``parser: fast``, the
-library reading the raw body itself) are run interleaved, several rounds, in this one process. Two
+For each provider (and OpenAI's Responses API, the ``responses`` row) the raw SDK stream and
+the same stream through ``@llm_stream`` (and ``@llm_stream_with_metadata``; for the kinds with
+a fast parser also ``@llm_stream`` with ``parser: fast``, the library reading the raw body
+itself) are run interleaved, several rounds, in this one process. Two
 ratios are printed: wall time, and this process's CPU time. CPU time is the honest one: the
 server's work happens elsewhere, so the client's CPU seconds are exactly what the SDK, and the
 dispatcher on top of it, cost.
@@ -25,7 +26,7 @@ import statistics
 import sys
 import time
 
-from streams import MODELS, Streamer, make_dispatcher, make_variants, start_server, stop_server
+from streams import ROWS, Streamer, make_dispatcher, make_variants, start_server, stop_server
 
 
 async def measure(run: Streamer) -> tuple[float, float, int]:
@@ -44,7 +45,7 @@ async def main(chunks: int, rounds: int) -> None:
             f"{'provider':<10} {'variant':<27} {'wall ms':>9} {'cpu ms':>9} "
             f"{'cpu µs/chunk':>13} {'wall ×':>7} {'cpu ×':>7}"
         )
-        for provider in MODELS:
+        for provider in ROWS:
             runs = {
                 v: streamers[provider] for v, streamers in variants.items() if provider in streamers
             }

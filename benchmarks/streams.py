@@ -1,9 +1,10 @@
 """The streams the overhead benchmarks compare, shared by ``overhead.py`` and ``instructions.py``.
 
-The fake provider server in a process of its own (:func:`start_server`), and for each
-provider three ways to stream its answer: the raw SDK, ``@llm_stream`` and
-``@llm_stream_with_metadata`` (:func:`make_variants`). Each stream returns the number of
-chunks it saw.
+The fake provider server in a process of its own (:func:`start_server`), and for each row
+of the tables (:data:`ROWS`: the three providers, and OpenAI through its Responses API)
+the ways to stream its answer: the raw SDK, ``@llm_stream``, ``@llm_stream_with_metadata``,
+and ``@llm_stream`` with ``parser: fast`` where the row's kind has a fast parser
+(:func:`make_variants`). Each stream returns the number of chunks it saw.
 """
 
 from __future__ import annotations
@@ -18,6 +19,11 @@ from llm_dispatch import Dispatcher, llm_stream, llm_stream_with_metadata
 from llm_dispatch.providers.base import FAST_PARSER_KINDS
 
 MODELS = {"openai": "gpt-4o-mini", "anthropic": "claude-haiku-4-5", "google": "gemini-2.5-flash"}
+#: The tables' rows, each with its provider kind: ``responses`` is an ``openai`` provider
+#: whose ``api`` is ``responses`` (``POST /v1/responses`` on the fake server).
+ROWS = {"openai": "openai", "responses": "openai", "anthropic": "anthropic", "google": "google"}
+#: The rows whose kind has a fast parser (a ``parser: fast`` variant).
+FAST_ROWS = tuple(row for row, kind in ROWS.items() if kind in FAST_PARSER_KINDS)
 KEY = "bench-key"
 
 Streamer = Callable[[], Awaitable[int]]
@@ -73,6 +79,14 @@ def raw_streamers(url: str) -> dict[str, Streamer]:
                 n += 1
         return n
 
+    async def responses_raw() -> int:
+        n = 0
+        stream = await oa.responses.create(model=MODELS["openai"], input="benchmark", stream=True)
+        async for event in stream:
+            if event.type == "response.output_text.delta":
+                n += 1
+        return n
+
     async def anthropic_raw() -> int:
         n = 0
         stream = await an.messages.create(
@@ -95,17 +109,22 @@ def raw_streamers(url: str) -> dict[str, Streamer]:
                 n += 1
         return n
 
-    return {"openai": openai_raw, "anthropic": anthropic_raw, "google": google_raw}
+    return {
+        "openai": openai_raw,
+        "responses": responses_raw,
+        "anthropic": anthropic_raw,
+        "google": google_raw,
+    }
 
 
 def dispatched_streamers(
     dispatcher: Dispatcher, *, metadata: bool, providers: dict[str, str] | None = None
 ) -> dict[str, Streamer]:
-    """A run per provider of the table: ``providers`` maps the table's name to the configured
-    provider it goes through (default: the same name, each of MODELS)."""
+    """A run per row of the table: ``providers`` maps the row to the configured provider it
+    goes through (default: the same name, each of ROWS)."""
     decorator = llm_stream_with_metadata if metadata else llm_stream
     result: dict[str, Streamer] = {}
-    for name, configured in (providers or {name: name for name in MODELS}).items():
+    for name, configured in (providers or {name: name for name in ROWS}).items():
 
         @decorator(providers=[configured], dispatcher=dispatcher)
         async def answer(prompt: str) -> Any:
@@ -122,7 +141,7 @@ def dispatched_streamers(
 
 
 def make_dispatcher(url: str) -> Dispatcher:
-    """A dispatcher with the three providers pointed at the fake server at ``url``, and as
+    """A dispatcher with a provider per row pointed at the fake server at ``url``, and as
     ``<name>_fast`` each one whose kind has a fast parser, read with ``parser: fast``."""
     providers: dict[str, Any] = {
         name: {"kind": name, "api_key": KEY, "base_url": base, "default_model": model}
@@ -132,7 +151,8 @@ def make_dispatcher(url: str) -> Dispatcher:
             ("google", MODELS["google"], url),
         )
     }
-    for name in FAST_PARSER_KINDS & set(MODELS):
+    providers["responses"] = {**providers["openai"], "api": "responses"}
+    for name in FAST_ROWS:
         providers[f"{name}_fast"] = {**providers[name], "parser": "fast"}
     return Dispatcher({"providers": providers})
 
@@ -146,6 +166,6 @@ def make_variants(url: str, dispatcher: Dispatcher) -> dict[str, dict[str, Strea
         "@llm_stream parser: fast": dispatched_streamers(
             dispatcher,
             metadata=False,
-            providers={name: f"{name}_fast" for name in MODELS if name in FAST_PARSER_KINDS},
+            providers={name: f"{name}_fast" for name in FAST_ROWS},
         ),
     }

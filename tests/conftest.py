@@ -181,13 +181,26 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("stream_parser", STREAM_PARSERS, indirect=True)
 
 
+#: The provider kind of a test's ``provider`` parameter where that is no kind itself.
+_PROVIDER_PARAM_KINDS = {"responses": "openai"}
+
+
+def _kind_of(params: dict[str, Any]) -> str:
+    """The provider kind a test's parameters name: ``kind``, else ``provider`` (OpenAI's
+    ``responses`` API is the ``openai`` kind), else ``openai``."""
+    if "kind" in params:
+        return str(params["kind"])
+    provider = str(params.get("provider", "openai"))
+    return _PROVIDER_PARAM_KINDS.get(provider, provider)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Deselect the ``fast`` runs of a test for a kind not in ``FAST_PARSER_KINDS``."""
     keep: list[pytest.Item] = []
     dropped: list[pytest.Item] = []
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {})
-        no_fast = params.get("kind", "openai") not in FAST_PARSER_KINDS
+        no_fast = _kind_of(params) not in FAST_PARSER_KINDS
         (dropped if params.get("stream_parser") == "fast" and no_fast else keep).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
@@ -250,7 +263,8 @@ def fake_providers(
     server: FakeProviderServer, stream_parser: str = "sdk", **extra: dict[str, Any]
 ) -> dict[str, Any]:
     """Provider entries pointing the three SDK providers (and ``extra`` ones) at ``server``;
-    those of a kind with a fast parser read their streams with ``stream_parser``."""
+    those of a kind with a fast parser (``extra`` ones too, unless they name a parser) read
+    their streams with ``stream_parser``."""
     providers: dict[str, Any] = {
         kind: {
             "kind": kind,
@@ -262,7 +276,9 @@ def fake_providers(
     }
     for kind in FAST_PARSER_KINDS & providers.keys():
         providers[kind]["parser"] = stream_parser
-    providers.update(extra)
+    for name, entry in extra.items():
+        fast = entry.get("kind") in FAST_PARSER_KINDS and "parser" not in entry
+        providers[name] = {**entry, "parser": stream_parser} if fast else entry
     return providers
 
 

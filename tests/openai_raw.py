@@ -1,8 +1,11 @@
-"""A chat-completions endpoint on 127.0.0.1 that answers with exactly the chunks a test gives.
+"""OpenAI endpoints on 127.0.0.1 that answer with exactly what a test gives: chat
+completions (the chunks, then ``[DONE]``) and the Responses API (the body's bytes as they
+are, then the end of the body or a dropped connection).
 
 For stream forms the fake server does not script (the legacy ``function_call`` delta, a
-``reasoning`` field, every tool call at index 0): the official SDK reads them over real HTTP
-like any other stream.
+``reasoning`` field, every tool call at index 0; Responses events after the closing one,
+named ``thread.*``, with a top-level ``error`` ...): the official SDK reads them over real
+HTTP like any other stream.
 """
 
 from __future__ import annotations
@@ -47,19 +50,59 @@ def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
     }
 
 
+@dataclass
+class RawResponsesServer:
+    """Answers every ``POST /v1/responses`` with :attr:`body` as an event stream, then ends
+    the body (``drop``: aborts the connection instead)."""
+
+    body: bytes
+    drop: bool = False
+    base_url: str = ""
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        await request.read()
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        await response.write(self.body)
+        if self.drop:
+            assert request.transport is not None
+            request.transport.abort()
+            return response
+        await response.write_eof()
+        return response
+
+
 @asynccontextmanager
 async def raw_chat_server(chunks: list[dict[str, Any]]) -> AsyncIterator[RawChatServer]:
     """A :class:`RawChatServer` listening on a free port of 127.0.0.1."""
     server = RawChatServer(chunks)
+    async with _serving("/v1/chat/completions", server.handle) as base_url:
+        server.base_url = base_url
+        yield server
+
+
+@asynccontextmanager
+async def raw_responses_server(
+    body: bytes, *, drop: bool = False
+) -> AsyncIterator[RawResponsesServer]:
+    """A :class:`RawResponsesServer` listening on a free port of 127.0.0.1."""
+    server = RawResponsesServer(body, drop)
+    async with _serving("/v1/responses", server.handle) as base_url:
+        server.base_url = base_url
+        yield server
+
+
+@asynccontextmanager
+async def _serving(path: str, handler: Any) -> AsyncIterator[str]:
+    """``handler`` answering ``POST path`` on a free port of 127.0.0.1; its ``/v1`` URL."""
     app = web.Application()
-    app.router.add_post("/v1/chat/completions", server.handle)
+    app.router.add_post(path, handler)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    server.base_url = f"http://127.0.0.1:{port}/v1"
     try:
-        yield server
+        yield f"http://127.0.0.1:{port}/v1"
     finally:
         await runner.cleanup()

@@ -34,7 +34,7 @@ WORDS = split_words(WHOLE)
 K = 5
 DELIVERED = "".join(WORDS[:K])
 
-#: The routes: the three SDK kinds, and OpenAI through its Responses API, read by the SDK.
+#: The routes: the three SDK kinds, and OpenAI through its Responses API.
 ROUTES = ["openai", "anthropic", "google", "responses"]
 #: The fake server's wire answering each route (which is also its provider kind).
 ROUTE_WIRE = {

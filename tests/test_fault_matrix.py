@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from faults import FAULTS
+from reading_paths import functions_run, openai_reading_paths
 from reliability import (
     DELIVERED,
     FALLBACK,
@@ -19,8 +20,10 @@ from reliability import (
     WIRE,
     WORDS,
     check_invariant,
+    parser_of,
     policy_defaults,
     provider_entries,
+    route_of,
     run_stream,
 )
 
@@ -77,3 +80,26 @@ async def test_fault_cell(
     # The server saw every request it answered end: none is left open.
     for request in fake_server.requests:
         await request.wait_done()
+
+
+@pytest.mark.parametrize("provider", [p for p in PROVIDERS if WIRE[p] == "openai"])
+async def test_each_openai_provider_is_read_by_its_parser(
+    provider: str,
+    fake_server: FakeProviderServer,
+    make_dispatcher: Any,
+    secret_canary: Any,
+) -> None:
+    fake_server.enqueue(Script(text=WHOLE), provider="openai")
+    dispatcher = make_dispatcher(
+        providers=provider_entries(fake_server, secret_canary.keys),
+        defaults=policy_defaults("raise"),
+    )
+
+    with functions_run() as seen:
+        outcome = await run_stream(dispatcher, provider)
+
+    assert outcome.error is None, repr(outcome.error)
+    assert outcome.received == WHOLE
+    assert openai_reading_paths(seen) == {parser_of(provider)}
+    api = "/v1/responses" if route_of(provider) == "responses" else "/v1/chat/completions"
+    assert [r.path for r in fake_server.requests] == [api]

@@ -14,9 +14,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from openai._streaming import SSEDecoder
 from openai_raw import chunk, raw_chat_server
+from parser_outcomes import outcome_of
 
-from llm_dispatch.errors import ConfigError, ProviderError
-from llm_dispatch.events import ProviderEvent
+from llm_dispatch.errors import ConfigError
 from llm_dispatch.providers.base import FAST_PARSER_KINDS, ProviderSettings
 from llm_dispatch.providers.sse import ServerEvent, SseSplitter
 from llm_dispatch.settings.loader import load_config
@@ -62,21 +62,6 @@ SCRIPTS: dict[str, Script] = {
     **{f"status-{status}": Script(status=status) for status in (400, 401, 404, 500, 503)},
     "status-429-retry-after": Script(status=429, retry_after=2),
 }
-
-
-def outcome_of(events: list[ProviderEvent], error: ProviderError | None) -> dict[str, Any]:
-    """What a stream gave, in a form two parsers' runs are compared in."""
-    failure = None
-    if error is not None:
-        failure = (
-            type(error),
-            error.kind,
-            error.message,
-            error.status_code,
-            error.retry_after,
-            error.is_retryable,
-        )
-    return {"events": events, "error": failure}
 
 
 async def run(sdk_provider: Any, collect: Any, say_hi: Any, parser: str, **kw: Any) -> Any:

@@ -50,7 +50,7 @@ from llm_dispatch.testing import FakeProviderServer, Script
 from llm_dispatch.testing.script import ScriptedToolCall
 from llm_dispatch.tools import Tool
 
-pytestmark = pytest.mark.usefixtures("clean_provider_env")
+pytestmark = [pytest.mark.usefixtures("clean_provider_env"), pytest.mark.stream_parsers]
 
 MODEL = "gpt-5"
 RESPONSES_PATH = "/v1/responses"

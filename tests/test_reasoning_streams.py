@@ -18,7 +18,7 @@ from llm_dispatch import (
 from llm_dispatch.progress.gauge import ProgressStatus
 from llm_dispatch.testing import FakeProviderServer, Script
 
-pytestmark = pytest.mark.usefixtures("clean_provider_env")
+pytestmark = [pytest.mark.usefixtures("clean_provider_env"), pytest.mark.stream_parsers]
 
 PROVIDERS = ["openai", "anthropic", "google", "responses"]
 WIRE = {"openai": "openai", "anthropic": "anthropic", "google": "google", "responses": "openai"}

@@ -18,7 +18,7 @@ from llm_dispatch.errors import ContentFilterError
 from llm_dispatch.structured import parse_partial, partial_model
 from llm_dispatch.testing import FakeProviderServer, Script
 
-pytestmark = pytest.mark.usefixtures("clean_provider_env")
+pytestmark = [pytest.mark.usefixtures("clean_provider_env"), pytest.mark.stream_parsers]
 
 WIRE = {"openai": "openai", "anthropic": "anthropic", "google": "google", "responses": "openai"}
 

@@ -21,7 +21,7 @@ from llm_dispatch import (
 from llm_dispatch.cache import StreamingCache
 from llm_dispatch.testing import FakeProviderServer, Script, ScriptedToolCall
 
-pytestmark = pytest.mark.usefixtures("clean_provider_env")
+pytestmark = [pytest.mark.usefixtures("clean_provider_env"), pytest.mark.stream_parsers]
 
 #: The three kinds, and OpenAI's Responses API as a provider of its own.
 PROVIDERS = ["openai", "anthropic", "google", "responses"]

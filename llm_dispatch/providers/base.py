@@ -97,7 +97,8 @@ class ProviderSettings(BaseModel):
     api: OpenAIApi | None = None
     model_api: dict[str, OpenAIApi] = Field(default_factory=dict)
     #: How a stream is read: by the SDK, or by the library's own parser (``fast``, for the
-    #: kinds in :data:`FAST_PARSER_KINDS`; see :mod:`.openai_fast`).
+    #: kinds in :data:`FAST_PARSER_KINDS`; see :mod:`.openai_fast` and
+    #: :mod:`.openai_responses_fast`).
     parser: StreamParser = "sdk"
 
     @property

@@ -10,7 +10,8 @@ Choices worth knowing:
   the SDK send the request and raise for an error status, then splits and parses the raw
   body itself (:mod:`.openai_fast`), for the same events and errors at a fraction of the
   CPU per chunk. Either way :class:`~.openai_chat_reader.ChatReader` turns the chunks into
-  events. The Responses API is always read by the SDK.
+  events. The setting applies to the Responses API alike (:mod:`.openai_responses`, its
+  raw body read by :mod:`.openai_responses_fast`).
 
 - Completion: the SDK stops at ``data: [DONE]`` but also ends silently when the body simply
   stops, and does not say which happened. A chunk carrying ``finish_reason`` is therefore the

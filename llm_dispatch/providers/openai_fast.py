@@ -4,20 +4,18 @@ The SDK still builds and sends the request, authenticates, and raises its usual 
 an HTTP error status (``with_streaming_response.create`` enters only once the status is a
 success). The body is then read here instead of through the SDK's ``AsyncStream``, whose
 per-chunk model building is most of a chunk's cost: the bytes are split into events by
-:class:`~.sse.SseSplitter` and each event's data parsed with the standard ``json`` module.
+:func:`~.openai_body.body_events` (which raises the SDK's transport errors and ends at
+``data: [DONE]``) and each event's data parsed with the standard ``json`` module.
 :func:`fast_chat_chunks` yields each chunk's JSON object, for
 :meth:`~.openai_chat_reader.ChatReader.read_data`.
 
 The failures are the SDK's own, so that :meth:`~.sdk_errors.SdkErrorMapper.map_error`
 classifies them alike:
 
-- an event ``{"error": ...}`` with a truthy ``error`` raises ``openai.APIError`` with the
-  error's message (else "An error occurred during streaming") and the error as its body;
+- an event ``{"error": ...}`` with a truthy ``error`` raises ``openai.APIError``
+  (:func:`~.openai_body.stream_error`);
 - data that is not JSON raises ``json.JSONDecodeError`` (malformed);
-- a timeout while reading raises ``openai.APITimeoutError``, any other transport failure
-  ``openai.APIConnectionError`` (a dropped connection);
-- ``data: [DONE]`` ends the stream; the rest of the body is read (at most
-  :data:`DRAIN_SECONDS`) so that the connection can be reused.
+- a timeout or a dropped connection while reading: see :mod:`.openai_body`.
 
 One difference: data that is JSON but not an object (``[1]``, ``"x"``) raises
 ``json.JSONDecodeError`` here, where the SDK's chunk would fail later in the reader.
@@ -25,23 +23,17 @@ One difference: data that is JSON but not an object (``[1]``, ``"x"``) raises
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
-import ssl
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Any
 
-from .sse import SseSplitter
+from .openai_body import body_events, stream_error
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
 
-__all__ = ["DRAIN_SECONDS", "fast_chat_chunks"]
-
-#: How long the rest of a body after ``data: [DONE]`` is read before it is dropped.
-DRAIN_SECONDS = 1.0
-_STREAM_ERROR = "An error occurred during streaming"
+__all__ = ["fast_chat_chunks"]
 
 
 async def fast_chat_chunks(
@@ -49,52 +41,16 @@ async def fast_chat_chunks(
 ) -> AsyncGenerator[dict[str, Any], None]:
     """Send ``chat.completions.create(**kwargs)`` (a streaming call) and yield the JSON
     object of each chunk of its answer (see the module doc)."""
-    import openai
-
     async with client.chat.completions.with_streaming_response.create(**kwargs) as response:
         http = response.http_response
-        body = _body(http.aiter_bytes(), http.request)
-        async with contextlib.aclosing(body):
-            splitter = SseSplitter()
-            async for raw in body:
-                for event in splitter.feed(raw):
-                    if event.data.startswith("[DONE]"):
-                        await _drain(body)
-                        return
+        events = body_events(http)
+        async with contextlib.aclosing(events):
+            async for batch in events:
+                for event in batch:
                     data = json.loads(event.data)
                     if not isinstance(data, dict):
                         raise json.JSONDecodeError("a chunk is not a JSON object", event.data, 0)
                     error = data.get("error")
                     if error:
-                        raise openai.APIError(
-                            message=_error_message(error), request=http.request, body=error
-                        )
+                        raise stream_error(error, http.request)
                     yield data
-
-
-def _error_message(error: object) -> str:
-    message = error.get("message") if isinstance(error, dict) else None
-    return message if isinstance(message, str) and message else _STREAM_ERROR
-
-
-async def _body(chunks: AsyncIterator[bytes], request: Any) -> AsyncGenerator[bytes, None]:
-    """The body's bytes, a transport failure raised as the SDK raises it while streaming."""
-    import anyio
-    import httpx2
-    import openai
-
-    try:
-        async for chunk in chunks:
-            yield chunk
-    except httpx2.TimeoutException as exc:
-        raise openai.APITimeoutError(request=request) from exc
-    except (httpx2.RequestError, ssl.SSLError, anyio.EndOfStream) as exc:
-        raise openai.APIConnectionError(request=request) from exc
-
-
-async def _drain(body: AsyncIterator[bytes]) -> None:
-    """Read what follows ``[DONE]``; a failure there does not undo a complete answer."""
-    with contextlib.suppress(Exception):
-        async with asyncio.timeout(DRAIN_SECONDS):
-            async for _ in body:
-                pass
