@@ -35,8 +35,23 @@ from pathlib import Path
 
 from streams import MODELS, make_dispatcher, make_variants, start_server, stop_server
 
+from llm_dispatch.providers.base import FAST_PARSER_KINDS
+
 # The client's --variant values and the names make_variants gives them.
-VARIANTS = {"raw": "raw SDK", "llm_stream": "@llm_stream", "metadata": "@llm_stream_with_metadata"}
+VARIANTS = {
+    "raw": "raw SDK",
+    "llm_stream": "@llm_stream",
+    "metadata": "@llm_stream_with_metadata",
+    "fast": "@llm_stream parser: fast",
+}
+
+
+def measured(provider: str, variant: str) -> bool:
+    """Whether the table has a row for ``variant`` of ``provider`` (``fast``: the kinds with a
+    fast parser)."""
+    return variant != "fast" or provider in FAST_PARSER_KINDS
+
+
 # A client under callgrind that has not finished by then is killed (a few minutes is usual).
 CLIENT_TIMEOUT = 1200.0
 
@@ -195,6 +210,7 @@ def count_instructions(chunks: int, jobs: int) -> int:
             Job(provider, variant, n, urls[n])
             for provider in MODELS
             for variant in VARIANTS
+            if measured(provider, variant)
             for n in (chunks, 2 * chunks)
         ]
         with (
@@ -217,6 +233,8 @@ def count_instructions(chunks: int, jobs: int) -> int:
     for provider in MODELS:
         base = (ir[provider, "raw", 2 * chunks] - ir[provider, "raw", chunks]) / chunks
         for variant, name in VARIANTS.items():
+            if not measured(provider, variant):
+                continue
             one, two = ir[provider, variant, chunks], ir[provider, variant, 2 * chunks]
             per_chunk = (two - one) / chunks
             print(

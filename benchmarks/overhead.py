@@ -2,8 +2,9 @@
 
 The fake provider server runs in its own process, answering every request with 2,000 chunks.
 For each provider the raw SDK stream and the same stream through ``@llm_stream`` (and
-``@llm_stream_with_metadata``; for OpenAI also ``@llm_stream`` with ``parser: fast``, the
-library reading the raw body itself) are run interleaved, several rounds, in this one process. Two
+``@llm_stream_with_metadata``; for the kinds with a fast parser, OpenAI and Gemini, also
+``@llm_stream`` with ``parser: fast``, the library reading the raw body itself) are run
+interleaved, several rounds, in this one process. Two
 ratios are printed: wall time, and this process's CPU time. CPU time is the honest one: the
 server's work happens elsewhere, so the client's CPU seconds are exactly what the SDK, and the
 dispatcher on top of it, cost.

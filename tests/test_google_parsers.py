@@ -276,8 +276,8 @@ async def test_raw_forms_give_the_same_events_and_error(
 FINISHED = text_chunk("a", "STOP")
 #: Bodies that are not the SSE Gemini sends, which google-genai reads line by line in its
 #: own way and the fast parser by the SSE rules; fields in snake case, which the SDK's
-#: models also accept; a value the SDK's model refuses, for which the SDK's error message
-#: is pydantic's: (body, the error kind under the SDK, under the fast parser).
+#: models also accept; values of the wrong kind, which the SDK's models refuse (with
+#: pydantic's message) or coerce: (body, the error kind under the SDK, under the fast parser).
 DIFFERENCES: dict[str, tuple[bytes, ErrorKind | None, ErrorKind | None]] = {
     "a comment line": (b": keep-alive\r\n\r\n" + sse_body(FINISHED), ErrorKind.MALFORMED, None),
     "a named event": (b"event: chunk\r\n" + sse_body(FINISHED), ErrorKind.MALFORMED, None),
@@ -301,6 +301,26 @@ DIFFERENCES: dict[str, tuple[bytes, ErrorKind | None, ErrorKind | None]] = {
         ErrorKind.MALFORMED,
         ErrorKind.MALFORMED,
     ),
+    "a candidate that is null": (
+        sse_body({"candidates": [None]}),
+        ErrorKind.INCOMPLETE,
+        ErrorKind.MALFORMED,
+    ),
+    "a text that is not a string": (
+        sse_body(parts_chunk({"text": 5}, finish="STOP")),
+        ErrorKind.MALFORMED,
+        ErrorKind.MALFORMED,
+    ),
+    "call arguments that are not an object": (
+        sse_body(parts_chunk({"functionCall": {"name": "f", "args": [1]}}, finish="STOP")),
+        ErrorKind.MALFORMED,
+        ErrorKind.MALFORMED,
+    ),
+    "a count sent as a string": (
+        sse_body(text_chunk("a", "STOP", usageMetadata={"promptTokenCount": "5"})),
+        None,
+        None,
+    ),
     "a snake case function call": (
         sse_body(parts_chunk({"function_call": {"name": "f"}}, finish="STOP")),
         None,
@@ -318,6 +338,11 @@ async def test_the_known_differences(name: str, sdk_provider, collect, say_hi) -
 
     assert (sdk["error"] or (None, None))[1] == under_sdk
     assert (fast["error"] or (None, None))[1] == under_fast
+    if under_sdk is not None and under_fast is not None:
+        assert fast["error"][2] != sdk["error"][2], "the messages differ"
+    if name == "a count sent as a string":
+        assert sdk["events"][-1].usage.prompt_tokens == 5
+        assert fast["events"][-1].usage is None
     if name == "a snake case function call":
         assert [e.tool_call.name for e in sdk["events"] if e.tool_call] == ["f"]
         assert not any(e.tool_call for e in fast["events"])

@@ -86,7 +86,15 @@ class AnswerReader:
 
     def read_data(self, data: dict[str, Any]) -> list[ProviderEvent]:
         """The events of a chunk's JSON object, exactly as :meth:`read` gives them for the
-        SDK's chunk made of it."""
+        SDK's chunk made of it. A field this reader uses that holds the wrong kind of JSON
+        value raises :class:`UnreadableAnswer` (the SDK's model refuses most such chunks);
+        a token count that is not an integer is left out."""
+        try:
+            return self._read_data(data)
+        except (AttributeError, TypeError, KeyError) as exc:
+            raise UnreadableAnswer(f"a chunk field holds the wrong kind of value ({exc})") from None
+
+    def _read_data(self, data: dict[str, Any]) -> list[ProviderEvent]:
         events: list[ProviderEvent] = []
         candidates = data.get("candidates")
         if candidates:
@@ -141,10 +149,15 @@ class AnswerReader:
         signature = wire_signature(part.get("thoughtSignature"))
         call = part.get("functionCall")
         if call is not None:
-            delta = self._call(call.get("name"), call.get("id"), call.get("args"), signature)
-            events.append(ProviderEvent(tool_call=delta))
+            name, call_id, args = call.get("name"), call.get("id"), call.get("args")
+            if not _optional(str, name, call_id) or not _optional(dict, args):
+                raise UnreadableAnswer(f"function call {self.calls} has a field of the wrong type")
+            events.append(ProviderEvent(tool_call=self._call(name, call_id, args, signature)))
             return
-        self._read_text(part.get("text"), part.get("thought"), signature, events)
+        text = part.get("text")
+        if text is not None and type(text) is not str:
+            raise UnreadableAnswer("a part's text is not a string")
+        self._read_text(text, part.get("thought"), signature, events)
 
     @staticmethod
     def _read_text(
@@ -176,6 +189,11 @@ class AnswerReader:
         )
         self.calls += 1
         return delta
+
+
+def _optional(kind: type, *values: object) -> bool:
+    """Whether each of ``values`` is None or of ``kind``."""
+    return all(value is None or isinstance(value, kind) for value in values)
 
 
 def _finish_reason(raw: object) -> str:
