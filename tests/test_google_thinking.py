@@ -14,7 +14,7 @@ from llm_dispatch.providers.google_reading import usage_of
 from llm_dispatch.request import Message, Reasoning
 from llm_dispatch.testing import Script
 
-pytestmark = pytest.mark.usefixtures("clean_provider_env")
+pytestmark = [pytest.mark.usefixtures("clean_provider_env"), pytest.mark.stream_parsers]
 
 MODEL = "gemini-test"
 

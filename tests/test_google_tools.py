@@ -19,7 +19,7 @@ from llm_dispatch.testing.script import ScriptedToolCall
 from llm_dispatch.testing.wire_google import call_signature
 from llm_dispatch.tools import Tool, tool_from
 
-pytestmark = pytest.mark.usefixtures("clean_provider_env")
+pytestmark = [pytest.mark.usefixtures("clean_provider_env"), pytest.mark.stream_parsers]
 
 MODEL = "gemini-test"
 WEATHER_SCHEMA = {

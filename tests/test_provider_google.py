@@ -1,13 +1,15 @@
-"""GoogleProvider against the fake server, through the real ``google-genai`` SDK."""
+"""GoogleProvider against the fake server, through the real ``google-genai`` SDK (under each
+stream parser)."""
 
 from __future__ import annotations
 
 import pytest
+from google_raw import raw_gemini_server, sse_body
 
 from llm_dispatch.errors import ContentFilterError
 from llm_dispatch.providers.continuation import CONTINUE_INSTRUCTION
 
-pytestmark = pytest.mark.usefixtures("clean_provider_env")
+pytestmark = [pytest.mark.usefixtures("clean_provider_env"), pytest.mark.stream_parsers]
 
 MODEL = "gemini-test"
 
@@ -63,15 +65,15 @@ async def test_trailing_assistant_message_is_a_model_turn_then_the_instruction(
     ]
 
 
-async def test_blocked_prompt_is_a_content_filter_error(sdk_provider) -> None:
-    # The fake server cannot script prompt feedback; build the chunk Gemini would send.
-    from google.genai import types
+async def test_blocked_prompt_is_a_content_filter_error(sdk_provider, collect, say_hi) -> None:
+    # The fake server cannot script prompt feedback: a server that sends what Gemini does.
+    chunk = {
+        "promptFeedback": {"blockReason": "SAFETY", "blockReasonMessage": "not allowed"},
+        "usageMetadata": {"promptTokenCount": 3},
+    }
+    async with raw_gemini_server(sse_body(chunk)) as server:
+        outcome = await collect(sdk_provider("google", base_url=server.base_url), say_hi, MODEL)
 
-    chunk = types.GenerateContentResponse(
-        prompt_feedback=types.GenerateContentResponsePromptFeedback(block_reason="SAFETY")
-    )
-
-    error = sdk_provider("google")._blocked_error(chunk, MODEL)
-
-    assert isinstance(error, ContentFilterError)
-    assert "SAFETY" in error.message
+    assert outcome.events == []
+    assert isinstance(outcome.error, ContentFilterError)
+    assert outcome.error.message == "prompt blocked (SAFETY): not allowed"

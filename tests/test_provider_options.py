@@ -12,7 +12,7 @@ from llm_dispatch.providers.options import PROVIDER_OPTIONS
 from llm_dispatch.providers.registry import PROVIDER_KINDS
 from llm_dispatch.testing import Script
 
-pytestmark = pytest.mark.usefixtures("clean_provider_env")
+pytestmark = [pytest.mark.usefixtures("clean_provider_env"), pytest.mark.stream_parsers]
 
 MODEL = "test-model"
 SAFETY = [{"category": "HARM_CATEGORY_HATE_SPEECH", "threshold": "BLOCK_ONLY_HIGH"}]

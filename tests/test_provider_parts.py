@@ -18,7 +18,7 @@ from llm_dispatch.request import Message
 from llm_dispatch.testing import FakeProviderServer, Script
 from llm_dispatch.testing.parts import MEDIA_TOKENS
 
-pytestmark = pytest.mark.usefixtures("clean_provider_env")
+pytestmark = [pytest.mark.usefixtures("clean_provider_env"), pytest.mark.stream_parsers]
 
 MODEL = "test-model"
 IMAGES = {"png": ("image/png", media_samples.png()), "jpeg": ("image/jpeg", media_samples.jpeg())}

@@ -9,30 +9,32 @@ google-genai streams over aiohttp. Two things its own session does not do are do
 - closing the response: the SDK wraps the HTTP response in several nested async
   generators, and closing the outer one does not close the response (it lives on until
   garbage collection). The session's trace hook records the response a stream opens while
-  :func:`first_chunk` waits, so the provider can close it itself.
+  :func:`first_chunk` waits (or inside :func:`recording_responses`), so the provider can
+  close it itself, or read its body (``parser: fast``).
 
 aiohttp is imported when the first session is made, not with this module.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     import aiohttp
 
-__all__ = ["first_chunk", "new_session"]
+__all__ = ["first_chunk", "new_session", "recording_responses"]
 
 _T = TypeVar("_T")
 
 # Same as google-genai's own session: Gemini chunks may carry large inline data.
 _READ_BUFFER_SIZE = 4 * 1024 * 1024
 
-# Set only while a stream waits for its first chunk (which is when the SDK sends the request),
-# so the session's trace hook can hand the opened response to that stream.
+# Set only while a stream waits for the SDK to send its request, so the session's trace hook
+# can hand the opened response to that stream.
 _OPENED_RESPONSES: ContextVar[list[Any] | None] = ContextVar("_OPENED_RESPONSES", default=None)
 
 
@@ -51,14 +53,22 @@ def new_session(connect_timeout: float) -> aiohttp.ClientSession:
 
 async def first_chunk(iterator: AsyncIterator[_T], opened: list[Any]) -> _T | None:
     """Pull the first chunk, recording into ``opened`` the HTTP response the SDK opens for it
-    on a :func:`new_session` session.
+    on a :func:`new_session` session."""
+    with recording_responses(opened):
+        return await anext(iterator, None)
 
-    Set and reset around this one await so the marker never leaks into the consumer's
-    context (the generator may be driven from several tasks).
+
+@contextlib.contextmanager
+def recording_responses(opened: list[Any]) -> Iterator[None]:
+    """Record into ``opened`` each HTTP response a :func:`new_session` session opens inside
+    the block (once its status and headers are in, before its body is read).
+
+    Wrap one await at a time, so that the marker never leaks into the consumer's context (a
+    generator may be driven from several tasks).
     """
     token = _OPENED_RESPONSES.set(opened)
     try:
-        return await anext(iterator, None)
+        yield
     finally:
         _OPENED_RESPONSES.reset(token)
 

@@ -140,10 +140,10 @@ class ProviderConfig(BaseModel):
     )
     parser: StreamParser = Field(
         default="sdk",
-        description="How a streamed answer is read: sdk (the SDK's own stream) or fast (the "
-        "raw body split and parsed by the library, the same events and errors at a fraction "
-        "of the CPU per chunk). Only kind openai takes fast, for chat completions and the "
-        "Responses API alike.",
+        description="How the provider's streams are read: sdk (the SDK's own stream) or fast "
+        "(the raw body split and parsed by the library, the same events and errors at a "
+        "fraction of the CPU per chunk). Kinds openai (chat completions and the Responses "
+        "API) and google take fast.",
     )
 
     # Set by the loader when ``api_key`` referenced an unset variable: the provider is then
