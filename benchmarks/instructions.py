@@ -37,8 +37,6 @@ from pathlib import Path
 
 from streams import FAST_ROWS, ROWS, make_dispatcher, make_variants, start_server, stop_server
 
-from llm_dispatch.providers.base import FAST_PARSER_KINDS
-
 # The client's --variant values and the names make_variants gives them.
 VARIANTS = {
     "raw": "raw SDK",
