@@ -1,9 +1,12 @@
-"""The streams the overhead benchmarks compare, shared by ``overhead.py`` and ``instructions.py``.
+"""The streams the benchmarks compare, shared by ``overhead.py``, ``instructions.py``,
+``ttft.py`` and ``concurrency.py``.
 
 The fake provider server in a process of its own (:func:`start_server`), and for each
-provider three ways to stream its answer: the raw SDK, ``@llm_stream`` and
-``@llm_stream_with_metadata`` (:func:`make_variants`). Each stream returns the number of
-chunks it saw.
+provider the ways to stream its answer (:func:`make_variants`): the raw SDK,
+``@llm_stream`` and ``@llm_stream_with_metadata``, and for each provider whose kind is in
+``FAST_PARSER_KINDS`` ``@llm_stream`` through a provider configured with ``parser: fast``.
+Each stream returns the number of text chunks it saw and the ``time.perf_counter()`` at
+which the first one reached it (0.0 if none did).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -20,7 +24,26 @@ from llm_dispatch.providers.base import FAST_PARSER_KINDS
 MODELS = {"openai": "gpt-4o-mini", "anthropic": "claude-haiku-4-5", "google": "gemini-2.5-flash"}
 KEY = "bench-key"
 
-Streamer = Callable[[], Awaitable[int]]
+RAW = "raw SDK"
+STREAM = "@llm_stream"
+METADATA = "@llm_stream_with_metadata"
+FAST = "@llm_stream parser: fast"
+
+#: (chunks, perf_counter() at the first chunk)
+Streamed = tuple[int, float]
+Streamer = Callable[[], Awaitable[Streamed]]
+
+
+def fast_providers() -> list[str]:
+    """The providers of MODELS whose kind has a fast parser, in MODELS' order."""
+    return [name for name in MODELS if name in FAST_PARSER_KINDS]
+
+
+def variant_providers() -> dict[str, list[str]]:
+    """Variant name (``raw SDK`` first) → the providers it streams, as :func:`make_variants`
+    builds them."""
+    every = list(MODELS)
+    return {RAW: every, STREAM: every, METADATA: every, FAST: fast_providers()}
 
 
 def start_server(chunks: int) -> tuple[subprocess.Popen[str], str]:
@@ -44,56 +67,64 @@ def stop_server(proc: subprocess.Popen[str]) -> None:
     proc.wait(timeout=10)
 
 
-def raw_streamers(url: str) -> dict[str, Streamer]:
+def raw_streamers(url: str, timeout: float | None = None) -> dict[str, Streamer]:
+    """The raw SDK's stream per provider; ``timeout``: the clients' timeouts in seconds
+    (connecting included; None: the SDKs' defaults)."""
     import anthropic
     import openai
     from google import genai
     from google.genai import types
 
-    oa = openai.AsyncOpenAI(api_key=KEY, base_url=f"{url}/v1", max_retries=0)
-    an = anthropic.AsyncAnthropic(api_key=KEY, base_url=url, max_retries=0)
+    sdk_timeout: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
+    oa = openai.AsyncOpenAI(api_key=KEY, base_url=f"{url}/v1", max_retries=0, **sdk_timeout)
+    an = anthropic.AsyncAnthropic(api_key=KEY, base_url=url, max_retries=0, **sdk_timeout)
     go = genai.Client(
         api_key=KEY,
         http_options=types.HttpOptions(
-            base_url=url, retry_options=types.HttpRetryOptions(attempts=1)
+            base_url=url,
+            retry_options=types.HttpRetryOptions(attempts=1),
+            timeout=None if timeout is None else int(timeout * 1000),
         ),
     )
-    messages = [{"role": "user", "content": "benchmark"}]
+    messages: Any = [{"role": "user", "content": "benchmark"}]
 
-    async def openai_raw() -> int:
-        n = 0
+    async def openai_raw() -> Streamed:
+        n, first = 0, 0.0
         stream = await oa.chat.completions.create(
             model=MODELS["openai"],
             messages=messages,
-            stream=True,  # type: ignore[arg-type]
+            stream=True,
             stream_options={"include_usage": True},
         )
         async for chunk in stream:
             if chunk.choices and chunk.choices[0].delta.content:
+                if not n:
+                    first = time.perf_counter()
                 n += 1
-        return n
+        return n, first
 
-    async def anthropic_raw() -> int:
-        n = 0
+    async def anthropic_raw() -> Streamed:
+        n, first = 0, 0.0
         stream = await an.messages.create(
-            model=MODELS["anthropic"],
-            max_tokens=4096,
-            messages=messages,  # type: ignore[arg-type]
-            stream=True,
+            model=MODELS["anthropic"], max_tokens=4096, messages=messages, stream=True
         )
         async for event in stream:
             if event.type == "content_block_delta":
+                if not n:
+                    first = time.perf_counter()
                 n += 1
-        return n
+        return n, first
 
-    async def google_raw() -> int:
-        n = 0
+    async def google_raw() -> Streamed:
+        n, first = 0, 0.0
         async for chunk in await go.aio.models.generate_content_stream(
             model=MODELS["google"], contents="benchmark"
         ):
             if chunk.text:
+                if not n:
+                    first = time.perf_counter()
                 n += 1
-        return n
+        return n, first
 
     return {"openai": openai_raw, "anthropic": anthropic_raw, "google": google_raw}
 
@@ -111,19 +142,22 @@ def dispatched_streamers(
         async def answer(prompt: str) -> Any:
             yield "unused"
 
-        async def run(answer: Any = answer) -> int:
-            n = 0
+        async def run(answer: Any = answer) -> Streamed:
+            n, first = 0, 0.0
             async for _ in answer("benchmark"):
+                if not n:
+                    first = time.perf_counter()
                 n += 1
-            return n
+            return n, first
 
         result[name] = run
     return result
 
 
-def make_dispatcher(url: str) -> Dispatcher:
+def make_dispatcher(url: str, defaults: dict[str, Any] | None = None) -> Dispatcher:
     """A dispatcher with the three providers pointed at the fake server at ``url``, and as
-    ``<name>_fast`` each one whose kind has a fast parser, read with ``parser: fast``."""
+    ``<name>_fast`` each one whose kind has a fast parser, read with ``parser: fast``;
+    ``defaults``: the configuration's ``defaults`` section."""
     providers: dict[str, Any] = {
         name: {"kind": name, "api_key": KEY, "base_url": base, "default_model": model}
         for name, model, base in (
@@ -132,20 +166,23 @@ def make_dispatcher(url: str) -> Dispatcher:
             ("google", MODELS["google"], url),
         )
     }
-    for name in FAST_PARSER_KINDS & set(MODELS):
+    for name in fast_providers():
         providers[f"{name}_fast"] = {**providers[name], "parser": "fast"}
-    return Dispatcher({"providers": providers})
+    return Dispatcher({"providers": providers, "defaults": defaults or {}})
 
 
-def make_variants(url: str, dispatcher: Dispatcher) -> dict[str, dict[str, Streamer]]:
-    """Variant name (``raw SDK`` first) → provider → streamer."""
+def make_variants(
+    url: str, dispatcher: Dispatcher, raw_timeout: float | None = None
+) -> dict[str, dict[str, Streamer]]:
+    """Variant name (``raw SDK`` first) → provider → streamer; ``raw_timeout``: see
+    :func:`raw_streamers`."""
     return {
-        "raw SDK": raw_streamers(url),
-        "@llm_stream": dispatched_streamers(dispatcher, metadata=False),
-        "@llm_stream_with_metadata": dispatched_streamers(dispatcher, metadata=True),
-        "@llm_stream parser: fast": dispatched_streamers(
+        RAW: raw_streamers(url, raw_timeout),
+        STREAM: dispatched_streamers(dispatcher, metadata=False),
+        METADATA: dispatched_streamers(dispatcher, metadata=True),
+        FAST: dispatched_streamers(
             dispatcher,
             metadata=False,
-            providers={name: f"{name}_fast" for name in MODELS if name in FAST_PARSER_KINDS},
+            providers={name: f"{name}_fast" for name in fast_providers()},
         ),
     }
