@@ -4,7 +4,7 @@
 raw SDK, ``@llm_stream`` and, for each kind with a fast parser, ``@llm_stream`` with
 ``parser: fast`` (the variants of ``streams.py`` but ``@llm_stream_with_metadata``, whose
 extra cost per chunk ``overhead.py`` measures). The fake provider server runs in
-``--servers`` processes of its own (2), the streams spread over them in turn, so that the
+``--servers`` processes of its own (4), the streams spread over them in turn, so that the
 server is not what limits the client. Each load runs in a fresh client process (this file,
 run with ``--client``): it builds the clients, streams one answer per server to warm up,
 and says ``ready``; on ``go`` it starts every stream at once and reports its CPU seconds
@@ -19,7 +19,7 @@ The server's own CPU seconds over the load's wall time are printed as "server lo
 say as much about the server as about the client. Target: ``@llm_stream`` with
 ``parser: fast`` at most half the raw SDK's CPU on the same load.
 
-    python benchmarks/concurrency.py [--streams 500] [--chunks 200] [--rounds 3] [--servers 2]
+    python benchmarks/concurrency.py [--streams 500] [--chunks 200] [--rounds 3] [--servers 4]
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from streams import (
     FAST,
     METADATA,
     RAW,
+    close_raw_clients,
     make_dispatcher,
     make_variants,
     start_server,
@@ -54,6 +55,8 @@ TARGET_CPU_RATIO = 0.5
 ROOMY_SECONDS = 300.0
 ROOMY = {"timeouts": dict.fromkeys(("connect", "first_token", "idle"), ROOMY_SECONDS)}
 _TICKS = os.sysconf("SC_CLK_TCK")
+#: The fake server's listening backlog: aiohttp's default.
+BACKLOG = 128
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,7 @@ async def client(urls: list[str], provider: str, variant: str, streams: int) -> 
     print(json.dumps(result), flush=True)
     for dispatcher in dispatchers:
         await dispatcher.aclose()
+    await close_raw_clients()
 
 
 # The driver.
@@ -142,15 +146,15 @@ def _cpu_seconds(pid: int) -> float:
 
 
 class AcceptQueues(threading.Thread):
-    """Watches the servers' listening sockets in the kernel's table of TCP sockets: the
-    longest queue of connections not yet accepted, and the most the socket queues (its
-    backlog; a connection beyond it is dropped and tried again a second or more later)."""
+    """Watches the servers' listening sockets in the kernel's table of TCP sockets for the
+    longest queue of connections not yet accepted. Past :data:`BACKLOG` the queue is full:
+    the kernel drops a new connection's first packet, which the client sends again a second
+    or more later."""
 
     def __init__(self, ports: set[int]) -> None:
         super().__init__(daemon=True)
         self.ports = ports
         self.peak = 0
-        self.backlog = 0
         self._done = threading.Event()
 
     def run(self) -> None:
@@ -164,8 +168,7 @@ class AcceptQueues(threading.Thread):
                 fields = line.split()
                 if fields[3] != "0A" or int(fields[1].rsplit(":", 1)[1], 16) not in self.ports:
                     continue
-                most, queued = fields[4].split(":")  # listening: backlog, queue length
-                self.backlog = int(most, 16)
+                queued = fields[4].split(":")[1]  # listening: the accept queue's length
                 self.peak = max(self.peak, int(queued, 16))
 
     def stop(self) -> None:
@@ -212,7 +215,6 @@ def run_load(
         raise RuntimeError(f"{provider}/{variant}: {len(short)} streams ended short: {short[:5]}")
     result["server_load"] = max(b - a for a, b in zip(before, after, strict=True)) / result["wall"]
     result["accept_queue"] = queues.peak
-    result["backlog"] = queues.backlog
     return result
 
 
@@ -271,10 +273,9 @@ def measure_concurrency(streams: int, chunks: int, rounds: int, servers: int) ->
                 f"{row.ttft_median_ms:8.1f} {row.ttft_p90_ms:8.1f} {row.rss_mib:8.1f} "
                 f"{row.server_load:7.2f} {row.cpu_ratio:6.3f}"
             )
-    backlog = max(s["backlog"] for got in samples.values() for s in got)
     print(
         f"\nservers: CPU over wall at most {max(row.server_load for row in rows):.2f}; "
-        f"accept queue at most {max(row.accept_queue for row in rows)} of {backlog}"
+        f"accept queue at most {max(row.accept_queue for row in rows)} (full past {BACKLOG})"
     )
     for row in rows:
         if row.variant == FAST:
@@ -291,7 +292,7 @@ if __name__ == "__main__":
     parser.add_argument("--streams", type=int, default=500)
     parser.add_argument("--chunks", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--servers", type=int, default=2, help="fake server processes")
+    parser.add_argument("--servers", type=int, default=4, help="fake server processes")
     parser.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--urls", help=argparse.SUPPRESS)
     parser.add_argument("--provider", help=argparse.SUPPRESS)

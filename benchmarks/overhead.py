@@ -26,7 +26,15 @@ import sys
 import time
 from dataclasses import dataclass
 
-from streams import RAW, Streamer, make_dispatcher, make_variants, start_server, stop_server
+from streams import (
+    RAW,
+    Streamer,
+    close_raw_clients,
+    make_dispatcher,
+    make_variants,
+    start_server,
+    stop_server,
+)
 
 
 @dataclass(frozen=True)
@@ -92,6 +100,7 @@ async def measure_overhead(chunks: int, rounds: int) -> list[Overhead]:
                     f"{row.cpu_us_per_chunk:13.1f} {row.wall_ratio:7.3f} {row.cpu_ratio:7.3f}"
                 )
         await dispatcher.aclose()
+        await close_raw_clients()
     finally:
         stop_server(proc)
     return rows

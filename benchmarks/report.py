@@ -1,9 +1,10 @@
 """The generated section of the benchmark page: ``run_all.py``'s figures as Markdown tables.
 
 :func:`render` turns a run's results into the section, between :data:`START` and
-:data:`END`; :func:`splice` puts it into a page, replacing the section already there;
-:func:`problems` checks that a page's section is whole (markers, every table, figures in
-every table).
+:data:`END` (each a line of its own); :func:`splice` puts it into a page, replacing the
+section already there; :func:`problems` checks that a page's section is whole (markers,
+every table, figures in every table). A marker's text elsewhere in a line (prose quoting
+it) is no marker.
 """
 
 from __future__ import annotations
@@ -218,27 +219,35 @@ def render(results: Results) -> str:
     return "\n".join([*lines, "", END])
 
 
+_SECTION = re.compile(rf"^{re.escape(START)}$.*?^{re.escape(END)}$", re.MULTILINE | re.DOTALL)
+
+
+def _markers(page: str, marker: str) -> int:
+    return len(re.findall(rf"^{re.escape(marker)}$", page, re.MULTILINE))
+
+
 def splice(page: str, section: str) -> str:
     """``page`` with its generated section replaced by ``section`` (appended if it has none)."""
-    if START in page and END in page:
-        before, rest = page.split(START, 1)
-        return before + section + rest.split(END, 1)[1]
+    found = _SECTION.search(page)
+    if found is not None:
+        return page[: found.start()] + section + page[found.end() :]
     return page.rstrip("\n") + "\n\n" + section + "\n"
 
 
 def problems(page: str) -> list[str]:
     """What is missing from ``page``'s generated section: markers, tables, figures."""
-    if page.count(START) != 1 or page.count(END) != 1:
-        return ["the page needs exactly one start and one end marker"]
-    section = page.split(START, 1)[1].split(END, 1)[0]
-    found = []
+    found = _SECTION.search(page)
+    if found is None or _markers(page, START) != 1 or _markers(page, END) != 1:
+        return ["the page needs exactly one start and one end marker, each a line of its own"]
+    section = found.group(0)
+    missing: list[str] = []
     for title in TABLES:
         part = re.search(rf"^### {re.escape(title)}\n(.*?)(?=^### |\Z)", section, re.M | re.S)
         if part is None:
-            found.append(f"no {title!r} table")
+            missing.append(f"no {title!r} table")
             continue
         rows = [line for line in part.group(1).splitlines() if line.startswith("|")]
         body = [row for row in rows[2:] if re.search(r"\d", row)]
         if len(rows) < 3 or not body:
-            found.append(f"the {title!r} table has no figures")
-    return found
+            missing.append(f"the {title!r} table has no figures")
+    return missing

@@ -59,7 +59,7 @@ class Sizes:
     streams: int = 500
     stream_chunks: int = 200
     load_rounds: int = 3
-    servers: int = 2
+    servers: int = 4
     repeat: int = 300
     cache_sizes: tuple[int, ...] = (1_000, 10_000)
     lookups: int = 2_000
@@ -167,7 +167,8 @@ def run(sizes: Sizes, quick: bool, redis: str | None) -> Results:
             f"chunks in one client process, a fresh one per load; {sizes.servers} fake "
             f"server process(es); {sizes.load_rounds} round(s) interleaved, medians. "
             "Server load: the busiest server process's CPU seconds over the wall time; "
-            "accept queue: the most connections a server's listening socket held at once."
+            "accept queue: the most connections a server's listening socket held not yet "
+            "accepted (full past 128: a connection then waits a second or more)."
         ),
         embedding=embedding,
         cache=cache,

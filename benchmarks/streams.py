@@ -33,6 +33,9 @@ FAST = "@llm_stream parser: fast"
 Streamed = tuple[int, float]
 Streamer = Callable[[], Awaitable[Streamed]]
 
+#: The raw SDK clients :func:`raw_streamers` made, for :func:`close_raw_clients`.
+_RAW_CLIENTS: list[Callable[[], Awaitable[None]]] = []
+
 
 def fast_providers() -> list[str]:
     """The providers of MODELS whose kind has a fast parser, in MODELS' order."""
@@ -86,6 +89,7 @@ def raw_streamers(url: str, timeout: float | None = None) -> dict[str, Streamer]
             timeout=None if timeout is None else int(timeout * 1000),
         ),
     )
+    _RAW_CLIENTS.extend([oa.close, an.close, go.aio.aclose])
     messages: Any = [{"role": "user", "content": "benchmark"}]
 
     async def openai_raw() -> Streamed:
@@ -127,6 +131,12 @@ def raw_streamers(url: str, timeout: float | None = None) -> dict[str, Streamer]
         return n, first
 
     return {"openai": openai_raw, "anthropic": anthropic_raw, "google": google_raw}
+
+
+async def close_raw_clients() -> None:
+    """Close the raw SDK clients made so far, in the event loop that used them."""
+    while _RAW_CLIENTS:
+        await _RAW_CLIENTS.pop()()
 
 
 def dispatched_streamers(

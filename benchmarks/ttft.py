@@ -24,7 +24,15 @@ import statistics
 import time
 from dataclasses import dataclass
 
-from streams import RAW, Streamer, make_dispatcher, make_variants, start_server, stop_server
+from streams import (
+    RAW,
+    Streamer,
+    close_raw_clients,
+    make_dispatcher,
+    make_variants,
+    start_server,
+    stop_server,
+)
 
 #: The target: a variant's median time to first chunk over the raw SDK's, in milliseconds.
 TARGET_MS = 1.0
@@ -105,6 +113,7 @@ async def measure_ttft(samples: int, chunks: int = 20) -> list[FirstChunk]:
                     f"{row.diff_median_ms:+9.3f} {row.diff_p90_ms:+8.3f}"
                 )
         await dispatcher.aclose()
+        await close_raw_clients()
     finally:
         stop_server(proc)
     return rows

@@ -57,6 +57,11 @@ def test_a_section_replaces_only_the_one_in_the_page(report: ModuleType) -> None
     spliced = report.splice(page, section)
     assert spliced == f"# Title\n\nhand-written\n\n{section}\n\nthe rest\n"
     assert report.splice("# Title\n", section) == f"# Title\n\n{section}\n"
+    # Prose that quotes a marker is left alone.
+    quoted = f"# Title\n\nbetween `{report.START}` and the end\n\n" + page.split("\n\n", 2)[2]
+    assert report.splice(quoted, section) == quoted.replace(
+        f"{report.START}\nold figures\n{report.END}", section
+    )
 
 
 def test_a_section_without_a_table_or_figures_is_reported(report: ModuleType) -> None:
