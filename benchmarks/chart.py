@@ -63,9 +63,10 @@ def draw(overhead: list[Overhead], loads: list[Load], path: Path, setup: str) ->
         streams, chunks = loads[0].streams, loads[0].chunks
         title = f"CPU for {streams} concurrent streams × {chunks} chunks"
         _panel(right, under_load, variants, title, "CPU seconds")
-    left.legend(fontsize=8, loc="upper left")
+    handles, labels = left.get_legend_handles_labels()
+    figure.legend(handles, labels, loc="upper center", ncol=len(labels), fontsize=8)
     figure.text(0.5, 0.01, setup, ha="center", fontsize=8, color="#555555")
-    figure.tight_layout(rect=(0, 0.04, 1, 1))
+    figure.tight_layout(rect=(0, 0.04, 1, 0.93))
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=110)
     pyplot.close(figure)
