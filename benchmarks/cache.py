@@ -25,7 +25,8 @@ import gc
 import statistics
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
 
 from llm_dispatch.cache import CachedStream, StreamingCache
 from llm_dispatch.request import Message, Request
@@ -57,10 +58,31 @@ def entry(chunks: int = 20) -> CachedStream:
     )
 
 
-def summary(samples: list[float]) -> str:
+@dataclass(frozen=True)
+class Timing:
+    """Median and 95th percentile of a series, in milliseconds."""
+
+    median_ms: float
+    p95_ms: float
+
+    def __str__(self) -> str:
+        return f"median {self.median_ms:7.3f} ms   p95 {self.p95_ms:7.3f} ms"
+
+
+@dataclass
+class CacheRun:
+    """One backend's figures: lookups by number of entries and kind (exact, similar, miss),
+    and the replay of a 2,000-chunk answer, at the cache level and through the decorator."""
+
+    backend: str
+    lookups: dict[int, dict[str, Timing]] = field(default_factory=dict)
+    replay: dict[str, Timing] = field(default_factory=dict)
+
+
+def summary(samples: list[float]) -> Timing:
     ordered = sorted(samples)
     p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
-    return f"median {statistics.median(ordered) * 1000:7.3f} ms   p95 {p95 * 1000:7.3f} ms"
+    return Timing(statistics.median(ordered) * 1000, p95 * 1000)
 
 
 async def timed(runs: int, call: Callable[[int], Awaitable[object]]) -> list[float]:
@@ -75,7 +97,7 @@ async def timed(runs: int, call: Callable[[int], Awaitable[object]]) -> list[flo
     return samples
 
 
-async def bench_size(backend: str, size: int, runs: int) -> None:
+async def bench_size(backend: str, size: int, runs: int) -> dict[str, Timing]:
     cache = StreamingCache(
         backend=backend, max_cache_size=size + 10, namespace=f"bench-{uuid.uuid4().hex[:8]}"
     )
@@ -103,14 +125,17 @@ async def bench_size(backend: str, size: int, runs: int) -> None:
             hit = await cache.lookup(request(prompt(size + i)), route="bench")
             assert hit is None
 
+        found: dict[str, Timing] = {}
         for name, call in (("exact", exact), ("similar", similar), ("miss", miss)):
-            print(f"  lookup {name:8} {summary(await timed(runs, call))}")
+            found[name] = summary(await timed(runs, call))
+            print(f"  lookup {name:8} {found[name]}")
     finally:
         await cache.clear()
         await cache.aclose()
+    return found
 
 
-async def bench_replay(backend: str, runs: int) -> None:
+async def bench_replay(backend: str, runs: int) -> tuple[Timing, Timing]:
     cache = StreamingCache(backend=backend, namespace=f"bench-{uuid.uuid4().hex[:8]}")
     try:
         long_request = request("Write a very long story about the sea")
@@ -135,9 +160,10 @@ async def bench_replay(backend: str, runs: int) -> None:
     finally:
         await cache.clear()
         await cache.aclose()
+    return summary(first), summary(whole)
 
 
-async def bench_decorator(backend: str, runs: int) -> None:
+async def bench_decorator(backend: str, runs: int) -> tuple[Timing, Timing]:
     """Hit TTFT and replay through the decorator (stages, chunk delivery included)."""
     from llm_dispatch import Dispatcher, llm_stream
 
@@ -158,7 +184,7 @@ async def bench_decorator(backend: str, runs: int) -> None:
     )
 
     @llm_stream(providers=["openai"], model="m", dispatcher=dispatcher, cache=cache)
-    async def answer(prompt: str, temperature: float = 0.2) -> object:
+    async def answer(prompt: str, temperature: float = 0.2) -> AsyncIterator[str]:
         yield "unused"
 
     try:
@@ -183,6 +209,26 @@ async def bench_decorator(backend: str, runs: int) -> None:
         await cache.clear()
         await cache.aclose()
         await dispatcher.aclose()
+    return summary(first), summary(whole)
+
+
+async def measure_cache(
+    backends: list[str], sizes: list[int], runs: int, replay_runs: int = 200
+) -> list[CacheRun]:
+    """Print every figure and return them, backend by backend."""
+    found: list[CacheRun] = []
+    for backend in backends:
+        run = CacheRun(backend)
+        for size in sizes:
+            run.lookups[size] = await bench_size(backend, size, runs)
+        run.replay["cache first"], run.replay["cache whole"] = await bench_replay(
+            backend, replay_runs
+        )
+        run.replay["decorator first"], run.replay["decorator whole"] = await bench_decorator(
+            backend, replay_runs
+        )
+        found.append(run)
+    return found
 
 
 async def main() -> None:
@@ -193,11 +239,7 @@ async def main() -> None:
     args = parser.parse_args()
 
     backends = ["memory"] + ([args.redis] if args.redis else [])
-    for backend in backends:
-        for size in args.sizes:
-            await bench_size(backend, size, args.runs)
-        await bench_replay(backend, runs=200)
-        await bench_decorator(backend, runs=200)
+    await measure_cache(backends, args.sizes, args.runs)
 
 
 if __name__ == "__main__":

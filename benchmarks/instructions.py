@@ -1,11 +1,9 @@
-"""Instructions per chunk of the raw SDK, ``@llm_stream``, ``@llm_stream_with_metadata`` and
-``@llm_stream`` with ``parser: fast`` (for the rows whose kind has a fast parser).
+"""Instructions per chunk of the raw SDK and each ``@llm_stream`` variant of ``streams.py``.
 
 ``python benchmarks/overhead.py --instructions`` runs :func:`count_instructions`: the fake
 server runs natively in two processes of its own (N chunks per answer, and 2N), and for each
 provider and variant the client side (this file, run as a script) runs twice under valgrind's
-callgrind, once against each server (the providers: the rows of ``streams.ROWS``, OpenAI's
-Responses API among them). The client starts with instrumentation off (valgrind
+callgrind, once against each server. The client starts with instrumentation off (valgrind
 alone makes Python ~7x slower, callgrind ~35x), builds the dispatcher and the SDK clients,
 streams one answer as a warm-up (imports, the connection, first-call caches), and says
 ``ready``; :func:`count_instructions` switches instrumentation on with ``callgrind_control``,
@@ -35,15 +33,21 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from streams import FAST_ROWS, ROWS, make_dispatcher, make_variants, start_server, stop_server
+from streams import (
+    FAST,
+    METADATA,
+    MODELS,
+    RAW,
+    STREAM,
+    make_dispatcher,
+    make_variants,
+    start_server,
+    stop_server,
+    variant_providers,
+)
 
 # The client's --variant values and the names make_variants gives them.
-VARIANTS = {
-    "raw": "raw SDK",
-    "llm_stream": "@llm_stream",
-    "metadata": "@llm_stream_with_metadata",
-    "fast": "@llm_stream parser: fast",
-}
+VARIANTS = {"raw": RAW, "llm_stream": STREAM, "metadata": METADATA, "fast": FAST}
 # A client under callgrind that has not finished by then is killed (a few minutes is usual).
 CLIENT_TIMEOUT = 1200.0
 
@@ -94,7 +98,7 @@ async def client(url: str, provider: str, variant: str) -> None:
     await run()
     print(f"ready {os.getpid()}", flush=True)
     _wait_for("go")
-    n = await run()
+    n, _ = await run()
     print(f"streamed {n}", flush=True)
     _wait_for("stop")
     await dispatcher.aclose()
@@ -181,18 +185,36 @@ def run_job(job: Job, out_dir: Path) -> int:
     return total_ir(out.read_text())
 
 
-def count_instructions(chunks: int, jobs: int) -> int:
-    """Print the instructions-per-chunk table; the exit status (2: valgrind is missing)."""
-    missing = [tool for tool in ("valgrind", "callgrind_control") if shutil.which(tool) is None]
-    if missing:
-        print(
-            f"--instructions needs valgrind ({' and '.join(missing)} not found; "
-            "Debian: apt-get install valgrind)",
-            file=sys.stderr,
-        )
-        return 2
+@dataclass(frozen=True)
+class Instructions:
+    """One row of the table: the instructions one warm stream of N and of 2N chunks cost."""
+
+    provider: str
+    variant: str
+    chunks: int
+    ir_n: int
+    ir_2n: int
+    ratio: float  # per chunk, to the raw SDK's of the same provider
+
+    @property
+    def per_chunk(self) -> float:
+        return (self.ir_2n - self.ir_n) / self.chunks
+
+    @property
+    def fixed(self) -> float:
+        return self.ir_n - self.per_chunk * self.chunks
+
+
+def missing_tools() -> list[str]:
+    """The valgrind programs this mode needs that are not on the PATH."""
+    return [tool for tool in ("valgrind", "callgrind_control") if shutil.which(tool) is None]
+
+
+def measure_instructions(chunks: int, jobs: int) -> list[Instructions]:
+    """Count every provider's every variant, print the table and return its rows."""
     started = time.perf_counter()
     servers = []
+    variants = variant_providers()
     try:
         urls: dict[int, str] = {}
         for n in (chunks, 2 * chunks):
@@ -200,9 +222,9 @@ def count_instructions(chunks: int, jobs: int) -> int:
             servers.append(proc)
         todo = [
             Job(provider, variant, n, urls[n])
-            for provider in ROWS
-            for variant in VARIANTS
-            if variant != "fast" or provider in FAST_ROWS
+            for provider in MODELS
+            for variant, name in VARIANTS.items()
+            if provider in variants[name]
             for n in (chunks, 2 * chunks)
         ]
         with (
@@ -222,19 +244,35 @@ def count_instructions(chunks: int, jobs: int) -> int:
         f"{'provider':<10} {'variant':<27} {'Ir (N)':>13} {'Ir (2N)':>13} "
         f"{'Ir/chunk':>10} {'fixed Ir':>11} {'×':>7}"
     )
-    for provider in ROWS:
+    rows: list[Instructions] = []
+    for provider in MODELS:
         base = (ir[provider, "raw", 2 * chunks] - ir[provider, "raw", chunks]) / chunks
         for variant, name in VARIANTS.items():
             if (provider, variant, chunks) not in ir:
                 continue
             one, two = ir[provider, variant, chunks], ir[provider, variant, 2 * chunks]
-            per_chunk = (two - one) / chunks
+            row = Instructions(provider, name, chunks, one, two, (two - one) / chunks / base)
+            rows.append(row)
             print(
-                f"{provider:<10} {name:<27} {one:13,d} {two:13,d} {per_chunk:10,.0f} "
-                f"{one - per_chunk * chunks:11,.0f} {per_chunk / base:7.3f}"
+                f"{provider:<10} {name:<27} {one:13,d} {two:13,d} {row.per_chunk:10,.0f} "
+                f"{row.fixed:11,.0f} {row.ratio:7.3f}"
             )
     took = time.perf_counter() - started
     print(f"\n{len(todo)} callgrind runs, {jobs} at a time: {took:.0f} s")
+    return rows
+
+
+def count_instructions(chunks: int, jobs: int) -> int:
+    """Print the instructions-per-chunk table; the exit status (2: valgrind is missing)."""
+    missing = missing_tools()
+    if missing:
+        print(
+            f"--instructions needs valgrind ({' and '.join(missing)} not found; "
+            "Debian: apt-get install valgrind)",
+            file=sys.stderr,
+        )
+        return 2
+    measure_instructions(chunks, jobs)
     return 0
 
 
@@ -244,7 +282,7 @@ if __name__ == "__main__":
         "callgrind, between 'ready'/'go' and 'streamed'/'stop' on stdout/stdin."
     )
     parser.add_argument("--url", required=True, help="the fake server's URL")
-    parser.add_argument("--provider", required=True, choices=list(ROWS))
+    parser.add_argument("--provider", required=True, choices=list(MODELS))
     parser.add_argument("--variant", required=True, choices=list(VARIANTS))
     args = parser.parse_args()
     asyncio.run(client(args.url, args.provider, args.variant))

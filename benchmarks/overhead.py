@@ -1,13 +1,12 @@
 """Per-chunk overhead of ``@llm_stream`` against the raw SDK, for each provider.
 
 The fake provider server runs in its own process, answering every request with 2,000 chunks.
-For each provider (and OpenAI's Responses API, the ``responses`` row) the raw SDK stream and
-the same stream through ``@llm_stream`` (and ``@llm_stream_with_metadata``; for the kinds with
-a fast parser also ``@llm_stream`` with ``parser: fast``, the library reading the raw body
-itself) are run interleaved, several rounds, in this one process. Two
-ratios are printed: wall time, and this process's CPU time. CPU time is the honest one: the
-server's work happens elsewhere, so the client's CPU seconds are exactly what the SDK, and the
-dispatcher on top of it, cost.
+For each provider the raw SDK stream and the same stream through ``@llm_stream`` (and
+``@llm_stream_with_metadata``; for each provider whose kind has a fast parser also
+``@llm_stream`` with ``parser: fast``, the library reading the raw body itself) are run
+interleaved, several rounds, in this one process. Two ratios are printed: wall time, and this
+process's CPU time. CPU time is the honest one: the server's work happens elsewhere, so the
+client's CPU seconds are exactly what the SDK, and the dispatcher on top of it, cost.
 
 With ``--instructions`` it counts instructions instead, under valgrind's callgrind, which
 repeats to well under 1% where times vary by several percent (see ``instructions.py``);
@@ -25,18 +24,47 @@ import asyncio
 import statistics
 import sys
 import time
+from dataclasses import dataclass
 
-from streams import ROWS, Streamer, make_dispatcher, make_variants, start_server, stop_server
+from streams import (
+    RAW,
+    Streamer,
+    close_raw_clients,
+    make_dispatcher,
+    make_variants,
+    start_server,
+    stop_server,
+)
+
+
+@dataclass(frozen=True)
+class Overhead:
+    """One row of the table: medians of one stream's wall and CPU seconds, and their ratios
+    to the raw SDK's stream of the same provider."""
+
+    provider: str
+    variant: str
+    chunks: int
+    wall: float
+    cpu: float
+    wall_ratio: float
+    cpu_ratio: float
+
+    @property
+    def cpu_us_per_chunk(self) -> float:
+        return self.cpu / self.chunks * 1e6
 
 
 async def measure(run: Streamer) -> tuple[float, float, int]:
     wall, cpu = time.perf_counter(), time.process_time()
-    n = await run()
+    n, _ = await run()
     return time.perf_counter() - wall, time.process_time() - cpu, n
 
 
-async def main(chunks: int, rounds: int) -> None:
+async def measure_overhead(chunks: int, rounds: int) -> list[Overhead]:
+    """Print the table and return its rows, provider by provider, ``raw SDK`` first."""
     proc, url = start_server(chunks)
+    rows: list[Overhead] = []
     try:
         dispatcher = make_dispatcher(url)
         variants = make_variants(url, dispatcher)
@@ -45,7 +73,7 @@ async def main(chunks: int, rounds: int) -> None:
             f"{'provider':<10} {'variant':<27} {'wall ms':>9} {'cpu ms':>9} "
             f"{'cpu µs/chunk':>13} {'wall ×':>7} {'cpu ×':>7}"
         )
-        for provider in ROWS:
+        for provider in variants[RAW]:
             runs = {
                 v: streamers[provider] for v, streamers in variants.items() if provider in streamers
             }
@@ -58,18 +86,24 @@ async def main(chunks: int, rounds: int) -> None:
                     wall, cpu, n = await measure(runs[variant])
                     assert n >= chunks - 1, f"{variant}/{provider} streamed {n} chunks"
                     samples[variant].append((wall, cpu))
-            base_wall = statistics.median(w for w, _ in samples["raw SDK"])
-            base_cpu = statistics.median(c for _, c in samples["raw SDK"])
+            base_wall = statistics.median(w for w, _ in samples[RAW])
+            base_cpu = statistics.median(c for _, c in samples[RAW])
             for variant, values in samples.items():
                 wall = statistics.median(w for w, _ in values)
                 cpu = statistics.median(c for _, c in values)
+                row = Overhead(
+                    provider, variant, chunks, wall, cpu, wall / base_wall, cpu / base_cpu
+                )
+                rows.append(row)
                 print(
                     f"{provider:<10} {variant:<27} {wall * 1e3:9.1f} {cpu * 1e3:9.1f} "
-                    f"{cpu / chunks * 1e6:13.1f} {wall / base_wall:7.3f} {cpu / base_cpu:7.3f}"
+                    f"{row.cpu_us_per_chunk:13.1f} {row.wall_ratio:7.3f} {row.cpu_ratio:7.3f}"
                 )
         await dispatcher.aclose()
+        await close_raw_clients()
     finally:
         stop_server(proc)
+    return rows
 
 
 if __name__ == "__main__":
@@ -91,4 +125,4 @@ if __name__ == "__main__":
         from instructions import count_instructions
 
         sys.exit(count_instructions(args.chunks or 200, args.jobs or 2))
-    asyncio.run(main(args.chunks or 2000, args.rounds or 7))
+    asyncio.run(measure_overhead(args.chunks or 2000, args.rounds or 7))
