@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from .entry import ENTRY_VERSION, CachedStream, CacheHit, ReplayTiming
 from .guard import decisive_of_normalized
 from .keys import CacheKey
+from .nearest import with_nearest
 from .similarity import HashingVectorizer, Vectorizer, cosine, vectorizer_name
 from .stats import CacheStats
 from .store import EntryStore, IndexRow, now_ms
@@ -95,13 +96,17 @@ async def find(
         entry = decode_entry(fetched.entry_json, key, exact=True)
         if entry is not None:
             return CacheHit(entry, 1.0, True, key.entry_id, timing)
-    if not fetched.candidates:
+    # Vector index hook: a dense vectorizer's nearest rows join the bucket's (.nearest).
+    candidates = await with_nearest(
+        store, key, fetched.candidates, vectorizer=vectorizer, threshold=threshold
+    )
+    if not candidates:
         return None
-    stale = [c.entry_id for c in fetched.candidates if c.expired(now)]
+    stale = [c.entry_id for c in candidates if c.expired(now)]
     if stale:
         await store.prune(key, stale)
         stats.expirations += len(stale)
-    live = [c for c in fetched.candidates if not c.expired(now)]
+    live = [c for c in candidates if not c.expired(now)]
     for score, row in await rank(key, live, threshold=threshold, vectorizer=vectorizer):
         text = await store.get(key, row.entry_id, now)
         if text is None:

@@ -78,6 +78,12 @@ class CacheOptions(BaseModel):
         description="Seconds a backend call may take; a lookup that fails or times out is a "
         "miss and the call goes live.",
     )
+    vectorizer: Literal["hashing", "semantic"] = Field(
+        default="hashing",
+        description="hashing: hashed words, no model (default); semantic: the local "
+        "WordLlama sentence embeddings, with a vector index (pip install "
+        "'llm-dispatch[semantic]'). A vectorizer given to the cache in code replaces it.",
+    )
     ignore_extra: frozenset[str] = Field(
         default=DEFAULT_IGNORED_EXTRA,
         description="Request.extra keys that do not split the cache (tracing ids by "

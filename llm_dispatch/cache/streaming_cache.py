@@ -22,12 +22,14 @@ from .connection import StoreConnection
 from .entry import ENTRY_VERSION, CachedStream, CacheHit, ReplayTiming
 from .keys import CacheKey, make_key
 from .matching import find
+from .nearest import uses_vector_index
 from .options import DEFAULT_IGNORED_EXTRA, CacheOptions
 from .recorder import UNSTORABLE_FINISH_REASONS, StreamRecorder
 from .similarity import HashingVectorizer, Vectorizer, decode_vector, encode_vector, vectorizer_name
 from .singleflight import SingleFlight
 from .stats import CacheStats
 from .store import EntryStore, IndexRow, now_ms
+from .vectorizer_choice import configured_vectorizer
 
 if TYPE_CHECKING:
     from aiocache.base import BaseCache
@@ -100,7 +102,7 @@ class StreamingCache:
         self, options: CacheOptions, instance: BaseCache | None, vectorizer: Vectorizer | None
     ) -> None:
         self.options = options
-        self._vectorizer: Vectorizer = vectorizer or HashingVectorizer()
+        self._vectorizer: Vectorizer = configured_vectorizer(options, vectorizer)
         self._vectorizer_name = vectorizer_name(self._vectorizer)
         # The default vectorizer rebuilds vectors from stored prompts: no vectors stored.
         self._stores_vectors = not isinstance(self._vectorizer, HashingVectorizer)
@@ -108,7 +110,9 @@ class StreamingCache:
         self._throttle = Throttle()
         self._pending = BackgroundStores()
         self.singleflight: SingleFlight[Any] = SingleFlight()
-        self._connection = StoreConnection(options, instance)
+        self._connection = StoreConnection(
+            options, instance, vector_index=uses_vector_index(self._vectorizer)
+        )
         self._description = self._connection.description
 
     @property

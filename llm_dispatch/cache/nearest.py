@@ -1,0 +1,61 @@
+"""The vector index's part in a similar lookup: candidates beyond the guard bucket.
+
+A vectorizer whose class sets ``dense = True`` (:class:`.semantic.WordLlamaVectorizer`)
+produces dense embeddings worth indexing: the cache's store then keeps a vector index
+(:mod:`.vector_index`; shared through Redis by :mod:`.redis_vectors`), and a lookup that
+found no exact entry adds the :data:`NEAREST_K` nearest stored prompts of the partition
+scoring at least the threshold to the candidates. Every candidate then goes through the
+same guard and threshold as the bucket's rows (:func:`.matching.rank`): the index only
+widens what is looked at, never what is accepted.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from .store import IndexRow, now_ms
+
+if TYPE_CHECKING:
+    from .keys import CacheKey
+    from .similarity import Vectorizer
+    from .vector_index import Nearest
+
+__all__ = ["NEAREST_K", "SupportsNearest", "uses_vector_index", "with_nearest"]
+
+#: Nearest rows a lookup takes from the index.
+NEAREST_K = 8
+
+
+@runtime_checkable
+class SupportsNearest(Protocol):
+    """A store that may keep a vector index."""
+
+    async def nearest(
+        self, key: CacheKey, query: list[float], *, k: int, min_score: float, now_ms: int
+    ) -> list[Nearest]: ...
+
+
+def uses_vector_index(vectorizer: object) -> bool:
+    """Whether ``vectorizer`` produces dense embeddings for the vector index."""
+    return getattr(type(vectorizer), "dense", False) is True
+
+
+async def with_nearest(
+    store: object,
+    key: CacheKey,
+    candidates: list[IndexRow],
+    *,
+    vectorizer: Vectorizer,
+    threshold: float,
+) -> list[IndexRow]:
+    """``candidates`` (the bucket's rows) and, for a dense vectorizer on a store with a
+    vector index, the nearest rows of the partition that are not among them yet."""
+    if not uses_vector_index(vectorizer) or not isinstance(store, SupportsNearest):
+        return candidates
+    (query,) = await vectorizer([key.prompt])
+    found = await store.nearest(key, query, k=NEAREST_K, min_score=threshold, now_ms=now_ms())
+    if not found:
+        return candidates
+    seen = {row.entry_id for row in candidates}
+    seen.add(key.entry_id)
+    return candidates + [n.row for n in found if n.row.entry_id not in seen]
