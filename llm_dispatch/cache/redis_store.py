@@ -255,7 +255,7 @@ class RedisStore:
                 pipe.zrem(self._lru_key, member)
                 pipe.zrem(self._exp_key, member)
         if self.vectors is not None and not index_done:
-            self.vectors.log_drop(pipe, [self._split_member(m)[1] for m in members])
+            await self.vectors.log_drop(pipe, [self._split_member(m)[1] for m in members])
         await pipe.execute()
 
     async def prune(self, key: CacheKey, entry_ids: list[str]) -> None:

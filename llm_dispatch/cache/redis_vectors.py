@@ -92,10 +92,10 @@ class RedisVectorMirror:
         """The keys a store script writes the index through: rows, log, sequence."""
         return [self.rows_key, self.log_key, self.seq_key]
 
-    def log_drop(self, pipe: Any, entry_ids: list[str]) -> None:
+    async def log_drop(self, pipe: Any, entry_ids: list[str]) -> None:
         """Queue, on ``pipe``, the removal of these entries' rows and its log record."""
         if entry_ids:
-            self._drop(keys=self.keys, args=[LOG_LENGTH, *entry_ids], client=pipe)
+            await self._drop(keys=self.keys, args=[LOG_LENGTH, *entry_ids], client=pipe)
 
     # -- reading -------------------------------------------------------------------------
 
