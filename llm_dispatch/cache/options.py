@@ -82,7 +82,8 @@ class CacheOptions(BaseModel):
         default="hashing",
         description="hashing: hashed words, no model (default); semantic: the local "
         "WordLlama sentence embeddings, with a vector index (pip install "
-        "'llm-dispatch[semantic]'). A vectorizer given to the cache in code replaces it.",
+        "'llm-dispatch[semantic]'). Leave it at hashing when giving the cache a vectorizer "
+        "in code.",
     )
     ignore_extra: frozenset[str] = Field(
         default=DEFAULT_IGNORED_EXTRA,

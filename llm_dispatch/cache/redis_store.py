@@ -9,7 +9,9 @@ Keys, all under ``{namespace}:``:
 - ``lru`` — a sorted set of members ``{partition}:{signature}:{entry_id}`` scored by last
   access (epoch ms): its lowest members are evicted beyond ``max_cache_size``;
 - ``exp`` — a sorted set of the same members scored by expiry, swept on every store so that
-  expired entries leave the index and the LRU count.
+  expired entries leave the index and the LRU count;
+- with a dense vectorizer, ``vx``, ``vlog`` and ``vseq``: the vector index's rows and change
+  log, written by the same Lua call (:mod:`.redis_vectors`).
 
 Because the index lives in Redis, an entry stored by one process is visible to the next
 lookup of any other: there is no local copy to keep in sync. A lookup is one round trip

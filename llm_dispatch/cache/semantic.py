@@ -98,10 +98,10 @@ class WordLlamaVectorizer:
     """Vectors from the WordLlama model packaged in the ``wordllama`` wheel (256 floats,
     L2-normalised; a prompt with no known token gets the null vector).
 
-    Creating one only checks that the extra is installed (``ImportError`` naming
-    ``pip install 'llm-dispatch[semantic]'`` otherwise). The model (about 0.5 s, 20 MB) is
-    loaded on first use in a worker thread, so the event loop is not held up, or at once
-    with :meth:`load`. Batches up to :data:`INLINE_CHARS` characters are embedded inline
+    Creating one loads the model (about 0.5 s and 20 MB, blocking; an ``ImportError``
+    naming ``pip install 'llm-dispatch[semantic]'`` when the extra is missing). Not on
+    first use: the cache embeds within ``backend_timeout``, and the first lookup or store
+    would spend it loading. Batches up to :data:`INLINE_CHARS` characters are embedded inline
     (tens of microseconds a prompt); longer ones in a worker thread.
 
     ``dense`` tells the cache that these vectors are dense embeddings: they go into its
@@ -118,14 +118,10 @@ class WordLlamaVectorizer:
         self._model: Any = None
         self._lock = threading.Lock()
         self._memo: OrderedDict[str, list[float]] = OrderedDict()
-
-    @property
-    def loaded(self) -> bool:
-        """Whether the model is in memory."""
-        return self._model is not None
+        self.load()
 
     def load(self) -> None:
-        """Load the model now (a no-op once loaded); blocking: call it at start-up."""
+        """Load the model (done when created; a no-op once loaded)."""
         if self._model is None:
             with self._lock:
                 if self._model is None:
@@ -150,8 +146,6 @@ class WordLlamaVectorizer:
         if len(texts) == 1 and texts[0] in self._memo:
             self._memo.move_to_end(texts[0])
             return [list(self._memo[texts[0]])]
-        if self._model is None:
-            await asyncio.to_thread(self.load)
         if sum(map(len, texts)) <= INLINE_CHARS:
             vectors = self.embed(texts)
         else:
@@ -165,5 +159,4 @@ class WordLlamaVectorizer:
         return rows
 
     def __repr__(self) -> str:
-        state = "loaded" if self.loaded else "not loaded"
-        return f"WordLlamaVectorizer({self.name!r}, {state})"
+        return f"WordLlamaVectorizer({self.name!r})"
