@@ -1,4 +1,5 @@
-"""One cache's connection to its backend: the entry store, opened per event loop.
+"""One cache's connection to its backend: the entry store (and, on Redis, the board of
+shared flights), opened per event loop.
 
 A Redis connection pool belongs to the event loop that opened it, so a cache created at
 import time and used under several ``asyncio.run`` calls gets a store per loop; the memory
@@ -8,9 +9,11 @@ store is kept across loops. A given aiocache instance is used as it is and never
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .backends import Backend, build_backend, redact_url
+from .flight_board import FlightBoard
 from .memory_store import MemoryStore
 from .options import CacheOptions
 from .redis_store import RedisStore
@@ -28,13 +31,20 @@ class StoreConnection:
     with ``vector_index``, the store keeps a vector index (:mod:`.nearest`)."""
 
     def __init__(
-        self, options: CacheOptions, instance: BaseCache | None, *, vector_index: bool = False
+        self,
+        options: CacheOptions,
+        instance: BaseCache | None,
+        on_error: Callable[[str, BaseException], None],
+        *,
+        vector_index: bool = False,
     ) -> None:
         self.options = options
         self._instance = instance
+        self._on_error = on_error
         self._vector_index = vector_index
         self._backend: Backend | None = None
         self._store: EntryStore | None = None
+        self._board: FlightBoard | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         if instance is not None:
             build_backend(instance, timeout=options.backend_timeout)  # fail fast on the type
@@ -80,7 +90,25 @@ class StoreConnection:
                 vector_index=self._vector_index,
             )
         self._backend, self._store, self._loop = backend, store, loop
+        self._board = None
         return store
+
+    def flight_board(self) -> FlightBoard | None:
+        """The shared flights of the running loop's Redis client (None for memory)."""
+        self.store()
+        backend = self._backend
+        if backend is None or backend.kind != "redis":
+            return None
+        if self._board is None:
+            options = self.options
+            self._board = FlightBoard(
+                backend.client,
+                options.namespace,
+                lease=options.flight_lease,
+                timeout=options.backend_timeout,
+                on_error=self._on_error,
+            )
+        return self._board
 
     def count_expired(self, stats: CacheStats) -> None:
         """Add the entries the memory store saw expire to ``stats``."""
@@ -89,9 +117,12 @@ class StoreConnection:
             self._store.expired = 0
 
     async def aclose(self) -> None:
-        """Close the connections opened here."""
+        """End the shared flights' publishing, then close the connections opened here."""
+        if self._board is not None and self._loop is asyncio.get_running_loop():
+            await self._board.drain()
         if self._backend is not None:
             await self._backend.aclose()
         self._backend = None
         self._store = None
+        self._board = None
         self._loop = None

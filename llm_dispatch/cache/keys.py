@@ -21,7 +21,9 @@ class CacheKey:
     - ``partition``: hash of everything that must match exactly (:mod:`.partition`);
     - ``normalized``: the prompt's normal form (:mod:`.normalize`), the exact-match part;
     - ``entry_id``: hash of both: the direct key of an exact hit, and the single-flight key;
-    - ``signature``: hash of the decisive tokens (:mod:`.guard`): the similarity bucket.
+    - ``decisive``: the prompt's content words in canonical form (:mod:`.canonical`);
+    - ``signature``: hash of the sorted content words (:func:`.guard.signature`): the
+      similarity bucket, which holds every prompt the guard could accept.
     """
 
     partition: str
@@ -35,7 +37,7 @@ class CacheKey:
 
     @property
     def bucket(self) -> str:
-        """The similarity bucket: same partition, same decisive tokens."""
+        """The similarity bucket: same partition, same content words."""
         return f"{self.partition}:{self.signature}"
 
     @property

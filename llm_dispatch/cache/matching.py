@@ -3,9 +3,9 @@
 1. **Exact**: the key's partition and normalised prompt name one entry directly
    (``entry_id``): one dict lookup, or one Redis round trip.
 2. **Similar**: otherwise, the entries of the prompt's *bucket* — same partition, same
-   decisive tokens in the same order (:mod:`.guard`) — are scored with the vectorizer
-   (:func:`rank`), and the best one at or above the threshold is served. Any prompt the
-   guard would accept is in that bucket, so nothing else needs scoring.
+   content words (:mod:`.guard`'s blocking key) — that the guard accepts are scored with
+   the vectorizer (:func:`rank`), and the best one at or above the threshold is served.
+   Any prompt the guard would accept is in that bucket, so nothing else needs scoring.
 
 :func:`decode_entry` parses every entry read back and checks it really answers the key, so
 that even a hash collision cannot serve a wrong answer.
@@ -16,7 +16,7 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 from .entry import ENTRY_VERSION, CachedStream, CacheHit, ReplayTiming
-from .guard import decisive_of_normalized
+from .guard import check_decisive, decisive_of_normalized
 from .keys import CacheKey
 from .nearest import with_nearest
 from .similarity import HashingVectorizer, Vectorizer, cosine, vectorizer_name
@@ -41,7 +41,9 @@ def decode_entry(text: str, key: CacheKey, *, exact: bool) -> CachedStream | Non
         return None
     if not exact and entry.signature != key.signature:
         return None
-    if not exact and decisive_of_normalized(entry.normalized_prompt) != key.decisive:
+    if not exact and not check_decisive(
+        decisive_of_normalized(entry.normalized_prompt), key.decisive
+    ):
         return None
     return entry
 
@@ -50,9 +52,10 @@ async def rank(
     key: CacheKey, rows: list[IndexRow], *, threshold: float, vectorizer: Vectorizer
 ) -> list[tuple[float, IndexRow]]:
     """Rows that pass the guard and ``threshold``, best score first."""
-    # The bucket already implies equal decisive tokens; re-checking the stored prompt
-    # costs microseconds and makes a signature collision harmless.
-    rows = [r for r in rows if decisive_of_normalized(r.normalized) == key.decisive]
+    # The bucket only implies the same content words; the guard's order and operand rules
+    # are checked here, on each stored prompt (which also makes a signature collision
+    # harmless).
+    rows = [r for r in rows if check_decisive(decisive_of_normalized(r.normalized), key.decisive)]
     if not rows:
         return []
     bound = threshold - _SCORE_EPSILON

@@ -35,7 +35,8 @@ class CacheOptions(BaseModel):
         gt=0.0,
         le=1.0,
         description="Lowest cosine score of a similar hit, in (0, 1]; the guard still "
-        "requires the same decisive words in the same order.",
+        "requires the same content words, numbers in the same order and the same operands of "
+        "direction words.",
     )
     max_cache_size: int = Field(
         default=100,
@@ -84,6 +85,18 @@ class CacheOptions(BaseModel):
         "WordLlama sentence embeddings, with a vector index (pip install "
         "'llm-dispatch[semantic]'). Leave it at hashing when giving the cache a vectorizer "
         "in code.",
+    )
+    shared_flights: bool = Field(
+        default=True,
+        description="With a Redis backend, identical calls in flight in different processes "
+        "share one provider stream (the first leads, the others follow it through Redis); "
+        "false: each process shares only its own flights.",
+    )
+    flight_lease: float = Field(
+        default=10.0,
+        ge=0.5,
+        description="Seconds a process leading a shared flight holds it without renewing "
+        "(renewed every third of it): a leader that died is replaced this long after.",
     )
     ignore_extra: frozenset[str] = Field(
         default=DEFAULT_IGNORED_EXTRA,

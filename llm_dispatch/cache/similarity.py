@@ -1,23 +1,27 @@
 """Similarity scores between prompts: the vectorizer protocol, the default one, cosine.
 
-The score is the *second* gate of a similar hit; the first is the guard
-(:mod:`.guard`), which already demands equal decisive tokens in equal order. Within one
-guard bucket prompts differ only in filler (articles, politeness, contractions), so the
-default vectorizer is built to measure exactly that, cheaply and deterministically:
+The score is the *second* gate of a similar hit; the first is the guard (:mod:`.guard`),
+which already demands the same content words, numbers in the same order, the same operands
+of direction words and at most one moved block. Within one guard bucket prompts differ only
+in their wording around the content (frames, filler, politeness) and in word order, so the
+default vectorizer is built to measure exactly that, cheaply and deterministically, on the
+canonical form (:mod:`.canonical`):
 
-- features are word unigrams of the normalised prompt (contractions spelled out), weighted
-  1.0 for decisive words and :attr:`HashingVectorizer.filler_weight` for filler words (an
-  IDF-like prior: filler carries little information), plus bigrams of the decisive
-  sequence (weight 0.5);
+- features are the content words (weight 1.0) and the filler words
+  (:attr:`HashingVectorizer.filler_weight`: an IDF-like prior, filler carries little
+  information), plus bigrams of the content sequence
+  (:attr:`HashingVectorizer.bigram_weight`), so that a moved block costs a little;
 - features are hashed (CRC-32, stable across processes, unlike ``hash()``) into
   :attr:`HashingVectorizer.dim` signed buckets, and the vector is L2-normalised.
 
 No character n-grams: they exist to score typos and inflections as similar, and the guard
-rejects those anyway, so they would only cost time.
+rejects typos anyway (inflections are folded before the vectorizer sees them), so they would
+only cost time.
 
 A pluggable vectorizer is any async callable ``list[str] -> list[list[float]]`` (a provider
 embedding API, a local sentence-transformers model): see :class:`Vectorizer`,
-:class:`EmbeddingsAPIVectorizer`, :class:`SentenceTransformerVectorizer`.
+:class:`EmbeddingsAPIVectorizer`, :class:`SentenceTransformerVectorizer`. It receives the
+raw prompt, which such models read best.
 """
 
 from __future__ import annotations
@@ -32,8 +36,8 @@ from itertools import pairwise
 from operator import mul
 from typing import Any, Protocol, runtime_checkable
 
-from .guard import ARTICLES, POLITENESS, decisive_tokens, expand_contractions
-from .normalize import split_normalized, tokenize
+from .canonical import Canonical, canonical_of_normalized, canonicalize
+from .normalize import tokenize
 
 __all__ = [
     "EmbeddingsAPIVectorizer",
@@ -98,15 +102,20 @@ class HashingVectorizer:
     a stored prompt from its normal form; the cache therefore stores no vectors for it.
     """
 
-    name = "hashing-v1"
+    name = "hashing-v2"
 
-    def __init__(self, dim: int = 256, filler_weight: float = 0.25) -> None:
+    def __init__(
+        self, dim: int = 256, filler_weight: float = 0.1, bigram_weight: float = 0.25
+    ) -> None:
         if dim < 16:
             raise ValueError("dim must be at least 16")
         if not 0.0 <= filler_weight <= 1.0:
             raise ValueError("filler_weight must be within [0, 1]")
+        if not 0.0 <= bigram_weight <= 1.0:
+            raise ValueError("bigram_weight must be within [0, 1]")
         self.dim = dim
         self.filler_weight = filler_weight
+        self.bigram_weight = bigram_weight
 
     async def __call__(self, texts: list[str]) -> list[list[float]]:
         return [self.vector(text) for text in texts]
@@ -117,16 +126,21 @@ class HashingVectorizer:
 
     def from_normalized(self, normalized: str) -> list[float]:
         """The vector of a prompt stored in normal form; equal to :meth:`vector` of it."""
-        return self.from_tokens(split_normalized(normalized))
+        return self.from_canonical(canonical_of_normalized(normalized))
 
     def from_tokens(self, tokens: Sequence[str]) -> list[float]:
+        """The vector of a normalised token sequence."""
+        return self.from_canonical(canonicalize(tokens))
+
+    def from_canonical(self, canonical: Canonical) -> list[float]:
+        """The vector of a canonical form (content, filler and content bigrams)."""
         vec = [0.0] * self.dim
-        filler = ARTICLES | POLITENESS
-        for token in expand_contractions(tokens):
-            self._add(vec, "w\x00" + token, self.filler_weight if token in filler else 1.0)
-        decisive = decisive_tokens(tokens)
-        for left, right in pairwise(decisive):
-            self._add(vec, "b\x00" + left + "\x00" + right, 0.5)
+        for token in canonical.content:
+            self._add(vec, "w\x00" + token, 1.0)
+        for token in canonical.filler:
+            self._add(vec, "f\x00" + token, self.filler_weight)
+        for left, right in pairwise(canonical.content):
+            self._add(vec, "b\x00" + left + "\x00" + right, self.bigram_weight)
         norm = math.sqrt(sum(map(mul, vec, vec)))
         return [x / norm for x in vec] if norm else vec
 

@@ -1,10 +1,9 @@
 """``StreamingCache``: the similarity cache of complete provider streams.
 
-What a lookup matches is :mod:`.matching`'s business; the backend connection is
-:mod:`.connection`'s; stores run in the background (:mod:`.background`). A backend failure
-never fails the call: the lookup counts an error and reports a miss, a failed store is a
-warning and a count.
-"""
+What a lookup matches is :mod:`.matching`'s business; the backend connection (and shared
+flights) :mod:`.connection`'s; stores run in the background (:mod:`.background`). A backend
+failure never fails the call: a lookup counts an error and misses; a failed store warns and
+counts."""
 
 from __future__ import annotations
 
@@ -20,19 +19,22 @@ from .backends import is_aiocache
 from .background import BackgroundStores
 from .connection import StoreConnection
 from .entry import ENTRY_VERSION, CachedStream, CacheHit, ReplayTiming
+from .index_rows import index_row
 from .keys import CacheKey, make_key
 from .matching import find
 from .nearest import uses_vector_index
 from .options import DEFAULT_IGNORED_EXTRA, CacheOptions
 from .recorder import UNSTORABLE_FINISH_REASONS, StreamRecorder
-from .similarity import HashingVectorizer, Vectorizer, decode_vector, encode_vector, vectorizer_name
+from .similarity import HashingVectorizer, Vectorizer, vectorizer_name
 from .singleflight import SingleFlight
 from .stats import CacheStats
-from .store import EntryStore, IndexRow, now_ms
+from .store import EntryStore, now_ms
 from .vectorizer_choice import configured_vectorizer
 
 if TYPE_CHECKING:
     from aiocache.base import BaseCache
+
+    from .flight_board import FlightBoard
 
 __all__ = ["StreamingCache"]
 
@@ -63,6 +65,8 @@ class StreamingCache:
         backend_timeout: float = 2.0,
         ignore_extra: Iterable[str] | None = None,
         enabled: bool = True,
+        shared_flights: bool = True,
+        flight_lease: float = 10.0,
     ) -> None:
         instance = backend if is_aiocache(backend) else None
         # model_validate: backend and url are plain strings here, SecretUrl once validated.
@@ -78,6 +82,8 @@ class StreamingCache:
                 "replay_timing": replay_timing,
                 "record_timing": record_timing,
                 "backend_timeout": backend_timeout,
+                "shared_flights": shared_flights,
+                "flight_lease": flight_lease,
                 "ignore_extra": frozenset(ignore_extra)
                 if ignore_extra is not None
                 else DEFAULT_IGNORED_EXTRA,
@@ -111,7 +117,7 @@ class StreamingCache:
         self._pending = BackgroundStores()
         self.singleflight: SingleFlight[Any] = SingleFlight()
         self._connection = StoreConnection(
-            options, instance, vector_index=uses_vector_index(self._vectorizer)
+            options, instance, self._backend_error, vector_index=uses_vector_index(self._vectorizer)
         )
         self._description = self._connection.description
 
@@ -122,6 +128,10 @@ class StreamingCache:
 
     def _ensure_store(self) -> EntryStore:
         return self._connection.store()
+
+    def flight_board(self) -> FlightBoard | None:
+        """Where processes sharing this Redis share flights; None: this process's only."""
+        return self._connection.flight_board() if self.options.shared_flights else None
 
     def _drain_expired(self) -> None:
         self._connection.count_expired(self._stats)
@@ -141,20 +151,15 @@ class StreamingCache:
     # -- keys ----------------------------------------------------------------------------
 
     def key(self, request: Request, *, route: str, scope: str | None = None) -> CacheKey:
-        """The :class:`.keys.CacheKey` of a call (raises ``UncacheableRequest``).
-
-        ``scope`` defaults to ``request.extra["cache_scope"]`` when that is set.
-        """
+        """The :class:`.keys.CacheKey` of a call (raises ``UncacheableRequest``); ``scope``
+        defaults to ``request.extra["cache_scope"]`` when that is set."""
         if scope is None and request.extra.get("cache_scope") is not None:
             scope = str(request.extra["cache_scope"])
         return make_key(request, route=route, scope=scope, ignore_extra=self.options.ignore_extra)
 
     def flight_key(self, request: Request, *, route: str, scope: str | None = None) -> str | None:
-        """Key under which identical in-flight calls share one provider stream.
-
-        Same partition and same normalised prompt (so exactly the calls that would share
-        an exact cache entry). None when the request cannot be cached: do not share then.
-        """
+        """Key under which identical in-flight calls share one provider stream: the calls
+        that would share an exact entry. None when the request cannot be cached."""
         try:
             return self.key(request, route=route, scope=scope).entry_id
         except UncacheableRequest:
@@ -173,10 +178,9 @@ class StreamingCache:
         """The cached answer for this call, or None (a miss, or the cache is unusable).
 
         Bounded by ``backend_timeout`` and by ``timeout`` (what is left of the call's
-        ``total``). Stores this instance still has in progress are waited for first, within
-        the same bound, so a call sees the answers of the calls that finished before it.
-        Never raises for backend trouble (counted in ``stats().errors``).
-        """
+        ``total``). Stores this instance has in progress are waited for first (same bound),
+        so a call sees the answers of the calls that finished before it. Never raises for
+        backend trouble (counted in ``stats().errors``)."""
         if not self.options.enabled:
             return None
         key = self.key_or_none(request, route=route, scope=scope)
@@ -242,9 +246,8 @@ class StreamingCache:
 
     def recorder_for(self, key: CacheKey) -> StreamRecorder:
         """:meth:`recorder` for a key already computed."""
-        return StreamRecorder(
-            lambda entry: self.store_key(key, entry), record_timing=self.options.record_timing
-        )
+        timing = self.options.record_timing
+        return StreamRecorder(lambda entry: self.store_key(key, entry), record_timing=timing)
 
     async def store(
         self,
@@ -288,19 +291,14 @@ class StreamingCache:
         ttl = self.options.ttl
         try:
             async with asyncio.timeout(self.options.backend_timeout):
-                encoded: str | None = None
-                row = IndexRow(
-                    entry_id=key.entry_id,
-                    normalized=key.normalized,
-                    vectorizer=self._vectorizer_name,
-                    expires_at_ms=now + int(ttl * 1000) if ttl else None,
-                    route=key.route,
-                    scope=key.scope,
+                row, encoded = await index_row(
+                    key,
+                    vectorizer=self._vectorizer,
+                    vectorizer_name=self._vectorizer_name,
+                    stores_vectors=self._stores_vectors,
+                    ttl=ttl,
+                    now_ms=now,
                 )
-                if self._stores_vectors:
-                    (vector,) = await self._vectorizer([key.prompt])
-                    encoded = encode_vector(vector)
-                    row.vector = decode_vector(encoded)
                 store = self._ensure_store()
                 result = await store.put(key, entry.model_dump_json(), row, encoded, ttl, now)
         except Exception as exc:
