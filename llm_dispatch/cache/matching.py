@@ -2,13 +2,21 @@
 
 1. **Exact**: the key's partition and normalised prompt name one entry directly
    (``entry_id``): one dict lookup, or one Redis round trip.
-2. **Similar**: otherwise, the entries of the prompt's *bucket* — same partition, same
-   content words (:mod:`.guard`'s blocking key) — that the guard accepts are scored with
-   the vectorizer (:func:`rank`), and the best one at or above the threshold is served.
-   Any prompt the guard would accept is in that bucket, so nothing else needs scoring.
+2. **Similar**: otherwise, the candidates that the guard accepts are scored with the
+   vectorizer (:func:`rank`), and the best one at or above the threshold is served. The
+   candidates depend on the guard's level (:func:`.meaning_guard.guard_level`):
 
-:func:`decode_entry` parses every entry read back and checks it really answers the key, so
-that even a hash collision cannot serve a wrong answer.
+   - *words* (the default hashing vectorizer, and any vectorizer that does not declare it
+     judges meaning): the prompt's *bucket*, the entries of the same partition with the
+     same content words (:mod:`.guard`'s blocking key). Any prompt this level accepts is in
+     that bucket, so nothing else needs scoring;
+   - *meaning* (:mod:`.meaning_guard`: content words may differ): the bucket and the
+     :data:`.nearest.NEAREST_K` nearest prompts of the partition scoring at least the
+     threshold, from the vector index (:mod:`.nearest`).
+
+:func:`decode_entry` parses every entry read back and checks it really answers the key at
+the guard's level (with the prompts as written), so that even a hash collision cannot serve
+a wrong answer.
 """
 
 from __future__ import annotations
@@ -16,8 +24,9 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 from .entry import ENTRY_VERSION, CachedStream, CacheHit, ReplayTiming
-from .guard import check_decisive, decisive_of_normalized
+from .guard import GuardVerdict, check_decisive, decisive_of_normalized
 from .keys import CacheKey
+from .meaning_guard import GuardLevel, as_written, check_meaning_decisive, guard_level
 from .nearest import with_nearest
 from .similarity import HashingVectorizer, Vectorizer, cosine, vectorizer_name
 from .stats import CacheStats
@@ -29,8 +38,20 @@ __all__ = ["decode_entry", "find", "rank"]
 _SCORE_EPSILON = 1e-9
 
 
-def decode_entry(text: str, key: CacheKey, *, exact: bool) -> CachedStream | None:
-    """The entry stored as ``text``, if it answers ``key`` (exactly, or as a similar hit)."""
+def _accepts(normalized: str, key: CacheKey, level: GuardLevel) -> GuardVerdict:
+    """The guard on a stored normal form (the meaning level's rules on the prompts as
+    written are :func:`decode_entry`'s)."""
+    stored = decisive_of_normalized(normalized)
+    if level == "meaning":
+        return check_meaning_decisive(stored, key.decisive)
+    return check_decisive(stored, key.decisive)
+
+
+def decode_entry(
+    text: str, key: CacheKey, *, exact: bool, level: GuardLevel = "words"
+) -> CachedStream | None:
+    """The entry stored as ``text``, if it answers ``key`` (exactly, or as a similar hit
+    accepted by the guard at ``level``)."""
     try:
         entry = CachedStream.model_validate_json(text)
     except ValidationError:
@@ -39,23 +60,30 @@ def decode_entry(text: str, key: CacheKey, *, exact: bool) -> CachedStream | Non
         return None
     if exact and entry.normalized_prompt != key.normalized:
         return None
-    if not exact and entry.signature != key.signature:
-        return None
-    if not exact and not check_decisive(
-        decisive_of_normalized(entry.normalized_prompt), key.decisive
-    ):
+    if exact:
+        return entry
+    stored = decisive_of_normalized(entry.normalized_prompt)
+    if level == "meaning":
+        written = as_written(entry.prompt), as_written(key.prompt)
+        return entry if check_meaning_decisive(stored, key.decisive, *written) else None
+    if entry.signature != key.signature or not check_decisive(stored, key.decisive):
         return None
     return entry
 
 
 async def rank(
-    key: CacheKey, rows: list[IndexRow], *, threshold: float, vectorizer: Vectorizer
+    key: CacheKey,
+    rows: list[IndexRow],
+    *,
+    threshold: float,
+    vectorizer: Vectorizer,
+    level: GuardLevel = "words",
 ) -> list[tuple[float, IndexRow]]:
-    """Rows that pass the guard and ``threshold``, best score first."""
+    """Rows that pass the guard (at ``level``) and ``threshold``, best score first."""
     # The bucket only implies the same content words; the guard's order and operand rules
     # are checked here, on each stored prompt (which also makes a signature collision
     # harmless).
-    rows = [r for r in rows if check_decisive(decisive_of_normalized(r.normalized), key.decisive)]
+    rows = [r for r in rows if _accepts(r.normalized, key, level)]
     if not rows:
         return []
     bound = threshold - _SCORE_EPSILON
@@ -99,10 +127,12 @@ async def find(
         entry = decode_entry(fetched.entry_json, key, exact=True)
         if entry is not None:
             return CacheHit(entry, 1.0, True, key.entry_id, timing)
-    # Vector index hook: a dense vectorizer's nearest rows join the bucket's (.nearest).
-    candidates = await with_nearest(
-        store, key, fetched.candidates, vectorizer=vectorizer, threshold=threshold
-    )
+    level = guard_level(vectorizer)
+    candidates = fetched.candidates
+    if level == "meaning":  # the vector index's nearest rows join the bucket's (.nearest)
+        candidates = await with_nearest(
+            store, key, candidates, vectorizer=vectorizer, threshold=threshold
+        )
     if not candidates:
         return None
     stale = [c.entry_id for c in candidates if c.expired(now)]
@@ -110,13 +140,14 @@ async def find(
         await store.prune(key, stale)
         stats.expirations += len(stale)
     live = [c for c in candidates if not c.expired(now)]
-    for score, row in await rank(key, live, threshold=threshold, vectorizer=vectorizer):
+    ranked = await rank(key, live, threshold=threshold, vectorizer=vectorizer, level=level)
+    for score, row in ranked:
         text = await store.get(key, row.entry_id, now)
         if text is None:
             await store.prune(key, [row.entry_id])
             stats.expirations += 1
             continue
-        entry = decode_entry(text, key, exact=False)
+        entry = decode_entry(text, key, exact=False, level=level)
         if entry is not None:
             return CacheHit(entry, score, False, row.entry_id, timing)
     return None

@@ -1,12 +1,18 @@
 """The vector index's part in a similar lookup: candidates beyond the guard bucket.
 
-A vectorizer whose class sets ``dense = True`` (:class:`.semantic.WordLlamaVectorizer`)
-produces dense embeddings worth indexing: the cache's store then keeps a vector index
-(:mod:`.vector_index`; shared through Redis by :mod:`.redis_vectors`), and a lookup that
-found no exact entry adds the :data:`NEAREST_K` nearest stored prompts of the partition
-scoring at least the threshold to the candidates. Every candidate then goes through the
-same guard and threshold as the bucket's rows (:func:`.matching.rank`): the index only
-widens what is looked at, never what is accepted.
+A vectorizer whose class sets ``dense = True`` and ``judges_meaning = True``
+(:class:`.semantic.WordLlamaVectorizer`) produces dense embeddings that tell meaning: the
+guard then lets content words differ (its meaning level, :mod:`.meaning_guard`), so the
+prompts it could accept are no longer all in one bucket. The cache's store keeps a vector
+index (:mod:`.vector_index`; shared through Redis by :mod:`.redis_vectors`), and a lookup
+that found no exact entry adds the :data:`NEAREST_K` nearest stored prompts of the
+partition scoring at least the threshold to the bucket's rows. Every candidate then goes
+through the same guard and threshold (:func:`.matching.rank`).
+
+So at the meaning level a lookup considers the bucket and the ``NEAREST_K`` best-scoring
+prompts of the partition: a prompt the guard would accept is missed only when
+``NEAREST_K`` others of the partition score higher against the query and are all
+rejected by the guard.
 """
 
 from __future__ import annotations
@@ -36,8 +42,11 @@ class SupportsNearest(Protocol):
 
 
 def uses_vector_index(vectorizer: object) -> bool:
-    """Whether ``vectorizer`` produces dense embeddings for the vector index."""
-    return getattr(type(vectorizer), "dense", False) is True
+    """Whether the cache keeps a vector index for ``vectorizer``: when its class sets
+    ``dense = True`` (embeddings worth indexing) and ``judges_meaning = True`` (the guard's
+    meaning level, whose candidates the index finds: :mod:`.meaning_guard`)."""
+    cls = type(vectorizer)
+    return getattr(cls, "dense", False) is True and getattr(cls, "judges_meaning", False) is True
 
 
 async def with_nearest(

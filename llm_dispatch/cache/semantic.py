@@ -106,11 +106,13 @@ class WordLlamaVectorizer:
 
     ``dense`` tells the cache that these vectors are dense embeddings: they go into its
     vector index (:mod:`.vector_index`), which finds the nearest stored prompts of a
-    partition without scanning it.
+    partition without scanning it. ``judges_meaning`` puts the guard at its meaning level
+    (:mod:`.meaning_guard`): content words may differ, what decides an answer may not.
     """
 
     name = f"wordllama:{_CONFIG}_{_DIM}"
     dense = True
+    judges_meaning = True
     dim = _DIM
 
     def __init__(self) -> None:
