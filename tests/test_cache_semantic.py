@@ -1,4 +1,5 @@
-"""The semantic extra: WordLlamaVectorizer, the vector index, its Redis mirror, the lookup."""
+"""The semantic extra: WordLlamaVectorizer, the vector index, its Redis mirror (the
+lookups: ``test_cache_semantic_lookup.py``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +20,8 @@ import numpy as np
 import redis.asyncio as aioredis
 
 import llm_dispatch
-from llm_dispatch.cache import CacheOptions, StreamingCache, WordLlamaVectorizer
+from llm_dispatch.cache import StreamingCache, WordLlamaVectorizer
 from llm_dispatch.cache import semantic as semantic_module
-from llm_dispatch.cache.matching import rank
-from llm_dispatch.cache.memory_store import MemoryStore
-from llm_dispatch.cache.nearest import with_nearest
 from llm_dispatch.cache.redis_store import RedisStore
 from llm_dispatch.cache.store import IndexRow, now_ms
 from llm_dispatch.cache.vector_index import EXACT_LIMIT, VectorIndex
@@ -238,65 +236,6 @@ def test_a_large_partition_is_searched_through_the_codes() -> None:
         noisy = vectors[i] + 0.05 * rng.standard_normal(256).astype(np.float32)
         found = index.search("p", noisy, k=1, min_score=0.7, now_ms=0)
         assert [h.row.entry_id for h in found] == [f"e{i}"]
-
-
-# -- the lookup --------------------------------------------------------------------------
-
-
-async def test_a_paraphrase_hits_and_a_guarded_near_miss_misses(
-    make_cache: Callable[..., StreamingCache], vectorizer: WordLlamaVectorizer
-) -> None:
-    cache = make_cache(vectorizer=vectorizer, similarity_threshold=0.8)
-    assert await cache.store(req("Write a haiku about Python"), stream("snakes"), route="r")
-    assert await cache.store(req("Convert 100 Fahrenheit to Celsius"), stream("37.8"), route="r")
-    hit = await cache.lookup(req("Please write the haiku about Python"), route="r")
-    assert hit is not None and not hit.exact and hit.entry.chunks == ("snakes",)
-    assert 0.8 <= hit.similarity < 1.0
-    # Scores 1.0 (a bag of words), but the guard sees the swapped units.
-    assert await cache.lookup(req("Convert 100 Celsius to Fahrenheit"), route="r") is None
-    assert await cache.lookup(req("Write a haiku about Rust"), route="r") is None
-    stats = cache.stats()
-    assert (stats.similar_hits, stats.misses) == (1, 2)
-
-
-async def test_config_names_the_semantic_vectorizer() -> None:
-    options = CacheOptions(vectorizer="semantic", namespace=unique_namespace())
-    cache = StreamingCache.from_options(options)
-    assert "wordllama" in repr(cache)
-    with pytest.raises(ValueError, match="pass one or the other"):
-        StreamingCache.from_options(options, vectorizer=WordLlamaVectorizer())
-    await cache.aclose()
-
-
-async def test_index_candidates_reach_the_guard_beyond_the_bucket(
-    make_cache: Callable[..., StreamingCache], vectorizer: WordLlamaVectorizer
-) -> None:
-    """The index hands over rows of other buckets; rank() still applies the guard."""
-    cache = make_cache(vectorizer=vectorizer, similarity_threshold=0.7)
-    await cache.store(req("Convert 100 Fahrenheit to Celsius"), stream(), route="r")
-    key = cache.key(req("Convert 100 Celsius to Fahrenheit"), route="r")
-    store = cache._ensure_store()
-    candidates = await with_nearest(store, key, [], vectorizer=vectorizer, threshold=0.7)
-    stored = cache.key(req("Convert 100 Fahrenheit to Celsius"), route="r")
-    assert [c.entry_id for c in candidates] == [stored.entry_id]
-    assert await rank(key, candidates, threshold=0.7, vectorizer=vectorizer) == []
-
-
-async def test_memory_index_follows_eviction_ttl_and_invalidation(
-    vectorizer: WordLlamaVectorizer,
-) -> None:
-    cache = StreamingCache(max_cache_size=2, ttl=0.2, vectorizer=vectorizer)
-    for prompt in ("Name a red fruit", "Name a green fruit", "Name a blue fruit"):
-        await cache.store(req(prompt), stream(), route="r")
-    store = cache._ensure_store()
-    assert isinstance(store, MemoryStore) and store.vectors is not None
-    assert len(store.vectors) == 2 and await cache.size() == 2  # the oldest was evicted
-    assert await cache.invalidate(req("Name a green fruit"), route="r") == 1
-    assert len(store.vectors) == 1
-    await asyncio.sleep(0.25)
-    assert await cache.lookup(req("Please name a blue fruit"), route="r") is None
-    assert await cache.size() == 0 and len(store.vectors) == 0
-    await cache.aclose()
 
 
 # -- the Redis mirror --------------------------------------------------------------------

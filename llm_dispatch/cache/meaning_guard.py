@@ -8,40 +8,68 @@ list" on its own, so with one that declares it (:func:`guard_level`) the guard l
 pass when all of these hold:
 
 1. **No decisive word on one side only.** A content word found in one prompt and not in
-   the other may differ only if it is a plain word. These never may:
+   the other may differ only if it is a plain word of none of these kinds:
 
    - numbers, digits or words (number words are digits by then: ``three`` = ``3``);
+   - quoted strings and code spans, identifiers (``os.path``, ``gpt-4``, ``camelCase``,
+     ALL-CAPS words, a lone capital as in ``plan A``), e-mail addresses, URLs and symbols:
+     every token the tokeniser did not class as a plain word; and a lone letter (the
+     ``r`` of ``-r``, a variable ``x``);
    - negations (:data:`.lexicon.NEGATIONS`: ``not``, ``no``, ``without``, ``except`` ...,
      contractions spelled out), and a word made of a negating prefix
      (:data:`.lexicon.NEGATION_PREFIXES`) and a word of the other prompt (``unsafe`` /
      ``safe``, ``non-blocking`` / ``blocking``);
-   - a word whose antonym (:data:`.lexicon.ANTONYMS`) is in the other prompt
-     (``good`` / ``bad``, ``encrypt`` / ``decrypt``, ``min`` / ``max``);
-   - quoted strings and code spans, identifiers (``os.path``, ``gpt-4``, ``camelCase``,
-     ALL-CAPS words, a lone capital as in ``plan A``), e-mail addresses, URLs and symbols:
-     every token the tokeniser did not class as a plain word.
+   - a word whose antonym (:data:`.lexicon.ANTONYMS`, read through the verb groups and
+     bare stems: ``accepting`` / ``declining``) is in the other prompt;
+   - a graded word: a comparative or superlative of a word of the antonym table
+     (``largest``, ``faster``) or ``best``, ``worst``, ``more``, ``most`` ...: "the largest
+     city" asks a ranking "the capital" does not;
+   - what a question asks for: ``why``, ``who``, ``when``, ``where`` (a reason, a person,
+     a time, a place; ``how``, ``what`` and ``which`` only frame a question and may
+     differ: "how tall" = "what height");
+   - tense and mood (:data:`.lexicon.TENSE_AND_MOOD`: ``was``, ``did``, ``will``,
+     ``can``, ``should`` ...: "who is" / "who was", "can I" / "should I").
 
-2. **The same named entities.** A capitalised word (``Python``, ``France``, ``Rust``;
-   at the start of a sentence only if it is not a common opening word such as ``How``,
-   ``Write`` or ``Explain``) must appear among the other prompt's content words. The
-   capitals are read from the prompts as written (the stored normal form has folded
-   them), so this rule runs where both texts are at hand (:func:`check_meaning`).
+2. **The same named entities.** A capitalised word that does not open a sentence
+   (``Python``, ``France``, ``Rust``) must appear among the other prompt's content words
+   (a name opening a sentence is still a content word: rule 6 and the score judge it).
 
-3. **Numbers in the same order** (``10 minus 3`` ≠ ``3 minus 10``).
+3. **The same person.** The grammatical persons each prompt names (:data:`.lexicon.PERSONS`:
+   first, second, third) may differ only by one prompt naming more: "what is your name" ≠
+   "what is my name", while "undo the last commit" = "undo my last commit". Persons are
+   read from the content words, and from the prompts as written where the content words
+   differ in person: a question frame drops a generic person ("how do I exit vim" = "how
+   do you exit vim") but keeps a real one ("how do you feel about AI" ≠ "how do I feel
+   about AI").
 
-4. **Direction words and negations bind the same operands**, read on the words the two
+   Rules 2 and 3 read the prompts as written (the normal form has folded capitals, and
+   question frames drop "how do I"), so they run where both texts are at hand:
+   :func:`check_meaning`, and :func:`.matching.decode_entry` on the entry read back.
+
+4. **Numbers in the same order** (``10 minus 3`` ≠ ``3 minus 10``).
+
+5. **Direction words and negations bind the same operands**, read on the words the two
    prompts share: each direction word (:data:`.lexicon.DIRECTION_WORDS`) or negation is
-   paired with the next shared content word, and the pairs must be equal ("100 Fahrenheit
-   to Celsius" ≠ "100 Celsius to Fahrenheit", "flights from Paris to Rome" ≠ "flights to
+   paired with the next content word both prompts have; for each such word present in
+   both, the operands of one prompt must include the other's ("100 Fahrenheit to
+   Celsius" ≠ "100 Celsius to Fahrenheit", "flights from Paris to Rome" ≠ "flights to
    Paris from Rome"; "to Celsius" = "into degrees Celsius" once ``degrees`` is skipped).
 
-When the two prompts do have the same content words, the word level's rules apply as
-they are (numbers in order, operands, one moved block): a reordering of the same words is
+6. **A one-word swap keeps the words.** When the prompts differ by exactly one word on
+   each side, the two must be spellings of one word (``e-mail`` / ``email``) or framing
+   words of one class: question words (``what`` / ``which``), request verbs (``write`` /
+   ``show``), ``if`` / ``whether``. Any other swap (``poem`` / ``song``, ``boil`` /
+   ``poach``, ``for`` / ``about``) is rejected: in an otherwise identical prompt one
+   swapped word moves an averaged sentence embedding only a little, so the score cannot
+   tell a synonym from another topic, and the guard does not ask it to.
+
+When the two prompts have the same content words, the word level's rules apply as they
+are (numbers in order, operands, one moved block): a reordering of the same words is
 judged by order, which an embedding of the words may not see.
 
-What may differ beyond the word level: any plain content word not listed above (verbs,
-nouns, adjectives, their number), and therefore the wording as a whole, which the
-vectorizer's score and the threshold then judge.
+What may differ beyond the word level: plain content words of none of the kinds above
+(verbs, nouns, adjectives, prepositions), as long as more than one word differs or the
+one swap is a framing word; the vectorizer's score and the threshold judge the rest.
 """
 
 from __future__ import annotations
@@ -57,18 +85,14 @@ from .guard import (
     GuardVerdict,
     antonyms_of,
     check_decisive,
-    decisive_of_normalized,
     decisive_tokens,
     negated_by_prefix,
 )
 from .inflection import fold
 from .lexicon import (
-    ARTICLES,
     DIRECTION_WORDS,
-    FILLER_WORDS,
     NEGATIONS,
     PERSONS,
-    POLITENESS,
     QUESTION_WORDS,
     REQUEST_VERBS,
     SYNONYMS,
@@ -88,19 +112,7 @@ __all__ = [
 
 GuardLevel = Literal["words", "meaning"]
 
-# Words that open a sentence with a capital without naming anything.
-_OPENER_WORDS = frozenset(
-    {"can", "could", "would", "should", "will", "shall", "may", "might", "must", "i", "i'm",
-     "i'd", "i've", "give", "tell", "show", "help", "make", "let", "let's", "in", "for",
-     "on", "with", "my", "your", "our", "we", "you", "if", "when", "quick", "hey", "hi",
-     "hello", "okay", "ok", "so", "now", "also", "and", "but", "or", "briefly", "just",
-     "name", "find", "compare", "suggest", "recommend", "create", "use", "using", "any",
-     "did", "was", "were", "has", "have", "had", "according", "based", "from", "at", "as",
-     "please", "here", "what's", "how's", "where's", "who's", "it's", "that's"}
-)  # fmt: skip
-_OPENERS = _OPENER_WORDS | QUESTION_WORDS | REQUEST_VERBS | set(SYNONYMS) | set(SYNONYMS.values())
 _BINDERS = DIRECTION_WORDS | NEGATIONS
-_COMMON = _OPENERS | ARTICLES | FILLER_WORDS | POLITENESS | NEGATIONS | DIRECTION_WORDS
 
 _WORD_RE = re.compile(r"[^\W\d_][\w'’-]*")
 _SENTENCE_END = re.compile(r"[.!?\n]\s*$")
@@ -118,7 +130,7 @@ def guard_level(vectorizer: object) -> GuardLevel:
 @dataclass(frozen=True, slots=True)
 class Written:
     """What the guard reads from a prompt as written (the normal form has lost it): its
-    named entities (rule 2) and the grammatical persons it names (rule 5)."""
+    named entities (rule 2) and the grammatical persons it names (rule 3)."""
 
     entities: frozenset[str] = frozenset()
     persons: frozenset[str] = frozenset()
@@ -139,12 +151,10 @@ def named_entities(text: str) -> frozenset[str]:
         letters = [c for c in word if c.isalpha()]
         if len(letters) < 2 or not word[0].isupper() or all(c.isupper() for c in letters):
             continue  # lower case; ALL-CAPS and lone capitals are identifiers already
-        folded = word.casefold().removesuffix("'s")
         before = text[: match.start()]
-        starts = not before.strip() or bool(_SENTENCE_END.search(before))
-        if starts and folded in _COMMON:
-            continue
-        found.add(fold(folded))
+        if not before.strip() or _SENTENCE_END.search(before):
+            continue  # a capital opening a sentence says nothing
+        found.add(fold(word.casefold().removesuffix("'s")))
     return frozenset(found)
 
 
@@ -240,18 +250,27 @@ def _one_sided(only: Iterable[str], own: set[str], other: set[str], side: str) -
 def _check_written(
     written_a: Written, written_b: Written, set_a: set[str], set_b: set[str]
 ) -> GuardVerdict:
-    """Rules 2 and 5."""
+    """Rules 2 and 3."""
     for entities, own, other, side in (
         (written_a.entities, set_a, set_b, "first"),
         (written_b.entities, set_b, set_a, "second"),
     ):
         for entity in sorted(entities & own - other):
             return GuardVerdict(False, f"name {entity!r} only in the {side} prompt", "entity")
-    persons_a, persons_b = written_a.persons, written_b.persons
-    if persons_a - persons_b and persons_b - persons_a:
-        which = ", ".join(sorted(persons_a ^ persons_b))
+    # A question frame drops a generic person ("how do I exit vim" = "how do you exit
+    # vim"), so persons as written count only where the content words differ in person.
+    if _person_conflict(written_a.persons, written_b.persons) and _persons(set_a) != _persons(
+        set_b
+    ):
+        which = ", ".join(sorted(written_a.persons ^ written_b.persons))
         return GuardVerdict(False, f"another person ({which})", "person")
     return GuardVerdict(True)
+
+
+def _person_conflict(persons_a: Iterable[str], persons_b: Iterable[str]) -> bool:
+    """Each prompt names a person the other does not."""
+    a, b = set(persons_a), set(persons_b)
+    return bool(a - b and b - a)
 
 
 # Words that may replace one another as the only difference of two prompts: they frame a
@@ -277,16 +296,15 @@ def check_meaning_decisive(
     written_b: Written | None = None,
 ) -> GuardVerdict:
     """Compare two content sequences at the meaning level: the rules of the module
-    docstring (2 and 5 only when both prompts as written are given)."""
+    docstring (2 and 3 only when both prompts as written are given)."""
     count_a, count_b = Counter(a), Counter(b)
-    if count_a == count_b:
-        return check_decisive(a, b)
     set_a, set_b = set(a), set(b)
+    if count_a == count_b:
+        verdict = check_decisive(a, b)
+        if verdict and written_a is not None and written_b is not None:
+            return _check_written(written_a, written_b, set_a, set_b)
+        return verdict
     only_a, only_b = count_a - count_b, count_b - count_a
-    if only_a.total() == 1 and only_b.total() == 1:
-        (old,), (new,) = only_a, only_b
-        if not _swap_allowed(old, new):
-            return GuardVerdict(False, f"{old!r} swapped for {new!r}", "swap")
     for only, own, other, side in (
         (only_a, set_a, set_b, "first"),
         (only_b, set_b, set_a, "second"),
@@ -294,6 +312,12 @@ def check_meaning_decisive(
         verdict = _one_sided(only, own, other, side)
         if not verdict:
             return verdict
+    if _person_conflict(_persons(set_a), _persons(set_b)):
+        return GuardVerdict(False, "another person", "person")
+    if only_a.total() == 1 and only_b.total() == 1:
+        (old,), (new,) = only_a, only_b
+        if not _swap_allowed(old, new):
+            return GuardVerdict(False, f"{old!r} swapped for {new!r}", "swap")
     if written_a is not None and written_b is not None:
         verdict = _check_written(written_a, written_b, set_a, set_b)
         if not verdict:
@@ -311,11 +335,6 @@ def check_meaning_decisive(
             what = ", ".join(sorted(repr(o) for o in left ^ right))
             return GuardVerdict(False, f"{word!r} applies to {what} in one prompt only", kind)
     return GuardVerdict(True)
-
-
-def check_meaning_normalized(normalized: str, key_decisive: Sequence[str]) -> GuardVerdict:
-    """Rules 1, 3 and 4 for a stored normal form (rule 2 needs the prompts as written)."""
-    return check_meaning_decisive(decisive_of_normalized(normalized), key_decisive)
 
 
 def check_meaning(a: str, b: str) -> GuardVerdict:
