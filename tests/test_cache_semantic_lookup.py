@@ -89,9 +89,9 @@ async def test_index_candidates_reach_the_guard_beyond_the_bucket(
     await cache.store(req("Convert 100 Fahrenheit to Celsius"), stream(), route="r")
     key = cache.key(req("Change 100 Celsius into Fahrenheit degrees"), route="r")
     store = cache._ensure_store()
-    candidates = await with_nearest(store, key, [], vectorizer=vectorizer, threshold=0.5)
+    candidates, scores = await with_nearest(store, key, [], vectorizer=vectorizer, threshold=0.5)
     stored = cache.key(req("Convert 100 Fahrenheit to Celsius"), route="r")
-    assert [c.entry_id for c in candidates] == [stored.entry_id]
+    assert [c.entry_id for c in candidates] == [stored.entry_id] == list(scores)
     ranked = await rank(key, candidates, threshold=0.5, vectorizer=vectorizer, level="meaning")
     assert ranked == []
 

@@ -21,6 +21,8 @@ a wrong answer.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from pydantic import ValidationError
 
 from .entry import ENTRY_VERSION, CachedStream, CacheHit, ReplayTiming
@@ -32,7 +34,7 @@ from .similarity import HashingVectorizer, Vectorizer, cosine, vectorizer_name
 from .stats import CacheStats
 from .store import EntryStore, IndexRow, now_ms
 
-__all__ = ["decode_entry", "find", "rank"]
+__all__ = ["decode_entry", "find", "rank", "scored"]
 
 # Cosine of identical vectors can come out a hair below 1.0 in floating point.
 _SCORE_EPSILON = 1e-9
@@ -71,6 +73,45 @@ def decode_entry(
     return entry
 
 
+async def scored(
+    key: CacheKey,
+    rows: list[IndexRow],
+    *,
+    threshold: float,
+    vectorizer: Vectorizer,
+    known: Mapping[str, float] | None = None,
+) -> list[tuple[float, IndexRow]]:
+    """Rows scoring at least ``threshold`` against the key's prompt, best first (the guard
+    not applied: :func:`rank` and :func:`find` apply it). ``known``: scores the vector
+    index already computed, by entry id."""
+    bound = threshold - _SCORE_EPSILON
+    found: list[tuple[float, IndexRow]] = []
+    if isinstance(vectorizer, HashingVectorizer):
+        # The default vectorizer rebuilds vectors from the stored normal forms.
+        query = vectorizer.from_normalized(key.normalized)
+        for row in rows:
+            score = cosine(query, vectorizer.from_normalized(row.normalized))
+            if score >= bound:
+                found.append((min(score, 1.0), row))
+    else:
+        name = vectorizer_name(vectorizer)
+        usable = [r for r in rows if r.vector is not None and r.vectorizer == name]
+        if not usable:
+            return []
+        known = known or {}
+        query_vector: list[float] = []
+        if any(row.entry_id not in known for row in usable):
+            (query_vector,) = await vectorizer([key.prompt])
+        for row in usable:
+            assert row.vector is not None
+            index_score = known.get(row.entry_id)
+            value = cosine(query_vector, row.vector) if index_score is None else index_score
+            if value >= bound:
+                found.append((min(value, 1.0), row))
+    found.sort(key=lambda pair: pair[0], reverse=True)
+    return found
+
+
 async def rank(
     key: CacheKey,
     rows: list[IndexRow],
@@ -80,34 +121,8 @@ async def rank(
     level: GuardLevel = "words",
 ) -> list[tuple[float, IndexRow]]:
     """Rows that pass the guard (at ``level``) and ``threshold``, best score first."""
-    # The bucket only implies the same content words; the guard's order and operand rules
-    # are checked here, on each stored prompt (which also makes a signature collision
-    # harmless).
-    rows = [r for r in rows if _accepts(r.normalized, key, level)]
-    if not rows:
-        return []
-    bound = threshold - _SCORE_EPSILON
-    scored: list[tuple[float, IndexRow]] = []
-    if isinstance(vectorizer, HashingVectorizer):
-        # The default vectorizer rebuilds vectors from the stored normal forms.
-        query = vectorizer.from_normalized(key.normalized)
-        for row in rows:
-            score = cosine(query, vectorizer.from_normalized(row.normalized))
-            if score >= bound:
-                scored.append((min(score, 1.0), row))
-    else:
-        name = vectorizer_name(vectorizer)
-        usable = [r for r in rows if r.vector is not None and r.vectorizer == name]
-        if not usable:
-            return []
-        (query_vector,) = await vectorizer([key.prompt])
-        for row in usable:
-            assert row.vector is not None
-            score = cosine(query_vector, row.vector)
-            if score >= bound:
-                scored.append((min(score, 1.0), row))
-    scored.sort(key=lambda pair: pair[0], reverse=True)
-    return scored
+    found = await scored(key, rows, threshold=threshold, vectorizer=vectorizer)
+    return [(score, row) for score, row in found if _accepts(row.normalized, key, level)]
 
 
 async def find(
@@ -128,9 +143,10 @@ async def find(
         if entry is not None:
             return CacheHit(entry, 1.0, True, key.entry_id, timing)
     level = guard_level(vectorizer)
-    candidates = fetched.candidates
+    candidates: list[IndexRow] = fetched.candidates
+    known: dict[str, float] = {}
     if level == "meaning":  # the vector index's nearest rows join the bucket's (.nearest)
-        candidates = await with_nearest(
+        candidates, known = await with_nearest(
             store, key, candidates, vectorizer=vectorizer, threshold=threshold
         )
     if not candidates:
@@ -140,8 +156,14 @@ async def find(
         await store.prune(key, stale)
         stats.expirations += len(stale)
     live = [c for c in candidates if not c.expired(now)]
-    ranked = await rank(key, live, threshold=threshold, vectorizer=vectorizer, level=level)
-    for score, row in ranked:
+    # Best score first; the guard is applied on the way, so a hit reads as few stored
+    # prompts as it can. The bucket only implies the same content words: the guard's
+    # other rules are checked on each stored prompt (which also makes a signature collision
+    # harmless).
+    ranking = await scored(key, live, threshold=threshold, vectorizer=vectorizer, known=known)
+    for score, row in ranking:
+        if not _accepts(row.normalized, key, level):
+            continue
         text = await store.get(key, row.entry_id, now)
         if text is None:
             await store.prune(key, [row.entry_id])

@@ -158,7 +158,8 @@ def named_entities(text: str) -> frozenset[str]:
     return frozenset(found)
 
 
-def _forms(word: str) -> set[str]:
+@lru_cache(maxsize=4096)
+def _forms(word: str) -> frozenset[str]:
     """``word`` and its bare stems (``declining`` → ``decline``), for the antonym table."""
     forms = {word}
     for ending in ("ing", "ed", "es", "s", "est", "er"):
@@ -169,7 +170,7 @@ def _forms(word: str) -> set[str]:
                 forms.add(stem[:-1] + "y")  # easiest → easy
             if len(stem) >= 3 and stem[-1] == stem[-2]:
                 forms.add(stem[:-1])  # biggest → big
-    return forms
+    return frozenset(forms)
 
 
 # What a question asks for: a reason, a person, a time, a place. "how", "what" and
@@ -195,7 +196,7 @@ def _persons(words: Iterable[str]) -> set[str]:
     return found
 
 
-def _decisive_kind(token: str, own: set[str], other: set[str]) -> str:
+def _decisive_kind(token: str, own: set[str], other: set[str], other_forms: set[str]) -> str:
     """Why a word found on one side only decides the answer ("" if it does not)."""
     kind = classify(token)
     if kind != TokenKind.WORD:
@@ -209,7 +210,6 @@ def _decisive_kind(token: str, own: set[str], other: set[str]) -> str:
         negated_by_prefix(word, {token}) for word in other - own
     ):
         return "negation"
-    other_forms = {form for word in other for form in _forms(word)}
     if any(antonyms_of(form) & other_forms for form in _forms(token)):
         return "polarity"
     if _graded(token):
@@ -240,8 +240,9 @@ def _operands(content: Sequence[str], shared: Counter[str]) -> dict[str, set[str
 
 
 def _one_sided(only: Iterable[str], own: set[str], other: set[str], side: str) -> GuardVerdict:
+    other_forms = {form for word in other for form in _forms(word)}
     for token in only:
-        kind = _decisive_kind(token, own, other)
+        kind = _decisive_kind(token, own, other, other_forms)
         if kind:
             return GuardVerdict(False, f"{kind} {token!r} only in the {side} prompt", kind)
     return GuardVerdict(True)

@@ -56,15 +56,15 @@ async def with_nearest(
     *,
     vectorizer: Vectorizer,
     threshold: float,
-) -> list[IndexRow]:
+) -> tuple[list[IndexRow], dict[str, float]]:
     """``candidates`` (the bucket's rows) and, for a dense vectorizer on a store with a
-    vector index, the nearest rows of the partition that are not among them yet."""
+    vector index, the nearest rows of the partition that are not among them yet; and the
+    scores the index computed, by entry id (so that they need not be computed again)."""
     if not uses_vector_index(vectorizer) or not isinstance(store, SupportsNearest):
-        return candidates
+        return candidates, {}
     (query,) = await vectorizer([key.prompt])
     found = await store.nearest(key, query, k=NEAREST_K, min_score=threshold, now_ms=now_ms())
-    if not found:
-        return candidates
+    scores = {n.row.entry_id: n.score for n in found}
     seen = {row.entry_id for row in candidates}
     seen.add(key.entry_id)
-    return candidates + [n.row for n in found if n.row.entry_id not in seen]
+    return candidates + [n.row for n in found if n.row.entry_id not in seen], scores
