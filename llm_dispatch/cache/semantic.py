@@ -40,9 +40,10 @@ _TENSOR = "embedding.weight"
 # 0.3 ms for 2,000 characters, less than handing them to a worker thread costs. Longer
 # batches go to a thread so that the loop keeps serving other streams meanwhile.
 INLINE_CHARS = 2_000
-# Recent single prompts and their vectors: a lookup embeds its prompt once to search the
-# index and once to score the candidates, and a miss stores the same prompt later.
-_MEMO_SIZE = 256
+# Recent prompts and their vectors: a lookup embeds its prompt once to search the index
+# and once to score the candidates, and a miss stores the same prompt later; a batch
+# embedded ahead of its stores (up to this many prompts) serves them one by one.
+MEMO_SIZE = 256
 
 
 def _require_extra() -> None:
@@ -143,6 +144,9 @@ class WordLlamaVectorizer:
         return vectors
 
     async def __call__(self, texts: list[str]) -> list[list[float]]:
+        """The vectors of ``texts``. Every prompt embedded is remembered (the last
+        :data:`MEMO_SIZE`), so embedding a batch ahead of storing its prompts one by one
+        costs one batch, not one model call a prompt."""
         if not texts:
             return []
         if len(texts) == 1 and texts[0] in self._memo:
@@ -153,12 +157,12 @@ class WordLlamaVectorizer:
         else:
             vectors = await asyncio.to_thread(self.embed, texts)
         rows: list[list[float]] = vectors.tolist()
-        if len(texts) == 1:
-            self._memo[texts[0]] = rows[0]
-            if len(self._memo) > _MEMO_SIZE:
-                self._memo.popitem(last=False)
-            return [list(rows[0])]  # a copy: the caller may change it, the memo must not
-        return rows
+        for text, row in zip(texts[-MEMO_SIZE:], rows[-MEMO_SIZE:], strict=True):
+            self._memo[text] = row
+            self._memo.move_to_end(text)
+        while len(self._memo) > MEMO_SIZE:
+            self._memo.popitem(last=False)
+        return [list(row) for row in rows]  # copies: the caller may change them, the memo must not
 
     def __repr__(self) -> str:
         return f"WordLlamaVectorizer({self.name!r})"
