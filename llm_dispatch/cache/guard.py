@@ -6,7 +6,20 @@ Python" / "haiku about Rust" or "good for health" / "bad for health". So a simil
 more than a score. The guard compares the two prompts' canonical forms
 (:mod:`.canonical`): their *content words*, after contractions, question frames,
 politeness, filler, number words, plurals, spelling variants and verb synonyms were folded.
-It accepts a pair only when all of these hold:
+
+The guard has two levels, chosen by the vectorizer (:func:`.meaning_guard.guard_level`):
+
+- the **word** level, this module: for the default hashing vectorizer and every vectorizer
+  that does not declare that it judges meaning. It cannot tell a synonym from another
+  topic, so content words may not differ;
+- the **meaning** level (:mod:`.meaning_guard`), for a vectorizer whose class sets
+  ``judges_meaning = True`` and ``dense = True`` (:class:`.semantic.WordLlamaVectorizer`):
+  plain content words may differ; numbers, negations, antonyms and graded words, quoted
+  strings and code, identifiers, e-mail addresses, URLs, named entities, persons, tense,
+  what a question asks for, the operands of direction words and one-word swaps are
+  checked (see that module for the exact rules).
+
+The word level accepts a pair only when all of these hold:
 
 1. **The same content words** (as a multiset; their order is rule 4's business). This is
    what makes every decisive kind of word decide:
