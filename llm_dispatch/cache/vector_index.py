@@ -110,7 +110,13 @@ class _Partition:
         distance = np.bitwise_count(self.codes[0, :n] ^ code[0]).astype(np.uint16)
         for word in range(1, _WORDS):
             distance += np.bitwise_count(self.codes[word, :n] ^ code[word])
-        return np.argpartition(distance, SHORTLIST)[:SHORTLIST]
+        # The cut-off distance from a histogram of the distances (0 ... CODE_BITS): a pass
+        # over them instead of a selection, which costs several times more at 100,000 rows.
+        below_or_at = np.cumsum(np.bincount(distance, minlength=CODE_BITS + 1))
+        cut = int(np.searchsorted(below_or_at, SHORTLIST))
+        closer = np.flatnonzero(distance < cut)
+        tied = np.flatnonzero(distance == cut)[: SHORTLIST - len(closer)]
+        return np.concatenate((closer, tied))
 
 
 class VectorIndex:
