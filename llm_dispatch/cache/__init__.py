@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from .options import CacheOptions
     from .partition import partition_key
     from .recorder import StreamRecorder
+    from .semantic import WordLlamaVectorizer
     from .similarity import (
         EmbeddingsAPIVectorizer,
         HashingVectorizer,
@@ -45,6 +46,7 @@ __all__ = [
     "StreamingCache",
     "UncacheableRequest",
     "Vectorizer",
+    "WordLlamaVectorizer",
     "check",
     "partition_key",
     "replay_events",
@@ -67,6 +69,7 @@ _SOURCES = {
     "StreamRecorder": ".recorder",
     "StreamingCache": ".streaming_cache",
     "Vectorizer": ".similarity",
+    "WordLlamaVectorizer": ".semantic",
     "check": ".guard",
     "partition_key": ".partition",
     "replay_events": ".entry",

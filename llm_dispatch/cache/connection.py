@@ -27,17 +27,21 @@ __all__ = ["StoreConnection"]
 
 
 class StoreConnection:
-    """Opens the :class:`EntryStore` of ``options`` (or of ``instance``) when first needed."""
+    """Opens the :class:`EntryStore` of ``options`` (or of ``instance``) when first needed;
+    with ``vector_index``, the store keeps a vector index (:mod:`.nearest`)."""
 
     def __init__(
         self,
         options: CacheOptions,
         instance: BaseCache | None,
         on_error: Callable[[str, BaseException], None],
+        *,
+        vector_index: bool = False,
     ) -> None:
         self.options = options
         self._instance = instance
         self._on_error = on_error
+        self._vector_index = vector_index
         self._backend: Backend | None = None
         self._store: EntryStore | None = None
         self._board: FlightBoard | None = None
@@ -71,10 +75,19 @@ class StoreConnection:
         backend = build_backend(spec, timeout=options.backend_timeout)
         store: EntryStore
         if backend.kind == "memory":
-            store = MemoryStore(backend.cache, options.namespace, options.max_cache_size)
+            store = MemoryStore(
+                backend.cache,
+                options.namespace,
+                options.max_cache_size,
+                vector_index=self._vector_index,
+            )
         else:
             store = RedisStore(
-                backend.cache, backend.client, options.namespace, options.max_cache_size
+                backend.cache,
+                backend.client,
+                options.namespace,
+                options.max_cache_size,
+                vector_index=self._vector_index,
             )
         self._backend, self._store, self._loop = backend, store, loop
         self._board = None

@@ -6,7 +6,20 @@ Python" / "haiku about Rust" or "good for health" / "bad for health". So a simil
 more than a score. The guard compares the two prompts' canonical forms
 (:mod:`.canonical`): their *content words*, after contractions, question frames,
 politeness, filler, number words, plurals, spelling variants and verb synonyms were folded.
-It accepts a pair only when all of these hold:
+
+The guard has two levels, chosen by the vectorizer (:func:`.meaning_guard.guard_level`):
+
+- the **word** level, this module: for the default hashing vectorizer and every vectorizer
+  that does not declare that it judges meaning. It cannot tell a synonym from another
+  topic, so content words may not differ;
+- the **meaning** level (:mod:`.meaning_guard`), for a vectorizer whose class sets
+  ``judges_meaning = True`` and ``dense = True`` (:class:`.semantic.WordLlamaVectorizer`):
+  plain content words may differ; numbers, negations, antonyms and graded words, quoted
+  strings and code, identifiers, e-mail addresses, URLs, named entities, persons, tense,
+  what a question asks for, the operands of direction words and one-word swaps are
+  checked (see that module for the exact rules).
+
+The word level accepts a pair only when all of these hold:
 
 1. **The same content words** (as a multiset; their order is rule 4's business). This is
    what makes every decisive kind of word decide:
@@ -62,25 +75,37 @@ from dataclasses import dataclass
 
 from .canonical import canonical_of_normalized, canonicalize
 from .inflection import fold
-from .lexicon import ANTONYMS, DIRECTION_WORDS, NEGATION_PREFIXES, NEGATIONS
+from .lexicon import ANTONYMS, DIRECTION_WORDS, NEGATION_PREFIXES, NEGATIONS, SYNONYMS
 from .normalize import TOKEN_SEPARATOR, TokenKind, classify, tokenize
 
 __all__ = [
     "GuardVerdict",
+    "antonyms_of",
+    "bindings",
     "check",
     "check_decisive",
     "check_tokens",
     "decisive_of_normalized",
     "decisive_tokens",
+    "negated_by_prefix",
     "signature",
 ]
 
 _BINDERS = DIRECTION_WORDS | NEGATIONS
+
+
+def _forms_of(word: str) -> set[str]:
+    """A table word as content words may read: folded, and as its verb group's name."""
+    form = fold(word)
+    return {form, SYNONYMS.get(form, form)}
+
+
+# Antonyms as they read among content words: "create" / "delete" are "write" / "remove".
 _ANTONYM_FORMS: dict[str, frozenset[str]] = {}
 for _word, _opposites in ANTONYMS.items():
-    _ANTONYM_FORMS[fold(_word)] = _ANTONYM_FORMS.get(fold(_word), frozenset()) | {
-        fold(o) for o in _opposites
-    }
+    _opposite_forms = {form for o in _opposites for form in _forms_of(o)}
+    for _form in _forms_of(_word):
+        _ANTONYM_FORMS[_form] = _ANTONYM_FORMS.get(_form, frozenset()) | _opposite_forms
 
 # The order in which differences are named: the most telling first.
 _RANK = ("number", "negation", "quoted", "email", "url", "identifier", "polarity", "symbol",
@@ -119,7 +144,7 @@ class GuardVerdict:
         return self.ok
 
 
-def _negated_by_prefix(word: str, others: set[str]) -> bool:
+def negated_by_prefix(word: str, others: set[str]) -> bool:
     """``unsafe`` when ``safe`` is in the other prompt, ``non-blocking`` for ``blocking``."""
     return any(
         word.startswith(prefix) and word[len(prefix) :] in others
@@ -128,8 +153,13 @@ def _negated_by_prefix(word: str, others: set[str]) -> bool:
     )
 
 
+def antonyms_of(word: str) -> frozenset[str]:
+    """The folded antonyms of a folded word (:data:`.lexicon.ANTONYMS`)."""
+    return _ANTONYM_FORMS.get(word, frozenset())
+
+
 def _kind_of(token: str, other_side: set[str]) -> str:
-    if token in NEGATIONS or _negated_by_prefix(token, other_side):
+    if token in NEGATIONS or negated_by_prefix(token, other_side):
         return "negation"
     if _ANTONYM_FORMS.get(token, frozenset()) & other_side:
         return "polarity"
@@ -147,7 +177,7 @@ def _name_difference(a: Sequence[str], b: Sequence[str]) -> GuardVerdict:
     return GuardVerdict(False, f"{kind} {token!r} only in the {side} prompt", kind)
 
 
-def _bindings(content: Sequence[str]) -> Counter[tuple[str, str]]:
+def bindings(content: Sequence[str]) -> Counter[tuple[str, str]]:
     """Each direction word or negation with the content word right after it."""
     return Counter(
         (word, content[i + 1] if i + 1 < len(content) else "")
@@ -193,7 +223,7 @@ def check_decisive(a: Sequence[str], b: Sequence[str]) -> GuardVerdict:
     numbers_b = [t for t in b if classify(t) == TokenKind.NUMBER]
     if numbers_a != numbers_b:
         return GuardVerdict(False, "the same numbers in another order", "order")
-    bound_a, bound_b = _bindings(a), _bindings(b)
+    bound_a, bound_b = bindings(a), bindings(b)
     if bound_a != bound_b:
         word, operand = next(iter(bound_a - bound_b))
         kind = "negation" if word in NEGATIONS else "order"

@@ -17,11 +17,13 @@ __all__ = [
     "FILLER_WORDS",
     "NEGATIONS",
     "NEGATION_PREFIXES",
+    "PERSONS",
     "POLITENESS",
     "QUESTION_WORDS",
     "REQUEST_VERBS",
     "SPELLING",
     "SYNONYMS",
+    "TENSE_AND_MOOD",
 ]
 
 ARTICLES = frozenset({"a", "an", "the"})
@@ -69,7 +71,10 @@ _ANTONYM_PAIRS = (
     ("synchronous", "asynchronous"), ("even", "odd"), ("north", "south"), ("east", "west"),
     ("love", "hate"), ("agree", "disagree"), ("like", "dislike"), ("strong", "weak"),
     ("rich", "poor"), ("light", "dark"), ("light", "heavy"), ("wet", "dry"),
-    ("serialize", "deserialize"), ("mutable", "immutable"),
+    ("serialize", "deserialize"), ("mutable", "immutable"), ("fastest", "slowest"),
+    ("in", "out"), ("on", "off"), ("gain", "lose"), ("accept", "decline"),
+    ("create", "delete"), ("create", "destroy"), ("install", "uninstall"),
+    ("connect", "disconnect"), ("entry", "exit"), ("inside", "outside"),
 )  # fmt: skip
 
 #: Each antonym's opposites. Both words of a pair stay content words and are never merged
@@ -86,6 +91,18 @@ for _left, _right in _ANTONYM_PAIRS:
 DIRECTION_WORDS = frozenset(
     {"to", "from", "into", "onto", "than", "vs", "versus", "of", "by", "before", "after",
      "over", "under", "per", "then", "except", "instead"}
+)  # fmt: skip
+
+# Who is asking or asked about: "what is your name" / "what is my name".
+PERSONS = frozenset(
+    {"i", "me", "my", "mine", "myself", "you", "your", "yours", "yourself", "we", "us",
+     "our", "ours", "he", "him", "his", "she", "her", "hers", "they", "them", "their"}
+)  # fmt: skip
+
+# Auxiliaries that carry tense or mood ("who is" / "who was", "can I" / "should I").
+TENSE_AND_MOOD = frozenset(
+    {"was", "were", "did", "had", "has", "have", "will", "would", "shall", "can", "could",
+     "should", "must", "may", "might", "been", "being"}
 )  # fmt: skip
 
 QUESTION_WORDS = frozenset({"what", "why", "how", "when", "where", "who", "whom", "whose", "which"})

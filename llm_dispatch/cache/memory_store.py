@@ -17,18 +17,29 @@ from .store import Fetched, IndexRow, PutResult, entry_filter
 if TYPE_CHECKING:
     from aiocache.base import BaseCache
 
+    from .vector_index import Nearest, VectorIndex
+
 __all__ = ["MemoryStore"]
 
 
 class MemoryStore:
     """:class:`~.store.EntryStore` for one process."""
 
-    def __init__(self, cache: BaseCache, namespace: str, max_entries: int) -> None:
+    def __init__(
+        self, cache: BaseCache, namespace: str, max_entries: int, *, vector_index: bool = False
+    ) -> None:
         self._cache = cache
         self._prefix = f"{namespace}:e:"
         self._max = max_entries
         self._lru: OrderedDict[str, IndexRow] = OrderedDict()
         self._buckets: dict[str, dict[str, IndexRow]] = {}
+        #: With ``vector_index``: the rows' vectors by partition (numpy), kept in step
+        #: with the rows (every removal goes through ``_forget``).
+        self.vectors: VectorIndex | None = None
+        if vector_index:
+            from .vector_index import VectorIndex
+
+            self.vectors = VectorIndex()
         #: Rows found expired and removed since the cache last read this counter.
         self.expired = 0
 
@@ -40,6 +51,8 @@ class MemoryStore:
         return value if isinstance(value, str) else None
 
     def _forget(self, entry_id: str) -> IndexRow | None:
+        if self.vectors is not None:
+            self.vectors.remove(entry_id)
         row = self._lru.pop(entry_id, None)
         if row is not None:
             bucket = self._buckets.get(row.bucket)
@@ -98,6 +111,8 @@ class MemoryStore:
         row.bucket = key.bucket
         self._lru[key.entry_id] = row
         self._buckets.setdefault(key.bucket, {})[key.entry_id] = row
+        if self.vectors is not None and row.vector is not None:
+            self.vectors.add(key.partition, row, row.vector)
         result = PutResult()
         while len(self._lru) > self._max:
             oldest_id = next(iter(self._lru))
@@ -132,6 +147,16 @@ class MemoryStore:
             await self._remove(entry_id)
         self._lru.clear()
         self._buckets.clear()
+        if self.vectors is not None:
+            self.vectors.clear()
+
+    async def nearest(
+        self, key: CacheKey, query: list[float], *, k: int, min_score: float, now_ms: int
+    ) -> list[Nearest]:
+        """The vector index's nearest rows of ``key``'s partition (none without one)."""
+        if self.vectors is None:
+            return []
+        return self.vectors.search(key.partition, query, k=k, min_score=min_score, now_ms=now_ms)
 
     async def size(self, now_ms: int) -> int:
         for entry_id in [eid for eid, row in self._lru.items() if row.expired(now_ms)]:

@@ -79,6 +79,13 @@ class CacheOptions(BaseModel):
         description="Seconds a backend call may take; a lookup that fails or times out is a "
         "miss and the call goes live.",
     )
+    vectorizer: Literal["hashing", "semantic"] = Field(
+        default="hashing",
+        description="hashing: hashed words, no model (default); semantic: the local "
+        "WordLlama sentence embeddings, with a vector index (pip install "
+        "'llm-dispatch[semantic]'). Leave it at hashing when giving the cache a vectorizer "
+        "in code.",
+    )
     shared_flights: bool = Field(
         default=True,
         description="With a Redis backend, identical calls in flight in different processes "

@@ -9,7 +9,9 @@ Keys, all under ``{namespace}:``:
 - ``lru`` — a sorted set of members ``{partition}:{signature}:{entry_id}`` scored by last
   access (epoch ms): its lowest members are evicted beyond ``max_cache_size``;
 - ``exp`` — a sorted set of the same members scored by expiry, swept on every store so that
-  expired entries leave the index and the LRU count.
+  expired entries leave the index and the LRU count;
+- with a dense vectorizer, ``vx``, ``vlog`` and ``vseq``: the vector index's rows and change
+  log, written by the same Lua call (:mod:`.redis_vectors`).
 
 Because the index lives in Redis, an entry stored by one process is visible to the next
 lookup of any other: there is no local copy to keep in sync. A lookup is one round trip
@@ -28,6 +30,9 @@ from .store import Fetched, IndexRow, PutResult, entry_filter
 
 if TYPE_CHECKING:
     from aiocache.base import BaseCache
+
+    from .redis_vectors import RedisVectorMirror
+    from .vector_index import Nearest
 
 __all__ = ["RedisStore"]
 
@@ -67,6 +72,26 @@ if over > 0 then
     end
   end
 end
+-- The vector index (only when ARGV[8] holds the row): the row, the rows of the members
+-- gone, and one change record for both (see redis_vectors.py).
+if ARGV[8] ~= '' then
+  local rows, log, seq_key = KEYS[4], KEYS[5], KEYS[6]
+  redis.call('HSET', rows, field, ARGV[8])
+  local gone = {}
+  for _, list in ipairs({expired, evicted}) do
+    for _, m in ipairs(list) do
+      local id = string.match(m, '([^:]+)$')
+      if redis.call('HDEL', rows, id) == 1 then gone[#gone + 1] = id end
+    end
+  end
+  local record = {'XADD', log, 'MAXLEN', '~', ARGV[9], '*', 's', redis.call('INCR', seq_key),
+                  'a', field, 'r', ARGV[8]}
+  if #gone > 0 then
+    record[#record + 1] = 'd'
+    record[#record + 1] = table.concat(gone, ' ')
+  end
+  redis.call(unpack(record))
+end
 return {expired, evicted}
 """
 
@@ -83,7 +108,15 @@ def _text(value: bytes | str | None) -> str | None:
 class RedisStore:
     """:class:`~.store.EntryStore` on a Redis server."""
 
-    def __init__(self, cache: BaseCache, client: Any, namespace: str, max_entries: int) -> None:
+    def __init__(
+        self,
+        cache: BaseCache,
+        client: Any,
+        namespace: str,
+        max_entries: int,
+        *,
+        vector_index: bool = False,
+    ) -> None:
         self._cache = cache
         self._client = client
         self._ns = namespace
@@ -91,6 +124,12 @@ class RedisStore:
         self._lru_key = f"{namespace}:lru"
         self._exp_key = f"{namespace}:exp"
         self._script = client.register_script(_STORE_SCRIPT)
+        #: With ``vector_index``: vectors shared through Redis, mirrored here (numpy).
+        self.vectors: RedisVectorMirror | None = None
+        if vector_index:
+            from .redis_vectors import RedisVectorMirror
+
+            self.vectors = RedisVectorMirror(client, namespace)
 
     # -- key names -----------------------------------------------------------------------
 
@@ -178,8 +217,18 @@ class RedisStore:
             namespace="",
         )
         ttl_ms = int(ttl * 1000) if ttl else 0
+        keys = [self._lru_key, self._exp_key, self._bucket_key(key.bucket)]
+        vector_row, log_length = "", 0
+        if self.vectors is not None:
+            from .redis_vectors import LOG_LENGTH, index_row_json
+
+            keys += self.vectors.keys
+            if encoded_vector is not None:
+                row.bucket = key.bucket
+                vector_row = index_row_json(key.partition, row, encoded_vector)
+                log_length = LOG_LENGTH
         expired, evicted = await self._script(
-            keys=[self._lru_key, self._exp_key, self._bucket_key(key.bucket)],
+            keys=keys,
             args=[
                 key.member,
                 now_ms,
@@ -188,6 +237,8 @@ class RedisStore:
                 key.entry_id,
                 row.to_json(encoded_vector),
                 _SWEEP_LIMIT,
+                vector_row,
+                log_length,
             ],
         )
         gone = [_text(m) or "" for m in (*expired, *evicted)]
@@ -205,6 +256,8 @@ class RedisStore:
             if not index_done:
                 pipe.zrem(self._lru_key, member)
                 pipe.zrem(self._exp_key, member)
+        if self.vectors is not None and not index_done:
+            await self.vectors.log_drop(pipe, [self._split_member(m)[1] for m in members])
         await pipe.execute()
 
     async def prune(self, key: CacheKey, entry_ids: list[str]) -> None:
@@ -262,3 +315,13 @@ class RedisStore:
 
     async def size(self, now_ms: int) -> int:
         return int(await self._client.zcard(self._lru_key))
+
+    async def nearest(
+        self, key: CacheKey, query: list[float], *, k: int, min_score: float, now_ms: int
+    ) -> list[Nearest]:
+        """The vector index's nearest rows of ``key``'s partition (none without one)."""
+        if self.vectors is None:
+            return []
+        return await self.vectors.search(
+            key.partition, query, k=k, min_score=min_score, now_ms=now_ms
+        )

@@ -19,14 +19,17 @@ from .backends import is_aiocache
 from .background import BackgroundStores
 from .connection import StoreConnection
 from .entry import ENTRY_VERSION, CachedStream, CacheHit, ReplayTiming
+from .index_rows import index_row
 from .keys import CacheKey, make_key
 from .matching import find
+from .nearest import uses_vector_index
 from .options import DEFAULT_IGNORED_EXTRA, CacheOptions
 from .recorder import UNSTORABLE_FINISH_REASONS, StreamRecorder
-from .similarity import HashingVectorizer, Vectorizer, decode_vector, encode_vector, vectorizer_name
+from .similarity import HashingVectorizer, Vectorizer, vectorizer_name
 from .singleflight import SingleFlight
 from .stats import CacheStats
-from .store import EntryStore, IndexRow, now_ms
+from .store import EntryStore, now_ms
+from .vectorizer_choice import configured_vectorizer
 
 if TYPE_CHECKING:
     from aiocache.base import BaseCache
@@ -105,7 +108,7 @@ class StreamingCache:
         self, options: CacheOptions, instance: BaseCache | None, vectorizer: Vectorizer | None
     ) -> None:
         self.options = options
-        self._vectorizer: Vectorizer = vectorizer or HashingVectorizer()
+        self._vectorizer: Vectorizer = configured_vectorizer(options, vectorizer)
         self._vectorizer_name = vectorizer_name(self._vectorizer)
         # The default vectorizer rebuilds vectors from stored prompts: no vectors stored.
         self._stores_vectors = not isinstance(self._vectorizer, HashingVectorizer)
@@ -113,7 +116,9 @@ class StreamingCache:
         self._throttle = Throttle()
         self._pending = BackgroundStores()
         self.singleflight: SingleFlight[Any] = SingleFlight()
-        self._connection = StoreConnection(options, instance, self._backend_error)
+        self._connection = StoreConnection(
+            options, instance, self._backend_error, vector_index=uses_vector_index(self._vectorizer)
+        )
         self._description = self._connection.description
 
     @property
@@ -286,19 +291,14 @@ class StreamingCache:
         ttl = self.options.ttl
         try:
             async with asyncio.timeout(self.options.backend_timeout):
-                encoded: str | None = None
-                row = IndexRow(
-                    entry_id=key.entry_id,
-                    normalized=key.normalized,
-                    vectorizer=self._vectorizer_name,
-                    expires_at_ms=now + int(ttl * 1000) if ttl else None,
-                    route=key.route,
-                    scope=key.scope,
+                row, encoded = await index_row(
+                    key,
+                    vectorizer=self._vectorizer,
+                    vectorizer_name=self._vectorizer_name,
+                    stores_vectors=self._stores_vectors,
+                    ttl=ttl,
+                    now_ms=now,
                 )
-                if self._stores_vectors:
-                    (vector,) = await self._vectorizer([key.prompt])
-                    encoded = encode_vector(vector)
-                    row.vector = decode_vector(encoded)
                 store = self._ensure_store()
                 result = await store.put(key, entry.model_dump_json(), row, encoded, ttl, now)
         except Exception as exc:
