@@ -45,9 +45,9 @@ class ReplayProvider(Provider):
         super().__init__(ProviderSettings(name=entry.provider, kind="cache"))
         self.hit = hit
 
-    async def stream(self, request: Request, model: str) -> AsyncGenerator[ProviderEvent, None]:
-        async for event in replay_events(self.hit.entry, self.hit.timing):
-            yield event
+    def stream(self, request: Request, model: str) -> AsyncGenerator[ProviderEvent, None]:
+        # The replay itself, not a generator passing it on: a layer costs per chunk.
+        return replay_events(self.hit.entry, self.hit.timing)
 
     def map_error(self, exc: BaseException, model: str) -> ProviderError:
         return ProviderError(f"cache replay failed: {exc}", provider=self.name, model=model)
