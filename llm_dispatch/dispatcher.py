@@ -225,7 +225,9 @@ class Dispatcher:
         )
 
         def attempt_for(target: Target, request: Request) -> Attempt:
-            request = request.model_copy(update={"options": target_options[target.key]})
+            sent = target_options[target.key]
+            if sent != request.options:  # an equal request needs no (pydantic) copy
+                request = request.model_copy(update={"options": sent})
             timeouts = self.config.timeouts_for(target.provider, policy.timeouts)
             timeouts = timeouts.merged(options.timeouts)
             serving = (
