@@ -50,6 +50,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from .arguments import ArgumentMatcher
 from .content import Part, TextPart
 from .conversation import coerce_messages
 from .errors import RequestBindingError
@@ -163,6 +164,7 @@ class RequestBinder:
     ) -> None:
         self.func_name: str = name or getattr(func, "__qualname__", None) or repr(func)
         self.signature = _signature(func)
+        self._arguments_of = ArgumentMatcher(self.signature).values
         self.task_type = task_type
         self.defaults = dict(defaults or {})
         params = self.signature.parameters
@@ -188,11 +190,9 @@ class RequestBinder:
         """The request of one call (``task_type``: this call's, instead of the binder's)."""
         where = f"{self.func_name}()"
         try:
-            bound = self.signature.bind(*args, **kwargs)
+            values = self._arguments_of(args, kwargs)
         except TypeError as exc:
             raise RequestBindingError(f"{where}: {exc}") from None
-        bound.apply_defaults()
-        values = bound.arguments
         turns, system = self._conversation(values, where)
         arguments = self._arguments(values, where)
         prompt_text = self._prompt_text(values, arguments, where)

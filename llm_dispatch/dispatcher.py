@@ -78,6 +78,20 @@ class CallOptions:
     timeouts: TimeoutOverride | None = None
 
 
+_CachePolicy: type[CachePolicy] | None = None
+
+
+def _cache_policy() -> type[CachePolicy]:
+    """:class:`CachePolicy`, imported on first use (a plain stream never needs the cache's
+    modules) and then kept: an import statement costs microseconds on every call."""
+    global _CachePolicy
+    if _CachePolicy is None:
+        from .cache.policy import CachePolicy
+
+        _CachePolicy = CachePolicy
+    return _CachePolicy
+
+
 class Dispatcher:
     """Routes requests to providers under retry, fallback, timeout and mid-stream policies.
 
@@ -208,9 +222,7 @@ class Dispatcher:
         )
         cache: CachePolicy | None = None
         if options.cache is not None:
-            from .cache.policy import CachePolicy
-
-            cache = CachePolicy.for_call(
+            cache = _cache_policy().for_call(
                 options.cache, ctx.request, options.providers, options.model, options.cache_scope
             )
         stored = await cache.stored_answer(run.left()) if cache is not None else None
@@ -225,7 +237,9 @@ class Dispatcher:
         )
 
         def attempt_for(target: Target, request: Request) -> Attempt:
-            request = request.model_copy(update={"options": target_options[target.key]})
+            sent = target_options[target.key]
+            if sent != request.options:  # an equal request needs no (pydantic) copy
+                request = request.model_copy(update={"options": sent})
             timeouts = self.config.timeouts_for(target.provider, policy.timeouts)
             timeouts = timeouts.merged(options.timeouts)
             serving = (

@@ -168,6 +168,13 @@ def _charge(
         estimated = True
     if usage is None:
         return Usage.of(prompt, completion, estimated=estimated), True
+    if (
+        usage.prompt_tokens == prompt
+        and usage.completion_tokens == completion
+        and usage.total_tokens == prompt + completion
+        and usage.estimated == estimated
+    ):
+        return usage, True  # already what a copy would be (and frozen)
     return usage.model_copy(
         update={
             "prompt_tokens": prompt,

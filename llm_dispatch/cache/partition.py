@@ -51,6 +51,12 @@ def _canonical(value: Any, path: str) -> Any:
     """A JSON-ready, deterministic form of ``value``."""
     if value is None or isinstance(value, bool | int | str):
         return value
+    # Plain dicts and lists (most of a dumped request) first: the checks below cost more.
+    kind = type(value)
+    if kind is dict:
+        return {str(k): _canonical(v, f"{path}.{k}") for k, v in value.items()}
+    if kind is list:
+        return [_canonical(v, f"{path}[{i}]") for i, v in enumerate(value)]
     if isinstance(value, float):
         # NaN and infinities have no JSON form; their repr is stable.
         return value if math.isfinite(value) else repr(value)

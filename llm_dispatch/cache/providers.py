@@ -18,6 +18,7 @@ does not stop it for the others; when the last one leaves it is closed.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import TYPE_CHECKING
@@ -41,16 +42,21 @@ class ReplayProvider(Provider):
     """Streams one cache hit's stored chunks, then its usage and finish reason."""
 
     def __init__(self, hit: CacheHit) -> None:
-        entry = hit.entry
-        super().__init__(ProviderSettings(name=entry.provider, kind="cache"))
+        super().__init__(_replay_settings(hit.entry.provider))
         self.hit = hit
 
-    async def stream(self, request: Request, model: str) -> AsyncGenerator[ProviderEvent, None]:
-        async for event in replay_events(self.hit.entry, self.hit.timing):
-            yield event
+    def stream(self, request: Request, model: str) -> AsyncGenerator[ProviderEvent, None]:
+        # The replay itself, not a generator passing it on: a layer costs per chunk.
+        return replay_events(self.hit.entry, self.hit.timing)
 
     def map_error(self, exc: BaseException, model: str) -> ProviderError:
         return ProviderError(f"cache replay failed: {exc}", provider=self.name, model=model)
+
+
+@functools.lru_cache(maxsize=64)
+def _replay_settings(provider: str) -> ProviderSettings:
+    """The (frozen) settings of a replay of ``provider``'s answers, validated once."""
+    return ProviderSettings(name=provider, kind="cache")
 
 
 class SharedProvider(Provider):

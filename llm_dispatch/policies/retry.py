@@ -86,6 +86,11 @@ def with_retry(open_once: Open) -> Open:
 
     async def open_retrying(attempt: Attempt) -> Opened:
         run, target = attempt.run, attempt.target
+        settings = run.policy.retry
+        if settings.max_retries == 0:
+            # One try and nothing to retry: what tenacity would do (raise the try's error as
+            # it is), without setting up its loop on every call.
+            return await open_once(attempt)
 
         async def before_sleep(state: RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
@@ -108,7 +113,7 @@ def with_retry(open_once: Open) -> Open:
                 raise StreamTimeout("total", run.policy.timeouts.total or 0.0)
             await asyncio.sleep(seconds)
 
-        retrying = build_retrying(run.policy.retry, sleep=sleep, before_sleep=before_sleep)
+        retrying = build_retrying(settings, sleep=sleep, before_sleep=before_sleep)
         async for trying in retrying:
             with trying:
                 return await open_once(attempt)

@@ -24,6 +24,7 @@ Circuit changes are logged by the circuit breaker itself (``circuit.changed``).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -123,15 +124,21 @@ def _continuation(ctx: StreamContext, event: ContinuationEvent) -> None:
         )
 
 
-_RECORDS: dict[type, Callable[[StreamContext, Any], None]] = {
-    PlanEvent: _plan,
-    CacheHitEvent: _cache_hit,
-    FirstTokenEvent: _first_token,
-    RetryEvent: _retry,
-    FallbackEvent: _fallback,
-    InterruptionEvent: _interrupted,
-    ContinuationEvent: _continuation,
+# Each event's record, with its level.
+_RECORDS: dict[type, tuple[int, Callable[[StreamContext, Any], None]]] = {
+    PlanEvent: (logging.INFO, _plan),
+    CacheHitEvent: (logging.INFO, _cache_hit),
+    FirstTokenEvent: (logging.INFO, _first_token),
+    RetryEvent: (logging.INFO, _retry),
+    FallbackEvent: (logging.INFO, _fallback),
+    InterruptionEvent: (logging.WARNING, _interrupted),
+    ContinuationEvent: (logging.INFO, _continuation),
 }
+
+# Whether the stage's logger takes records of a level (the stdlib logger caches the answer
+# until a level changes). Asked before a record is built: building one, and the lazy
+# logger's attribute lookup, cost more than the rest of a cache hit's stage calls.
+_logs = logging.getLogger(__name__).isEnabledFor
 
 
 class LogStage(Stage):
@@ -140,11 +147,13 @@ class LogStage(Stage):
     name = "log"
 
     async def on_event(self, ctx: StreamContext, event: Any) -> None:
-        record = _RECORDS.get(type(event))
-        if record is not None:
-            record(ctx, event)
+        found = _RECORDS.get(type(event))
+        if found is not None and _logs(found[0]):
+            found[1](ctx, event)
 
     async def on_end(self, ctx: StreamContext) -> str:
+        if not _logs(logging.INFO):
+            return ""
         log.info(
             "stream.end",
             request_id=ctx.request_id,
@@ -163,6 +172,8 @@ class LogStage(Stage):
         return ""
 
     async def on_error(self, ctx: StreamContext, exc: BaseException) -> None:
+        if not _logs(logging.INFO):
+            return
         log.info(
             "stream.error",
             request_id=ctx.request_id,
