@@ -17,7 +17,7 @@ classifies them alike:
 - a timeout while reading raises ``openai.APITimeoutError``, any other transport failure
   ``openai.APIConnectionError`` (a dropped connection);
 - ``data: [DONE]`` ends the stream; the rest of the body is read (at most
-  :data:`DRAIN_SECONDS`) so that the connection can be reused.
+  :data:`~.raw_body.DRAIN_SECONDS`) so that the connection can be reused.
 
 One difference: data that is JSON but not an object (``[1]``, ``"x"``) raises
 ``json.JSONDecodeError`` here, where the SDK's chunk would fail later in the reader.
@@ -25,22 +25,19 @@ One difference: data that is JSON but not an object (``[1]``, ``"x"``) raises
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import json
 import ssl
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, Callable
 from typing import TYPE_CHECKING, Any
 
+from .raw_body import body_bytes, drain, json_object
 from .sse import SseSplitter
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
 
-__all__ = ["DRAIN_SECONDS", "fast_chat_chunks"]
+__all__ = ["fast_chat_chunks"]
 
-#: How long the rest of a body after ``data: [DONE]`` is read before it is dropped.
-DRAIN_SECONDS = 1.0
 _STREAM_ERROR = "An error occurred during streaming"
 
 
@@ -53,17 +50,15 @@ async def fast_chat_chunks(
 
     async with client.chat.completions.with_streaming_response.create(**kwargs) as response:
         http = response.http_response
-        body = _body(http.aiter_bytes(), http.request)
+        body = body_bytes(http.aiter_bytes(), _read_failure(http.request))
         async with contextlib.aclosing(body):
             splitter = SseSplitter()
             async for raw in body:
                 for event in splitter.feed(raw):
                     if event.data.startswith("[DONE]"):
-                        await _drain(body)
+                        await drain(body)
                         return
-                    data = json.loads(event.data)
-                    if not isinstance(data, dict):
-                        raise json.JSONDecodeError("a chunk is not a JSON object", event.data, 0)
+                    data = json_object(event.data)
                     error = data.get("error")
                     if error:
                         raise openai.APIError(
@@ -77,24 +72,18 @@ def _error_message(error: object) -> str:
     return message if isinstance(message, str) and message else _STREAM_ERROR
 
 
-async def _body(chunks: AsyncIterator[bytes], request: Any) -> AsyncGenerator[bytes, None]:
-    """The body's bytes, a transport failure raised as the SDK raises it while streaming."""
+def _read_failure(request: Any) -> Callable[[Exception], Exception | None]:
+    """How the SDK raises a failure to read the body: a timeout as ``APITimeoutError``, a
+    transport failure as ``APIConnectionError``, anything else as it is."""
     import anyio
     import httpx2
     import openai
 
-    try:
-        async for chunk in chunks:
-            yield chunk
-    except httpx2.TimeoutException as exc:
-        raise openai.APITimeoutError(request=request) from exc
-    except (httpx2.RequestError, ssl.SSLError, anyio.EndOfStream) as exc:
-        raise openai.APIConnectionError(request=request) from exc
+    def translate(exc: Exception) -> Exception | None:
+        if isinstance(exc, httpx2.TimeoutException):
+            return openai.APITimeoutError(request=request)
+        if isinstance(exc, httpx2.RequestError | ssl.SSLError | anyio.EndOfStream):
+            return openai.APIConnectionError(request=request)
+        return None
 
-
-async def _drain(body: AsyncIterator[bytes]) -> None:
-    """Read what follows ``[DONE]``; a failure there does not undo a complete answer."""
-    with contextlib.suppress(Exception):
-        async with asyncio.timeout(DRAIN_SECONDS):
-            async for _ in body:
-                pass
+    return translate
