@@ -28,12 +28,12 @@ __all__ = [
     "StreamParser",
 ]
 
-#: How a provider's stream is read: by its SDK, or (kind ``openai``, chat completions) by
-#: the library's own SSE and JSON parsing.
+#: How a provider's stream is read: by its SDK, or (kinds ``openai``, chat completions, and
+#: ``anthropic``) by the library's own SSE and JSON parsing.
 StreamParser = Literal["sdk", "fast"]
 STREAM_PARSERS: tuple[StreamParser, ...] = ("sdk", "fast")
 #: The provider kinds whose streams the library can read itself (``parser: fast``).
-FAST_PARSER_KINDS: frozenset[str] = frozenset({"openai"})
+FAST_PARSER_KINDS: frozenset[str] = frozenset({"openai", "anthropic"})
 
 
 class ModelPrice(BaseModel):
@@ -97,7 +97,7 @@ class ProviderSettings(BaseModel):
     api: OpenAIApi | None = None
     model_api: dict[str, OpenAIApi] = Field(default_factory=dict)
     #: How a stream is read: by the SDK, or by the library's own parser (``fast``, for the
-    #: kinds in :data:`FAST_PARSER_KINDS`; see :mod:`.openai_fast`).
+    #: kinds in :data:`FAST_PARSER_KINDS`; see :mod:`.openai_fast`, :mod:`.anthropic_fast`).
     parser: StreamParser = "sdk"
 
     @property

@@ -140,10 +140,10 @@ class ProviderConfig(BaseModel):
     )
     parser: StreamParser = Field(
         default="sdk",
-        description="How streamed chat completions are read: sdk (the SDK's own stream) or "
-        "fast (the raw body split and parsed by the library, the same events and errors at a "
-        "fraction of the CPU per chunk). Only kind openai takes fast; the Responses API is "
-        "always read by the SDK.",
+        description="How a provider's stream is read: sdk (the SDK's own stream) or fast "
+        "(the raw body split and parsed by the library, the same events and errors at a "
+        "fraction of the CPU per chunk). Kinds openai (chat completions; the Responses API "
+        "is always read by the SDK) and anthropic take fast.",
     )
 
     # Set by the loader when ``api_key`` referenced an unset variable: the provider is then
