@@ -22,7 +22,8 @@ from llm_dispatch.testing.script import ScriptedToolCall, split_words
 from llm_dispatch.testing.wire_anthropic import thinking_signature
 from llm_dispatch.tools import Tool
 
-pytestmark = pytest.mark.usefixtures("clean_provider_env")
+# Every test here that builds an anthropic provider runs under each of its stream parsers.
+pytestmark = [pytest.mark.usefixtures("clean_provider_env"), pytest.mark.stream_parsers]
 
 MODEL = "claude-test"
 CLOCK = Tool(name="get_time")

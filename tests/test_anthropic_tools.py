@@ -17,7 +17,8 @@ from llm_dispatch.testing import FakeProviderServer, Script, parts
 from llm_dispatch.testing.script import ScriptedToolCall
 from llm_dispatch.tools import Tool
 
-pytestmark = pytest.mark.usefixtures("clean_provider_env")
+# Every test here that builds an anthropic provider runs under each of its stream parsers.
+pytestmark = [pytest.mark.usefixtures("clean_provider_env"), pytest.mark.stream_parsers]
 
 MODEL = "claude-test"
 WEATHER_SCHEMA = {

@@ -1,24 +1,19 @@
 """``parser: fast`` against ``parser: sdk``: the same events and the same errors for every
 OpenAI wire shape and fault of the fake server, and for the raw forms it does not script;
-the SSE splitter against the SDK's own decoder; the setting's validation."""
+the setting's validation."""
 
 from __future__ import annotations
 
-import itertools
 import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-from openai._streaming import SSEDecoder
 from openai_raw import chunk, raw_chat_server
 from parser_outcomes import outcome_of
 
 from llm_dispatch.errors import ConfigError
 from llm_dispatch.providers.base import FAST_PARSER_KINDS, ProviderSettings
-from llm_dispatch.providers.sse import ServerEvent, SseSplitter
 from llm_dispatch.settings.loader import load_config
 from llm_dispatch.testing import Script
 from llm_dispatch.testing.script import ScriptedToolCall
@@ -136,46 +131,6 @@ async def test_raw_forms_give_the_same_events_and_error(
 
     assert fast == sdk
     assert sdk["events"] or sdk["error"]
-
-
-# -- the SSE splitter --------------------------------------------------------------------------
-
-BODY = (
-    b": comment\r\n"
-    b'data: {"a": 1}\n\n'
-    b"event: named\ndata:first\ndata: second\r\n\r\n"
-    b"retry: 5\n\n"
-    b"data: caf\xc3\xa9\r\rdata:  two spaces\n\n"
-    b"data: unterminated"
-)
-
-
-def sdk_events(chunks: list[bytes]) -> list[ServerEvent]:
-    return [ServerEvent(e.event, e.data) for e in SSEDecoder().iter_bytes(iter(chunks))]
-
-
-def split_events(chunks: list[bytes]) -> list[ServerEvent]:
-    splitter = SseSplitter()
-    return [event for piece in chunks for event in splitter.feed(piece)]
-
-
-def test_the_splitter_reads_every_line_form() -> None:
-    assert split_events([BODY]) == [
-        ServerEvent(None, '{"a": 1}'),
-        ServerEvent("named", "first\nsecond"),
-        ServerEvent(None, ""),
-        ServerEvent(None, "café"),
-        ServerEvent(None, " two spaces"),
-    ]
-    assert split_events([BODY]) == sdk_events([BODY])
-
-
-@given(st.lists(st.integers(min_value=0, max_value=len(BODY)), max_size=12))
-def test_the_splitter_gives_the_sdks_events_wherever_the_body_is_split(cuts: list[int]) -> None:
-    bounds = [0, *sorted(cuts), len(BODY)]
-    pieces = [BODY[a:b] for a, b in itertools.pairwise(bounds)]
-
-    assert split_events(pieces) == split_events([BODY]) == sdk_events(pieces)
 
 
 # -- the setting -------------------------------------------------------------------------------

@@ -10,7 +10,8 @@ from llm_dispatch.providers.anthropic import DEFAULT_MAX_TOKENS, JSON_INSTRUCTIO
 from llm_dispatch.request import Message, Request
 from llm_dispatch.testing import FakeProviderServer, Script
 
-pytestmark = pytest.mark.usefixtures("clean_provider_env")
+# Every test here that builds an anthropic provider runs under each of its stream parsers.
+pytestmark = [pytest.mark.usefixtures("clean_provider_env"), pytest.mark.stream_parsers]
 
 MODEL = "claude-test"
 

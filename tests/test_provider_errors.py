@@ -34,8 +34,8 @@ from llm_dispatch.errors import (
 from llm_dispatch.providers.classify import retry_after_from_headers
 from llm_dispatch.testing import Script
 
-# Every test here that builds a provider of a kind with a fast parser (openai, google) runs
-# under each of its stream parsers.
+# Every test here that builds a provider of a kind with a fast parser runs under each of
+# its stream parsers.
 pytestmark = [pytest.mark.usefixtures("clean_provider_env"), pytest.mark.stream_parsers]
 
 MODEL = "test-model"

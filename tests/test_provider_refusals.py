@@ -16,8 +16,8 @@ from llm_dispatch.cache import StreamingCache
 from llm_dispatch.errors import ContentFilterError, ErrorKind
 from llm_dispatch.testing import FakeProviderServer, Script
 
-# Every test here that builds a provider of a kind with a fast parser (openai, google) runs
-# under each of its stream parsers.
+# Every test here that builds a provider of a kind with a fast parser runs under each of
+# its stream parsers.
 pytestmark = [pytest.mark.usefixtures("clean_provider_env"), pytest.mark.stream_parsers]
 
 PARTIAL = ["Sure, ", "here is ", "how"]

@@ -19,8 +19,8 @@ import pytest
 from llm_dispatch.events import ProviderEvent, Usage
 from llm_dispatch.testing import FakeProviderServer, Script
 
-# Every test here that builds a provider of a kind with a fast parser (openai, google) runs
-# under each of its stream parsers.
+# Every test here that builds a provider of a kind with a fast parser runs under each of
+# its stream parsers.
 pytestmark = [pytest.mark.usefixtures("clean_provider_env"), pytest.mark.stream_parsers]
 
 CHUNKS = ["Hel", "lo", ", wor", "ld!"]

@@ -28,12 +28,12 @@ __all__ = [
     "StreamParser",
 ]
 
-#: How a provider's stream is read: by its SDK, or (kind ``openai``, chat completions, and
-#: kind ``google``) by the library's own SSE and JSON parsing.
+#: How a provider's stream is read: by its SDK, or (kinds ``openai``, both APIs,
+#: ``anthropic`` and ``google``) by the library's own SSE and JSON parsing.
 StreamParser = Literal["sdk", "fast"]
 STREAM_PARSERS: tuple[StreamParser, ...] = ("sdk", "fast")
 #: The provider kinds whose streams the library can read itself (``parser: fast``).
-FAST_PARSER_KINDS: frozenset[str] = frozenset({"openai", "google"})
+FAST_PARSER_KINDS: frozenset[str] = frozenset({"openai", "anthropic", "google"})
 
 
 class ModelPrice(BaseModel):
@@ -98,7 +98,7 @@ class ProviderSettings(BaseModel):
     model_api: dict[str, OpenAIApi] = Field(default_factory=dict)
     #: How a stream is read: by the SDK, or by the library's own parser (``fast``, for the
     #: kinds in :data:`FAST_PARSER_KINDS`; see :mod:`.openai_fast`,
-    #: :mod:`.openai_responses_fast` and :mod:`.google_fast`).
+    #: :mod:`.openai_responses_fast`, :mod:`.anthropic_fast` and :mod:`.google_fast`).
     parser: StreamParser = "sdk"
 
     @property

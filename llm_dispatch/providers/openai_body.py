@@ -9,8 +9,7 @@ the SDK's own, so that :meth:`~.sdk_errors.SdkErrorMapper.map_error` classifies 
 - a timeout while reading raises ``openai.APITimeoutError``, any other transport failure
   ``openai.APIConnectionError`` (a dropped connection), each with the request;
 - an event whose data starts with ``[DONE]`` ends the events; the rest of the body is read
-  (at most :data:`DRAIN_SECONDS`, a failure there ignored) so that the connection can be
-  reused.
+  (:func:`~.raw_body.drain`) so that the connection can be reused.
 
 :func:`stream_error` is the ``openai.APIError`` the SDK raises for an event whose JSON
 object has a truthy ``error``.
@@ -23,28 +22,26 @@ body are not yielded before it.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import ssl
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, Callable
 from typing import TYPE_CHECKING, Any
 
+from .raw_body import body_bytes, drain
 from .sse import ServerEvent, SseSplitter
 
 if TYPE_CHECKING:
     import openai
 
-__all__ = ["DRAIN_SECONDS", "body_events", "stream_error"]
+__all__ = ["body_events", "stream_error"]
 
-#: How long the rest of a body after ``data: [DONE]`` is read before it is dropped.
-DRAIN_SECONDS = 1.0
 _STREAM_ERROR = "An error occurred during streaming"
 
 
 async def body_events(http: Any) -> AsyncGenerator[list[ServerEvent], None]:
     """The events of the body of ``http`` (an ``httpx2.Response`` whose body is unread), a
     list per piece read, up to ``[DONE]`` (see the module doc)."""
-    body = _body(http.aiter_bytes(), http.request)
+    body = body_bytes(http.aiter_bytes(), _read_failure(http.request))
     async with contextlib.aclosing(body):
         splitter = SseSplitter()
         async for raw in body:
@@ -53,7 +50,7 @@ async def body_events(http: Any) -> AsyncGenerator[list[ServerEvent], None]:
                 if event.data.startswith("[DONE]"):
                     if position:
                         yield events[:position]
-                    await _drain(body)
+                    await drain(body)
                     return
             if events:
                 yield events
@@ -70,24 +67,18 @@ def stream_error(error: object, request: Any) -> openai.APIError:
     return openai.APIError(message=message, request=request, body=error)
 
 
-async def _body(chunks: AsyncIterator[bytes], request: Any) -> AsyncGenerator[bytes, None]:
-    """The body's bytes, a transport failure raised as the SDK raises it while streaming."""
+def _read_failure(request: Any) -> Callable[[Exception], BaseException | None]:
+    """How the SDK raises a failure to read the body: a timeout as ``APITimeoutError``, a
+    transport failure as ``APIConnectionError``, anything else as it is."""
     import anyio
     import httpx2
     import openai
 
-    try:
-        async for chunk in chunks:
-            yield chunk
-    except httpx2.TimeoutException as exc:
-        raise openai.APITimeoutError(request=request) from exc
-    except (httpx2.RequestError, ssl.SSLError, anyio.EndOfStream) as exc:
-        raise openai.APIConnectionError(request=request) from exc
+    def translate(exc: Exception) -> BaseException | None:
+        if isinstance(exc, httpx2.TimeoutException):
+            return openai.APITimeoutError(request=request)
+        if isinstance(exc, httpx2.RequestError | ssl.SSLError | anyio.EndOfStream):
+            return openai.APIConnectionError(request=request)
+        return None
 
-
-async def _drain(body: AsyncIterator[bytes]) -> None:
-    """Read what follows ``[DONE]``; a failure there does not undo a complete answer."""
-    with contextlib.suppress(Exception):
-        async with asyncio.timeout(DRAIN_SECONDS):
-            async for _ in body:
-                pass
+    return translate

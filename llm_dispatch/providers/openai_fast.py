@@ -5,7 +5,8 @@ an HTTP error status (``with_streaming_response.create`` enters only once the st
 success). The body is then read here instead of through the SDK's ``AsyncStream``, whose
 per-chunk model building is most of a chunk's cost: the bytes are split into events by
 :func:`~.openai_body.body_events` (which raises the SDK's transport errors and ends at
-``data: [DONE]``) and each event's data parsed with the standard ``json`` module.
+``data: [DONE]``) and each event's data parsed with the standard ``json`` module
+(:func:`~.raw_body.json_object`).
 :func:`fast_chat_chunks` yields each chunk's JSON object, for
 :meth:`~.openai_chat_reader.ChatReader.read_data`.
 
@@ -24,11 +25,11 @@ One difference: data that is JSON but not an object (``[1]``, ``"x"``) raises
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Any
 
 from .openai_body import body_events, stream_error
+from .raw_body import json_object
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -47,9 +48,7 @@ async def fast_chat_chunks(
         async with contextlib.aclosing(events):
             async for batch in events:
                 for event in batch:
-                    data = json.loads(event.data)
-                    if not isinstance(data, dict):
-                        raise json.JSONDecodeError("a chunk is not a JSON object", event.data, 0)
+                    data = json_object(event.data)
                     error = data.get("error")
                     if error:
                         raise stream_error(error, http.request)

@@ -19,14 +19,14 @@ def normalise_finish_reason(raw: object, table: Mapping[str, str]) -> str | None
 
 
 def update_counts(counts: dict[str, int], report: object, names: tuple[str, ...]) -> None:
-    """Copy the token counts ``names`` of a usage ``report`` (an SDK object, or None) into
-    ``counts``.
+    """Copy the token counts ``names`` of a usage ``report`` (an SDK object, its JSON
+    object, or None) into ``counts``.
 
     Providers report running totals, so a count replaces the one before it; a count the
-    report leaves out (absent or null) keeps its earlier value.
+    report leaves out (absent, null or not a number) keeps its earlier value.
     """
     for name in names:
-        value = getattr(report, name, None)
+        value = report.get(name) if isinstance(report, dict) else getattr(report, name, None)
         if isinstance(value, int):
             counts[name] = value
 

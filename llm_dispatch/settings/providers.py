@@ -143,7 +143,7 @@ class ProviderConfig(BaseModel):
         description="How the provider's streams are read: sdk (the SDK's own stream) or fast "
         "(the raw body split and parsed by the library, the same events and errors at a "
         "fraction of the CPU per chunk). Kinds openai (chat completions and the Responses "
-        "API) and google take fast.",
+        "API), anthropic and google take fast.",
     )
 
     # Set by the loader when ``api_key`` referenced an unset variable: the provider is then
