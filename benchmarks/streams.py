@@ -206,7 +206,9 @@ def make_dispatcher(url: str, defaults: dict[str, Any] | None = None) -> Dispatc
     }
     providers["responses"] = {**providers["openai"], "api": "responses"}
     for name in fast_providers():
+        # The table's ``@llm_stream`` rows read with the SDK, its ``parser: fast`` rows fast.
         providers[f"{name}_fast"] = {**providers[name], "parser": "fast"}
+        providers[name]["parser"] = "sdk"
     return Dispatcher({"providers": providers, "defaults": defaults or {}})
 
 

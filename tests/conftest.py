@@ -164,11 +164,13 @@ async def collect_stream(provider: Provider, request: Request, model: str) -> St
 
 
 @pytest.fixture
-def stream_parser(request: pytest.FixtureRequest) -> str:
+def stream_parser(request: pytest.FixtureRequest) -> str | None:
     """The ``parser`` of the providers :func:`sdk_provider` and :func:`make_dispatcher`
-    build (of the kinds in ``FAST_PARSER_KINDS``): ``sdk``, except in modules marked
-    ``stream_parsers``, whose tests run under each parser (see :func:`pytest_generate_tests`)."""
-    return str(getattr(request, "param", "sdk"))
+    build (of the kinds in ``FAST_PARSER_KINDS``): None (the kind's default, ``fast``),
+    except in modules marked ``stream_parsers``, whose tests run under each parser (see
+    :func:`pytest_generate_tests`)."""
+    param = getattr(request, "param", None)
+    return None if param is None else str(param)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -209,7 +211,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture
 async def sdk_provider(
-    fake_server: FakeProviderServer, clean_provider_env: None, stream_parser: str
+    fake_server: FakeProviderServer, clean_provider_env: None, stream_parser: str | None
 ) -> AsyncIterator[Callable[..., Provider]]:
     """Build providers aimed at ``fake_server`` (kind, then ProviderSettings overrides);
     every one is closed after the test. Those of a kind with a fast parser are read with
@@ -222,7 +224,7 @@ async def sdk_provider(
             "kind": kind,
             "api_key": TEST_KEYS[kind],
             "base_url": fake_server.base_url_for(kind),
-            **({"parser": stream_parser} if kind in FAST_PARSER_KINDS else {}),
+            **({"parser": stream_parser} if stream_parser and kind in FAST_PARSER_KINDS else {}),
             **overrides,
         }
         provider = create_provider(ProviderSettings(**fields))
@@ -260,11 +262,11 @@ FAST_RETRY = {"backoff_base": 0.01, "backoff_max": 0.02, "jitter": 0.0}
 
 
 def fake_providers(
-    server: FakeProviderServer, stream_parser: str = "sdk", **extra: dict[str, Any]
+    server: FakeProviderServer, stream_parser: str | None = None, **extra: dict[str, Any]
 ) -> dict[str, Any]:
     """Provider entries pointing the three SDK providers (and ``extra`` ones) at ``server``;
     those of a kind with a fast parser (``extra`` ones too, unless they name a parser) read
-    their streams with ``stream_parser``."""
+    their streams with ``stream_parser`` (None: the kind's default)."""
     providers: dict[str, Any] = {
         kind: {
             "kind": kind,
@@ -274,17 +276,18 @@ def fake_providers(
         }
         for kind in TEST_MODELS
     }
-    for kind in FAST_PARSER_KINDS & providers.keys():
-        providers[kind]["parser"] = stream_parser
+    if stream_parser is not None:
+        for kind in FAST_PARSER_KINDS & providers.keys():
+            providers[kind]["parser"] = stream_parser
     for name, entry in extra.items():
         fast = entry.get("kind") in FAST_PARSER_KINDS and "parser" not in entry
-        providers[name] = {**entry, "parser": stream_parser} if fast else entry
+        providers[name] = {**entry, "parser": stream_parser} if fast and stream_parser else entry
     return providers
 
 
 @pytest.fixture
 async def make_dispatcher(
-    fake_server: FakeProviderServer, clean_provider_env: None, stream_parser: str
+    fake_server: FakeProviderServer, clean_provider_env: None, stream_parser: str | None
 ) -> AsyncIterator[Callable[..., Any]]:
     """Build a Dispatcher whose providers are served by ``fake_server``.
 

@@ -104,8 +104,8 @@ def provider_entries(
         }
         if route_of(name) == "responses":
             entries[name]["api"] = "responses"
-        if parser_of(name) == "fast":
-            entries[name]["parser"] = "fast"
+        if wire in FAST_PARSER_KINDS:
+            entries[name]["parser"] = parser_of(name)
     if refused is not None:
         base = server.base_url_for(WIRE[refused])
         entries[refused]["base_url"] = base.replace(server.url, closed_port_url())

@@ -136,8 +136,17 @@ async def test_raw_forms_give_the_same_events_and_error(
 # -- the setting -------------------------------------------------------------------------------
 
 
-def test_the_parser_defaults_to_the_sdk() -> None:
-    assert ProviderSettings(name="o", kind="openai").parser == "sdk"
+@pytest.mark.parametrize("kind", sorted(FAST_PARSER_KINDS))
+def test_the_parser_defaults_to_fast_for_the_kinds_that_have_it(kind: str) -> None:
+    assert ProviderSettings(name="p", kind=kind).parser == "fast"
+    assert ProviderSettings(name="p", kind=kind, parser="sdk").parser == "sdk"
+
+
+def test_the_parser_defaults_to_the_sdk_for_the_other_kinds(tmp_path: Path) -> None:
+    assert ProviderSettings(name="f", kind="function").parser == "sdk"
+    path = tmp_path / "dispatch.yaml"
+    path.write_text("providers:\n  mine:\n    kind: anthropic\n", encoding="utf-8")
+    assert load_config(path, environ={}).providers["mine"].to_settings("mine").parser == "fast"
 
 
 @pytest.mark.parametrize("kind", sorted({"anthropic", "google", "function"} - FAST_PARSER_KINDS))

@@ -6,9 +6,9 @@ reads the raw events. The stream is complete only after ``message_stop``; a body
 before it raises ``IncompleteStreamError`` (the SDK itself ends silently). Events of other
 types, and deltas of other types, are skipped; ``ping`` events are dropped before reading.
 
-Reading: the provider's ``parser`` setting says who reads the stream: ``sdk`` (the default)
-iterates the SDK's ``AsyncStream`` of raw event objects; ``fast`` lets the SDK send the
-request and raise for an error status, then splits and parses the raw body itself
+Reading: the provider's ``parser`` setting says who reads the stream (``fast`` unless set):
+``sdk`` iterates the SDK's ``AsyncStream`` of raw event objects; ``fast`` lets the SDK send
+the request and raise for an error status, then splits and parses the raw body itself
 (:mod:`.anthropic_fast`), for the same events and errors at about half the CPU per event.
 Either way :class:`~.anthropic_reader.MessageReader` reads the events by the rules below
 (``read`` the SDK's objects, ``read_data`` their JSON objects).

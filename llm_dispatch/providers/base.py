@@ -7,7 +7,15 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from ..errors import ProviderError, ProviderTimeoutError, UpstreamError
 from ..events import ProviderEvent
@@ -99,7 +107,8 @@ class ProviderSettings(BaseModel):
     #: How a stream is read: by the SDK, or by the library's own parser (``fast``, for the
     #: kinds in :data:`FAST_PARSER_KINDS`; see :mod:`.openai_fast`,
     #: :mod:`.openai_responses_fast`, :mod:`.anthropic_fast` and :mod:`.google_fast`).
-    parser: StreamParser = "sdk"
+    #: Unset: ``fast`` for those kinds, ``sdk`` for the others.
+    parser: StreamParser | None = Field(default=None, validate_default=True)
 
     @property
     def continuation_mode(self) -> ContinuationMode:
@@ -123,9 +132,16 @@ class ProviderSettings(BaseModel):
             raise ValueError(f"a provider of kind {self.kind!r} takes no api or model_api")
         return self
 
+    @field_validator("parser")
+    @classmethod
+    def _parser_of_the_kind(cls, value: StreamParser | None, info: ValidationInfo) -> StreamParser:
+        if value is not None:
+            return value
+        return "fast" if info.data.get("kind") in FAST_PARSER_KINDS else "sdk"
+
     @model_validator(mode="after")
     def _fast_parser_for_fast_kinds_only(self) -> ProviderSettings:
-        if self.parser != "sdk" and self.kind not in FAST_PARSER_KINDS:
+        if self.parser == "fast" and self.kind not in FAST_PARSER_KINDS:
             raise ValueError(f"a provider of kind {self.kind!r} takes no parser {self.parser!r}")
         return self
 

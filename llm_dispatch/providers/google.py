@@ -4,9 +4,9 @@ Streams ``Client.aio.models.generate_content_stream``. Gemini has no closing eve
 that carries ``candidates[0].finish_reason`` is the last one, so a stream that ends without
 a finish reason raises ``IncompleteStreamError`` (the SDK itself ends silently).
 
-Reading: the provider's ``parser`` setting says who reads the stream: ``sdk`` (the default)
-iterates the SDK's ``GenerateContentResponse`` s; ``fast`` lets the SDK build, send and
-check the request, then splits and parses the body itself (:mod:`.google_fast`), for the
+Reading: the provider's ``parser`` setting says who reads the stream (``fast`` unless set):
+``sdk`` iterates the SDK's ``GenerateContentResponse`` s; ``fast`` lets the SDK build, send
+and check the request, then splits and parses the body itself (:mod:`.google_fast`), for the
 same events and errors at a fraction of the CPU per chunk. Either way the chunks go through
 one :class:`~.google_reading.AnswerReader` (``read`` / ``read_data``).
 

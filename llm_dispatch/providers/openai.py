@@ -5,13 +5,13 @@ Streams ``chat.completions.create(stream=True, stream_options={"include_usage": 
 
 Choices worth knowing:
 
-- Reading: the provider's ``parser`` setting says who reads the stream: ``sdk`` (the
-  default) iterates the SDK's ``AsyncStream`` of ``ChatCompletionChunk`` s; ``fast`` lets
-  the SDK send the request and raise for an error status, then splits and parses the raw
-  body itself (:mod:`.openai_fast`), for the same events and errors at a fraction of the
-  CPU per chunk. Either way :class:`~.openai_chat_reader.ChatReader` turns the chunks into
-  events. The setting applies to the Responses API alike (:mod:`.openai_responses`, its
-  raw body read by :mod:`.openai_responses_fast`).
+- Reading: the provider's ``parser`` setting says who reads the stream: ``fast`` (the
+  default) lets the SDK send the request and raise for an error status, then splits and
+  parses the raw body itself (:mod:`.openai_fast`), for the same events and errors at a
+  fraction of the CPU per chunk; ``sdk`` iterates the SDK's ``AsyncStream`` of
+  ``ChatCompletionChunk`` s. Either way :class:`~.openai_chat_reader.ChatReader` turns the
+  chunks into events. The setting applies to the Responses API alike
+  (:mod:`.openai_responses`, its raw body read by :mod:`.openai_responses_fast`).
 
 - Completion: the SDK stops at ``data: [DONE]`` but also ends silently when the body simply
   stops, and does not say which happened. A chunk carrying ``finish_reason`` is therefore the

@@ -3,7 +3,7 @@
 
 :class:`~.openai.OpenAIProvider` sends a model here when its ``api`` is ``responses``
 (:mod:`.openai_apis`); the client, the error mapping, the redaction and the timeouts are
-the chat path's, and so is the ``parser`` setting: ``sdk`` (the default) iterates the SDK's
+the chat path's, and so is the ``parser`` setting (``fast`` unless set): ``sdk`` iterates the SDK's
 ``AsyncStream`` of ``ResponseStreamEvent`` s; ``fast`` lets the SDK send the request and
 raise for an error status, then splits and parses the raw body itself
 (:mod:`.openai_responses_fast`), for the same events and errors at a fraction of the CPU

@@ -138,12 +138,12 @@ class ProviderConfig(BaseModel):
         description="Kind openai only: the API per model (chat or responses), over api and "
         "the built-in rule.",
     )
-    parser: StreamParser = Field(
-        default="sdk",
-        description="How the provider's streams are read: sdk (the SDK's own stream) or fast "
-        "(the raw body split and parsed by the library, the same events and errors at a "
-        "fraction of the CPU per chunk). Kinds openai (chat completions and the Responses "
-        "API), anthropic and google take fast.",
+    parser: StreamParser | None = Field(
+        default=None,
+        description="How the provider's streams are read: fast (the raw body split and parsed "
+        "by the library, the same events and errors at a fraction of the CPU per chunk) or "
+        "sdk (the SDK's own stream). Kinds openai (chat completions and the Responses API), "
+        "anthropic and google take fast; unset: fast for them, sdk for the others.",
     )
 
     # Set by the loader when ``api_key`` referenced an unset variable: the provider is then
@@ -183,7 +183,7 @@ class ProviderConfig(BaseModel):
                             "'openai' chooses between chat completions and the Responses API)",
                         )
                     )
-        if self.parser != "sdk" and self.kind not in FAST_PARSER_KINDS:
+        if self.parser == "fast" and self.kind not in FAST_PARSER_KINDS:
             problems.append(
                 ConfigProblem(
                     ("parser",),
