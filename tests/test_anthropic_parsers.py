@@ -380,4 +380,5 @@ def test_an_anthropic_provider_takes_the_fast_parser(tmp_path: Path) -> None:
     settings = load_config(path, environ={}).providers["mine"].to_settings("mine")
 
     assert settings.parser == "fast"
-    assert ProviderSettings(name="a", kind="anthropic").parser == "sdk"
+    assert ProviderSettings(name="a", kind="anthropic").parser == "fast"
+    assert ProviderSettings(name="a", kind="anthropic", parser="sdk").parser == "sdk"
