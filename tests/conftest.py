@@ -173,14 +173,22 @@ def stream_parser(request: pytest.FixtureRequest) -> str | None:
     return None if param is None else str(param)
 
 
+#: The parsers a ``stream_parsers`` module runs under: ``fast`` (the default) in every run,
+#: ``sdk`` among the heavy tests (``.ci/run`` runs them), to keep the default run short.
+_PARSER_PARAMS = [
+    pytest.param(parser, marks=pytest.mark.heavy) if parser == "sdk" else parser
+    for parser in STREAM_PARSERS
+]
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """A test of a module marked ``stream_parsers`` that builds providers runs once per
-    stream parser (``sdk``, ``fast``); its runs under ``fast`` for a kind without a fast
-    parser are deselected (:func:`pytest_collection_modifyitems`)."""
+    stream parser (``fast``; ``sdk`` among the heavy tests); its runs under ``fast`` for a
+    kind without a fast parser are deselected (:func:`pytest_collection_modifyitems`)."""
     if "stream_parser" in metafunc.fixturenames and metafunc.definition.get_closest_marker(
         "stream_parsers"
     ):
-        metafunc.parametrize("stream_parser", STREAM_PARSERS, indirect=True)
+        metafunc.parametrize("stream_parser", _PARSER_PARAMS, indirect=True)
 
 
 #: The provider kind of a test's ``provider`` parameter where that is no kind itself.

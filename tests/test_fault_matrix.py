@@ -28,12 +28,23 @@ from reliability import (
 )
 
 from llm_dispatch import StreamInterrupted
+from llm_dispatch.providers.base import FAST_PARSER_KINDS
 from llm_dispatch.testing import FakeProviderServer, Script
 
 
 @pytest.mark.parametrize("policy", ["raise", "continue"])
 @pytest.mark.parametrize("fault", list(FAULTS))
-@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize(
+    "provider",
+    # The SDK-parser cells run among the heavy tests (.ci/run runs them), the default
+    # parser's in every run.
+    [
+        pytest.param(p, marks=pytest.mark.heavy)
+        if parser_of(p) == "sdk" and WIRE[p] in FAST_PARSER_KINDS
+        else p
+        for p in PROVIDERS
+    ],
+)
 async def test_fault_cell(
     provider: str,
     fault: str,
