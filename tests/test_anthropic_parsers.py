@@ -9,9 +9,8 @@ from typing import Any
 
 import pytest
 from anthropic_raw import event, raw_messages_server
+from parser_outcomes import outcome_of
 
-from llm_dispatch.errors import ProviderError
-from llm_dispatch.events import ProviderEvent
 from llm_dispatch.providers.base import ProviderSettings
 from llm_dispatch.request import Message, Request
 from llm_dispatch.settings.loader import load_config
@@ -92,21 +91,6 @@ TRIMMED = Request(
         Message(role="assistant", content="One, two, "),
     )
 )
-
-
-def outcome_of(events: list[ProviderEvent], error: ProviderError | None) -> dict[str, Any]:
-    """What a stream gave, in a form two parsers' runs are compared in."""
-    failure = None
-    if error is not None:
-        failure = (
-            type(error),
-            error.kind,
-            error.message,
-            error.status_code,
-            error.retry_after,
-            error.is_retryable,
-        )
-    return {"events": events, "error": failure}
 
 
 async def run(sdk_provider: Any, collect: Any, request: Request, parser: str, **kw: Any) -> Any:

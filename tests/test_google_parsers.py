@@ -10,9 +10,9 @@ from typing import Any, get_args
 
 import pytest
 from google_raw import raw_gemini_server, sse_body, text_chunk
+from parser_outcomes import outcome_of
 
-from llm_dispatch.errors import ErrorKind, ProviderError
-from llm_dispatch.events import ProviderEvent
+from llm_dispatch.errors import ErrorKind
 from llm_dispatch.providers.google_http import recording_responses
 from llm_dispatch.request import Reasoning, Tool
 from llm_dispatch.testing import Script
@@ -69,21 +69,6 @@ SCRIPTS: dict[str, Script] = {
     "status-429-retry-after": Script(status=429, retry_after=2),
     "status-400-api-key": Script(status=400, error_message="API key not valid. Please pass"),
 }
-
-
-def outcome_of(events: list[ProviderEvent], error: ProviderError | None) -> dict[str, Any]:
-    """What a stream gave, in a form two parsers' runs are compared in."""
-    failure = None
-    if error is not None:
-        failure = (
-            type(error),
-            error.kind,
-            error.message,
-            error.status_code,
-            error.retry_after,
-            error.is_retryable,
-        )
-    return {"events": events, "error": failure}
 
 
 async def run(sdk_provider: Any, collect: Any, request: Any, parser: str, **kw: Any) -> Any:
