@@ -336,6 +336,10 @@ def run_example(name: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+#: The sample folders whose examples run among the heavy tests.
+HEAVY_SAMPLES = ("seed_steer/", "seed_encypher/", "seed_stream_handler/")
+
+
 @pytest.fixture(scope="module")
 def example_runs(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -358,7 +362,16 @@ def example_runs(
             run.cancel()
 
 
-@pytest.mark.parametrize("name", sorted(SHOWS))
+@pytest.mark.parametrize(
+    "name",
+    # The samples of the Steer, EncypherAI and StreamHandler guides run among the heavy tests
+    # (.ci/run runs them), to keep the default run short; the library's own examples and the
+    # LLM-Dispatcher guide's samples run in every run.
+    [
+        pytest.param(name, marks=pytest.mark.heavy) if name.startswith(HEAVY_SAMPLES) else name
+        for name in sorted(SHOWS)
+    ],
+)
 def test_example_runs_offline(
     name: str, example_runs: dict[str, Future[subprocess.CompletedProcess[str]]]
 ) -> None:
