@@ -337,7 +337,7 @@ def run_example(name: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 #: The sample folders whose examples run among the heavy tests.
-HEAVY_SAMPLES = ("seed_steer/", "seed_encypher/", "seed_stream_handler/")
+HEAVY_SAMPLES = ("seed_dispatcher/", "seed_steer/", "seed_encypher/", "seed_stream_handler/")
 
 
 @pytest.fixture(scope="module")
@@ -364,9 +364,9 @@ def example_runs(
 
 @pytest.mark.parametrize(
     "name",
-    # The samples of the Steer, EncypherAI and StreamHandler guides run among the heavy tests
-    # (.ci/run runs them), to keep the default run short; the library's own examples and the
-    # LLM-Dispatcher guide's samples run in every run.
+    # The samples ported from other libraries' guides (examples/seed_*) run among the heavy
+    # tests (.ci/run runs them), to keep the default run short; the library's own examples
+    # run in every run.
     [
         pytest.param(name, marks=pytest.mark.heavy) if name.startswith(HEAVY_SAMPLES) else name
         for name in sorted(SHOWS)
