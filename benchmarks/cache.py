@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/cache.py                  # memory: 1k, 10k, 100k entries
     .venv/bin/python benchmarks/cache.py --sizes 1000 --redis redis://127.0.0.1:6379/0
+    .venv/bin/python benchmarks/cache.py --vectorizer semantic   # the semantic extra
 
 For each size, the cache is filled with distinct prompts in *one* partition (the worst case
 for the similarity index), then timed over distinct queries:
@@ -234,12 +235,27 @@ async def measure_cache(
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
-    parser.add_argument("--runs", type=int, default=2_000, help="lookups timed per kind")
+    parser.add_argument(
+        "--runs", type=int, help="lookups timed per kind: 2,000; 1,000 with --vectorizer semantic"
+    )
     parser.add_argument("--redis", metavar="URL", help="also run on this Redis server")
+    parser.add_argument(
+        "--vectorizer",
+        choices=["default", "semantic"],
+        default="default",
+        help="semantic: the semantic extra's vectorizer and vector index, with embedding "
+        "time, index build and memory (see cache_semantic.py)",
+    )
     args = parser.parse_args()
 
+    if args.vectorizer == "semantic":
+        from cache_semantic import measure_semantic
+
+        await measure_semantic(args.sizes, args.sizes, args.runs or 1_000, args.redis)
+        return
+    runs = args.runs or 2_000
     backends = ["memory"] + ([args.redis] if args.redis else [])
-    await measure_cache(backends, args.sizes, args.runs)
+    await measure_cache(backends, args.sizes, runs)
 
 
 if __name__ == "__main__":

@@ -260,6 +260,30 @@ def table(results: list[tuple[int, dict[str, object]]]) -> str:
     return "\n".join(lines)
 
 
+async def measure_semantic(
+    sizes: list[int], redis_sizes: list[int], runs: int, redis: str | None
+) -> None:
+    """Print the model's load and embedding times, then the table for each size in memory
+    and, with ``redis``, each of ``redis_sizes`` on that server."""
+    vectorizer = WordLlamaVectorizer()
+    started = time.perf_counter()
+    vectorizer.load()
+    print(f"model load: {time.perf_counter() - started:.2f} s")
+    alone, batched = embedding_times(vectorizer)
+    print(f"embedding: {alone:.3f} ms a prompt alone, {batched:.3f} ms in batches of 64")
+
+    plan = [("memory", size) for size in sizes]
+    if redis:
+        plan += [(redis, size) for size in redis_sizes]
+    results: list[tuple[int, dict[str, object]]] = []
+    for backend, size in plan:
+        r = await bench(backend, size, runs, vectorizer)
+        print(f"{r['backend']} {size:,}: filled in {r['fill_s']:.1f} s", flush=True)
+        results.append((size, r))
+    print()
+    print(table(results))
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="*", default=[1_000, 10_000, 100_000])
@@ -274,24 +298,8 @@ async def main() -> None:
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--no-redis", action="store_true", help="memory backend only")
     args = parser.parse_args()
-
-    vectorizer = WordLlamaVectorizer()
-    started = time.perf_counter()
-    vectorizer.load()
-    print(f"model load: {time.perf_counter() - started:.2f} s")
-    alone, batched = embedding_times(vectorizer)
-    print(f"embedding: {alone:.3f} ms a prompt alone, {batched:.3f} ms in batches of 64")
-
-    plan = [("memory", size) for size in args.sizes]
-    if not args.no_redis:
-        plan += [(args.redis, size) for size in args.redis_sizes]
-    results: list[tuple[int, dict[str, object]]] = []
-    for backend, size in plan:
-        r = await bench(backend, size, args.runs, vectorizer)
-        print(f"{r['backend']} {size:,}: filled in {r['fill_s']:.1f} s", flush=True)
-        results.append((size, r))
-    print()
-    print(table(results))
+    redis = None if args.no_redis else args.redis
+    await measure_semantic(args.sizes, args.redis_sizes, args.runs, redis)
 
 
 if __name__ == "__main__":
