@@ -96,3 +96,34 @@ def test_a_quick_run_writes_every_table_with_figures(report: ModuleType, tmp_pat
     assert "not counted (`--quick`)" in page
     for provider in ("openai", "anthropic", "google"):
         assert re.search(rf"^\| {provider} \| raw SDK \| \d", page, re.MULTILINE)
+
+
+@pytest.mark.heavy
+@pytest.mark.redis
+@pytest.mark.timeout(600)
+def test_the_cache_benchmark_measures_the_semantic_vectorizer(tmp_path: Path) -> None:
+    pytest.importorskip("wordllama", reason="needs the semantic extra")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(BENCHMARKS / "cache.py"),
+            "--vectorizer",
+            "semantic",
+            "--sizes",
+            "300",
+            "--runs",
+            "20",
+            "--redis",
+            "redis://127.0.0.1:6379/0",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=500,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert re.search(r"^embedding: [\d.]+ ms a prompt alone", done.stdout, re.MULTILINE)
+    for backend in ("memory", "redis"):
+        assert re.search(rf"^\| {backend} \| 300 \| [\d.]+ / [\d.]+ ms", done.stdout, re.MULTILINE)
