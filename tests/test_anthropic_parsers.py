@@ -4,12 +4,13 @@ and the known differences, each as documented; the setting."""
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 from anthropic_raw import event, raw_messages_server
-from parser_outcomes import outcome_of
+from parser_outcomes import assert_alike, assert_script_alike, both_parsers, outcome_of
 
 from llm_dispatch.providers.base import ProviderSettings
 from llm_dispatch.request import Message, Request
@@ -102,13 +103,9 @@ async def run(sdk_provider: Any, collect: Any, request: Request, parser: str, **
 async def test_each_shape_and_fault_gives_the_same_events_and_error(
     name: str, fake_server, sdk_provider, collect, say_hi
 ) -> None:
-    fake_server.enqueue(SCRIPTS[name])
-    fake_server.enqueue(SCRIPTS[name])
-    sdk = await run(sdk_provider, collect, say_hi, "sdk")
-    fast = await run(sdk_provider, collect, say_hi, "fast")
-
-    assert fast == sdk
-    assert sdk["events"] or sdk["error"]
+    await assert_script_alike(
+        fake_server, SCRIPTS[name], partial(run, sdk_provider, collect, say_hi)
+    )
 
 
 @pytest.mark.parametrize("continuation", ["follow", "restart"])
@@ -119,8 +116,7 @@ async def test_a_trimmed_continuation_gives_the_same_events(
     fake_server.enqueue(script)
     fake_server.enqueue(script)
 
-    sdk = await run(sdk_provider, collect, TRIMMED, "sdk")
-    fast = await run(sdk_provider, collect, TRIMMED, "fast")
+    sdk, fast = await both_parsers(partial(run, sdk_provider, collect, TRIMMED))
 
     assert fast == sdk
     assert sdk["events"][0].text == sdk["events"][0].text.lstrip()
@@ -279,11 +275,11 @@ async def test_raw_forms_give_the_same_events_and_error(
     name: str, sdk_provider, collect, say_hi
 ) -> None:
     async with raw_messages_server(RAW_STREAMS[name]) as server:
-        sdk = await run(sdk_provider, collect, say_hi, "sdk", base_url=server.base_url)
-        fast = await run(sdk_provider, collect, say_hi, "fast", base_url=server.base_url)
+        sdk, fast = await both_parsers(
+            partial(run, sdk_provider, collect, say_hi, base_url=server.base_url)
+        )
 
-    assert fast == sdk
-    assert sdk["events"] or sdk["error"]
+    assert_alike(sdk, fast)
 
 
 # -- the known differences ---------------------------------------------------------------------
@@ -292,8 +288,9 @@ async def test_raw_forms_give_the_same_events_and_error(
 async def test_what_follows_message_stop_is_drained_not_read(sdk_provider, collect, say_hi) -> None:
     late = [text(0, "late"), event(OVERLOADED)]
     async with raw_messages_server([start(), *HELLO, finish(), END, *late]) as server:
-        sdk = await run(sdk_provider, collect, say_hi, "sdk", base_url=server.base_url)
-        fast = await run(sdk_provider, collect, say_hi, "fast", base_url=server.base_url)
+        sdk, fast = await both_parsers(
+            partial(run, sdk_provider, collect, say_hi, base_url=server.base_url)
+        )
 
     # The SDK reads on to the body's end: the late text, then the late error.
     assert [e.text for e in sdk["events"]] == ["Hel", "lo", "late"]
@@ -309,8 +306,9 @@ async def test_data_that_is_no_object_is_malformed(
 ) -> None:
     pieces = [start(), event({}, "content_block_delta", data=data), *HELLO, finish(), END]
     async with raw_messages_server(pieces) as server:
-        sdk = await run(sdk_provider, collect, say_hi, "sdk", base_url=server.base_url)
-        fast = await run(sdk_provider, collect, say_hi, "fast", base_url=server.base_url)
+        sdk, fast = await both_parsers(
+            partial(run, sdk_provider, collect, say_hi, base_url=server.base_url)
+        )
 
     # The SDK hands the value on; reading it fails (a server error, no event is made).
     assert sdk["events"] == fast["events"] == []
@@ -331,8 +329,9 @@ async def test_a_part_that_is_no_object_is_skipped(
 ) -> None:
     pieces = [start(), *HELLO, event(payload), finish(), END]
     async with raw_messages_server(pieces) as server:
-        sdk = await run(sdk_provider, collect, say_hi, "sdk", base_url=server.base_url)
-        fast = await run(sdk_provider, collect, say_hi, "fast", base_url=server.base_url)
+        sdk, fast = await both_parsers(
+            partial(run, sdk_provider, collect, say_hi, base_url=server.base_url)
+        )
 
     # The reader fails on the SDK's event; read from JSON the part counts as absent.
     assert sdk["error"][1] == "server"
@@ -345,8 +344,9 @@ async def test_bytes_that_are_not_utf8_are_malformed_under_both(
 ) -> None:
     pieces = [start(), *HELLO, b"event: content_block_delta\ndata: \xff\xfe\n\n", END]
     async with raw_messages_server(pieces) as server:
-        sdk = await run(sdk_provider, collect, say_hi, "sdk", base_url=server.base_url)
-        fast = await run(sdk_provider, collect, say_hi, "fast", base_url=server.base_url)
+        sdk, fast = await both_parsers(
+            partial(run, sdk_provider, collect, say_hi, base_url=server.base_url)
+        )
 
     assert fast["events"] == sdk["events"]
     # The same kind; the message's byte position differs (the SDK decodes the whole line).

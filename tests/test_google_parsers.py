@@ -6,11 +6,12 @@ sends its request through."""
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any, get_args
 
 import pytest
 from google_raw import raw_gemini_server, sse_body, text_chunk
-from parser_outcomes import outcome_of
+from parser_outcomes import assert_alike, assert_script_alike, both_parsers, outcome_of
 
 from llm_dispatch.errors import ErrorKind
 from llm_dispatch.providers.google_http import recording_responses
@@ -80,14 +81,9 @@ async def run(sdk_provider: Any, collect: Any, request: Any, parser: str, **kw: 
 async def test_each_shape_and_fault_gives_the_same_events_and_error(
     name: str, fake_server, sdk_provider, collect, say_hi
 ) -> None:
-    fake_server.enqueue(SCRIPTS[name])
-    fake_server.enqueue(SCRIPTS[name])
-
-    sdk = await run(sdk_provider, collect, say_hi, "sdk")
-    fast = await run(sdk_provider, collect, say_hi, "fast")
-
-    assert fast == sdk
-    assert sdk["events"] or sdk["error"]
+    await assert_script_alike(
+        fake_server, SCRIPTS[name], partial(run, sdk_provider, collect, say_hi)
+    )
 
 
 async def test_both_parsers_send_the_same_request(
@@ -249,11 +245,11 @@ async def test_raw_forms_give_the_same_events_and_error(
     name: str, sdk_provider, collect, say_hi
 ) -> None:
     async with raw_gemini_server(RAW_BODIES[name]) as server:
-        sdk = await run(sdk_provider, collect, say_hi, "sdk", base_url=server.base_url)
-        fast = await run(sdk_provider, collect, say_hi, "fast", base_url=server.base_url)
+        sdk, fast = await both_parsers(
+            partial(run, sdk_provider, collect, say_hi, base_url=server.base_url)
+        )
 
-    assert fast == sdk
-    assert sdk["events"] or sdk["error"]
+    assert_alike(sdk, fast)
 
 
 # -- the known differences ----------------------------------------------------------------------
@@ -318,8 +314,9 @@ DIFFERENCES: dict[str, tuple[bytes, ErrorKind | None, ErrorKind | None]] = {
 async def test_the_known_differences(name: str, sdk_provider, collect, say_hi) -> None:
     body, under_sdk, under_fast = DIFFERENCES[name]
     async with raw_gemini_server(body) as server:
-        sdk = await run(sdk_provider, collect, say_hi, "sdk", base_url=server.base_url)
-        fast = await run(sdk_provider, collect, say_hi, "fast", base_url=server.base_url)
+        sdk, fast = await both_parsers(
+            partial(run, sdk_provider, collect, say_hi, base_url=server.base_url)
+        )
 
     assert (sdk["error"] or (None, None))[1] == under_sdk
     assert (fast["error"] or (None, None))[1] == under_fast

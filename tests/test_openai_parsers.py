@@ -5,12 +5,13 @@ the setting's validation."""
 from __future__ import annotations
 
 import textwrap
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 from openai_raw import chunk, raw_chat_server
-from parser_outcomes import outcome_of
+from parser_outcomes import assert_alike, assert_script_alike, both_parsers, outcome_of
 
 from llm_dispatch.errors import ConfigError
 from llm_dispatch.providers.base import FAST_PARSER_KINDS, ProviderSettings
@@ -68,14 +69,9 @@ async def run(sdk_provider: Any, collect: Any, say_hi: Any, parser: str, **kw: A
 async def test_each_shape_and_fault_gives_the_same_events_and_error(
     name: str, fake_server, sdk_provider, collect, say_hi
 ) -> None:
-    fake_server.enqueue(SCRIPTS[name])
-    fake_server.enqueue(SCRIPTS[name])
-
-    sdk = await run(sdk_provider, collect, say_hi, "sdk")
-    fast = await run(sdk_provider, collect, say_hi, "fast")
-
-    assert fast == sdk
-    assert sdk["events"] or sdk["error"]
+    await assert_script_alike(
+        fake_server, SCRIPTS[name], partial(run, sdk_provider, collect, say_hi)
+    )
 
 
 RAW_STREAMS: dict[str, list[dict[str, Any]]] = {
@@ -126,11 +122,11 @@ async def test_raw_forms_give_the_same_events_and_error(
     name: str, sdk_provider, collect, say_hi
 ) -> None:
     async with raw_chat_server(RAW_STREAMS[name]) as server:
-        sdk = await run(sdk_provider, collect, say_hi, "sdk", base_url=server.base_url)
-        fast = await run(sdk_provider, collect, say_hi, "fast", base_url=server.base_url)
+        sdk, fast = await both_parsers(
+            partial(run, sdk_provider, collect, say_hi, base_url=server.base_url)
+        )
 
-    assert fast == sdk
-    assert sdk["events"] or sdk["error"]
+    assert_alike(sdk, fast)
 
 
 # -- the setting -------------------------------------------------------------------------------

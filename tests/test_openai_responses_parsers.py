@@ -7,11 +7,12 @@ the stream under each parser."""
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any, get_args
 
 import pytest
 from openai_raw import raw_responses_server
-from parser_outcomes import outcome_of
+from parser_outcomes import assert_alike, assert_script_alike, both_parsers, outcome_of
 from reading_paths import functions_run, openai_reading_paths
 
 from llm_dispatch.testing import Script
@@ -80,14 +81,9 @@ async def run(sdk_provider: Any, collect: Any, say_hi: Any, parser: str, **kw: A
 async def test_each_shape_and_fault_gives_the_same_events_and_error(
     name: str, fake_server, sdk_provider, collect, say_hi
 ) -> None:
-    fake_server.enqueue(SCRIPTS[name])
-    fake_server.enqueue(SCRIPTS[name])
-
-    sdk = await run(sdk_provider, collect, say_hi, "sdk")
-    fast = await run(sdk_provider, collect, say_hi, "fast")
-
-    assert fast == sdk
-    assert sdk["events"] or sdk["error"]
+    await assert_script_alike(
+        fake_server, SCRIPTS[name], partial(run, sdk_provider, collect, say_hi)
+    )
     assert [r.path for r in fake_server.requests] == ["/v1/responses"] * 2
 
 
@@ -231,11 +227,11 @@ async def test_raw_forms_give_the_same_events_and_error(
     name: str, sdk_provider, collect, say_hi
 ) -> None:
     async with raw_responses_server(RAW_BODIES[name]) as server:
-        sdk = await run(sdk_provider, collect, say_hi, "sdk", base_url=server.base_url)
-        fast = await run(sdk_provider, collect, say_hi, "fast", base_url=server.base_url)
+        sdk, fast = await both_parsers(
+            partial(run, sdk_provider, collect, say_hi, base_url=server.base_url)
+        )
 
-    assert fast == sdk
-    assert sdk["events"] or sdk["error"]
+    assert_alike(sdk, fast)
 
 
 @pytest.mark.parametrize("body", [text("a"), text("a") + COMPLETED], ids=["open", "closed"])
@@ -243,8 +239,9 @@ async def test_a_dropped_connection_fails_alike_before_and_after_the_closing_eve
     body: bytes, sdk_provider, collect, say_hi
 ) -> None:
     async with raw_responses_server(body, drop=True) as server:
-        sdk = await run(sdk_provider, collect, say_hi, "sdk", base_url=server.base_url)
-        fast = await run(sdk_provider, collect, say_hi, "fast", base_url=server.base_url)
+        sdk, fast = await both_parsers(
+            partial(run, sdk_provider, collect, say_hi, base_url=server.base_url)
+        )
 
     assert fast == sdk
     assert sdk["error"] is not None and sdk["error"][1].value == "connection"
