@@ -21,6 +21,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
+from ..error_kinds import NOT_CIRCUIT_FAILURES
 from ..errors import CircuitOpenError, ProviderError
 from ..events import CircuitEvent
 from ..log import Throttle, get_logger
@@ -237,7 +238,7 @@ class _Verdicts:
         self.settled = False
 
     async def try_failed(self, attempt: Attempt, error: ProviderError) -> None:
-        if error.allows_fallback:
+        if error.allows_fallback and error.kind not in NOT_CIRCUIT_FAILURES:
             await self._record(attempt, ok=False)
 
     async def ended(self, attempt: Attempt, ending: Ending) -> None:
