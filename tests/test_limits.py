@@ -248,15 +248,20 @@ async def test_a_slot_is_given_back_exactly_once_however_the_stream_ends(
             assert store.in_use("openai") == 1
             await iterator.aclose()
         elif ending == "cancelled":  # the consumer's task is cancelled mid-stream
-            task = asyncio.create_task(stream.collect())
-            while not stream.context.delivered:
-                await asyncio.sleep(0.01)
+            first_chunk = asyncio.Event()
+
+            async def consume() -> None:
+                async for _ in stream:
+                    first_chunk.set()
+
+            task = asyncio.create_task(consume())
+            await first_chunk.wait()
             assert store.in_use("openai") == 1
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await task
         else:
-            with pytest.raises(Exception, match="interrupted|server"):
+            with pytest.raises(Exception, match=r"interrupted|server"):
                 await stream.collect()
         assert store.in_use("openai") == 0
         await ask("two").collect()  # would find no slot (and no fallback) had it leaked
