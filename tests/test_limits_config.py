@@ -219,3 +219,22 @@ def test_limits_cannot_be_overridden_per_function() -> None:
         @llm_stream(dispatcher=dispatcher, policy={"limits": {"window": 1}})
         async def ask(prompt: str):  # type: ignore[no-untyped-def]
             yield "x"
+
+
+def test_the_store_password_shows_nowhere_but_in_the_redis_client() -> None:
+    config = load_config(
+        {"defaults": {"limits": {"store": "redis://app:CANARY-limits%40pw@127.0.0.1:6379/2"}}},
+        environ={},
+    )
+    limits = config.defaults.limits
+    shown = [
+        str(limits),
+        repr(limits),
+        repr(config.model_dump()),
+        config.model_dump_json(),
+        repr(config.defaults.model_dump(mode="json")),
+    ]
+    assert not [text for text in shown if "CANARY" in text]
+    store = Limiter(config).store
+    assert isinstance(store, RedisLimitStore)
+    assert store._client.connection_pool.connection_kwargs["password"] == "CANARY-limits@pw"
