@@ -287,7 +287,8 @@ async def test_retry_after_holds_the_target_and_the_next_call_falls_back(
         await dispatcher.aclose()
     assert (first.provider, second.provider) == ("anthropic", "anthropic")
     assert len(fake_server.requests_for("openai")) == 1  # the second never reached it
-    assert "a Retry-After hold of openai/gpt-4o-mini reached" in second.ledger.entries[0].message
+    message = second.ledger.entries[0].message
+    assert "retry_after of openai/gpt-4o-mini reached: the provider's Retry-After" in message
 
 
 async def test_retry_after_hold_makes_a_waiting_call_wait_until_it_ends(

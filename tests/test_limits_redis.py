@@ -99,7 +99,7 @@ async def test_a_retry_after_hold_reaches_the_other_dispatcher(
     await stream.collect()
     assert stream.provider == "anthropic"
     assert len(fake_server.requests_for("openai")) == 1
-    assert "a Retry-After hold of openai/gpt-4o-mini" in stream.ledger.entries[0].message
+    assert "retry_after of openai/gpt-4o-mini reached" in stream.ledger.entries[0].message
 
 
 async def test_a_slot_is_renewed_while_its_stream_runs_and_given_back_at_the_end(

@@ -199,13 +199,14 @@ class Limiter:
             why = "the request alone is more than it allows per window"
         elif refusal.retry_in is None:
             why = "no slot is free"
+        elif refusal.limit == "retry_after":
+            why = f"the provider's Retry-After holds it for {refusal.retry_in:.2f}s more"
         else:
             why = f"it allows the request in {refusal.retry_in:.2f}s"
         if wait is not None and scope.on_limit == "wait":
             why += f", after the call's total deadline ({max(left, 0.0):.2f}s left)"
-        what = "a Retry-After hold" if refusal.limit == "retry_after" else refusal.limit
         error = LimitReached(
-            f"{what} of {scope.key} reached: {why}",
+            f"{refusal.limit} of {scope.key} reached: {why}",
             provider=target.provider,
             model=target.model,
             limit=refusal.limit,
