@@ -13,7 +13,7 @@ import pytest
 from conftest import fake_providers
 
 from llm_dispatch import llm_stream
-from llm_dispatch.errors import AllProvidersFailed, LimitReached
+from llm_dispatch.errors import AllProvidersFailed, LimitReached, StreamInterrupted
 from llm_dispatch.policies.circuit_store import CircuitState
 from llm_dispatch.policies.limit_store import MemoryLimitStore
 from llm_dispatch.testing import FakeProviderServer, Script
@@ -324,6 +324,13 @@ async def test_a_429_storm_does_not_open_the_circuit_but_a_500_storm_does(
             with pytest.raises(AllProvidersFailed, match="rate_limit"):
                 await ask("throttled").collect()
         assert await dispatcher.circuit.state(OPENAI) is CircuitState.CLOSED
+        # Nor does a rate-limit error in the middle of a stream.
+        cut = Script(chunks=["a ", "b ", "c"], error_event_after=1, error_kind="rate_limit")
+        fake_server.enqueue(cut, provider="openai", times=3)
+        for _ in range(3):
+            with pytest.raises(StreamInterrupted, match="rate_limit"):
+                await ask("cut short").collect()
+        assert await dispatcher.circuit.state(OPENAI) is CircuitState.CLOSED
         fake_server.enqueue(Script(status=500), provider="openai", times=3)
         for _ in range(3):
             with pytest.raises(Exception, match="server"):
@@ -331,4 +338,4 @@ async def test_a_429_storm_does_not_open_the_circuit_but_a_500_storm_does(
         assert await dispatcher.circuit.state(OPENAI) is CircuitState.OPEN
     finally:
         await dispatcher.aclose()
-    assert len(fake_server.requests_for("openai")) == 8
+    assert len(fake_server.requests_for("openai")) == 11

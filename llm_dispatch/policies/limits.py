@@ -292,8 +292,9 @@ class Limiter:
 
     def _renew(self, lease: Lease) -> None:
         self._renewing[lease.ticket] = lease
-        if self._renewer is None or self._renewer.done():
-            self._renewer = asyncio.get_running_loop().create_task(self._renew_loop())
+        loop = asyncio.get_running_loop()
+        if self._renewer is None or self._renewer.done() or self._renewer.get_loop() is not loop:
+            self._renewer = loop.create_task(self._renew_loop())
 
     async def _renew_loop(self) -> None:
         """Renew the slots of running streams every third of a lease, while there are any."""
