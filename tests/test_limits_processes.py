@@ -23,6 +23,7 @@ import pytest
 import redis.asyncio as aioredis
 from conftest import fake_providers
 
+from llm_dispatch import llm_stream
 from llm_dispatch.testing import FakeProviderServer, Script
 
 try:
@@ -58,9 +59,11 @@ async def namespace() -> AsyncIterator[str]:
     await client.aclose()
 
 
-async def start_worker(providers: dict[str, Any], namespace: str) -> asyncio.subprocess.Process:
+async def start_worker(
+    providers: dict[str, Any], namespace: str, calls: int = CALLS, lease: float = 30.0
+) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        *(sys.executable, str(WORKER), json.dumps(providers), namespace, str(CALLS)),
+        *(sys.executable, str(WORKER), json.dumps(providers), namespace, str(calls), str(lease)),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -119,3 +122,51 @@ async def test_three_processes_share_the_request_and_concurrency_limits(
     # 24 requests at 5 per sliding second: the last cannot arrive before 4 windows passed
     # after the first was admitted.
     assert span >= 4.0 - TRANSIT_SLACK
+
+
+async def test_the_slot_of_a_killed_process_frees_itself_with_its_lease(
+    fake_server: FakeProviderServer, namespace: str, make_dispatcher: Any
+) -> None:
+    # One chunk, then a gap far longer than the test: the worker holds its slot until killed.
+    fake_server.enqueue(Script(chunks=["held ", "never"], chunk_delay=60), provider="openai")
+    providers = fake_providers(fake_server)
+    limits = {"max_concurrent": 1, "on_limit": "fallback"}
+    providers["openai"]["limits"] = limits
+    lease = 3.0  # renewed every second: it ends between 2 and 3 seconds after the kill
+    worker = await start_worker(providers, namespace, calls=0, lease=lease)
+    try:
+        async with asyncio.timeout(120):
+            assert await line_of(worker) == "ready"
+            assert worker.stdin is not None
+            worker.stdin.write(b"go\n")
+            await worker.stdin.drain()
+            assert await line_of(worker) == "streaming"
+    finally:
+        worker.kill()  # SIGKILL: nothing runs in the worker after this, no release
+        await worker.wait()
+    killed_at = asyncio.get_running_loop().time()
+
+    shared = {"store": REDIS_URL, "namespace": namespace, "lease": lease}
+    openai = {**fake_providers(fake_server)["openai"], "limits": limits}
+    dispatcher = make_dispatcher(providers={"openai": openai}, defaults={"limits": shared})
+
+    @llm_stream(dispatcher=dispatcher, providers=["openai", "anthropic"], timeout=20)
+    async def ask(prompt: str):  # type: ignore[no-untyped-def]
+        yield "unused"
+
+    async def served_by(prompt: str) -> str:
+        stream = ask(prompt)
+        await stream.collect()
+        return str(stream.provider)
+
+    loop = asyncio.get_running_loop()
+    asked_after = loop.time() - killed_at
+    served = [await served_by("while the dead process's lease lasts")]
+    await asyncio.sleep(max(0.0, killed_at + lease + 0.3 - loop.time()))
+    served.append(await served_by("once it expired"))
+    print(f"\nserved {served}; the first call started {asked_after:.2f}s after the kill")
+    # The second call must reach openai: the dead process's slot freed itself. The first
+    # went elsewhere, unless a very busy machine started it after the lease could end.
+    assert served[1] == "openai"
+    if asked_after < lease - lease / 3 - 0.2:
+        assert served[0] == "anthropic"
