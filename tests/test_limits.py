@@ -75,8 +75,8 @@ async def test_rpm_fallback_sends_only_the_allowance_to_the_limited_provider(
 async def test_rpm_wait_sends_the_next_request_once_the_window_moved_on(
     make: Any, fake_server: FakeProviderServer
 ) -> None:
-    # 120 per minute over a 1-second window: 2 requests in any second.
-    dispatcher = make({"requests_per_minute": 120}, defaults={"limits": {"window": 1}})
+    # 240 per minute over a half-second window: 2 requests in any half second.
+    dispatcher = make({"requests_per_minute": 240}, defaults={"limits": {"window": 0.5}})
     ask = ask_with(dispatcher, "openai")
     started = time.monotonic()
     try:
@@ -88,7 +88,7 @@ async def test_rpm_wait_sends_the_next_request_once_the_window_moved_on(
     received = sorted(r.received_at for r in fake_server.requests_for("openai"))
     # The third was admitted only when the first left the window (a lower bound: it holds
     # however busy the machine is).
-    assert received[2] - started >= 1.0
+    assert received[2] - started >= 0.5
 
 
 async def test_a_wait_past_the_total_deadline_fails_naming_provider_model_and_limit(
@@ -227,6 +227,25 @@ async def test_max_concurrent_fallback_sends_the_overflow_elsewhere(
         await dispatcher.aclose()
 
 
+async def test_waiting_for_a_slot_past_the_total_deadline_fails_naming_the_limit(
+    make: Any, fake_server: FakeProviderServer
+) -> None:
+    fake_server.enqueue(Script(chunks=["slow ", "answer"], chunk_delay=1.5), provider="openai")
+    dispatcher = make({"models": {"gpt-4o-mini": {"max_concurrent": 1}}})
+    try:
+        iterator = aiter(ask_with(dispatcher, "openai")("holds the slot"))
+        assert await anext(iterator) == "slow "
+        with pytest.raises(LimitReached) as info:
+            await ask_with(dispatcher, "openai", timeout=0.3)("waits").collect()
+        await iterator.aclose()
+    finally:
+        await dispatcher.aclose()
+    error = info.value
+    assert (error.limit, error.scope, error.retry_in) == ("max_concurrent", OPENAI, None)
+    assert "max_concurrent of openai/gpt-4o-mini reached: no slot is free, after" in str(error)
+    assert len(fake_server.requests_for("openai")) == 1
+
+
 @pytest.mark.parametrize("ending", ["left", "cancelled", "failed", "refused"])
 async def test_a_slot_is_given_back_exactly_once_however_the_stream_ends(
     make: Any, fake_server: FakeProviderServer, ending: str
@@ -294,7 +313,7 @@ async def test_retry_after_holds_the_target_and_the_next_call_falls_back(
 async def test_retry_after_hold_makes_a_waiting_call_wait_until_it_ends(
     make: Any, fake_server: FakeProviderServer
 ) -> None:
-    fake_server.enqueue(Script(status=429, retry_after=1), provider="openai")
+    fake_server.enqueue(Script(status=429, retry_after=0.5), provider="openai")
     dispatcher = make({}, defaults={"retry": {"max_retries": 0}})
     ask = ask_with(dispatcher, "openai")
     try:
@@ -307,9 +326,9 @@ async def test_retry_after_hold_makes_a_waiting_call_wait_until_it_ends(
     assert second.provider == "openai"
     refused, sent = fake_server.requests_for("openai")
     assert refused.status == 429
-    # The hold started after the 429 arrived and lasted a second: a lower bound that holds
-    # however busy the machine is.
-    assert sent.received_at - refused.received_at >= 1.0
+    # The hold started after the 429 arrived and lasted half a second: a lower bound that
+    # holds however busy the machine is.
+    assert sent.received_at - refused.received_at >= 0.5
 
 
 async def test_a_429_storm_does_not_open_the_circuit_but_a_500_storm_does(
