@@ -17,7 +17,7 @@ The hierarchy lets callers catch at the level they care about::
     │   ├── RateLimitError, ServerError, OverloadedError, ProviderTimeoutError,
     │   │   ProviderConnectionError, AuthenticationError, BadRequestError, NotFoundError,
     │   │   ContextLengthError, ContentFilterError, IncompleteStreamError, MalformedEventError,
-    │   │   CircuitOpenError, LimitReached
+    │   │   CircuitOpenError, LimitReached (in limit_errors.py)
     └── StreamingError                   the stream as a whole failed
         ├── StreamTimeout (TimeoutError)  a deadline fired (first_token, idle or total)
         ├── StreamInterrupted             failed after text reached the consumer; carries the text
@@ -61,7 +61,6 @@ __all__ = [
     "InterpolationSyntaxError",
     "InvalidJSONError",
     "LLMDispatchError",
-    "LimitReached",
     "MalformedEventError",
     "NoProviderAvailable",
     "NotFoundError",
@@ -293,42 +292,6 @@ class MalformedEventError(ProviderError):
 
 class CircuitOpenError(ProviderError):
     default_kind = ErrorKind.CIRCUIT_OPEN
-
-
-class LimitReached(ProviderError):
-    """A configured limit (or a provider's ``Retry-After`` hold) refused the attempt; nothing
-    was sent.
-
-    ``limit`` names it (``requests_per_minute``, ``tokens_per_minute``, ``max_concurrent``,
-    ``retry_after``), ``scope`` what it limits (``openai`` or ``openai/gpt-4o``),
-    ``retry_in`` the seconds until it would allow the request (None: unknown, ``inf``:
-    never, the request alone is more than it allows). Under ``on_limit: fallback`` the next
-    target is tried; under ``wait`` it is raised when the wait would pass the call's
-    ``total`` deadline, and does not fall back.
-    """
-
-    default_kind = ErrorKind.LIMIT_REACHED
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        provider: str,
-        model: str | None,
-        limit: str,
-        scope: str,
-        retry_in: float | None,
-        fallback: bool,
-    ) -> None:
-        super().__init__(message, provider=provider, model=model)
-        self.limit = limit
-        self.scope = scope
-        self.retry_in = retry_in
-        self.fallback = fallback
-
-    @property
-    def allows_fallback(self) -> bool:
-        return self.fallback
 
 
 class StreamingError(LLMDispatchError):

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from conftest import fake_providers
 
-from llm_dispatch import llm_stream
-from llm_dispatch.errors import AllProvidersFailed, LimitReached, StreamInterrupted
+from llm_dispatch import LimitReached, llm_stream
+from llm_dispatch.errors import AllProvidersFailed, StreamInterrupted
 from llm_dispatch.policies.circuit_store import CircuitState
 from llm_dispatch.policies.limit_store import MemoryLimitStore
 from llm_dispatch.testing import FakeProviderServer, Script
@@ -358,3 +358,15 @@ async def test_a_429_storm_does_not_open_the_circuit_but_a_500_storm_does(
     finally:
         await dispatcher.aclose()
     assert len(fake_server.requests_for("openai")) == 11
+
+
+def test_limit_reached_is_a_provider_error_that_is_not_retried() -> None:
+    from llm_dispatch.errors import ErrorKind, ProviderError
+    from llm_dispatch.provider_errors import provider_error
+
+    error = provider_error("limit_reached", "max_concurrent of openai reached", provider="openai")
+    assert isinstance(error, LimitReached) and isinstance(error, ProviderError)
+    assert error.kind is ErrorKind.LIMIT_REACHED
+    assert (error.is_retryable, error.allows_fallback, error.scope) == (False, True, "openai")
+    waited = LimitReached("x", provider="openai", limit="requests_per_minute", fallback=False)
+    assert not waited.allows_fallback

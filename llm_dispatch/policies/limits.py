@@ -26,7 +26,8 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
-from ..errors import ErrorKind, LimitReached, ProviderError
+from ..errors import ErrorKind, ProviderError
+from ..limit_errors import LimitReached
 from ..log import Throttle, get_logger
 from ..providers.function import FUNCTION_PROVIDER
 from ..redaction import redact
