@@ -37,6 +37,7 @@ from .errors import (
 from .events import Usage
 from .global_dispatcher import configure, get_dispatcher
 from .ledger import Ledger, LedgerEntry
+from .limit_errors import LimitReached
 from .output_errors import InvalidToolCallError, StructuredOutputError
 from .progress.tracker import ProgressTracker
 from .request import Message, Reasoning, Request
@@ -64,6 +65,7 @@ __all__ = [
     "LLMDispatchError",
     "Ledger",
     "LedgerEntry",
+    "LimitReached",
     "Message",
     "NoProviderAvailable",
     "ProgressTracker",

@@ -4,9 +4,8 @@ One request goes through one generator (:meth:`Dispatcher.stream`):
 
 1. the call's cache policy is asked for a stored answer; otherwise ``Router.plan`` orders
    the targets of the task type (minus disabled providers and open circuits);
-2. the fallback policy hands out the targets in turn; each becomes an
-   :class:`~llm_dispatch.attempt.Attempt`, opened under the policies that wrap opening it
-   (circuit breaker, retry, first-token deadline: see :mod:`llm_dispatch.policies`);
+2. the fallback policy hands out the targets in turn; each becomes an ``Attempt``, opened
+   under the policies that wrap opening it (:mod:`llm_dispatch.policies.opening`);
 3. text flows through the stages to the consumer, under the idle deadline; reasoning and
    tool calls go to ``ctx.extras`` (:mod:`llm_dispatch.deltas`), which says what to show;
 4. a failure after text goes to the mid-stream policy: raise, or continue on the next target;
@@ -31,11 +30,11 @@ from .context import StreamContext
 from .errors import ErrorKind, ProviderError
 from .events import PlanEvent, Usage
 from .offline import OFFLINE_HINT, fake_mode_requested, faked_settings
-from .policies.circuit import CircuitBreaker, guarded_by_circuit
+from .policies.circuit import CircuitBreaker
 from .policies.fallback import Fallback
-from .policies.first_token import open_first_event
+from .policies.limits import Limiter
 from .policies.mid_stream import after_text, guard_continuation, report_continuation
-from .policies.retry import with_retry
+from .policies.opening import attempt_opener
 from .policies.timeouts import Watchdog
 from .provider_options import planned_options
 from .providers.base import Provider
@@ -117,6 +116,7 @@ class Dispatcher:
         # deadline is the SDK client's, so each such deadline gets its own client.
         self._variants: dict[tuple[str, float], Provider] = {}
         self.circuit = CircuitBreaker(self.config.defaults.circuit)
+        self.limits = Limiter(self.config)
         self.router = Router(
             self.config,
             circuit=self.circuit,
@@ -138,9 +138,8 @@ class Dispatcher:
             from .embedding.stage import EmbeddingStage
 
             self.embedding_stage = EmbeddingStage(embedding)
-        # Opening an attempt, innermost first: the first event in time, retried, and
-        # guarded by the target's circuit.
-        self._open: Open = guarded_by_circuit(self.circuit, with_retry(open_first_event))
+        # Opening an attempt: under every policy that guards it (policies/opening.py).
+        self._open: Open = attempt_opener(self.circuit, self.limits)
 
     # -- providers ----------------------------------------------------------------------------
 
@@ -187,13 +186,14 @@ class Dispatcher:
         return None if self.fake else self.config.provider(name).disabled_reason(name)
 
     async def aclose(self) -> None:
-        """Close every provider's HTTP client, and the configuration's cache."""
+        """Close every provider's HTTP client, the configuration's cache, the limits' store."""
         providers = [*self._providers.values(), *self._variants.values()]
         self._providers, self._variants = {}, {}
         for provider in providers:
             await provider.aclose()
         if self.cache is not None:
             await self.cache.aclose()
+        await self.limits.aclose()
 
     # -- entry point --------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["FALLBACK_KINDS", "RETRYABLE_KINDS", "ErrorKind"]
+__all__ = ["FALLBACK_KINDS", "NOT_CIRCUIT_FAILURES", "RETRYABLE_KINDS", "ErrorKind"]
 
 
 class ErrorKind(StrEnum):
@@ -34,6 +34,9 @@ class ErrorKind(StrEnum):
     # The target's circuit refused it when the attempt opened (its half-open probe was
     # taken meanwhile): nothing was sent.
     CIRCUIT_OPEN = "circuit_open"
+    # A configured rate or concurrency limit (or a provider's Retry-After hold) refused the
+    # attempt when it opened: nothing was sent.
+    LIMIT_REACHED = "limit_reached"
 
 
 RETRYABLE_KINDS = frozenset(
@@ -50,4 +53,14 @@ RETRYABLE_KINDS = frozenset(
 
 # Kinds after which the *next* target is still worth trying: the failure is about this
 # provider (its key, its model name, its health), not about the request itself.
-FALLBACK_KINDS = RETRYABLE_KINDS | {ErrorKind.AUTH, ErrorKind.NOT_FOUND, ErrorKind.CIRCUIT_OPEN}
+FALLBACK_KINDS = RETRYABLE_KINDS | {
+    ErrorKind.AUTH,
+    ErrorKind.NOT_FOUND,
+    ErrorKind.CIRCUIT_OPEN,
+    ErrorKind.LIMIT_REACHED,
+}
+
+# Kinds the circuit breaker does not count as failures of the target: a provider's 429 says
+# "not so fast", not "unhealthy" (the limiter holds the target instead), and a refusal by a
+# configured limit sent nothing.
+NOT_CIRCUIT_FAILURES = frozenset({ErrorKind.RATE_LIMIT, ErrorKind.LIMIT_REACHED})

@@ -17,7 +17,7 @@ The hierarchy lets callers catch at the level they care about::
     │   ├── RateLimitError, ServerError, OverloadedError, ProviderTimeoutError,
     │   │   ProviderConnectionError, AuthenticationError, BadRequestError, NotFoundError,
     │   │   ContextLengthError, ContentFilterError, IncompleteStreamError, MalformedEventError,
-    │   │   CircuitOpenError
+    │   │   CircuitOpenError, LimitReached (in limit_errors.py)
     └── StreamingError                   the stream as a whole failed
         ├── StreamTimeout (TimeoutError)  a deadline fired (first_token, idle or total)
         ├── StreamInterrupted             failed after text reached the consumer; carries the text

@@ -25,6 +25,7 @@ from .errors import (
     RateLimitError,
     ServerError,
 )
+from .limit_errors import LimitReached
 
 __all__ = ["provider_error"]
 
@@ -42,6 +43,7 @@ _CLASS_FOR_KIND: dict[ErrorKind, type[ProviderError]] = {
     ErrorKind.INCOMPLETE: IncompleteStreamError,
     ErrorKind.MALFORMED: MalformedEventError,
     ErrorKind.CIRCUIT_OPEN: CircuitOpenError,
+    ErrorKind.LIMIT_REACHED: LimitReached,
 }
 
 

@@ -21,6 +21,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
+from ..error_kinds import NOT_CIRCUIT_FAILURES
 from ..errors import CircuitOpenError, ProviderError
 from ..events import CircuitEvent
 from ..log import Throttle, get_logger
@@ -237,13 +238,13 @@ class _Verdicts:
         self.settled = False
 
     async def try_failed(self, attempt: Attempt, error: ProviderError) -> None:
-        if error.allows_fallback:
+        if error.allows_fallback and error.kind not in NOT_CIRCUIT_FAILURES:
             await self._record(attempt, ok=False)
 
     async def ended(self, attempt: Attempt, ending: Ending) -> None:
         if ending == "ok":
             await self._record(attempt, ok=True)
-        elif ending == "interrupted":
+        elif ending == "interrupted" and not _throttled(attempt):
             await self._record(attempt, ok=False)
         elif not self.settled:
             # A claimed probe that got no verdict: free it for the next request now.
@@ -255,6 +256,13 @@ class _Verdicts:
         record = self.breaker.record_success if ok else self.breaker.record_failure
         for change in await record(key, timeout=left):
             await attempt.emit(CircuitEvent(change.key, change.old, change.new, change.reason))
+
+
+def _throttled(attempt: Attempt) -> bool:
+    """Whether the attempt's stream was cut by a rate-limit error (its ledger record, written
+    before the attempt ended, says the kind): not a sign of ill health."""
+    entries = attempt.run.ctx.ledger.entries
+    return bool(entries) and entries[-1].kind in NOT_CIRCUIT_FAILURES
 
 
 def guarded_by_circuit(breaker: CircuitBreaker, open_target: Open) -> Open:

@@ -40,6 +40,12 @@ def merge_policy(base: PolicySettings, overrides: dict[str, Any]) -> PolicySetti
     """``base`` with ``overrides`` applied (sections such as ``retry`` merged key by key)."""
     if not overrides:
         return base
+    if "limits" in overrides:
+        # One limiter serves every call of a dispatcher: a call cannot count elsewhere.
+        raise ValueError(
+            "'limits' cannot be overridden per call or function: set defaults.limits and "
+            "each provider's limits in the configuration"
+        )
     data = base.model_dump()
     for key, value in overrides.items():
         if isinstance(value, dict) and isinstance(data.get(key), dict):

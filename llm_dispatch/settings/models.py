@@ -29,6 +29,7 @@ from ..errors import ConfigError, ConfigProblems
 from ..provider_options import KNOWN_OPTIONS, unknown_option_problem
 from ..providers.base import ModelPrice, ProviderSettings
 from ..redaction import is_secret_name
+from .limits import window_problems
 from .paths import did_you_mean
 from .policies import (
     CircuitSettings,
@@ -131,6 +132,7 @@ class DispatchConfig(BaseModel):
                     )
                 )
             problems.extend(self._check_targets(key, route))
+        problems.extend(window_problems(self.providers, self.defaults.limits))
 
         if "default" not in self.routes:
             implicit = [

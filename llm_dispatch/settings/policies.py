@@ -21,6 +21,7 @@ from pydantic import (
 from ..errors import ConfigProblems
 from ..redaction import is_plain_word
 from ..urls import SecretUrl
+from .limits import LimitSettings
 from .paths import did_you_mean
 from .problems import ConfigProblem
 
@@ -289,4 +290,9 @@ class PolicySettings(BaseModel):
     circuit: CircuitSettings = Field(
         default_factory=CircuitSettings,
         description="The circuit breaker that takes a failing target out of rotation.",
+    )
+    limits: LimitSettings = Field(
+        default_factory=LimitSettings,
+        description="Where the providers' rate and concurrency limits are counted; the "
+        "limits themselves are each provider's `limits`.",
     )

@@ -32,6 +32,7 @@ from ..providers.function import FUNCTION_MODEL, FUNCTION_PROVIDER
 from ..providers.openai_apis import OpenAIApi
 from ..urls import base_url_problem
 from .capabilities import Capabilities, ModelCapabilities, resolve_capabilities
+from .limits import ProviderLimits
 from .paths import did_you_mean
 from .policies import TimeoutOverride, TimeoutSettings
 from .problems import ConfigProblem
@@ -146,6 +147,12 @@ class ProviderConfig(BaseModel):
         "anthropic and google take fast; unset: fast for them, sdk for the others.",
     )
 
+    limits: ProviderLimits | None = Field(
+        default=None,
+        description="Rate and concurrency limits of this provider's requests, and per model "
+        "under models:; checked when each request is sent.",
+    )
+
     # Set by the loader when ``api_key`` referenced an unset variable: the provider is then
     # disabled rather than the whole configuration rejected.
     _missing_key_variable: str | None = PrivateAttr(default=None)
@@ -192,7 +199,13 @@ class ProviderConfig(BaseModel):
                 )
             )
         if self.kind == FUNCTION_PROVIDER:
-            for key in ("api_key", "base_url", "continuation", "continuation_instruction"):
+            for key in (
+                "api_key",
+                "base_url",
+                "continuation",
+                "continuation_instruction",
+                "limits",
+            ):
                 if getattr(self, key) is not None:
                     problems.append(
                         ConfigProblem((key,), f"a provider of kind 'function' takes no {key}")

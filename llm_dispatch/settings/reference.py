@@ -41,6 +41,7 @@ _KEY_NAMES = {
     "prices": "<model>",
     "capabilities": "<model>",
     "model_api": "<model>",
+    "models": "<model>",
     "extra_headers": "<header>",
     "options": "<option>",
     "fields": "<field>",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
@@ -369,6 +370,10 @@ class RecordedRequest:
     disconnected: bool = False
     script: Script | None = None
     done: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+    #: When the request arrived (``time.monotonic``), and when its answer ended (None while
+    #: it is being answered).
+    received_at: float = field(default_factory=time.monotonic)
+    ended_at: float | None = None
 
     @property
     def shape(self) -> Collection[ShapeFlag]:

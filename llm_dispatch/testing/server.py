@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -43,7 +44,8 @@ class FakeProviderServer:
     provider and model they match; a request that matches no queued script gets
     :attr:`default` (a script, or a callable building one from the recorded request).
     Every request is appended to :attr:`requests` (the last ``keep_requests`` of them
-    when that is set).
+    when that is set). :attr:`in_flight` counts the requests being answered now, and
+    :attr:`peak_in_flight` the most at once since the server started (or was reset).
     """
 
     def __init__(
@@ -64,6 +66,8 @@ class FakeProviderServer:
         self._anthropic = AnthropicWire()
         self._google = GoogleWire()
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.in_flight = 0
+        self.peak_in_flight = 0
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -144,6 +148,7 @@ class FakeProviderServer:
         self._queue.clear()
         self.requests.clear()
         self.default = Script()
+        self.peak_in_flight = self.in_flight
 
     def requests_for(self, provider: str) -> list[RecordedRequest]:
         return [r for r in self.requests if r.provider == provider]
@@ -197,6 +202,8 @@ class FakeProviderServer:
             del self.requests[: len(self.requests) - self.keep_requests]
         script = self._pick(rec)
         rec.script = script
+        self.in_flight += 1
+        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
         try:
             return await self._answer(request, wire, rec, script)
         except ConnectionResetError:
@@ -208,6 +215,8 @@ class FakeProviderServer:
             rec.disconnected = True
             raise
         finally:
+            self.in_flight -= 1
+            rec.ended_at = time.monotonic()
             rec.done.set()
 
     async def _answer(
