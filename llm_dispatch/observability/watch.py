@@ -1,0 +1,209 @@
+"""The observability stage, and the watch it keeps on each stream and its attempts.
+
+:class:`ObservabilityStage` is installed for every stream of the process by
+:func:`~llm_dispatch.observability.instrument` (through :mod:`llm_dispatch.stream_hooks`).
+At a stream's start it puts a :class:`StreamWatch` on the context; the same watch is the
+observer of each of the stream's attempts, so it hears each try start and end from the
+attempt itself and reads what the ledger recorded for it. The stream's events (plan, first
+token, retry, fallback, interruption, continuation, cache hit) come through the stage.
+
+Nothing here runs per chunk: the stage has no ``on_chunk``, and the times it records are
+taken when a try starts, at its first event and at its end.
+
+The watch hands what it learns to its sinks (spans, OpenTelemetry metrics, Prometheus); a
+sink that raises is logged (``observability.sink_failed``, at most once a minute) and never
+fails the stream.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ..events import (
+    CacheHitEvent,
+    ContinuationEvent,
+    FallbackEvent,
+    FirstTokenEvent,
+    InterruptionEvent,
+    PlanEvent,
+    RetryEvent,
+)
+from ..log import Throttle, get_logger
+from ..stages.base import Stage
+from .facts import StreamFacts, TryFacts, error_type, outcome_of
+from .names import provider_system
+
+if TYPE_CHECKING:
+    from ..attempt import Attempt, Ending
+    from ..context import StreamContext
+    from ..errors import ProviderError
+
+__all__ = ["ObservabilityStage", "Sink", "StreamWatch"]
+
+log = get_logger(__name__)
+
+# Where the stage keeps a stream's watch on its context.
+_KEY = "observability.watch"
+
+
+class Sink(Protocol):
+    """Told what happens to each stream, in order."""
+
+    def stream_started(self, stream: StreamFacts) -> None: ...
+
+    def try_started(self, stream: StreamFacts, tried: TryFacts) -> None: ...
+
+    def try_ended(self, stream: StreamFacts, tried: TryFacts) -> None: ...
+
+    def stream_ended(self, stream: StreamFacts) -> None: ...
+
+
+class StreamWatch:
+    """One stream's facts as they happen, and the observer of its attempts."""
+
+    __slots__ = ("ctx", "done", "facts", "stage")
+
+    def __init__(self, stage: ObservabilityStage, ctx: StreamContext) -> None:
+        self.stage = stage
+        self.ctx = ctx
+        self.done = False
+        # The call started at ctx.started_at (a perf_counter reading): its wall-clock time.
+        since = time.perf_counter() - ctx.started_at
+        self.facts = StreamFacts(
+            request_id=ctx.request_id,
+            task_type=ctx.task_type,
+            provider=ctx.provider,
+            model=ctx.model,
+            started_ns=time.time_ns() - int(since * 1e9),
+        )
+        stage.tell("stream_started", self.facts)
+
+    # -- the attempts' observer -----------------------------------------------------------
+
+    def try_started(self, attempt: Attempt) -> None:
+        self._begin(attempt, attempt.number)
+
+    async def try_failed(self, attempt: Attempt, error: ProviderError) -> None:
+        self._end(attempt)
+
+    async def ended(self, attempt: Attempt, ending: Ending) -> None:
+        if self.facts.current is not None:
+            self._end(attempt, completed=ending == "ok")
+        elif ending == "not_opened" and attempt.number == 0:
+            # No try started: the target's circuit refused the attempt (recorded).
+            self._begin(attempt, 0)
+            self._end(attempt)
+
+    def _begin(self, attempt: Attempt, number: int) -> None:
+        target = attempt.target
+        tried = TryFacts(
+            provider=target.provider,
+            system=provider_system(target.kind, target.provider),
+            model=target.model,
+            number=number,
+            cached=self.ctx.cached,
+        )
+        facts = self.facts
+        facts.tries.append(tried)
+        facts.current = tried
+        self.stage.tell("try_started", facts, tried)
+
+    def _end(self, attempt: Attempt, *, completed: bool = False) -> None:
+        facts, tried = self.facts, self.facts.current
+        if tried is None:
+            return
+        facts.current = None
+        # The attempt charged the ledger for this try just before it told its observers.
+        entries = self.ctx.ledger.entries
+        tried.record = entries[-1] if entries else None
+        tried.free = attempt.free
+        if completed:
+            tried.finish_reason = self.ctx.finish_reason
+        self.stage.tell("try_ended", facts, tried)
+
+    # -- the stream's events and end ------------------------------------------------------
+
+    def event(self, event: Any) -> None:
+        facts = self.facts
+        if isinstance(event, FirstTokenEvent):
+            if facts.current is not None:
+                facts.current.ttft = event.ttft
+            if facts.ttft is None:
+                facts.ttft = time.perf_counter() - self.ctx.started_at
+        elif isinstance(event, RetryEvent):
+            facts.retries.append(event)
+        elif isinstance(event, FallbackEvent):
+            facts.fallbacks.append(event)
+        elif isinstance(event, InterruptionEvent):
+            facts.interruptions.append(event)
+        elif isinstance(event, ContinuationEvent):
+            facts.continuations += 1
+        elif isinstance(event, CacheHitEvent):
+            facts.cache_hit = event
+        elif isinstance(event, PlanEvent):
+            facts.route = event.route
+
+    def finish(self, exc: BaseException | None) -> None:
+        """The stream completed (``exc`` None) or failed: settle the facts, tell the sinks."""
+        if self.done:
+            return
+        self.done = True
+        ctx, facts = self.ctx, self.facts
+        facts.current = None
+        facts.duration = time.perf_counter() - ctx.started_at
+        facts.outcome = outcome_of(exc)
+        facts.error_type = error_type(exc)
+        # The usage stage, which runs first, has settled these to the ledger's sums.
+        facts.usage, facts.cost_usd = ctx.usage, ctx.cost_usd
+        facts.finish_reason = ctx.finish_reason if exc is None else None
+        self.stage.tell("stream_ended", facts)
+
+
+class ObservabilityStage(Stage):
+    """Keeps a :class:`StreamWatch` on every stream and hands its facts to ``sinks``."""
+
+    name = "observability"
+
+    def __init__(self, sinks: tuple[Sink, ...]) -> None:
+        self.sinks = sinks
+        self._throttle = Throttle()
+
+    def observer_for(self, attempt: Attempt) -> StreamWatch | None:
+        """The observer of ``attempt``: its stream's watch (an attempt observer factory)."""
+        watch: StreamWatch | None = attempt.run.ctx.values.get(_KEY)
+        return watch
+
+    def tell(self, method: str, *args: Any) -> None:
+        """Call ``method`` of every sink; one that raises is logged, not passed on."""
+        for sink in self.sinks:
+            try:
+                getattr(sink, method)(*args)
+            except Exception as exc:
+                self._throttle(
+                    log.warning,
+                    f"{type(sink).__name__}.{method}",
+                    "observability.sink_failed",
+                    sink=type(sink).__name__,
+                    call=method,
+                    error=type(exc).__name__,
+                )
+
+    async def on_start(self, ctx: StreamContext) -> None:
+        ctx.values[_KEY] = StreamWatch(self, ctx)
+
+    async def on_event(self, ctx: StreamContext, event: Any) -> None:
+        watch: StreamWatch | None = ctx.values.get(_KEY)
+        if watch is not None:
+            watch.event(event)
+
+    async def on_end(self, ctx: StreamContext) -> str:
+        watch: StreamWatch | None = ctx.values.get(_KEY)
+        if watch is not None:
+            watch.finish(None)
+        return ""
+
+    async def on_error(self, ctx: StreamContext, exc: BaseException) -> None:
+        watch: StreamWatch | None = ctx.values.get(_KEY)
+        if watch is not None:
+            watch.finish(exc)
