@@ -10,7 +10,7 @@ from conftest import fake_providers
 from observability_capture import Telemetry, telemetry  # noqa: F401  (the fixture)
 from opentelemetry.trace import StatusCode
 
-from llm_dispatch import StreamInterrupted, llm_stream
+from llm_dispatch import StreamInterrupted, StreamTimeout, llm_stream
 from llm_dispatch.cache import StreamingCache
 from llm_dispatch.errors import BadRequestError
 from llm_dispatch.testing import FakeProviderServer, Script
@@ -167,6 +167,27 @@ async def test_a_retry_then_success(
     assert (
         telemetry.sample("llm_dispatch_requests_total", **target, outcome="ok", error_type="") == 1
     )
+
+
+async def test_a_retry_the_total_deadline_cut_short_is_not_counted(
+    telemetry: Telemetry,  # noqa: F811
+    fake_server: FakeProviderServer,
+    make_dispatcher: Any,
+) -> None:
+    # The wait the 429 asks for is longer than what is left of the total: the retry is
+    # announced but never sent.
+    fake_server.enqueue(Script(status=429, retry_after=5), provider="openai")
+    dispatcher = make_dispatcher(defaults={"timeouts": {"total": 0.3}})
+    with pytest.raises(StreamTimeout):
+        await answer_with(dispatcher, providers=["openai"])("Count").collect()
+
+    span, [tried] = telemetry.stream()
+    assert tried.attributes["error.type"] == "rate_limit"
+    assert span.attributes["error.type"] == "timeout"
+    assert span.attributes["llm_dispatch.retries"] == 0
+    assert span.attributes["llm_dispatch.attempts"] == 1
+    assert "llm_dispatch_retries_total{" not in telemetry.exposition()
+    assert len(fake_server.requests) == 1
 
 
 async def test_a_fallback(

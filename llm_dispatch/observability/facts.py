@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..errors import ProviderError, StreamInterrupted, StreamTimeout
-from ..events import CacheHitEvent, FallbackEvent, InterruptionEvent, RetryEvent, Usage
+from ..events import CacheHitEvent, FallbackEvent, InterruptionEvent, Usage
 from ..records import AttemptRecord
 from .names import provider_system
 
@@ -34,6 +34,8 @@ class TryFacts:
     system: str
     model: str
     number: int
+    #: The error kind of the try before this one on the same target, for a retry.
+    retry_of: str | None = None
     #: Replayed from the cache.
     cached: bool = False
     #: Joined another call's identical stream: spent nothing itself.
@@ -42,6 +44,7 @@ class TryFacts:
     ttft: float | None = None
     #: The ledger's record of the try, once it ended.
     record: AttemptRecord | None = None
+    ended: bool = False
     finish_reason: str | None = None
     handle: Any = None
 
@@ -78,9 +81,6 @@ class StreamFacts:
     started_ns: int
     route: str = ""
     tries: list[TryFacts] = field(default_factory=list)
-    #: The try in progress.
-    current: TryFacts | None = None
-    retries: list[RetryEvent] = field(default_factory=list)
     fallbacks: list[FallbackEvent] = field(default_factory=list)
     interruptions: list[InterruptionEvent] = field(default_factory=list)
     #: Answers continued on another target after an interruption.
@@ -96,6 +96,11 @@ class StreamFacts:
     cost_usd: float | None = None
     finish_reason: str | None = None
     handle: Any = None
+
+    @property
+    def retries(self) -> list[TryFacts]:
+        """The tries that retried a target after its previous try failed."""
+        return [t for t in self.tries if t.retry_of is not None]
 
     @property
     def answered_by(self) -> TryFacts | None:

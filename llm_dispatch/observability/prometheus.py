@@ -2,8 +2,9 @@
 
 The collectors are registered on one registry when instrumentation is switched on, and
 unregistered from it when it is switched off. Every value is counted when a stream ends,
-from what its watch saw: the ledger's record of each try, and the stream's retry,
-fallback, interruption, continuation and cache-hit events. ``provider`` is the configured
+from what its watch saw: each try and the ledger's record of it (a retry is a try after a
+failed one on the same target), and the stream's fallback, interruption, continuation and
+cache-hit events. ``provider`` is the configured
 provider name, ``model`` the model name; ``docs/observability.md`` lists each metric.
 """
 
@@ -135,7 +136,7 @@ class PrometheusSink:
             if record is not None and record.cost_usd:
                 self.cost.labels(*target).inc(record.cost_usd)
         for retry in stream.retries:
-            self.retries.labels(retry.provider, retry.model, retry.kind).inc()
+            self.retries.labels(retry.provider, retry.model, retry.retry_of).inc()
         for fallback in stream.fallbacks:
             self.fallbacks.labels(
                 fallback.from_provider,

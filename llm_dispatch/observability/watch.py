@@ -5,7 +5,8 @@
 At a stream's start it puts a :class:`StreamWatch` on the context; the same watch is the
 observer of each of the stream's attempts, so it hears each try start and end from the
 attempt itself and reads what the ledger recorded for it. The stream's events (plan, first
-token, retry, fallback, interruption, continuation, cache hit) come through the stage.
+token, fallback, interruption, continuation, cache hit) come through the stage; a retry is
+a try that follows a failed one on the same target.
 
 Nothing here runs per chunk: the stage has no ``on_chunk``, and the times it records are
 taken when a try starts, at its first event and at its end.
@@ -27,7 +28,6 @@ from ..events import (
     FirstTokenEvent,
     InterruptionEvent,
     PlanEvent,
-    RetryEvent,
 )
 from ..log import Throttle, get_logger
 from ..stages.base import Stage
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from ..attempt import Attempt, Ending
     from ..context import StreamContext
     from ..errors import ProviderError
+    from ..records import AttemptRecord
 
 __all__ = ["ObservabilityStage", "Sink", "StreamWatch"]
 
@@ -60,14 +61,21 @@ class Sink(Protocol):
 
 
 class StreamWatch:
-    """One stream's facts as they happen, and the observer of its attempts."""
+    """One stream's facts as they happen, and the observer of its attempts.
 
-    __slots__ = ("ctx", "done", "facts", "stage")
+    Each attempt's latest try is kept by the attempt until the attempt ended, so tries of
+    attempts that run side by side are told apart; each try's record is the ledger's entry
+    for its target and number.
+    """
+
+    __slots__ = ("ctx", "done", "facts", "latest", "stage")
 
     def __init__(self, stage: ObservabilityStage, ctx: StreamContext) -> None:
         self.stage = stage
         self.ctx = ctx
         self.done = False
+        # Each running attempt's latest try, by the attempt's id.
+        self.latest: dict[int, TryFacts] = {}
         # The call started at ctx.started_at (a perf_counter reading): its wall-clock time.
         since = time.perf_counter() - ctx.started_at
         self.facts = StreamFacts(
@@ -82,57 +90,61 @@ class StreamWatch:
     # -- the attempts' observer -----------------------------------------------------------
 
     def try_started(self, attempt: Attempt) -> None:
-        self._begin(attempt, attempt.number)
+        previous = self.latest.get(id(attempt))
+        self._begin(attempt, previous.error_type if previous is not None else None)
 
     async def try_failed(self, attempt: Attempt, error: ProviderError) -> None:
         self._end(attempt)
 
     async def ended(self, attempt: Attempt, ending: Ending) -> None:
-        if self.facts.current is not None:
+        if id(attempt) in self.latest:
             self._end(attempt, completed=ending == "ok")
+            del self.latest[id(attempt)]
         elif ending == "not_opened" and attempt.number == 0:
             # No try started: the target's circuit refused the attempt (recorded).
-            self._begin(attempt, 0)
+            self._begin(attempt, None)
             self._end(attempt)
+            del self.latest[id(attempt)]
 
-    def _begin(self, attempt: Attempt, number: int) -> None:
+    def _begin(self, attempt: Attempt, retry_of: str | None) -> None:
         target = attempt.target
         tried = TryFacts(
             provider=target.provider,
             system=provider_system(target.kind, target.provider),
             model=target.model,
-            number=number,
+            number=attempt.number,
+            retry_of=retry_of,
             cached=self.ctx.cached,
         )
-        facts = self.facts
-        facts.tries.append(tried)
-        facts.current = tried
-        self.stage.tell("try_started", facts, tried)
+        self.latest[id(attempt)] = tried
+        self.facts.tries.append(tried)
+        self.stage.tell("try_started", self.facts, tried)
 
     def _end(self, attempt: Attempt, *, completed: bool = False) -> None:
-        facts, tried = self.facts, self.facts.current
-        if tried is None:
+        tried = self.latest.get(id(attempt))
+        if tried is None or tried.ended:
             return
-        facts.current = None
-        # The attempt charged the ledger for this try just before it told its observers.
-        entries = self.ctx.ledger.entries
-        tried.record = entries[-1] if entries else None
+        tried.ended = True
+        tried.record = _record_of(self.ctx.ledger.entries, tried)
         tried.free = attempt.free
         if completed:
             tried.finish_reason = self.ctx.finish_reason
-        self.stage.tell("try_ended", facts, tried)
+        self.stage.tell("try_ended", self.facts, tried)
 
     # -- the stream's events and end ------------------------------------------------------
 
     def event(self, event: Any) -> None:
         facts = self.facts
         if isinstance(event, FirstTokenEvent):
-            if facts.current is not None:
-                facts.current.ttft = event.ttft
+            for tried in self.latest.values():
+                if (tried.provider, tried.model, tried.number) == (
+                    event.provider,
+                    event.model,
+                    event.attempt,
+                ):
+                    tried.ttft = event.ttft
             if facts.ttft is None:
                 facts.ttft = time.perf_counter() - self.ctx.started_at
-        elif isinstance(event, RetryEvent):
-            facts.retries.append(event)
         elif isinstance(event, FallbackEvent):
             facts.fallbacks.append(event)
         elif isinstance(event, InterruptionEvent):
@@ -150,7 +162,7 @@ class StreamWatch:
             return
         self.done = True
         ctx, facts = self.ctx, self.facts
-        facts.current = None
+        self.latest.clear()
         facts.duration = time.perf_counter() - ctx.started_at
         facts.outcome = outcome_of(exc)
         facts.error_type = error_type(exc)
@@ -158,6 +170,19 @@ class StreamWatch:
         facts.usage, facts.cost_usd = ctx.usage, ctx.cost_usd
         facts.finish_reason = ctx.finish_reason if exc is None else None
         self.stage.tell("stream_ended", facts)
+
+
+def _record_of(entries: list[AttemptRecord], tried: TryFacts) -> AttemptRecord | None:
+    """The ledger's entry for ``tried`` (its target and number): the attempt charges it
+    just before it tells its observers, so it is found from the end."""
+    for record in reversed(entries):
+        if (record.provider, record.model, record.attempt) == (
+            tried.provider,
+            tried.model,
+            tried.number,
+        ):
+            return record
+    return None
 
 
 class ObservabilityStage(Stage):
