@@ -181,46 +181,6 @@ def test_the_names_are_the_semantic_conventions() -> None:
         assert names.provider_system(kind, "any") in systems
 
 
-async def test_a_target_refused_by_its_circuit_has_a_span_of_its_own(
-    telemetry: Telemetry,  # noqa: F811
-    fake_server: FakeProviderServer,
-    make_dispatcher: Any,
-) -> None:
-    import asyncio
-
-    dispatcher = make_dispatcher(
-        defaults={"circuit": {"failure_threshold": 1, "window": 10, "cooldown": 0.2}}
-    )
-    key = "openai/gpt-4o-mini"
-    await dispatcher.circuit.record_failure(key)
-    await asyncio.sleep(0.25)  # half-open: one probe, which this stage takes after the plan
-
-    class ProbeTaker(Stage):
-        async def on_start(self, ctx: Any) -> None:
-            assert await dispatcher.circuit.allow(key)
-
-    @llm_stream(dispatcher=dispatcher, providers=["openai", "anthropic"], stages=(ProbeTaker(),))
-    async def answer(prompt: str) -> Any:
-        yield "unused"
-
-    await answer("hi").collect()
-    span, [refused, answered] = telemetry.stream()
-    assert refused.attributes["llm_dispatch.attempt"] == 0
-    assert refused.attributes["error.type"] == "circuit_open"
-    assert "gen_ai.usage.input_tokens" not in refused.attributes
-    assert answered.attributes["gen_ai.provider.name"] == "anthropic"
-    assert span.attributes["llm_dispatch.fallbacks"] == 1
-    assert (
-        telemetry.sample(
-            "llm_dispatch_attempts_total",
-            provider="openai",
-            model="gpt-4o-mini",
-            outcome="circuit_open",
-        )
-        == 1
-    )
-
-
 async def test_no_secret_in_any_attribute_or_label(
     telemetry: Telemetry,  # noqa: F811
     secret_canary: Any,

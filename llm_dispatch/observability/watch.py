@@ -19,6 +19,7 @@ fails the stream.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..events import (
@@ -134,27 +135,25 @@ class StreamWatch:
     # -- the stream's events and end ------------------------------------------------------
 
     def event(self, event: Any) -> None:
-        facts = self.facts
-        if isinstance(event, FirstTokenEvent):
-            for tried in self.latest.values():
-                if (tried.provider, tried.model, tried.number) == (
-                    event.provider,
-                    event.model,
-                    event.attempt,
-                ):
-                    tried.ttft = event.ttft
-            if facts.ttft is None:
-                facts.ttft = time.perf_counter() - self.ctx.started_at
-        elif isinstance(event, FallbackEvent):
-            facts.fallbacks.append(event)
-        elif isinstance(event, InterruptionEvent):
-            facts.interruptions.append(event)
-        elif isinstance(event, ContinuationEvent):
-            facts.continuations += 1
-        elif isinstance(event, CacheHitEvent):
-            facts.cache_hit = event
-        elif isinstance(event, PlanEvent):
-            facts.route = event.route
+        """Note ``event`` if it is one the facts keep (one lookup for any other, such as a
+        reasoning or tool-call delta)."""
+        note = _NOTES.get(type(event))
+        if note is not None:
+            note(self, event)
+
+    def first_token(self, event: FirstTokenEvent) -> None:
+        for tried in self.latest.values():
+            if (tried.provider, tried.model, tried.number) == (
+                event.provider,
+                event.model,
+                event.attempt,
+            ):
+                tried.ttft = event.ttft
+        if self.facts.ttft is None:
+            self.facts.ttft = time.perf_counter() - self.ctx.started_at
+
+    def continued(self, event: ContinuationEvent) -> None:
+        self.facts.continuations += 1
 
     def finish(self, exc: BaseException | None) -> None:
         """The stream completed (``exc`` None) or failed: settle the facts, tell the sinks."""
@@ -170,6 +169,17 @@ class StreamWatch:
         facts.usage, facts.cost_usd = ctx.usage, ctx.cost_usd
         facts.finish_reason = ctx.finish_reason if exc is None else None
         self.stage.tell("stream_ended", facts)
+
+
+# What the watch notes of each event it keeps.
+_NOTES: dict[type, Callable[[StreamWatch, Any], None]] = {
+    FirstTokenEvent: StreamWatch.first_token,
+    FallbackEvent: lambda watch, event: watch.facts.fallbacks.append(event),
+    InterruptionEvent: lambda watch, event: watch.facts.interruptions.append(event),
+    ContinuationEvent: StreamWatch.continued,
+    CacheHitEvent: lambda watch, event: setattr(watch.facts, "cache_hit", event),
+    PlanEvent: lambda watch, event: setattr(watch.facts, "route", event.route),
+}
 
 
 def _record_of(entries: list[AttemptRecord], tried: TryFacts) -> AttemptRecord | None:
