@@ -2,9 +2,9 @@
 
 A :class:`Run` holds the stream's context, its stages (in the order of
 :mod:`.stages.pipeline`, then those of the installed :mod:`.stream_hooks`), the policy in
-force and the stream's deadlines. It starts the
-stages, relays events to them, and ends them exactly once: :meth:`Run.end` on success,
-:meth:`Run.fail` on any failure or when the consumer leaves.
+force and the stream's deadlines. It starts the stages, relays events to them, and ends
+them exactly once: :meth:`Run.end` on success, :meth:`Run.fail` on any failure or when the
+consumer leaves.
 """
 
 from __future__ import annotations
