@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import fake_providers
+from conftest import PROVIDER_ENV_VARS, fake_providers
 from observability_capture import Telemetry, telemetry  # noqa: F401  (the fixture)
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -30,7 +30,13 @@ ROOT = Path(llm_dispatch.__file__).resolve().parents[1]
 
 def run_python(code: str) -> list[str]:
     """Run ``code`` in a fresh interpreter on this checkout; its stdout lines."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "LLM_DISPATCH_FAKE": "1"}
+    # Offline, with no provider key, endpoint or proxy variable and no other LLM_DISPATCH_*.
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in PROVIDER_ENV_VARS and not name.startswith("LLM_DISPATCH_")
+    }
+    env.update(PYTHONPATH=str(ROOT), LLM_DISPATCH_FAKE="1")
     out = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
