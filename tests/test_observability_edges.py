@@ -11,6 +11,7 @@ from observability_capture import Telemetry, telemetry  # noqa: F401  (the fixtu
 from opentelemetry.trace import StatusCode
 
 from llm_dispatch import Stage, llm_stream
+from llm_dispatch.cache import StreamingCache
 from llm_dispatch.testing import FakeProviderServer, Script, capture_events
 
 OPENAI = "gpt-4o-mini"
@@ -163,3 +164,31 @@ async def test_a_target_refused_by_its_circuit_has_a_span_of_its_own(
         )
         == 1
     )
+
+
+async def test_calls_sharing_one_provider_stream_count_its_tokens_once(
+    telemetry: Telemetry,  # noqa: F811
+    fake_server: FakeProviderServer,
+    make_dispatcher: Any,
+) -> None:
+    fake_server.enqueue(Script(chunks=CHUNKS, chunk_delay=0.01, usage=(1000, 500)))
+    answer = answer_with(make_dispatcher(), providers=["openai"], cache=StreamingCache())
+    streams = [answer("the same question") for _ in range(3)]
+    await asyncio.gather(*(s.collect() for s in streams))
+    assert len(fake_server.requests) == 1
+
+    assert len(telemetry.streams()) == 3
+    # Each stream's span shows the shared answer's counts; one provider stream spent them.
+    for span in telemetry.streams():
+        assert span.attributes["gen_ai.usage.output_tokens"] == 500
+    target = {"provider": "openai", "model": OPENAI}
+    assert telemetry.sample("llm_dispatch_tokens_total", **target, type="input") == 1000
+    assert telemetry.sample("llm_dispatch_tokens_total", **target, type="output") == 500
+    assert (
+        telemetry.sample("llm_dispatch_requests_total", **target, outcome="ok", error_type="") == 3
+    )
+    tokens = {
+        a["gen_ai.token.type"]: (p.count, p.sum)
+        for a, p in telemetry.points("gen_ai.client.token.usage")
+    }
+    assert tokens == {"input": (1, 1000), "output": (1, 500)}
