@@ -1,6 +1,6 @@
-"""Streams that end in less common ways, as spans and metrics: an interruption continued on
-the next target, a consumer that leaves, a target refused by its circuit, and a sink that
-raises (which never fails the stream)."""
+"""Less common streams, as spans and metrics: an interruption continued on the next target,
+a consumer that leaves, a target refused by its circuit, a sink that raises (which never
+fails the stream), and calls that share one provider stream."""
 
 from __future__ import annotations
 
