@@ -9,6 +9,8 @@ removes them again; a stream already running finishes under what it started with
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -130,22 +132,16 @@ def instrument(
         raise ValueError("instrument(): traces, metrics and prometheus are all off")
     sinks: list[Sink] = []
     if traces:
-        try:
+        with _needs("opentelemetry", _OTEL_MISSING.format(what="traces", flag="traces")):
             from .otel_spans import SpanSink
-        except ImportError as exc:
-            raise ImportError(_OTEL_MISSING.format(what="traces", flag="traces")) from exc
         sinks.append(SpanSink(tracer_provider))
     if metrics:
-        try:
+        with _needs("opentelemetry", _OTEL_MISSING.format(what="metrics", flag="metrics")):
             from .otel_metrics import MetricSink
-        except ImportError as exc:
-            raise ImportError(_OTEL_MISSING.format(what="metrics", flag="metrics")) from exc
         sinks.append(MetricSink(meter_provider))
     if prometheus:
-        try:
+        with _needs("prometheus_client", _PROMETHEUS_MISSING):
             from .prometheus import PrometheusSink
-        except ImportError as exc:
-            raise ImportError(_PROMETHEUS_MISSING) from exc
     # Off first: a registry given again gets its collectors anew.
     uninstrument()
     exporter: PrometheusSink | None = None
@@ -168,6 +164,18 @@ def uninstrument() -> None:
 def instrumentation() -> Instrumentation | None:
     """The instrumentation on now, or None."""
     return _current
+
+
+@contextmanager
+def _needs(package: str, missing: str) -> Iterator[None]:
+    """Turn the absence of ``package`` while importing into an ImportError saying
+    ``missing`` (any other import error goes on as it is)."""
+    try:
+        yield
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] != package:
+            raise
+        raise ImportError(missing) from exc
 
 
 def _check_given(name: str, value: object, switch: str, on: bool) -> None:
