@@ -13,7 +13,12 @@ repeats to well under 1% where times vary by several percent (see ``instructions
 ``--chunks`` is then N, 200 unless given, and each stream runs once with N and once with 2N
 chunks.
 
-    python benchmarks/overhead.py [--chunks 2000] [--rounds 7]
+With ``--observed`` every stream runs with the observability on
+(:func:`llm_dispatch.observability.instrument`: spans, GenAI metrics and Prometheus metrics
+into in-memory exporters of the OpenTelemetry SDK and a registry of their own); the raw SDK
+rows are not observed. ``observability.py`` compares off and on interleaved.
+
+    python benchmarks/overhead.py [--chunks 2000] [--rounds 7] [--observed]
     python benchmarks/overhead.py --instructions [--chunks 200] [--jobs 2]
 """
 
@@ -116,7 +121,16 @@ if __name__ == "__main__":
     parser.add_argument(
         "--jobs", type=int, default=None, help="callgrind processes at a time: 2 (--instructions)"
     )
+    parser.add_argument(
+        "--observed", action="store_true", help="with the observability on (not --instructions)"
+    )
     args = parser.parse_args()
+    if args.instructions and args.observed:
+        parser.error("--observed times streams; --instructions counts without it")
+    if args.observed:
+        from observability import observe_in_memory
+
+        observe_in_memory()
     if args.instructions and args.rounds is not None:
         parser.error("--rounds times streams; --instructions runs each stream once")
     if not args.instructions and args.jobs is not None:

@@ -3,8 +3,9 @@
 An :class:`Attempt` holds what is sent (the target, the provider serving it, the request),
 the deadlines it runs under (through its :class:`~llm_dispatch.run.Run`), and the hooks
 policies report through: :meth:`Attempt.emit` (events to the stages), :meth:`Attempt.charge`
-(the ledger) and its observers, who hear how each try and the attempt as a whole ended
-(the circuit breaker's verdicts).
+(the ledger) and its observers, who hear when each try starts, and how each try and the
+attempt as a whole ended (the circuit breaker's verdicts; those of the run's
+:mod:`~llm_dispatch.stream_hooks`).
 
 Opening an attempt — sending the request and waiting for its first event — is an
 :data:`Open`; the policies that guard it (retry, first-token deadline, circuit breaker) are
@@ -48,7 +49,10 @@ class Opened:
 
 
 class AttemptObserver(Protocol):
-    """Hears how an attempt's tries, and the attempt, ended."""
+    """Hears when each of an attempt's tries starts, how each failed, and how the attempt
+    ended."""
+
+    def try_started(self, attempt: Attempt) -> None: ...
 
     async def try_failed(self, attempt: Attempt, error: ProviderError) -> None: ...
 
@@ -72,6 +76,12 @@ class Attempt:
     free: bool = False
     observers: list[AttemptObserver] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        for observe in self.run.attempt_observers:
+            observer = observe(self)
+            if observer is not None:
+                self.observers.append(observer)
+
     @property
     def delivered(self) -> str:
         """The provider text this attempt delivered so far."""
@@ -80,6 +90,8 @@ class Attempt:
     def next_try(self) -> None:
         self.number += 1
         self.run.ctx.attempt = self.number
+        for observer in self.observers:
+            observer.try_started(self)
 
     def charge_nothing(self) -> None:
         self.free = True

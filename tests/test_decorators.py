@@ -371,6 +371,8 @@ NOT_ON_IMPORT = (
     "fastapi",
     "uvicorn",
     "mkdocs",
+    "opentelemetry",
+    "prometheus_client",
 )
 # The import takes about 0.27 s here (docs/benchmarks.md, "Import time"). The bound is five
 # times that: loose enough for a machine busy with the rest of the suite (the examples and

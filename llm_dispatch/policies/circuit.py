@@ -237,6 +237,9 @@ class _Verdicts:
         self.claimed = True
         self.settled = False
 
+    def try_started(self, attempt: Attempt) -> None:
+        return None  # a try is judged when it ends
+
     async def try_failed(self, attempt: Attempt, error: ProviderError) -> None:
         if error.allows_fallback and error.kind not in NOT_CIRCUIT_FAILURES:
             await self._record(attempt, ok=False)
