@@ -325,6 +325,9 @@ class _Release:
     def __init__(self, lease: Lease) -> None:
         self.lease = lease
 
+    def try_started(self, attempt: Attempt) -> None:
+        return None  # added once the attempt's stream opened: its tries are over
+
     async def try_failed(self, attempt: Attempt, error: ProviderError) -> None:
         return None
 
