@@ -29,9 +29,12 @@ from ..providers.base import FAST_PARSER_KINDS, ModelPrice, ProviderSettings, St
 from ..providers.continuation import CONTINUATION_MODES, ContinuationMode
 from ..providers.credentials import API_KEY_ENV_VARS, BASE_URL_ENV_VARS, no_credentials_reason
 from ..providers.function import FUNCTION_MODEL, FUNCTION_PROVIDER
+from ..providers.kinds import CLOUD_FIELDS, base_kind
 from ..providers.openai_apis import OpenAIApi
 from ..urls import base_url_problem
 from .capabilities import Capabilities, ModelCapabilities, resolve_capabilities
+from .cloud import CLOUD_FIELD_DESCRIPTIONS as _CLOUD
+from .cloud import cloud_problems
 from .paths import did_you_mean
 from .policies import TimeoutOverride, TimeoutSettings
 from .problems import ConfigProblem
@@ -46,7 +49,16 @@ __all__ = [
     "builtin_providers",
 ]
 
-ProviderKind = Literal["openai", "anthropic", "google", "function"]
+ProviderKind = Literal[
+    "openai",
+    "anthropic",
+    "google",
+    "function",
+    "azure_openai",
+    "google_vertex",
+    "anthropic_vertex",
+    "anthropic_bedrock",
+]
 
 
 class ProviderConfig(BaseModel):
@@ -58,13 +70,15 @@ class ProviderConfig(BaseModel):
 
     kind: ProviderKind = Field(
         description="The implementation: openai (also any OpenAI-compatible server: vLLM, "
-        "Ollama, LM Studio), anthropic, google, or function (the decorated body)."
+        "Ollama, LM Studio), anthropic, google, function (the decorated body), or a cloud "
+        "kind: azure_openai, google_vertex, anthropic_vertex, anthropic_bedrock."
     )
     enabled: bool = Field(default=True, description="false keeps the entry but never routes to it.")
     api_key: SecretStr | None = Field(
         default=None,
         description="The provider's API key; unset: the SDK's key variable (OPENAI_API_KEY, "
-        "ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN, GEMINI_API_KEY or GOOGLE_API_KEY). An "
+        "ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN, GEMINI_API_KEY or GOOGLE_API_KEY, "
+        "AZURE_OPENAI_API_KEY, AWS_BEARER_TOKEN_BEDROCK; the Vertex AI kinds take none). An "
         "unset ${VAR} here disables the provider instead of failing the file. Secret: "
         "never in reprs, logs or errors.",
     )
@@ -143,8 +157,15 @@ class ProviderConfig(BaseModel):
         description="How the provider's streams are read: fast (the raw body split and parsed "
         "by the library, the same events and errors at a fraction of the CPU per chunk) or "
         "sdk (the SDK's own stream). Kinds openai (chat completions and the Responses API), "
-        "anthropic and google take fast; unset: fast for them, sdk for the others.",
+        "anthropic, google and the cloud kinds but anthropic_bedrock take fast; unset: fast "
+        "for them, sdk for the others.",
     )
+    api_version: str | None = Field(default=None, description=_CLOUD["api_version"])
+    deployment: str | None = Field(default=None, description=_CLOUD["deployment"])
+    project: str | None = Field(default=None, description=_CLOUD["project"])
+    location: str | None = Field(default=None, description=_CLOUD["location"])
+    region: str | None = Field(default=None, description=_CLOUD["region"])
+    access_token: SecretStr | None = Field(default=None, description=_CLOUD["access_token"])
 
     # Set by the loader when ``api_key`` referenced an unset variable: the provider is then
     # disabled rather than the whole configuration rejected.
@@ -164,7 +185,7 @@ class ProviderConfig(BaseModel):
             if problem is not None:
                 problems.append(ConfigProblem(("base_url",), problem))
         if self.continuation is not None and self.kind != FUNCTION_PROVIDER:
-            modes = CONTINUATION_MODES[self.kind]
+            modes = CONTINUATION_MODES[base_kind(self.kind)]
             if self.continuation not in modes:
                 problems.append(
                     ConfigProblem(
@@ -183,6 +204,8 @@ class ProviderConfig(BaseModel):
                             "'openai' chooses between chat completions and the Responses API)",
                         )
                     )
+        values = {key: getattr(self, key) for key in (*CLOUD_FIELDS, "api_key")}
+        problems += cloud_problems(self.kind, values, has_model=bool(self.resolved_model()))
         if self.parser == "fast" and self.kind not in FAST_PARSER_KINDS:
             problems.append(
                 ConfigProblem(
@@ -249,7 +272,7 @@ class ProviderConfig(BaseModel):
     def capabilities_for(self, model: str) -> Capabilities:
         """What ``model`` takes here: its ``capabilities`` entry, else its family's, else
         text only (see :func:`~llm_dispatch.settings.capabilities.resolve_capabilities`)."""
-        return resolve_capabilities(self.kind, model, self.capabilities.get(model))
+        return resolve_capabilities(base_kind(self.kind), model, self.capabilities.get(model))
 
     def mark_missing_key(self, variable: str) -> None:
         """Record that ``api_key`` named the unset variable ``variable`` (loader only)."""
@@ -302,6 +325,7 @@ class ProviderConfig(BaseModel):
             api=self.api,
             model_api=dict(self.model_api),
             parser=self.parser,
+            **{key: getattr(self, key) for key in CLOUD_FIELDS},
         )
 
 
