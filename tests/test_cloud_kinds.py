@@ -303,3 +303,24 @@ async def test_no_credential_in_the_chain_is_an_auth_error(
 
     assert outcome.error is not None and outcome.error.kind.value == "auth", outcome.error
     assert not fake_server.requests, "nothing was sent"
+
+
+@pytest.mark.parametrize(
+    ("kind", "unset"),
+    [("azure_openai", "api_version"), ("google_vertex", "project"),
+     ("anthropic_vertex", "location"), ("anthropic_bedrock", "region")],
+)  # fmt: skip
+async def test_a_provider_built_without_a_needed_field_says_which(
+    fake_server: FakeProviderServer,
+    cloud_provider: Callable[..., Provider],
+    kind: str,
+    unset: str,
+) -> None:
+    provider = cloud_provider(kind, **{unset: None})
+
+    outcome = await collect_stream(provider, SAY_HI, MODELS[kind])
+
+    assert outcome.error is not None and outcome.error.kind.value == "bad_request"
+    assert f"a provider of kind {kind!r} needs {unset}" in str(outcome.error)
+    assert f"providers.my-{kind}" in str(outcome.error)
+    assert not fake_server.requests, "nothing was sent"

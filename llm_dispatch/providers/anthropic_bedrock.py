@@ -13,22 +13,25 @@ API's ``error`` event and is classified by its type (``throttlingException`` is
   inference-profile id, e.g. ``us.anthropic.claude-sonnet-4-5-20250929-v1:0``);
   ``base_url`` unset: ``ANTHROPIC_BEDROCK_BASE_URL``, else
   ``https://bedrock-runtime.<region>.amazonaws.com``.
+- Needs boto3 and botocore (``pip install 'llm-dispatch[bedrock]'``); without them the
+  first attempt fails with a ``bad_request`` error that says so, before anything is sent.
 - Credentials: ``api_key`` (a Bedrock API key, sent as a bearer token), else the SDK's
   ``AWS_BEARER_TOKEN_BEDROCK``, else the AWS credential chain through boto3
   (``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_ACCESS_KEY`` / ``AWS_SESSION_TOKEN``,
   ``AWS_PROFILE``, the shared files, web identity, container and instance roles), each
   request signed with SigV4. A chain that yields no credential is an ``auth`` error
-  (:mod:`.cloud_auth`).
+  (:mod:`.cloud_checks`).
 """
 
 from __future__ import annotations
 
+import importlib.util
 from typing import TYPE_CHECKING, ClassVar
 
-from ..errors import ProviderError
+from ..errors import ErrorKind, ProviderError
 from .anthropic import AnthropicProvider
 from .classify import describe_exception, make_error
-from .cloud_auth import credential_error_kind
+from .cloud_checks import check_cloud_fields, credential_error_kind
 from .credentials import API_KEY_ENV_VARS
 
 if TYPE_CHECKING:
@@ -52,6 +55,15 @@ class AnthropicBedrockProvider(AnthropicProvider):
         import anthropic
 
         settings = self.settings
+        check_cloud_fields(self)
+        if importlib.util.find_spec("botocore") is None:
+            raise make_error(
+                self,
+                ErrorKind.BAD_REQUEST,
+                "kind anthropic_bedrock needs botocore and boto3: "
+                "pip install 'llm-dispatch[bedrock]'",
+                settings.model or "",
+            )
         # The SDK's Bedrock client is no subclass of AsyncAnthropic, but has its messages API.
         client: AsyncAnthropic = anthropic.AsyncAnthropicBedrock(  # type: ignore[assignment]
             aws_region=settings.region,

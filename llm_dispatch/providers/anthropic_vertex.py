@@ -15,7 +15,7 @@ messages API's server-sent events), tools, thinking and error mapping as
   SDK's Application Default Credentials (google-auth: ``GOOGLE_APPLICATION_CREDENTIALS``,
   the gcloud login, a metadata server), loaded and refreshed by the SDK in a worker
   thread. A credential that cannot be found or refreshed is an ``auth`` error
-  (:mod:`.cloud_auth`). There is no API key.
+  (:mod:`.cloud_checks`). There is no API key.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, ClassVar
 from ..errors import ProviderError
 from .anthropic import AnthropicProvider
 from .classify import describe_exception, make_error
-from .cloud_auth import credential_error_kind
+from .cloud_checks import check_cloud_fields, credential_error_kind
 from .credentials import API_KEY_ENV_VARS
 
 if TYPE_CHECKING:
@@ -49,6 +49,7 @@ class AnthropicVertexProvider(AnthropicProvider):
         import anthropic
 
         settings = self.settings
+        check_cloud_fields(self)
         token = settings.access_token
         # The SDK's Vertex client is no subclass of AsyncAnthropic, but has its messages API.
         client: AsyncAnthropic = anthropic.AsyncAnthropicVertex(  # type: ignore[assignment]

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..errors import ErrorKind
 from .classify import make_error
+from .cloud_checks import check_cloud_fields
 from .credentials import API_KEY_ENV_VARS, BASE_URL_ENV_VARS
 from .openai import OpenAIProvider
 from .openai_apis import OpenAIApi
@@ -49,6 +50,7 @@ class AzureOpenAIProvider(OpenAIProvider):
         import openai
 
         settings = self.settings
+        check_cloud_fields(self)
         variable = BASE_URL_ENV_VARS["azure_openai"]
         if settings.base_url is None and not os.environ.get(variable):
             raise make_error(

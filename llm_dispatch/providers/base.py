@@ -141,8 +141,10 @@ class ProviderSettings(BaseModel):
 
     @model_validator(mode="after")
     def _cloud_fields(self) -> ProviderSettings:
+        # The fields a kind needs are the configuration's to require (with file and line);
+        # a provider built without them says so when it first builds its client.
         values = {key: getattr(self, key) for key in type(self).model_fields}
-        problems = cloud_field_problems(self.kind, values, has_model=self.model is not None)
+        problems = cloud_field_problems(self.kind, values, has_model=True, required=False)
         if problems:
             raise ValueError("; ".join(f"{key}: {message}" for key, message in problems))
         return self

@@ -13,7 +13,7 @@ The same requests, streams, parsers (``parser: fast`` by default: Vertex streams
   ``google.oauth2.credentials.Credentials``, which it sends as it is and never
   refreshes) when configured, else Application Default Credentials, which the SDK loads
   (``google.auth.default``) and refreshes itself. A credential that cannot be found or
-  refreshed is an ``auth`` error (:mod:`.cloud_auth`). There is no API key (Vertex AI
+  refreshed is an ``auth`` error (:mod:`.cloud_checks`). There is no API key (Vertex AI
   express mode is not configured through this kind).
 """
 
@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 from ..errors import ProviderError
 from .classify import describe_exception, make_error
-from .cloud_auth import credential_error_kind
+from .cloud_checks import check_cloud_fields, credential_error_kind
 from .credentials import API_KEY_ENV_VARS
 from .google import GoogleProvider
 
@@ -43,6 +43,7 @@ class GoogleVertexProvider(GoogleProvider):
 
     def _client_arguments(self) -> dict[str, Any]:
         settings = self.settings
+        check_cloud_fields(self)
         arguments: dict[str, Any] = {
             "vertexai": True,
             "project": settings.project,

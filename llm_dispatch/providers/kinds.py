@@ -28,6 +28,7 @@ __all__ = [
     "REQUIRED_FIELDS",
     "base_kind",
     "cloud_field_problems",
+    "missing_fields",
 ]
 
 #: Cloud kind → the kind whose API it speaks.
@@ -69,17 +70,18 @@ def cloud_field_problems(
     values: Mapping[str, object],
     *,
     has_model: bool,
+    required: bool = True,
 ) -> list[tuple[str, str]]:
     """``(key, message)`` for each cloud field ``values`` set that ``kind`` does not take,
-    each one it needs and left unset, an ``api_key`` given to a kind that takes none, and an
-    Azure entry that names no deployment (neither ``deployment`` nor a model, whose name
-    is then the deployment's)."""
+    an ``api_key`` given to a kind that takes none, and (with ``required``) each field the
+    kind needs and left unset, and an Azure entry that names no deployment (neither
+    ``deployment`` nor a model, whose name is then the deployment's)."""
     problems: list[tuple[str, str]] = []
     for key, kinds in CLOUD_FIELDS.items():
         if values.get(key) is not None and kind not in kinds:
             takers = ", ".join(sorted(kinds))
             problems.append((key, f"a provider of kind {kind!r} takes no {key} (only {takers})"))
-    for key in REQUIRED_FIELDS.get(kind, ()):
+    for key in REQUIRED_FIELDS.get(kind, ()) if required else ():
         if not values.get(key):
             problems.append((key, f"a provider of kind {kind!r} needs {key}"))
     if kind in NO_API_KEY and values.get("api_key") is not None:
@@ -90,7 +92,7 @@ def cloud_field_problems(
                 "access_token, else Application Default Credentials",
             )
         )
-    if kind == "azure_openai" and values.get("deployment") is None and not has_model:
+    if required and kind == "azure_openai" and values.get("deployment") is None and not has_model:
         problems.append(
             (
                 "deployment",
@@ -99,3 +101,12 @@ def cloud_field_problems(
             )
         )
     return problems
+
+
+def missing_fields(kind: str, values: Mapping[str, object]) -> str | None:
+    """What a provider of ``kind`` built from ``values`` lacks to reach its platform (the
+    fields :data:`REQUIRED_FIELDS` names), or None."""
+    missing = [key for key in REQUIRED_FIELDS.get(kind, ()) if not values.get(key)]
+    if not missing:
+        return None
+    return f"a provider of kind {kind!r} needs {' and '.join(missing)}"

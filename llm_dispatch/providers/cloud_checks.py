@@ -1,4 +1,9 @@
-"""Failures of the cloud kinds' credential chains, as error kinds.
+"""What the cloud kinds' providers share: the check of the fields they need, and the kind of
+a credential chain's failure.
+
+:func:`check_cloud_fields` raises a ``bad_request`` error, before anything is sent, for a
+provider built (in code) without a field its kind needs; the configuration reports the same
+with the file and line.
 
 google-auth (Application Default Credentials, token refresh) and botocore (the AWS
 credential chain, SigV4 signing) raise their own exceptions before a request is sent. A
@@ -10,10 +15,16 @@ an exception of theirs can only come from a module already loaded.
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 from ..errors import ErrorKind
+from .classify import make_error
+from .kinds import CLOUD_FIELDS, missing_fields
 
-__all__ = ["credential_error_kind"]
+if TYPE_CHECKING:
+    from .base import Provider
+
+__all__ = ["check_cloud_fields", "credential_error_kind"]
 
 _BOTOCORE_AUTH = (
     "NoCredentialsError",
@@ -46,3 +57,13 @@ def credential_error_kind(exc: BaseException) -> ErrorKind | None:
     ):
         return ErrorKind.AUTH
     return None
+
+
+def check_cloud_fields(provider: Provider) -> None:
+    """Raise ``bad_request`` when ``provider`` lacks a field its kind needs."""
+    settings = provider.settings
+    values = {key: getattr(settings, key) for key in CLOUD_FIELDS}
+    problem = missing_fields(settings.kind, values)
+    if problem is not None:
+        message = f"{problem} (providers.{provider.name} in the configuration)"
+        raise make_error(provider, ErrorKind.BAD_REQUEST, message, settings.model or "")
