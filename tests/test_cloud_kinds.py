@@ -4,6 +4,7 @@ the paths, queries and authentication each platform uses, under each parser the 
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -28,7 +29,7 @@ from cloud_fixtures import (  # noqa: F401 (cloud_env is a fixture)
 from conftest import StreamOutcome, collect_stream
 from secret_search import found_in, outputs_of
 
-from llm_dispatch import Dispatcher, llm_stream
+from llm_dispatch import Client, Dispatcher, llm_stream
 from llm_dispatch.providers.base import Provider, ProviderSettings
 from llm_dispatch.providers.registry import create_provider
 from llm_dispatch.request import Message, Request
@@ -324,3 +325,40 @@ async def test_a_provider_built_without_a_needed_field_says_which(
     assert f"a provider of kind {kind!r} needs {unset}" in str(outcome.error)
     assert f"providers.my-{kind}" in str(outcome.error)
     assert not fake_server.requests, "nothing was sent"
+
+
+async def test_azure_entra_id_token_from_the_environment(
+    fake_server: FakeProviderServer,
+    cloud_provider: Callable[..., Provider],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AZURE_OPENAI_AD_TOKEN", VERTEX_TOKEN)
+    provider = cloud_provider("azure_openai", api_key=None)
+
+    outcome = await collect_stream(provider, SAY_HI, "gpt-4o-prod")
+
+    assert outcome.error is None
+    rec = fake_server.requests[0]
+    assert header(rec, "authorization") == f"Bearer {VERTEX_TOKEN}", "the token as bearer"
+    assert header(rec, "api-key") is None
+
+
+async def test_offline_switch_serves_every_cloud_kind_without_credentials() -> None:
+    providers = {
+        f"my-{kind}": provider_entry(FakeProviderServer(), kind, base_url=None)
+        for kind in ("azure_openai", "google_vertex", "anthropic_vertex", "anthropic_bedrock")
+    }
+    for entry in providers.values():
+        entry.pop("api_key", None)
+        entry.pop("access_token", None)
+    providers["my-azure_openai"]["base_url"] = "https://example.openai.azure.com"
+    dispatcher = Dispatcher({"providers": providers}, fake=True)
+    client = Client(dispatcher=dispatcher)
+    try:
+        for name in providers:
+            async with asyncio.timeout(30):
+                stream = await client.open("hi", provider=name).collect()
+            assert stream.done and stream.provider == name
+            assert "fake" in stream.get_text()
+    finally:
+        await dispatcher.aclose()
