@@ -5,6 +5,7 @@ the paths, queries and authentication each platform uses, under each parser the 
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -27,10 +28,12 @@ from cloud_fixtures import (  # noqa: F401 (cloud_env is a fixture)
     service_account_file,
 )
 from conftest import StreamOutcome, collect_stream
+from parser_outcomes import outcome_of
 from secret_search import found_in, outputs_of
 
 from llm_dispatch import Client, Dispatcher, llm_stream
 from llm_dispatch.providers.base import Provider, ProviderSettings
+from llm_dispatch.providers.kinds import base_kind
 from llm_dispatch.providers.registry import create_provider
 from llm_dispatch.request import Message, Request
 from llm_dispatch.testing import FakeProviderServer, RecordedRequest, Script
@@ -154,7 +157,7 @@ STATUS_KINDS = [(429, "rate_limit"), (401, "auth"), (403, "auth"), (404, "not_fo
                 (500, "server"), (503, "overloaded")]  # fmt: skip
 
 
-async def outcome_of(
+async def scripted_outcome(
     server: FakeProviderServer, provider: Provider, kind: str, script: Script
 ) -> StreamOutcome:
     server.enqueue(script, provider=kind)
@@ -177,7 +180,7 @@ async def test_error_statuses_are_classified(
     provider = cloud_provider(kind, parser)
     for status, expected in STATUS_KINDS:
         script = Script(status=status, retry_after=2 if status == 429 else None)
-        outcome = await outcome_of(fake_server, provider, kind, script)
+        outcome = await scripted_outcome(fake_server, provider, kind, script)
         assert outcome.error is not None, status
         assert (outcome.error.kind.value, outcome.error.status_code) == (expected, status)
         assert outcome.error.provider == f"my-{kind}" and not outcome.events
@@ -207,7 +210,9 @@ async def test_mid_stream_faults_keep_the_text_and_name_the_failure(
 ) -> None:
     provider = cloud_provider(kind, parser)
     for fault, expected in FAULTS:
-        outcome = await outcome_of(fake_server, provider, kind, Script(chunks=CHUNKS, **fault))
+        outcome = await scripted_outcome(
+            fake_server, provider, kind, Script(chunks=CHUNKS, **fault)
+        )
         assert outcome.texts == CHUNKS[:2], fault
         assert outcome.error is not None and outcome.error.kind.value == expected, fault
         check_secret_free(outcome)
@@ -362,3 +367,52 @@ async def test_offline_switch_serves_every_cloud_kind_without_credentials() -> N
             assert "fake" in stream.get_text()
     finally:
         await dispatcher.aclose()
+
+
+# -- every shape and fault, as the base kind reads it ---------------------------------------
+
+
+def _base_scripts(kind: str) -> dict[str, Script]:
+    """The shapes and faults the base kind's parser tests script."""
+    if kind == "azure_openai":
+        from test_openai_parsers import SCRIPTS
+    elif kind == "google_vertex":
+        from test_google_parsers import SCRIPTS
+    else:
+        from test_anthropic_parsers import SCRIPTS
+    return SCRIPTS
+
+
+async def _outcome(
+    server: FakeProviderServer, provider: Provider, kind: str, script: Script, model: str
+) -> dict[str, Any]:
+    server.enqueue(copy.copy(script), provider=kind)
+    outcome = await collect_stream(provider, SAY_HI, model)
+    return outcome_of(outcome.events, outcome.error)
+
+
+@pytest.mark.parametrize(
+    "kind", ["azure_openai", "google_vertex", "anthropic_vertex", "anthropic_bedrock"]
+)
+async def test_every_shape_and_fault_reads_as_on_the_base_kind_under_each_parser(
+    fake_server: FakeProviderServer,
+    cloud_provider: Callable[..., Provider],
+    kind: str,
+) -> None:
+    base = base_kind(kind)
+    reference = create_provider(
+        ProviderSettings(
+            name=f"my-{kind}", kind=base, api_key="k", base_url=fake_server.base_url_for(base)
+        )
+    )
+    parsers = [parser for cloud, parser in CLOUD_CASES if cloud == kind]
+    providers = [cloud_provider(kind, parser) for parser in parsers]
+    try:
+        for name, script in _base_scripts(kind).items():
+            expected = await _outcome(fake_server, reference, base, script, MODELS[kind])
+            assert expected["events"] or expected["error"], name
+            for provider in providers:
+                got = await _outcome(fake_server, provider, kind, script, MODELS[kind])
+                assert got == expected, (name, provider.settings.parser)
+    finally:
+        await reference.aclose()

@@ -21,6 +21,7 @@ API's ``error`` event and is classified by its type (``throttlingException`` is
   ``AWS_PROFILE``, the shared files, web identity, container and instance roles), each
   request signed with SigV4. A chain that yields no credential is an ``auth`` error
   (:mod:`.cloud_checks`).
+- An HTTP error's message is Bedrock's ``{"message": ...}`` body, which the SDK does not read.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import importlib.util
 from typing import TYPE_CHECKING, ClassVar
 
 from ..errors import ErrorKind, ProviderError
+from ..redaction import redact
 from .anthropic import AnthropicProvider
 from .classify import describe_exception, make_error
 from .cloud_checks import check_cloud_fields, credential_error_kind
@@ -49,7 +51,14 @@ class AnthropicBedrockProvider(AnthropicProvider):
         kind = credential_error_kind(exc)
         if kind is not None:
             return make_error(self, kind, describe_exception(exc), model)
-        return super().map_error(exc, model)
+        error = super().map_error(exc, model)
+        # Bedrock's error body is {"message": ...}, not the messages API's {"error": {...}}.
+        body = getattr(exc, "body", None)
+        message = body.get("message") if isinstance(body, dict) else None
+        if error.status_code is not None and isinstance(message, str) and message:
+            error.message = redact(message, self.secrets())
+            error.args = (error.message,)
+        return error
 
     def _make_client(self) -> AsyncAnthropic:
         import anthropic
