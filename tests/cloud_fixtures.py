@@ -4,12 +4,16 @@ secrets, and an environment in which no credential chain reaches past 127.0.0.1.
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from llm_dispatch.testing import FakeProviderServer
+from llm_dispatch.providers.base import Provider, ProviderSettings
+from llm_dispatch.providers.registry import create_provider
+from llm_dispatch.request import Message, Request
+from llm_dispatch.testing import FakeProviderServer, RecordedRequest
 
 #: The cloud kinds and the parsers each one reads its streams with.
 CLOUD_CASES = [
@@ -146,3 +150,28 @@ def service_account_file(tmp_path: Path, token_uri: str) -> Path:
     path = tmp_path / "service-account.json"
     path.write_text(json.dumps(info), encoding="utf-8")
     return path
+
+
+SAY_HI = Request(messages=(Message(role="user", content="say hi"),))
+
+
+@pytest.fixture
+async def cloud_provider(
+    fake_server: FakeProviderServer,
+) -> AsyncIterator[Callable[..., Provider]]:
+    """Providers of a cloud kind aimed at the fake server; closed after the test."""
+    made: list[Provider] = []
+
+    def make(kind: str, parser: str | None = None, **overrides: Any) -> Provider:
+        entry = provider_entry(fake_server, kind, parser, **overrides)
+        provider = create_provider(ProviderSettings(name=f"my-{kind}", **entry))
+        made.append(provider)
+        return provider
+
+    yield make
+    for provider in made:
+        await provider.aclose()
+
+
+def header(rec: RecordedRequest, name: str) -> str | None:
+    return next((v for k, v in rec.headers.items() if k.lower() == name), None)
