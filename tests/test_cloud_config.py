@@ -13,6 +13,7 @@ from cloud_fixtures import cloud_env as cloud_env
 
 from llm_dispatch import ConfigError
 from llm_dispatch.providers.base import FAST_PARSER_KINDS, ProviderSettings
+from llm_dispatch.providers.classify import kind_for_labels
 from llm_dispatch.providers.credentials import API_KEY_ENV_VARS, has_credentials
 from llm_dispatch.providers.kinds import base_kind
 from llm_dispatch.providers.options import PROVIDER_OPTIONS
@@ -256,3 +257,43 @@ def test_azure_needs_a_key_the_credential_chains_do_not(monkeypatch: pytest.Monk
     for settings in chains:
         assert disabled_reason(settings) is None
         assert provider_class(settings.kind).has_credentials(settings)
+
+
+def test_cloud_model_names_are_in_their_families() -> None:
+    config = load_config(
+        {
+            "providers": {
+                "bedrock": {"kind": "anthropic_bedrock", "region": "us-east-1"},
+                "claude": {"kind": "anthropic_vertex", "project": "p", "location": "l"},
+                "gemini": {"kind": "google_vertex", "project": "p", "location": "l"},
+            }
+        },
+        environ={},
+    )
+    takes = {
+        name: config.providers[name].capabilities_for(model)
+        for name, model in (
+            ("bedrock", "us.anthropic.claude-sonnet-4-5-20250929-v1:0"),
+            ("claude", "claude-sonnet-4-5@20250929"),
+            ("gemini", "gemini-2.5-flash"),
+        )
+    }
+    assert takes["bedrock"].modalities == takes["claude"].modalities >= {"image", "document"}
+    assert takes["bedrock"].context_window == 200_000
+    assert "audio" in takes["gemini"].modalities
+
+
+# Bedrock's in-stream exception types, as the error kinds they are.
+BEDROCK_EXCEPTIONS = [
+    ("throttlingException", "rate_limit"),
+    ("serviceUnavailableException", "overloaded"),
+    ("modelTimeoutException", "timeout"),
+    ("validationException", "bad_request"),
+    ("internalServerException", "server"),
+]
+
+
+@pytest.mark.parametrize(("label", "kind"), BEDROCK_EXCEPTIONS)
+def test_bedrock_exception_types_are_classified(label: str, kind: str) -> None:
+    found = kind_for_labels(label)
+    assert found is not None and found.value == kind
