@@ -5,13 +5,17 @@ that finds nothing, a needed field missing, and the offline switch."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
 from aiohttp import web
 from cloud_fixtures import (
+    AWS_SECRET_KEY,
     AZURE_KEY,
+    BEDROCK_KEY,
+    CLOUD_KINDS,
     MODELS,
     SAY_HI,
     VERTEX_TOKEN,
@@ -20,12 +24,15 @@ from cloud_fixtures import (
     service_account_file,
 )
 from conftest import collect_stream
+from secret_search import found_in, outputs_of, rendered
 
-from llm_dispatch import Client, Dispatcher
+from llm_dispatch import Client, Dispatcher, ProviderError
 from llm_dispatch.providers.base import Provider
-from llm_dispatch.testing import FakeProviderServer
+from llm_dispatch.testing import FakeProviderServer, Script, capture_events
 
 pytestmark = pytest.mark.usefixtures("cloud_env")
+
+FAST = {"backoff_base": 0.01, "backoff_max": 0.02, "jitter": 0.0}
 
 
 async def test_azure_key_from_the_environment(
@@ -174,3 +181,31 @@ async def test_offline_switch_serves_every_cloud_kind_without_credentials() -> N
             assert "fake" in stream.get_text()
     finally:
         await dispatcher.aclose()
+
+
+@pytest.mark.parametrize("kind", CLOUD_KINDS)
+async def test_no_secret_reaches_the_logs_or_the_raised_error(
+    fake_server: FakeProviderServer, kind: str
+) -> None:
+    # A Bedrock API key too, so that a secret is sent whichever way Bedrock authenticates.
+    extra = {"api_key": BEDROCK_KEY} if kind == "anthropic_bedrock" else {}
+    name = f"my-{kind}"
+    entry = provider_entry(fake_server, kind, **extra)
+    dispatcher = Dispatcher({"providers": {name: entry}, "defaults": {"retry": FAST}}, fake=False)
+    # A server that echoes the credential it was sent back in its error messages.
+    sent = {"azure_openai": AZURE_KEY, "anthropic_bedrock": BEDROCK_KEY}.get(kind, VERTEX_TOKEN)
+    fake_server.enqueue(Script(status=500, error_message=f"boom for {sent}"), provider=kind)
+    fake_server.enqueue(Script(status=401, error_message=f"not valid: {sent}"), provider=kind)
+    with capture_events(logging.DEBUG) as events:
+        try:
+            with pytest.raises(ProviderError) as info:
+                await Client(dispatcher=dispatcher).stream_with_usage("hi", provider=name)
+        finally:
+            await dispatcher.aclose()
+
+    assert info.value.kind.value == "auth" and len(fake_server.requests) == 2
+    assert "not valid: " in str(info.value)
+    secrets = [AZURE_KEY, VERTEX_TOKEN, BEDROCK_KEY, AWS_SECRET_KEY, "CANARY"]
+    assert events, "the library logged the retry and the failure"
+    assert not found_in(rendered(events), secrets), "a secret in the logs"
+    assert not found_in(outputs_of(info.value), secrets), "a secret in the error"
