@@ -20,6 +20,7 @@ from pydantic import SecretStr
 
 from .errors import ConfigError
 from .log import get_logger
+from .providers.kinds import CLOUD_FIELDS
 
 if TYPE_CHECKING:
     from .providers.base import ProviderSettings
@@ -80,6 +81,10 @@ def faked_settings(settings: ProviderSettings) -> ProviderSettings:
             "provider server, not the real API",
             url=server.url,
         )
-    return settings.model_copy(
-        update={"base_url": server.base_url_for(settings.kind), "api_key": SecretStr(FAKE_API_KEY)}
-    )
+    # The Vertex AI kinds take the fake key as their access token, so that no credential
+    # chain is asked.
+    fake_key = SecretStr(FAKE_API_KEY)
+    update = {"base_url": server.base_url_for(settings.kind), "api_key": fake_key}
+    if settings.kind in CLOUD_FIELDS["access_token"]:
+        update = {**update, "api_key": None, "access_token": fake_key}
+    return settings.model_copy(update=update)

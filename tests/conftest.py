@@ -53,9 +53,10 @@ PROVIDER_ENV_VARS = (
 )
 
 
-# The package's own fixture, as an application's suite would use it; and private_redis (a
-# redis-server of the test's own, tests/private_redis.py).
-pytest_plugins = ["llm_dispatch.testing.pytest_plugin", "private_redis"]
+# The package's own fixture, as an application's suite would use it; private_redis (a
+# redis-server of the test's own, tests/private_redis.py); cloud_fixtures (the cloud kinds'
+# providers and an environment without cloud credentials, tests/cloud_fixtures.py).
+pytest_plugins = ["llm_dispatch.testing.pytest_plugin", "private_redis", "cloud_fixtures"]
 
 
 @pytest.fixture

@@ -435,7 +435,8 @@ def test_mapping_form_route_reports_the_targets_path(tmp_path: Path) -> None:
             """,
             3,
             "providers.openai.kind",
-            "'opneai' is not one of 'openai', 'anthropic', 'google' or 'function' "
+            "'opneai' is not one of 'openai', 'anthropic', 'google', 'function', "
+            "'azure_openai', 'google_vertex', 'anthropic_vertex' or 'anthropic_bedrock' "
             "(did you mean 'openai'?)",
         ),
         (

@@ -13,7 +13,8 @@
   consecutive tool turns, and a user turn right after them, are merged into that one user
   message (the results first). Anthropic takes no audio: an audio part raises
   ``BadRequestError`` naming its ``source``, before anything is sent.
-- Reasoning parts: one whose ``provider_kind`` is ``anthropic``, or None with a signature,
+- Reasoning parts: one whose ``provider_kind`` is ``anthropic`` (or a cloud kind of it:
+  ``anthropic_vertex``, ``anthropic_bedrock``), or None with a signature,
   is a ``thinking`` ``{thinking, signature}`` block; others (another kind's reasoning, or
   reasoning without the signature the API verifies) are left out.
 - Tools: ``tools=[{"name", "description", "input_schema"}]`` (no ``description`` when it is
@@ -51,6 +52,7 @@ from ..content import (
 from ..request import Message, Request
 from ..tools import Tool
 from .anthropic_thinking import thinking_config
+from .kinds import base_kind
 from .options import ANTHROPIC_OPTIONS, check_options, extra_body, mapping_option, request_error
 from .parts import base64_text, media_content, part_error, text_only
 
@@ -251,7 +253,8 @@ def _sendable_parts(
 
 def _ours(part: ReasoningPart) -> bool:
     """Whether ``part`` is Anthropic thinking the API can verify (it has its signature)."""
-    return part.signature is not None and part.provider_kind in ("anthropic", None)
+    kind = part.provider_kind
+    return part.signature is not None and (kind is None or base_kind(kind) == "anthropic")
 
 
 def _blocks_of(content: str | list[dict[str, Any]]) -> list[dict[str, Any]]:

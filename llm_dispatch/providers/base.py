@@ -25,6 +25,7 @@ from ..urls import base_url_problem
 from .classify import is_connect_timeout
 from .continuation import CONTINUE_INSTRUCTION, DEFAULT_CONTINUATION, ContinuationMode
 from .credentials import has_credentials
+from .kinds import base_kind, cloud_field_problems
 from .openai_apis import OpenAIApi, openai_api_for
 
 __all__ = [
@@ -40,8 +41,12 @@ __all__ = [
 #: ``anthropic`` and ``google``) by the library's own SSE and JSON parsing.
 StreamParser = Literal["sdk", "fast"]
 STREAM_PARSERS: tuple[StreamParser, ...] = ("sdk", "fast")
-#: The provider kinds whose streams the library can read itself (``parser: fast``).
-FAST_PARSER_KINDS: frozenset[str] = frozenset({"openai", "anthropic", "google"})
+#: The provider kinds whose streams the library can read itself (``parser: fast``): the
+#: cloud kinds that stream server-sent events too (not ``anthropic_bedrock``, whose stream is
+#: AWS's binary event stream).
+FAST_PARSER_KINDS: frozenset[str] = frozenset(
+    {"openai", "anthropic", "google", "azure_openai", "google_vertex", "anthropic_vertex"}
+)
 
 
 class ModelPrice(BaseModel):
@@ -109,10 +114,18 @@ class ProviderSettings(BaseModel):
     #: :mod:`.openai_responses_fast`, :mod:`.anthropic_fast` and :mod:`.google_fast`).
     #: Unset: ``fast`` for those kinds, ``sdk`` for the others.
     parser: StreamParser | None = Field(default=None, validate_default=True)
+    #: The cloud kinds' fields (see :mod:`.kinds`): Azure's API version and deployment,
+    #: Vertex AI's project, location and access token, Bedrock's AWS region.
+    api_version: str | None = None
+    deployment: str | None = None
+    project: str | None = None
+    location: str | None = None
+    region: str | None = None
+    access_token: SecretStr | None = None
 
     @property
     def continuation_mode(self) -> ContinuationMode:
-        return self.continuation or DEFAULT_CONTINUATION.get(self.kind, "prefill")
+        return self.continuation or DEFAULT_CONTINUATION.get(base_kind(self.kind), "prefill")
 
     @property
     def continue_instruction(self) -> str:
@@ -124,6 +137,16 @@ class ProviderSettings(BaseModel):
             problem = base_url_problem(self.base_url, allow_link_local=self.allow_link_local)
             if problem is not None:
                 raise ValueError(problem)
+        return self
+
+    @model_validator(mode="after")
+    def _cloud_fields(self) -> ProviderSettings:
+        # The fields a kind needs are the configuration's to require (with file and line);
+        # a provider built without them says so when it first builds its client.
+        values = {key: getattr(self, key) for key in type(self).model_fields}
+        problems = cloud_field_problems(self.kind, values, has_model=True, required=False)
+        if problems:
+            raise ValueError("; ".join(f"{key}: {message}" for key, message in problems))
         return self
 
     @model_validator(mode="after")
@@ -251,8 +274,8 @@ class Provider(ABC):
     def secrets(self) -> tuple[str, ...]:
         """Every key this provider may send, configured or from the environment, and every
         configured header value: what error messages are scrubbed of."""
-        key = self.settings.api_key
-        configured = (key.get_secret_value(),) if key is not None else ()
+        keys = (self.settings.api_key, self.settings.access_token)
+        configured = tuple(key.get_secret_value() for key in keys if key is not None)
         headers = self.settings.header_values().values()
         from_env = (os.environ.get(v, "") for v in self.credential_env_vars)
         return (*configured, *(h for h in headers if h), *(s for s in from_env if s))

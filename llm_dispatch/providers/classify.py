@@ -51,7 +51,7 @@ _CONTENT_FILTER = re.compile(
 _LABEL_KINDS: tuple[tuple[re.Pattern[str], ErrorKind], ...] = (
     (_CONTEXT_LENGTH, ErrorKind.CONTEXT_LENGTH),
     (_CONTENT_FILTER, ErrorKind.CONTENT_FILTER),
-    (re.compile(r"rate[ _-]?limit|resource_exhausted|quota", re.I), ErrorKind.RATE_LIMIT),
+    (re.compile(r"rate[ _-]?limit|resource_exhausted|quota|throttl", re.I), ErrorKind.RATE_LIMIT),
     (re.compile(r"overload|unavailable", re.I), ErrorKind.OVERLOADED),
     (re.compile(r"timeout|deadline", re.I), ErrorKind.TIMEOUT),
     (
@@ -59,7 +59,10 @@ _LABEL_KINDS: tuple[tuple[re.Pattern[str], ErrorKind], ...] = (
         ErrorKind.AUTH,
     ),
     (re.compile(r"not[ _-]?found", re.I), ErrorKind.NOT_FOUND),
-    (re.compile(r"invalid|too[ _-]?large|bad[ _-]?request", re.I), ErrorKind.BAD_REQUEST),
+    (
+        re.compile(r"invalid|too[ _-]?large|bad[ _-]?request|validationexception", re.I),
+        ErrorKind.BAD_REQUEST,
+    ),
     (re.compile(r"server|api_error|internal", re.I), ErrorKind.SERVER),
 )
 

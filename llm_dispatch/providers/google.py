@@ -243,15 +243,17 @@ class GoogleProvider(Provider):
             aiohttp_client=session,
         )
         try:
-            client = genai.Client(
-                api_key=settings.api_key.get_secret_value() if settings.api_key else None,
-                http_options=options,
-            )
+            client = genai.Client(**self._client_arguments(), http_options=options)
         except BaseException:
             await session.close()
             raise
         self._session = session
         return client
+
+    def _client_arguments(self) -> dict[str, Any]:
+        """What ``genai.Client`` is given besides its HTTP options: the API key."""
+        key = self.settings.api_key
+        return {"api_key": key.get_secret_value() if key is not None else None}
 
 
 def _aiohttp_error_kind(exc: BaseException) -> ErrorKind | None:

@@ -13,6 +13,7 @@ from ..content import ReasoningPart, ToolCallPart, ToolResultPart
 from ..request import Reasoning, Request
 from ..tools import Tool
 from .base import ProviderSettings
+from .kinds import base_kind
 from .options import request_error
 
 __all__ = [
@@ -127,8 +128,10 @@ def reasoning_part(
     part: ReasoningPart, settings: ProviderSettings, model: str
 ) -> dict[str, Any] | None:
     """Gemini's own reasoning as the thought part it came as (its text, ``thought: True``,
-    and its signature); reasoning of another kind, or with nothing in it, is left out."""
-    if part.provider_kind != GOOGLE_KIND or (not part.text and part.signature is None):
+    and its signature; ``google_vertex``'s too); reasoning of another kind, or with nothing
+    in it, is left out."""
+    kind = base_kind(part.provider_kind or "")
+    if kind != GOOGLE_KIND or (not part.text and part.signature is None):
         return None
     sent: dict[str, Any] = {"text": part.text, "thought": True}
     if part.signature is not None:

@@ -71,6 +71,7 @@ from ..events import ProviderEvent
 from ..request import Request
 from .base import Provider, ProviderSettings
 from .credentials import API_KEY_ENV_VARS
+from .openai_apis import OpenAIApi
 from .openai_chat_reader import ChatReader
 from .openai_fast import fast_chat_chunks
 from .openai_messages import chat_messages, reasoning_effort, tool_arguments
@@ -99,7 +100,7 @@ class OpenAIProvider(Provider):
         self._client: AsyncOpenAI | None = None
 
     async def stream(self, request: Request, model: str) -> AsyncGenerator[ProviderEvent, None]:
-        if self.settings.api_for(model) == "responses":
+        if self._api_for(model) == "responses":
             # The Responses API (see providers/openai_responses.py and openai_apis.py).
             async with aclosing(stream_responses(self, self._get_client, request, model)) as events:
                 async for event in events:
@@ -110,7 +111,7 @@ class OpenAIProvider(Provider):
         failure: ProviderError | None = None
         try:
             client = self._get_client()
-            official = client.base_url.host == _OFFICIAL_HOST
+            official = self._takes_max_completion_tokens(client)
             kwargs = _create_kwargs(request, model, self.settings, official_api=official)
             if self.settings.parser == "fast":
                 # The raw body, split and parsed here (see providers/openai_fast.py).
@@ -134,6 +135,15 @@ class OpenAIProvider(Provider):
 
     def map_error(self, exc: BaseException, model: str) -> ProviderError:
         return _ERRORS.map_error(self, exc, model)
+
+    def _api_for(self, model: str) -> OpenAIApi:
+        """The OpenAI API ``model`` is sent to (see :mod:`.openai_apis`)."""
+        return self.settings.api_for(model)
+
+    def _takes_max_completion_tokens(self, client: AsyncOpenAI) -> bool:
+        """Whether ``max_tokens`` goes as ``max_completion_tokens`` (OpenAI itself) or as
+        ``max_tokens`` (compatible servers, which may not know the new name)."""
+        return bool(client.base_url.host == _OFFICIAL_HOST)
 
     async def _prepare(self) -> None:
         self._get_client()

@@ -19,6 +19,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from ..errors import BadRequestError
+from .kinds import CLOUD_KINDS
 
 if TYPE_CHECKING:
     from .base import ProviderSettings
@@ -95,8 +96,10 @@ RESPONSES_OPTIONS = frozenset(
      "extra_body", "extra_headers", "extra_query"}
 )  # fmt: skip
 
+_BASE_OPTIONS = {"openai": OPENAI_OPTIONS, "anthropic": ANTHROPIC_OPTIONS, "google": GOOGLE_OPTIONS}
+#: A cloud kind applies its base kind's options (see :mod:`.kinds`).
 PROVIDER_OPTIONS: Mapping[str, frozenset[str]] = MappingProxyType(
-    {"openai": OPENAI_OPTIONS, "anthropic": ANTHROPIC_OPTIONS, "google": GOOGLE_OPTIONS}
+    {**_BASE_OPTIONS, **{kind: _BASE_OPTIONS[base] for kind, base in CLOUD_KINDS.items()}}
 )
 
 

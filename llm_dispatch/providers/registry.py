@@ -29,6 +29,10 @@ PROVIDER_KINDS: dict[str, str] = {
     "openai": "llm_dispatch.providers.openai:OpenAIProvider",
     "anthropic": "llm_dispatch.providers.anthropic:AnthropicProvider",
     "google": "llm_dispatch.providers.google:GoogleProvider",
+    "azure_openai": "llm_dispatch.providers.azure_openai:AzureOpenAIProvider",
+    "google_vertex": "llm_dispatch.providers.google_vertex:GoogleVertexProvider",
+    "anthropic_vertex": "llm_dispatch.providers.anthropic_vertex:AnthropicVertexProvider",
+    "anthropic_bedrock": "llm_dispatch.providers.anthropic_bedrock:AnthropicBedrockProvider",
 }
 
 

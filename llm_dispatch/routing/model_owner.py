@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..errors import NoProviderAvailable
+from ..providers.kinds import base_kind
 from ..settings.capabilities import family_of
 from ..settings.models import FUNCTION_PROVIDER, DispatchConfig
 
@@ -38,7 +39,7 @@ def model_owner(config: DispatchConfig, order: Sequence[str], model: str) -> str
         ):
             return name
     for name in order:
-        kind = config.providers[name].kind
+        kind = base_kind(config.providers[name].kind)
         if family_of(kind, model) is not None or model.startswith(MODEL_PREFIXES.get(kind, ())):
             return name
     return None

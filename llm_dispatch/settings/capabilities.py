@@ -103,7 +103,8 @@ class ModelFamily:
     context_window: int | None
 
 
-#: Per provider kind, the families of the official APIs' models, first match wins.
+#: Per provider kind, the families of the official APIs' models, first match wins (a cloud
+#: kind looks up its base kind's: see :mod:`llm_dispatch.providers.kinds`).
 MODEL_FAMILIES: dict[str, tuple[ModelFamily, ...]] = {
     "openai": (
         # Chat Completions' audio-input models: text and audio, no images.
@@ -111,7 +112,12 @@ MODEL_FAMILIES: dict[str, tuple[ModelFamily, ...]] = {
         ModelFamily("gpt-4.1*", _TEXT_IMAGE_DOCUMENT, 1_047_576),
         ModelFamily("gpt-4o*", _TEXT_IMAGE_DOCUMENT, 128_000),
     ),
-    "anthropic": (ModelFamily("claude-*", _TEXT_IMAGE_DOCUMENT, 200_000),),
+    "anthropic": (
+        # Vertex AI names them claude-...@<date>; Bedrock anthropic.claude-... (with a
+        # region prefix for an inference profile: us.anthropic.claude-...).
+        ModelFamily("claude-*", _TEXT_IMAGE_DOCUMENT, 200_000),
+        ModelFamily("*anthropic.claude-*", _TEXT_IMAGE_DOCUMENT, 200_000),
+    ),
     "google": (ModelFamily("gemini-*", _EVERY, 1_048_576),),
 }
 

@@ -29,6 +29,7 @@ from ..errors import ConfigError, ConfigProblems
 from ..provider_options import KNOWN_OPTIONS, unknown_option_problem
 from ..providers.base import ModelPrice, ProviderSettings
 from ..redaction import is_secret_name
+from .builtin_providers import builtin_providers
 from .limits import window_problems
 from .paths import did_you_mean
 from .policies import (
@@ -46,7 +47,6 @@ from .providers import (
     FUNCTION_PROVIDER,
     ProviderConfig,
     ProviderKind,
-    builtin_providers,
 )
 from .routes import ROUTE_KEYS, RouteConfig, RouteTarget, StrategyName
 

@@ -23,15 +23,17 @@ from pydantic import (
     model_validator,
 )
 
-from ..content import Modality
 from ..errors import ConfigProblems
 from ..providers.base import FAST_PARSER_KINDS, ModelPrice, ProviderSettings, StreamParser
 from ..providers.continuation import CONTINUATION_MODES, ContinuationMode
 from ..providers.credentials import API_KEY_ENV_VARS, BASE_URL_ENV_VARS, no_credentials_reason
 from ..providers.function import FUNCTION_MODEL, FUNCTION_PROVIDER
+from ..providers.kinds import CLOUD_FIELDS, base_kind
 from ..providers.openai_apis import OpenAIApi
 from ..urls import base_url_problem
 from .capabilities import Capabilities, ModelCapabilities, resolve_capabilities
+from .cloud import CLOUD_FIELD_DESCRIPTIONS as _CLOUD
+from .cloud import cloud_problems
 from .limits import ProviderLimits
 from .paths import did_you_mean
 from .policies import TimeoutOverride, TimeoutSettings
@@ -44,10 +46,18 @@ __all__ = [
     "FUNCTION_PROVIDER",
     "ProviderConfig",
     "ProviderKind",
-    "builtin_providers",
 ]
 
-ProviderKind = Literal["openai", "anthropic", "google", "function"]
+ProviderKind = Literal[
+    "openai",
+    "anthropic",
+    "google",
+    "function",
+    "azure_openai",
+    "google_vertex",
+    "anthropic_vertex",
+    "anthropic_bedrock",
+]
 
 
 class ProviderConfig(BaseModel):
@@ -59,13 +69,15 @@ class ProviderConfig(BaseModel):
 
     kind: ProviderKind = Field(
         description="The implementation: openai (also any OpenAI-compatible server: vLLM, "
-        "Ollama, LM Studio), anthropic, google, or function (the decorated body)."
+        "Ollama, LM Studio), anthropic, google, function (the decorated body), or a cloud "
+        "kind: azure_openai, google_vertex, anthropic_vertex, anthropic_bedrock."
     )
     enabled: bool = Field(default=True, description="false keeps the entry but never routes to it.")
     api_key: SecretStr | None = Field(
         default=None,
         description="The provider's API key; unset: the SDK's key variable (OPENAI_API_KEY, "
-        "ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN, GEMINI_API_KEY or GOOGLE_API_KEY). An "
+        "ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN, GEMINI_API_KEY or GOOGLE_API_KEY, "
+        "AZURE_OPENAI_API_KEY, AWS_BEARER_TOKEN_BEDROCK; the Vertex AI kinds take none). An "
         "unset ${VAR} here disables the provider instead of failing the file. Secret: "
         "never in reprs, logs or errors.",
     )
@@ -144,8 +156,15 @@ class ProviderConfig(BaseModel):
         description="How the provider's streams are read: fast (the raw body split and parsed "
         "by the library, the same events and errors at a fraction of the CPU per chunk) or "
         "sdk (the SDK's own stream). Kinds openai (chat completions and the Responses API), "
-        "anthropic and google take fast; unset: fast for them, sdk for the others.",
+        "anthropic, google and the cloud kinds but anthropic_bedrock take fast; unset: fast "
+        "for them, sdk for the others.",
     )
+    api_version: str | None = Field(default=None, description=_CLOUD["api_version"])
+    deployment: str | None = Field(default=None, description=_CLOUD["deployment"])
+    project: str | None = Field(default=None, description=_CLOUD["project"])
+    location: str | None = Field(default=None, description=_CLOUD["location"])
+    region: str | None = Field(default=None, description=_CLOUD["region"])
+    access_token: SecretStr | None = Field(default=None, description=_CLOUD["access_token"])
 
     limits: ProviderLimits | None = Field(
         default=None,
@@ -171,7 +190,7 @@ class ProviderConfig(BaseModel):
             if problem is not None:
                 problems.append(ConfigProblem(("base_url",), problem))
         if self.continuation is not None and self.kind != FUNCTION_PROVIDER:
-            modes = CONTINUATION_MODES[self.kind]
+            modes = CONTINUATION_MODES[base_kind(self.kind)]
             if self.continuation not in modes:
                 problems.append(
                     ConfigProblem(
@@ -190,6 +209,8 @@ class ProviderConfig(BaseModel):
                             "'openai' chooses between chat completions and the Responses API)",
                         )
                     )
+        values = {key: getattr(self, key) for key in (*CLOUD_FIELDS, "api_key")}
+        problems += cloud_problems(self.kind, values, has_model=bool(self.resolved_model()))
         if self.parser == "fast" and self.kind not in FAST_PARSER_KINDS:
             problems.append(
                 ConfigProblem(
@@ -262,7 +283,7 @@ class ProviderConfig(BaseModel):
     def capabilities_for(self, model: str) -> Capabilities:
         """What ``model`` takes here: its ``capabilities`` entry, else its family's, else
         text only (see :func:`~llm_dispatch.settings.capabilities.resolve_capabilities`)."""
-        return resolve_capabilities(self.kind, model, self.capabilities.get(model))
+        return resolve_capabilities(base_kind(self.kind), model, self.capabilities.get(model))
 
     def mark_missing_key(self, variable: str) -> None:
         """Record that ``api_key`` named the unset variable ``variable`` (loader only)."""
@@ -315,73 +336,5 @@ class ProviderConfig(BaseModel):
             api=self.api,
             model_api=dict(self.model_api),
             parser=self.parser,
+            **{key: getattr(self, key) for key in CLOUD_FIELDS},
         )
-
-
-def builtin_providers() -> dict[str, ProviderConfig]:
-    """The providers used when no configuration file exists.
-
-    The prices are public list prices at the time of writing, as examples: adjust them in
-    your own ``dispatch.yaml``. The capabilities are the providers' documented ones (the
-    same as the family table gives those names).
-    """
-    return {
-        "openai": ProviderConfig(
-            kind="openai",
-            default_model="gpt-4o-mini",
-            prices={
-                "gpt-4o-mini": ModelPrice(input=0.15, output=0.60, cached_input=0.075),
-                "gpt-4o": ModelPrice(input=2.50, output=10.00, cached_input=1.25),
-                "gpt-4.1": ModelPrice(input=2.00, output=8.00, cached_input=0.50),
-                "gpt-4.1-mini": ModelPrice(input=0.40, output=1.60, cached_input=0.10),
-            },
-            capabilities={
-                "gpt-4o-mini": _takes(_IMAGE_DOCUMENT, 128_000),
-                "gpt-4o": _takes(_IMAGE_DOCUMENT, 128_000),
-                "gpt-4.1": _takes(_IMAGE_DOCUMENT, 1_047_576),
-                "gpt-4.1-mini": _takes(_IMAGE_DOCUMENT, 1_047_576),
-            },
-        ),
-        "anthropic": ProviderConfig(
-            kind="anthropic",
-            default_model="claude-sonnet-4-5",
-            prices={
-                "claude-sonnet-4-5": ModelPrice(
-                    input=3.00, output=15.00, cached_input=0.30, cache_write=3.75
-                ),
-                "claude-haiku-4-5": ModelPrice(
-                    input=1.00, output=5.00, cached_input=0.10, cache_write=1.25
-                ),
-                "claude-opus-4-1": ModelPrice(
-                    input=15.00, output=75.00, cached_input=1.50, cache_write=18.75
-                ),
-            },
-            capabilities={
-                "claude-sonnet-4-5": _takes(_IMAGE_DOCUMENT, 200_000),
-                "claude-haiku-4-5": _takes(_IMAGE_DOCUMENT, 200_000),
-                "claude-opus-4-1": _takes(_IMAGE_DOCUMENT, 200_000),
-            },
-        ),
-        "google": ProviderConfig(
-            kind="google",
-            default_model="gemini-2.5-flash",
-            prices={
-                "gemini-2.5-flash": ModelPrice(input=0.30, output=2.50, cached_input=0.03),
-                "gemini-2.5-flash-lite": ModelPrice(input=0.10, output=0.40, cached_input=0.01),
-                "gemini-2.5-pro": ModelPrice(input=1.25, output=10.00, cached_input=0.125),
-            },
-            capabilities={
-                "gemini-2.5-flash": _takes(_EVERY, 1_048_576),
-                "gemini-2.5-flash-lite": _takes(_EVERY, 1_048_576),
-                "gemini-2.5-pro": _takes(_EVERY, 1_048_576),
-            },
-        ),
-    }
-
-
-_IMAGE_DOCUMENT: tuple[Modality, ...] = ("text", "image", "document")
-_EVERY: tuple[Modality, ...] = ("text", "image", "audio", "document")
-
-
-def _takes(modalities: tuple[Modality, ...], context_window: int) -> ModelCapabilities:
-    return ModelCapabilities(modalities=modalities, context_window=context_window)

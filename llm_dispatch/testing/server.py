@@ -10,7 +10,10 @@ The official SDKs talk to it unmodified; every answer can be scripted with fault
 
 Routes: ``POST /v1/chat/completions`` (OpenAI and compatible servers), ``POST /v1/responses``
 (OpenAI's Responses API; recorded as provider ``openai``), ``POST /v1/messages``
-(Anthropic), ``POST /{version}/models/{model}:streamGenerateContent`` (Gemini).
+(Anthropic), ``POST /{version}/models/{model}:streamGenerateContent`` (Gemini), and the
+cloud platforms' paths to them (:mod:`.wire_cloud`: Azure OpenAI, Claude and Gemini on
+Vertex AI; :mod:`.wire_bedrock`: Claude on Bedrock, in AWS's binary event stream), each
+recorded under its cloud kind's name.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from .parts import media_tokens
 from .script import RecordedRequest, Script
 from .wire import Wire
 from .wire_anthropic import AnthropicWire
+from .wire_bedrock import BedrockWire
+from .wire_cloud import AzureOpenAIWire, VertexAnthropicWire, VertexGeminiWire
 from .wire_google import GoogleWire
 from .wire_openai import OpenAIWire
 from .wire_openai_responses import OpenAIResponsesWire
@@ -65,6 +70,10 @@ class FakeProviderServer:
         self._openai_responses = OpenAIResponsesWire()
         self._anthropic = AnthropicWire()
         self._google = GoogleWire()
+        self._azure = AzureOpenAIWire()
+        self._vertex_anthropic = VertexAnthropicWire()
+        self._vertex_gemini = VertexGeminiWire()
+        self._bedrock = BedrockWire()
         self._tasks: set[asyncio.Task[Any]] = set()
         self.in_flight = 0
         self.peak_in_flight = 0
@@ -79,6 +88,11 @@ class FakeProviderServer:
         app.router.add_post("/responses", self._handle_openai_responses)
         app.router.add_post("/v1/messages", self._handle_anthropic)
         app.router.add_post("/{version}/models/{model_action}", self._handle_google)
+        app.router.add_post("/openai/deployments/{deployment}/chat/completions", self._handle_azure)
+        vertex = "/{version}/projects/{project}/locations/{location}/publishers"
+        app.router.add_post(vertex + "/anthropic/models/{model_action}", self._handle_vertex_claude)
+        app.router.add_post(vertex + "/google/models/{model_action}", self._handle_vertex_gemini)
+        app.router.add_post("/model/{model}/invoke-with-response-stream", self._handle_bedrock)
         # handler_cancellation: a client that goes away cancels the handler at once, which
         # is how the server notices disconnects while it is sleeping between chunks.
         self._runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
@@ -124,6 +138,12 @@ class FakeProviderServer:
             "openai": self.openai_base_url,
             "anthropic": self.anthropic_base_url,
             "google": self.google_base_url,
+            # The Azure endpoint; Vertex AI's Anthropic base (which holds the version);
+            # Vertex AI's Gemini endpoint; Bedrock's runtime endpoint.
+            "azure_openai": self.url,
+            "anthropic_vertex": f"{self.url}/v1",
+            "google_vertex": self.url,
+            "anthropic_bedrock": self.url,
         }[kind]
 
     # -- scripting ---------------------------------------------------------------------------
@@ -176,6 +196,26 @@ class FakeProviderServer:
                 self._google.error_body(404, "only streamGenerateContent is faked"), status=404
             )
         return await self._serve(request, self._google)
+
+    async def _handle_azure(self, request: web.Request) -> web.StreamResponse:
+        return await self._serve(request, self._azure)
+
+    async def _handle_vertex_claude(self, request: web.Request) -> web.StreamResponse:
+        if not request.match_info["model_action"].endswith(":streamRawPredict"):
+            return web.json_response(
+                self._anthropic.error_body(404, "only streamRawPredict is faked"), status=404
+            )
+        return await self._serve(request, self._vertex_anthropic)
+
+    async def _handle_vertex_gemini(self, request: web.Request) -> web.StreamResponse:
+        if not request.match_info["model_action"].endswith(":streamGenerateContent"):
+            return web.json_response(
+                self._google.error_body(404, "only streamGenerateContent is faked"), status=404
+            )
+        return await self._serve(request, self._vertex_gemini)
+
+    async def _handle_bedrock(self, request: web.Request) -> web.StreamResponse:
+        return await self._serve(request, self._bedrock)
 
     async def _serve(self, request: web.Request, wire: Wire) -> web.StreamResponse:
         try:
@@ -248,9 +288,9 @@ class FakeProviderServer:
         if script.usage is not None and script.send_usage:
             usage = script.usage
 
+        content_type = getattr(wire, "content_type", "text/event-stream")
         response = web.StreamResponse(
-            status=200,
-            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"},
+            status=200, headers={"Content-Type": content_type, "Cache-Control": "no-cache"}
         )
         await response.prepare(request)
         rec.prompt_tokens = usage[0] if usage else prompt_tokens
@@ -259,7 +299,7 @@ class FakeProviderServer:
 
         # Gemini puts the finish reason on the last chunk: when the answer ends with text,
         # its last chunk goes out with the closing events.
-        merges_last = wire.name == "google" and bool(steps) and steps[-1].kind == "text"
+        merges_last = isinstance(wire, GoogleWire) and bool(steps) and steps[-1].kind == "text"
         for position, step in enumerate(steps):
             if position == script.drop_after:
                 assert request.transport is not None
