@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .attempt import Attempt, Open, Opened
+from .budgets import Budgets, guarded_by_budgets
 from .chunk import chunk_dict, extra_dict
 from .context import StreamContext
 from .errors import ErrorKind, ProviderError
@@ -138,9 +139,10 @@ class Dispatcher:
             from .embedding.stage import EmbeddingStage
 
             self.embedding_stage = EmbeddingStage(embedding)
-        # Opening an attempt, innermost first: the first event in time, retried, and
-        # guarded by the target's circuit.
-        self._open: Open = guarded_by_circuit(self.circuit, with_retry(open_first_event))
+        # Opening an attempt, innermost first: first event in time, retry, circuit, budgets.
+        self.budgets = Budgets(self.config)
+        opening = guarded_by_circuit(self.circuit, with_retry(open_first_event))
+        self._open: Open = guarded_by_budgets(self.budgets, opening)
 
     # -- providers ----------------------------------------------------------------------------
 
@@ -187,13 +189,14 @@ class Dispatcher:
         return None if self.fake else self.config.provider(name).disabled_reason(name)
 
     async def aclose(self) -> None:
-        """Close every provider's HTTP client, and the configuration's cache."""
+        """Close every provider's HTTP client, the configuration's cache, the budget store."""
         providers = [*self._providers.values(), *self._variants.values()]
         self._providers, self._variants = {}, {}
         for provider in providers:
             await provider.aclose()
         if self.cache is not None:
             await self.cache.aclose()
+        await self.budgets.aclose()
 
     # -- entry point --------------------------------------------------------------------------
 
@@ -206,11 +209,8 @@ class Dispatcher:
     async def stream(
         self, ctx: StreamContext, options: CallOptions, *, as_dicts: bool = False
     ) -> AsyncGenerator[Any, None]:
-        """Stream ``ctx.request``: ``str`` chunks, or chunk dicts when ``as_dicts``.
-
-        One generator from the plan to the last chunk, because every pass-through generator
-        layer would cost a share of the per-chunk budget.
-        """
+        """Stream ``ctx.request``: ``str`` chunks, or chunk dicts when ``as_dicts``; one
+        generator from the plan to the last chunk (each generator layer costs per chunk)."""
         policy = self.policy_for(options)
         # The total deadline starts now: the cache lookup and the circuit store count too.
         run = Run(

@@ -34,6 +34,8 @@ class ErrorKind(StrEnum):
     # The target's circuit refused it when the attempt opened (its half-open probe was
     # taken meanwhile): nothing was sent.
     CIRCUIT_OPEN = "circuit_open"
+    # A spend cap refused the target when the attempt opened: nothing was sent.
+    BUDGET_EXCEEDED = "budget_exceeded"
 
 
 RETRYABLE_KINDS = frozenset(

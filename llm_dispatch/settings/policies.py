@@ -21,6 +21,7 @@ from pydantic import (
 from ..errors import ConfigProblems
 from ..redaction import is_plain_word
 from ..urls import SecretUrl
+from .budgets import BudgetSettings
 from .paths import did_you_mean
 from .problems import ConfigProblem
 
@@ -289,4 +290,8 @@ class PolicySettings(BaseModel):
     circuit: CircuitSettings = Field(
         default_factory=CircuitSettings,
         description="The circuit breaker that takes a failing target out of rotation.",
+    )
+    budgets: BudgetSettings = Field(
+        default_factory=BudgetSettings,
+        description="Where the spend counters of `budgets` live (see docs/budgets.md).",
     )
