@@ -19,6 +19,7 @@ from llm_dispatch import (
     Dispatcher,
     StreamInterrupted,
     StreamTimeout,
+    Switch,
     llm_stream,
     llm_stream_with_metadata,
 )
@@ -353,6 +354,12 @@ async def test_the_scope_reaches_the_budgets_on_every_way_in(
         "Client.stream": lambda: client.stream("hi", budget_scope="tenant-a").collect(),
         "Client.stream_with_usage": lambda: client.stream_with_usage("hi", budget_scope="tenant-a"),
         "Client.batch": lambda: client.batch(["hi"], budget_scope="tenant-a"),
+        "a batch's request": lambda: client.batch([{"prompt": "hi", "budget_scope": "tenant-a"}]),
+        "Switch": lambda: (
+            Switch(dispatcher)
+            .stream_request({"prompt": "hi", "budget_scope": "tenant-a"})
+            .collect()
+        ),
     }
     for way, call in ways.items():
         with pytest.raises(BudgetExceeded):

@@ -153,4 +153,5 @@ class RedisBudgetStore(BudgetStore):
 
     async def aclose(self) -> None:
         if self._owns_client:
+            self._owns_client = False  # once: a dispatcher may be closed twice
             await self._client.aclose()
