@@ -22,10 +22,11 @@ from llm_dispatch import (
     Switch,
     llm_stream,
     llm_stream_with_metadata,
+    run_tools,
 )
 from llm_dispatch.budgets import Counter, MemoryBudgetStore
 from llm_dispatch.errors import OverloadedError
-from llm_dispatch.testing import FakeProviderServer, Script
+from llm_dispatch.testing import FakeProviderServer, Script, ScriptedToolCall
 
 try:
     from budget_fixtures import DAY, FakeClock, budget_config
@@ -368,6 +369,26 @@ async def test_the_scope_reaches_the_budgets_on_every_way_in(
     await client.stream("hi").collect()  # no scope: not under the tenant's cap
     await client.stream("hi", budget_scope="tenant-b").collect()
     assert len(fake_server.requests) == 2
+
+
+async def test_the_follow_up_turns_of_a_tool_loop_keep_the_scope(
+    budgeted: Any, fake_server: FakeProviderServer
+) -> None:
+    # Room for one turn: the loop's second request (the tool's result) is refused.
+    dispatcher = budgeted([{"scope": "tenant-a", "per_day": 0.015}])
+    call = ScriptedToolCall("get_weather", {"city": "Paris"})
+    fake_server.default = Script(tool_calls=[call], usage=(5, 5))
+
+    def get_weather(city: str) -> str:
+        """The weather in a city."""
+        return f"sunny in {city}"
+
+    ask = answerer(dispatcher, tools=[get_weather], budget_scope="tenant-a")
+    loop = run_tools(ask("Weather in Paris?"), max_steps=3)
+    with pytest.raises(BudgetExceeded) as caught:
+        await loop.collect()
+    assert caught.value.budget == "scope tenant-a"
+    assert len(fake_server.requests) == 1 and loop.steps[0].tool_calls
 
 
 async def test_bad_scopes_and_per_call_budget_settings_are_refused(budgeted: Any) -> None:
