@@ -237,7 +237,8 @@ class Budgets:
 
     async def status(self, *, scope: str | None = None) -> list[BudgetStatus]:
         """Every budget's current windows (those of ``scope`` included, for a scope's
-        budgets), as the store sees them now."""
+        budgets), as the store sees them now (this process's counters while a shared
+        store is down)."""
         lines = [
             line
             for provider in sorted({b.selector for b in self.entries if b.level == "provider"})
