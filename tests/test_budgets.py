@@ -141,6 +141,13 @@ async def test_a_provider_cap_moves_on_to_the_routes_next_target(
         await only_openai.collect()
     assert caught.value.level == "provider" and caught.value.provider == "openai"
     assert fake_server.requests_for("openai") == []
+    # Refused on the last target after others failed: the call ends on the refusal, which
+    # lists every attempt.
+    fake_server.enqueue(Script(status=503), provider="anthropic", times=3)
+    answer = answerer(dispatcher, max_tokens=100, providers=["anthropic", "openai"])
+    with pytest.raises(BudgetExceeded) as caught:
+        await answer("Say hello").collect()
+    assert [a.outcome for a in caught.value.attempts] == ["overloaded"] * 3 + ["budget_exceeded"]
 
 
 async def test_a_model_without_a_price_under_a_budget_is_refused(

@@ -160,7 +160,7 @@ async def test_an_unreachable_store_is_replaced_by_process_counters(
     config = budget_config(
         fake_server,
         [{"scope": "*", "per_day": 0.015}],
-        defaults={"budgets": {"store": "redis://127.0.0.1:1/0"}},
+        defaults={"budgets": {"store": "redis://:s3cret-pw@127.0.0.1:1/0"}},
     )
     dispatcher = Dispatcher(config)
 
@@ -178,6 +178,7 @@ async def test_an_unreachable_store_is_replaced_by_process_counters(
         warnings = [e for e in events if e["event"] == "budget.store_unavailable"]
         assert len(warnings) == 1 and warnings[0]["log_level"] == "warning"
         assert warnings[0]["using"] == "process counters"
+        assert "s3cret-pw" not in repr(events) and "s3cret-pw" not in repr(dispatcher.config)
     finally:
         await dispatcher.aclose()
 
