@@ -130,8 +130,10 @@ class Budgets:
 
     # -- which caps ----------------------------------------------------------------------
 
-    def _lines(self, provider: str, route: str | None, scope: str | None) -> list[_Line]:
-        now = self.clock()
+    def _lines(
+        self, provider: str, route: str | None, scope: str | None, now: float
+    ) -> list[_Line]:
+        """The counters of the caps on ``provider``, ``route`` and ``scope`` at ``now``."""
         found: dict[str, _Line] = {}
         for budget in self.entries:
             level, selector = budget.level, budget.selector
@@ -167,7 +169,8 @@ class Budgets:
         :class:`ConfigError` when a cap covers a model without a price."""
         ctx, target = attempt.run.ctx, attempt.target
         scope = ctx.values.get(BUDGET_SCOPE)
-        lines = self._lines(target.provider, self.route_of(ctx.task_type), scope)
+        now = self.clock()
+        lines = self._lines(target.provider, self.route_of(ctx.task_type), scope, now)
         if not lines:
             return None
         if target.price is None:
@@ -181,7 +184,6 @@ class Budgets:
         estimate = (prompt * target.price.input + output * target.price.output) / 1e6
         counters = tuple(line.counter for line in lines)
         token = uuid.uuid4().hex
-        now = self.clock()
         hold_until = now + self.settings.reservation_ttl
         amount = nano(estimate)
 
@@ -239,18 +241,18 @@ class Budgets:
         """Every budget's current windows (those of ``scope`` included, for a scope's
         budgets), as the store sees them now (this process's counters while a shared
         store is down)."""
+        now = self.clock()
         lines = [
             line
             for provider in sorted({b.selector for b in self.entries if b.level == "provider"})
-            for line in self._lines(provider, None, None)
+            for line in self._lines(provider, None, None, now)
         ]
         for route in sorted({b.selector for b in self.entries if b.level == "route"}):
-            lines += self._lines("", route, None)
+            lines += self._lines("", route, None, now)
         scopes = {b.selector for b in self.entries if b.level == "scope"} - {ANY_SCOPE}
         for named in sorted(scopes | ({scope} if scope is not None else set())):
-            lines += self._lines("", None, named)
+            lines += self._lines("", None, named, now)
         counters = [line.counter for line in lines]
-        now = self.clock()
 
         async def read(store: BudgetStore) -> object:
             return await store.read(counters, now)
