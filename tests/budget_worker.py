@@ -5,7 +5,8 @@
 Builds a dispatcher from CONFIG_JSON (the test's fake server, a budget on the Redis at
 127.0.0.1:6379), prints ``ready``, waits for a line on stdin, then makes CALLS calls at
 once under the scope ``shared`` and prints one line per call: ``ok <cost_usd>``,
-``refused <budget>`` or ``error <type>: <message>``; then ``done``.
+``refused <budget>`` or ``error <type>: <message>``; then ``done shared`` (or ``done
+local`` when a round trip to the store failed and this process counted on its own).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ async def main(config: dict[str, Any], calls: int) -> None:
     try:
         for line in await asyncio.gather(*(one() for _ in range(calls))):
             say(line)
-        say("done")
+        say("done local" if dispatcher.budgets.store_failures else "done shared")
     finally:
         await dispatcher.aclose()
 

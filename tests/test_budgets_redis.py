@@ -172,6 +172,7 @@ async def test_an_unreachable_store_is_replaced_by_process_counters(
         with capture_events() as events:
             await answer("hi").collect()
             assert dispatcher.budgets.using_local_state
+            assert dispatcher.budgets.store_failures == 1
             with pytest.raises(BudgetExceeded):
                 await answer("hi").collect()
         assert len(fake_server.requests) == 1

@@ -120,6 +120,8 @@ class Budgets:
         # What stands in for a shared store while it is unreachable.
         self._local = None if isinstance(store, MemoryBudgetStore) else MemoryBudgetStore()
         self._store_down_until = -math.inf
+        #: Round trips to the shared store that failed or timed out, since this started.
+        self.store_failures = 0
         self._throttle = Throttle()
         self._unsent: list[tuple[tuple[Counter, ...], str, int]] = []
 
@@ -286,6 +288,7 @@ class Budgets:
                 async with asyncio.timeout(bound):
                     result = await op(self.store)
             except Exception as exc:
+                self.store_failures += 1
                 self._store_down_until = time.monotonic() + self.settings.store_retry
                 self._throttle(
                     log.warning,
