@@ -264,6 +264,10 @@ class Budgets:
         return [_status(line, tally) for line, tally in zip(lines, tallies, strict=True)]
 
     async def aclose(self) -> None:
+        """Send the settlements still kept for the shared store (within ``store_timeout``),
+        then release its connections."""
+        if self._unsent:
+            await self._send_unsent()
         await self.store.aclose()
 
     # -- the shared store, or this process's counters --------------------------------------
