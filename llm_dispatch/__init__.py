@@ -14,6 +14,7 @@ Importing this package imports no provider SDK; each is imported when first used
 """
 
 from .batch import BatchChunk, TaskRequest
+from .budget_errors import BudgetExceeded
 from .callbacks.langchain import StreamHandler
 from .callbacks.styles import EventCallbacks, StreamingCallbacks
 from .chunk import ChunkMetadata
@@ -53,6 +54,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AllProvidersFailed",
     "BatchChunk",
+    "BudgetExceeded",
     "CallOptions",
     "ChunkMetadata",
     "Client",

@@ -47,6 +47,8 @@ class TaskRequest(BaseModel):
     max_tokens: int | None = Field(default=None, gt=0)
     stop: list[str] | None = None
     response_format: dict[str, Any] | None = None
+    #: The scope whose budgets this request counts against (see docs/budgets.md).
+    budget_scope: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

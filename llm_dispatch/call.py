@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
+from .budgets.policy import BUDGET_SCOPE
 from .cache.instance import is_streaming_cache
 from .dispatcher import CallOptions
 from .policies.overrides import merge_policy
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from .stages.base import Stage
     from .stages.pipeline import CallStages
 
-__all__ = ["CacheChoice", "open_call"]
+__all__ = ["CacheChoice", "checked_budget_scope", "open_call"]
 
 #: A call's cache: its own :class:`StreamingCache`; ``True`` for the configuration's (which
 #: must exist); ``False`` for none, counted as a bypass; ``None`` for the configuration's
@@ -50,6 +51,7 @@ def open_call(
     body: Provider | None = None,
     cache: CacheChoice = None,
     cache_scope: str | Callable[[], str | None] | None = None,
+    budget_scope: str | Callable[[], str | None] | None = None,
     caller: str | None = None,
     response_model: type[BaseModel] | None = None,
 ) -> DispatchStream[Any]:
@@ -67,6 +69,8 @@ def open_call(
     - ``body``: the ``function`` provider of a decorated call.
     - ``cache``: see :data:`CacheChoice`; ``cache_scope``: a string, or a callable called
       now for one.
+    - ``budget_scope``: the scope whose budgets the call counts against (docs/budgets.md):
+      a string, or a callable called now for one (None: no scope).
     - ``caller``: names the call at the start of its error messages.
     - ``response_model``: the pydantic model the answer is (the request's
       ``response_format`` must already ask for it: :func:`~llm_dispatch.structured.
@@ -95,9 +99,27 @@ def open_call(
         cache=_resolve_cache(dispatcher, cache, caller),
         cache_scope=cache_scope() if callable(cache_scope) else cache_scope,
     )
-    return DispatchStream(
-        dispatcher, dispatcher.new_context(request), options, mode, structured=response_model
-    )
+    ctx = dispatcher.new_context(request)
+    scope = budget_scope() if callable(budget_scope) else budget_scope
+    if scope is not None:
+        ctx.values[BUDGET_SCOPE] = checked_budget_scope(scope, caller)
+    return DispatchStream(dispatcher, ctx, options, mode, structured=response_model)
+
+
+def checked_budget_scope(scope: object, caller: str | None = None) -> str:
+    """``scope`` if it can name a budget scope (a non-empty string), else a TypeError or
+    ValueError that says what was passed."""
+    prefix = f"{caller}: " if caller is not None else ""
+    if not isinstance(scope, str):
+        raise TypeError(
+            f"{prefix}budget_scope= takes a string (or a callable returning one), "
+            f"not {type(scope).__name__}"
+        )
+    if not scope or scope == "*" or len(scope) > 200:
+        raise ValueError(
+            f"{prefix}budget_scope={scope[:40]!r}: a scope is 1 to 200 characters and not '*'"
+        )
+    return scope
 
 
 def _resolve_cache(

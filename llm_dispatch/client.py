@@ -26,7 +26,7 @@ from pydantic import BaseModel
 
 from .batch import BatchChunk, TaskRequest, stream_batch
 from .binding import RequestBinder
-from .call import CacheChoice, open_call
+from .call import CacheChoice, checked_budget_scope, open_call
 from .callbacks.listener import Callback
 from .callbacks.styles import EventCallbacks
 from .client_options import StreamingOptions
@@ -109,6 +109,7 @@ class Client:
         mid_stream: str | None = None,
         cache: CacheChoice = None,
         cache_scope: str | None = None,
+        budget_scope: str | None = None,
         tools: Any = None,
         tool_choice: str | None = None,
         reasoning: Any = None,
@@ -131,10 +132,14 @@ class Client:
         the first of them, whatever its name: an OpenAI-compatible server's own models).
         ``policy`` and the four policy shorthands override the configured policies for this
         call; ``streaming_options`` add theirs (:mod:`llm_dispatch.client_options`).
+        ``budget_scope`` names the scope whose budgets the call counts against
+        (docs/budgets.md).
         """
         dispatcher = self._dispatcher()
         streaming = streaming_options or StreamingOptions()
         task = TaskType(task_type)
+        if budget_scope is not None:
+            checked_budget_scope(budget_scope, "Client")
         if response_model is not None:
             response_format = structured_format(response_model, response_format, "Client")
         request = _BINDER.bind(
@@ -185,6 +190,7 @@ class Client:
             timeouts=streaming.timeouts(),
             cache=cache,
             cache_scope=cache_scope,
+            budget_scope=budget_scope,
             response_model=response_model,
         )
 

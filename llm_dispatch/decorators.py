@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from .binding import RequestBinder, tool_request_fields
 from .cache.instance import is_streaming_cache
-from .call import CacheChoice, open_call
+from .call import CacheChoice, checked_budget_scope, open_call
 from .dispatcher import Dispatcher
 from .embedding.options import EmbeddingOptions
 from .global_dispatcher import get_dispatcher
@@ -110,6 +110,10 @@ class _Decorated:
         if scope is not None and not (isinstance(scope, str) or callable(scope)):
             raise TypeError("cache_scope= takes a string or a callable returning one")
         self._cache_scope: str | Callable[[], str | None] | None = scope
+        budget_scope = o["budget_scope"]
+        if budget_scope is not None and not callable(budget_scope):
+            checked_budget_scope(budget_scope, where)
+        self._budget_scope: str | Callable[[], str | None] | None = budget_scope
 
     def with_options(self, **overrides: Any) -> _Decorated:
         """The same function decorated with some arguments changed (e.g. ``providers=``)."""
@@ -134,6 +138,7 @@ class _Decorated:
             body=FunctionProvider(self._func, args, kwargs),
             cache=self._cache,
             cache_scope=self._cache_scope,
+            budget_scope=self._budget_scope,
             caller=self._func.__qualname__,
             response_model=self.response_model,
         )
@@ -172,6 +177,7 @@ _DEFAULTS: dict[str, Any] = {
     "embed_metadata": None,
     "cache": None,
     "cache_scope": None,
+    "budget_scope": None,
     "progress_tracker": None,
     "callbacks": None,
 }
@@ -222,7 +228,9 @@ def llm_stream(func: BodyFunc | None = None, /, **kwargs: Any) -> Any:
     ``hmac_key="random"`` for the process's random key) — none is a ``ConfigError`` here;
     ``cache`` (a :class:`StreamingCache`, ``True`` for the configuration's, ``False`` to
     bypass it) replays close-enough earlier answers, and ``cache_scope`` (a string, or a
-    callable evaluated per call) keeps tenants apart. ``fn.with_options(cache=False)(...)``
+    callable evaluated per call) keeps tenants apart; ``budget_scope`` (a string, or a
+    callable evaluated per call) names the scope whose budgets the call counts against
+    (docs/budgets.md). ``fn.with_options(cache=False)(...)``
     bypasses the cache for one call. ``progress_tracker`` (a :class:`ProgressTracker`)
     follows each call's progress; ``callbacks`` (``StreamingCallbacks``, ``EventCallbacks``,
     a ``StreamHandler`` or any LangChain-style handler, or a list of them) hear every event

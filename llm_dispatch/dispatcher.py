@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .attempt import Attempt, Open, Opened
+from .budgets import Budgets
 from .chunk import chunk_dict, extra_dict
 from .context import StreamContext
 from .errors import ErrorKind, ProviderError
@@ -139,7 +140,8 @@ class Dispatcher:
 
             self.embedding_stage = EmbeddingStage(embedding)
         # Opening an attempt: under every policy that guards it (policies/opening.py).
-        self._open: Open = attempt_opener(self.circuit, self.limits)
+        self.budgets = Budgets(self.config)
+        self._open: Open = attempt_opener(self.circuit, self.limits, self.budgets)
 
     # -- providers ----------------------------------------------------------------------------
 
@@ -186,14 +188,14 @@ class Dispatcher:
         return None if self.fake else self.config.provider(name).disabled_reason(name)
 
     async def aclose(self) -> None:
-        """Close every provider's HTTP client, the configuration's cache, the limits' store."""
+        """Close every provider's HTTP client, the cache, the limits' and budgets' stores."""
         providers = [*self._providers.values(), *self._variants.values()]
         self._providers, self._variants = {}, {}
         for provider in providers:
             await provider.aclose()
         if self.cache is not None:
             await self.cache.aclose()
-        await self.limits.aclose()
+        """Close every provider's HTTP client, the cache, the limits' and budgets' stores."""
 
     # -- entry point --------------------------------------------------------------------------
 
@@ -206,11 +208,8 @@ class Dispatcher:
     async def stream(
         self, ctx: StreamContext, options: CallOptions, *, as_dicts: bool = False
     ) -> AsyncGenerator[Any, None]:
-        """Stream ``ctx.request``: ``str`` chunks, or chunk dicts when ``as_dicts``.
-
-        One generator from the plan to the last chunk, because every pass-through generator
-        layer would cost a share of the per-chunk budget.
-        """
+        """Stream ``ctx.request``: ``str`` chunks, or chunk dicts when ``as_dicts``; one
+        generator from the plan to the last chunk (each generator layer costs per chunk)."""
         policy = self.policy_for(options)
         # The total deadline starts now: the cache lookup and the circuit store count too.
         run = Run(

@@ -37,6 +37,8 @@ class ErrorKind(StrEnum):
     # A configured rate or concurrency limit (or a provider's Retry-After hold) refused the
     # attempt when it opened: nothing was sent.
     LIMIT_REACHED = "limit_reached"
+    # A spend cap refused the target when the attempt opened: nothing was sent.
+    BUDGET_EXCEEDED = "budget_exceeded"
 
 
 RETRYABLE_KINDS = frozenset(

@@ -22,6 +22,7 @@ The hierarchy lets callers catch at the level they care about::
         ├── StreamTimeout (TimeoutError)  a deadline fired (first_token, idle or total)
         ├── StreamInterrupted             failed after text reached the consumer; carries the text
         ├── AllProvidersFailed            every target was tried; lists each attempt
+        ├── BudgetExceeded                a spend cap refused the call (in budget_errors.py)
         └── NoProviderAvailable           no enabled target could be planned
 
 Messages never contain API keys, HMAC keys or URL passwords: provider messages are passed

@@ -41,7 +41,7 @@ from .tokens import TokenCounter, counter_used, estimate_prompt_tokens, estimate
 __all__ = ["AttemptRecord", "Ledger", "LedgerEntry", "cost_of"]
 
 # Outcomes for which no request reached a provider, whatever else is known.
-_NOT_SENT = frozenset({"skipped", "circuit_open", "limit_reached"})
+_NOT_SENT = frozenset({"skipped", "circuit_open", "limit_reached", "budget_exceeded"})
 
 
 def cost_of(usage: Usage, price: ModelPrice | None) -> float | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .budget_errors import BudgetExceeded
 from .error_kinds import ErrorKind
 from .errors import (
     AuthenticationError,
@@ -44,6 +45,7 @@ _CLASS_FOR_KIND: dict[ErrorKind, type[ProviderError]] = {
     ErrorKind.MALFORMED: MalformedEventError,
     ErrorKind.CIRCUIT_OPEN: CircuitOpenError,
     ErrorKind.LIMIT_REACHED: LimitReached,
+    ErrorKind.BUDGET_EXCEEDED: BudgetExceeded,
 }
 
 

@@ -7,6 +7,7 @@ import weakref
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
+from .budgets.policy import BUDGET_SCOPE
 from .chunk import chunk_dict
 from .context import StreamContext
 from .errors import InvalidJSONError
@@ -73,13 +74,13 @@ class DispatchStream(Generic[T]):
 
     def follow_up(self, request: Request) -> DispatchStream[T]:
         """A new call of ``request`` made the way this one was (dispatcher, policies,
-        stages, cache, mode): the next turn of a conversation, e.g. in a tool loop."""
+        stages, cache, budget scope, mode): the next turn of a conversation, e.g. in a
+        tool loop."""
+        ctx = self._dispatcher.new_context(request)
+        if BUDGET_SCOPE in self._ctx.values:
+            ctx.values[BUDGET_SCOPE] = self._ctx.values[BUDGET_SCOPE]
         return DispatchStream(
-            self._dispatcher,
-            self._dispatcher.new_context(request),
-            self._options,
-            self._mode,
-            structured=self._structured,
+            self._dispatcher, ctx, self._options, self._mode, structured=self._structured
         )
 
     async def aclose(self) -> None:

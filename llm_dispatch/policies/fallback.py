@@ -4,7 +4,8 @@ A target is left for the next one after a failure that allows it (an error of a 
 ``FALLBACK_KINDS``, or of a kind the policy's ``fallback_on`` lists, with the ``fallback``
 policy on), or after a failure after text under ``mid_stream: continue``. Every move is
 reported to the stages as a :class:`FallbackEvent`. When no target completed,
-:meth:`Fallback.error` says why, listing every attempt.
+:meth:`Fallback.error` says why, listing every attempt (a budget that refused the last
+target is raised itself).
 
 After a ``context_length`` failure the request is known not to fit that target's context
 window, so the targets handed out next are those whose known window is larger than the
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..budget_errors import BudgetExceeded
 from ..errors import (
     AllProvidersFailed,
     ErrorKind,
@@ -95,7 +97,8 @@ class Fallback:
             error = StreamInterrupted(
                 ctx.text, provider=ctx.provider, model=ctx.model, cause=last, attempts=attempts
             )
-        elif not last.allows_fallback and len(attempts) == 1:
+        elif isinstance(last, BudgetExceeded) or (not last.allows_fallback and len(attempts) == 1):
+            # A cap refused the last target (nothing sent): the call ends on that refusal.
             return last
         elif isinstance(last, ProviderTimeoutError) and last.limit is not None:
             # The chain ran out on a deadline: say which one, with every attempt listed.

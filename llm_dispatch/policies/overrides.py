@@ -30,6 +30,11 @@ def policy_overrides(
         overrides.setdefault("timeouts", {})["total"] = timeout
     if mid_stream is not None:
         overrides["mid_stream"] = mid_stream
+    if "budgets" in overrides:
+        raise ValueError(
+            "policy: 'budgets' cannot be set per call: the spend counters are the "
+            "dispatcher's (defaults.budgets in the configuration)"
+        )
     if overrides:
         # Fail at decoration time, not on the first call.
         merge_policy(PolicySettings(), overrides)

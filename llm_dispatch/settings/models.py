@@ -29,6 +29,7 @@ from ..errors import ConfigError, ConfigProblems
 from ..provider_options import KNOWN_OPTIONS, unknown_option_problem
 from ..providers.base import ModelPrice, ProviderSettings
 from ..redaction import is_secret_name
+from .budgets import BudgetConfig, budget_problems
 from .builtin_providers import builtin_providers
 from .limits import window_problems
 from .paths import did_you_mean
@@ -104,6 +105,11 @@ class DispatchConfig(BaseModel):
         description="Signed invisible provenance for every stream when present and enabled; "
         "a function's embed_metadata= argument wins over it.",
     )
+    budgets: list[BudgetConfig] = Field(
+        default_factory=list,
+        description="Spend caps per provider, route or scope, per day and per month (USD); "
+        "a call that would pass one raises BudgetExceeded before it is sent.",
+    )
 
     @model_validator(mode="after")
     def _complete_and_check(self) -> DispatchConfig:
@@ -142,6 +148,7 @@ class DispatchConfig(BaseModel):
             ]
             if implicit:
                 self.routes["default"] = RouteConfig(targets=implicit)
+        problems.extend(budget_problems(self))
 
         if problems:
             raise ConfigProblems(problems)

@@ -21,6 +21,7 @@ from pydantic import (
 from ..errors import ConfigProblems
 from ..redaction import is_plain_word
 from ..urls import SecretUrl
+from .budgets import BudgetSettings
 from .limits import LimitSettings
 from .paths import did_you_mean
 from .problems import ConfigProblem
@@ -295,4 +296,8 @@ class PolicySettings(BaseModel):
         default_factory=LimitSettings,
         description="Where the providers' rate and concurrency limits are counted; the "
         "limits themselves are each provider's `limits`.",
+    )
+    budgets: BudgetSettings = Field(
+        default_factory=BudgetSettings,
+        description="Where the spend counters of `budgets` live (see docs/budgets.md).",
     )
