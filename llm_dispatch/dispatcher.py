@@ -195,7 +195,8 @@ class Dispatcher:
             await provider.aclose()
         if self.cache is not None:
             await self.cache.aclose()
-        """Close every provider's HTTP client, the cache, the limits' and budgets' stores."""
+        await self.limits.aclose()
+        await self.budgets.aclose()
 
     # -- entry point --------------------------------------------------------------------------
 
