@@ -6,7 +6,7 @@ One request goes through one generator (:meth:`Dispatcher.stream`):
    the targets of the task type (minus disabled providers and open circuits);
 2. the fallback policy hands out the targets in turn; each becomes an
    :class:`~llm_dispatch.attempt.Attempt`, opened under the policies that wrap opening it
-   (circuit breaker, retry, first-token deadline: see :mod:`llm_dispatch.policies`);
+   (circuit breaker, retry, first-token deadline, hedging: see :mod:`llm_dispatch.policies`);
 3. text flows through the stages to the consumer, under the idle deadline; reasoning and
    tool calls go to ``ctx.extras`` (:mod:`llm_dispatch.deltas`), which says what to show;
 4. a failure after text goes to the mid-stream policy: raise, or continue on the next target;
@@ -34,6 +34,7 @@ from .offline import OFFLINE_HINT, fake_mode_requested, faked_settings
 from .policies.circuit import CircuitBreaker, guarded_by_circuit
 from .policies.fallback import Fallback
 from .policies.first_token import open_first_event
+from .policies.hedging import Opening
 from .policies.mid_stream import after_text, guard_continuation, report_continuation
 from .policies.retry import with_retry
 from .policies.timeouts import Watchdog
@@ -254,17 +255,16 @@ class Dispatcher:
             return attempt
 
         chain = Fallback(run, plan)
+        opening = Opening(run, chain, attempt_for, self._open_attempt)
         watchdog, chunk_stages = run.deadlines, run.chunk_stages
         try:
             while (step := await chain.next()) is not None:
-                target, request = step
                 try:
-                    attempt = attempt_for(target, request)
-                    opened = await self._open_attempt(attempt)
+                    attempt, opened = await opening.open(*step)
                 except ProviderError as exc:
                     chain.failed(exc)
                     continue
-                agen, event = opened.events, opened.first
+                target, agen, event = attempt.target, opened.events, opened.first
                 ctx.extras.begin_attempt()
                 failure: BaseException | None = None
                 chars_before = attempt.chars_before

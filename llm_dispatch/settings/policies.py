@@ -290,3 +290,11 @@ class PolicySettings(BaseModel):
         default_factory=CircuitSettings,
         description="The circuit breaker that takes a failing target out of rotation.",
     )
+    hedge_after: float | None = Field(
+        default=None,
+        gt=0,
+        description="Seconds after an attempt's request was sent without its first event "
+        "before the next target of the plan is sent the request too; whichever produces "
+        "its first event first is streamed, the other is closed. null: no hedging; a "
+        "route with one target never hedges.",
+    )
