@@ -14,7 +14,14 @@ from typing import Any
 import pytest
 from conftest import TEST_MODELS
 
-from llm_dispatch import AllProvidersFailed, ConfigError, Stage, StreamInterrupted, llm_stream
+from llm_dispatch import (
+    AllProvidersFailed,
+    ConfigError,
+    Stage,
+    StreamInterrupted,
+    StreamTimeout,
+    llm_stream,
+)
 from llm_dispatch.cache import StreamingCache
 from llm_dispatch.events import FallbackEvent, FirstTokenEvent, HedgeEvent
 from llm_dispatch.policies.circuit import CircuitState
@@ -49,6 +56,19 @@ class Seen(Stage):
         return [e for e in self.events if isinstance(e, kind)]
 
 
+@pytest.fixture
+def make(make_dispatcher: Any) -> Any:
+    """``make_dispatcher``, its SDK providers set up: an SDK's first import (seconds on a
+    busy machine, blocking the loop) would otherwise fall inside a race."""
+
+    async def made(**kwargs: Any) -> Any:
+        dispatcher = make_dispatcher(**kwargs)
+        await dispatcher.warm_up()
+        return dispatcher
+
+    return made
+
+
 def streamer(dispatcher: Any, providers: list[str], **options: Any) -> Any:
     @llm_stream(dispatcher=dispatcher, providers=providers, **options)
     async def answer(prompt: str) -> Any:
@@ -72,11 +92,14 @@ def outcomes(stream: Any) -> list[tuple[str, str]]:
     return sorted((a.provider, a.outcome) for a in stream.attempts)
 
 
-@pytest.mark.parametrize(("slow", "fast"), [("openai", "anthropic"), ("google", "openai")])
+@pytest.mark.stream_parsers
+@pytest.mark.parametrize(
+    ("slow", "fast"), [("openai", "anthropic"), ("anthropic", "google"), ("google", "openai")]
+)
 async def test_the_faster_target_is_streamed_and_the_slower_request_closed(
-    slow: str, fast: str, fake_server: FakeProviderServer, make_dispatcher: Any
+    slow: str, fast: str, fake_server: FakeProviderServer, make: Any
 ) -> None:
-    dispatcher = make_dispatcher(defaults={"circuit": {"failure_threshold": 1}})
+    dispatcher = await make(defaults={"circuit": {"failure_threshold": 1}})
     seen = Seen()
     answer = streamer(dispatcher, [slow, fast], policy=HEDGE, stages=(seen,))
     fake_server.enqueue(Script(first_delay=SLOW, chunks=["slow ", "answer"]), provider=slow)
@@ -106,9 +129,9 @@ async def test_the_faster_target_is_streamed_and_the_slower_request_closed(
 
 
 async def test_a_first_event_before_hedge_after_sends_no_second_request(
-    fake_server: FakeProviderServer, make_dispatcher: Any
+    fake_server: FakeProviderServer, make: Any
 ) -> None:
-    dispatcher = make_dispatcher(defaults={"hedge_after": 3.0})  # configured, not per call
+    dispatcher = await make(defaults={"hedge_after": 3.0})  # configured, not per call
     seen = Seen()
     answer = streamer(dispatcher, ["openai", "anthropic"], stages=(seen,))
     fake_server.enqueue(Script(chunks=["quick"]), provider="openai")
@@ -122,14 +145,13 @@ async def test_a_first_event_before_hedge_after_sends_no_second_request(
 
 
 async def test_the_hedge_is_timed_from_the_request_not_from_the_call(
-    fake_server: FakeProviderServer, make_dispatcher: Any
+    fake_server: FakeProviderServer, make: Any
 ) -> None:
     class SlowStart(Stage):
         async def on_start(self, ctx: Any) -> None:
             await asyncio.sleep(1.0)  # the call is a second old before any request
 
-    dispatcher = make_dispatcher()
-    await dispatcher.warm_up(["openai", "anthropic"])
+    dispatcher = await make()
     answer = streamer(
         dispatcher, ["openai", "anthropic"], policy={"hedge_after": 0.6}, stages=(SlowStart(),)
     )
@@ -138,11 +160,9 @@ async def test_the_hedge_is_timed_from_the_request_not_from_the_call(
     assert [r.provider for r in fake_server.requests] == ["openai"]
 
 
-async def test_retries_do_not_move_the_hedge(
-    fake_server: FakeProviderServer, make_dispatcher: Any
-) -> None:
+async def test_retries_do_not_move_the_hedge(fake_server: FakeProviderServer, make: Any) -> None:
     answer = streamer(
-        make_dispatcher(),
+        await make(),
         ["openai", "anthropic"],
         policy={**HEDGE, "retry": {"max_retries": 1, "backoff_base": 3.0, "backoff_max": 3.0}},
     )
@@ -160,9 +180,9 @@ async def test_retries_do_not_move_the_hedge(
 
 
 async def test_when_both_are_slow_the_first_to_answer_wins(
-    fake_server: FakeProviderServer, make_dispatcher: Any
+    fake_server: FakeProviderServer, make: Any
 ) -> None:
-    answer = streamer(make_dispatcher(), ["openai", "anthropic"], policy=HEDGE)
+    answer = streamer(await make(), ["openai", "anthropic"], policy=HEDGE)
     # The first target is slow, but answers long before the hedge does.
     fake_server.enqueue(Script(first_delay=0.8, chunks=["first ", "target"]), provider="openai")
     fake_server.enqueue(Script(first_delay=SLOW * 2, chunks=["hedge"]), provider="anthropic")
@@ -175,11 +195,11 @@ async def test_when_both_are_slow_the_first_to_answer_wins(
 
 
 async def test_a_racer_that_fails_leaves_the_other_racing(
-    fake_server: FakeProviderServer, make_dispatcher: Any
+    fake_server: FakeProviderServer, make: Any
 ) -> None:
     seen = Seen()
     answer = streamer(
-        make_dispatcher(),
+        await make(),
         ["openai", "anthropic", "google"],
         policy={**HEDGE, "retry": {"max_retries": 0}},
         stages=(seen,),
@@ -198,17 +218,18 @@ async def test_a_racer_that_fails_leaves_the_other_racing(
 
 
 async def test_when_both_racers_fail_the_chain_falls_back_as_usual(
-    fake_server: FakeProviderServer, make_dispatcher: Any
+    fake_server: FakeProviderServer, make: Any
 ) -> None:
     seen = Seen()
     answer = streamer(
-        make_dispatcher(),
+        await make(),
         ["openai", "anthropic", "google"],
         policy={**HEDGE, "retry": {"max_retries": 0}},
         stages=(seen,),
     )
-    fake_server.enqueue(Script(status=503, first_delay=0.6), provider="openai")
-    fake_server.enqueue(Script(status=500, first_delay=0.3), provider="anthropic")
+    # The hedge fails last (0.2 + 0.6 s after the first request): the chain goes on from it.
+    fake_server.enqueue(Script(status=503, first_delay=0.4), provider="openai")
+    fake_server.enqueue(Script(status=500, first_delay=0.6), provider="anthropic")
     fake_server.enqueue(Script(chunks=["third"]), provider="google")
 
     stream = answer("hi")
@@ -219,10 +240,10 @@ async def test_when_both_racers_fail_the_chain_falls_back_as_usual(
 
 
 async def test_when_both_racers_fail_and_none_is_left_the_chain_fails(
-    fake_server: FakeProviderServer, make_dispatcher: Any
+    fake_server: FakeProviderServer, make: Any
 ) -> None:
     answer = streamer(
-        make_dispatcher(),
+        await make(),
         ["openai", "anthropic"],
         policy={**HEDGE, "retry": {"max_retries": 0}},
     )
@@ -238,11 +259,11 @@ async def test_when_both_racers_fail_and_none_is_left_the_chain_fails(
 
 
 async def test_a_failure_before_the_hedge_falls_back_as_usual(
-    fake_server: FakeProviderServer, make_dispatcher: Any
+    fake_server: FakeProviderServer, make: Any
 ) -> None:
     seen = Seen()
     answer = streamer(
-        make_dispatcher(),
+        await make(),
         ["openai", "anthropic"],
         policy={"hedge_after": 3.0, "retry": {"max_retries": 0}},
         stages=(seen,),
@@ -260,10 +281,9 @@ async def test_a_failure_before_the_hedge_falls_back_as_usual(
 
 
 async def test_cancelling_the_consumer_mid_race_closes_both_requests(
-    fake_server: FakeProviderServer, make_dispatcher: Any
+    fake_server: FakeProviderServer, make: Any
 ) -> None:
-    dispatcher = make_dispatcher()
-    await dispatcher.warm_up(["openai", "anthropic"])
+    dispatcher = await make()
     answer = streamer(dispatcher, ["openai", "anthropic"], policy=HEDGE)
     racing = asyncio.Event()
 
@@ -296,9 +316,9 @@ async def test_cancelling_the_consumer_mid_race_closes_both_requests(
 
 
 async def test_the_winners_failure_after_text_carries_only_its_own_text(
-    fake_server: FakeProviderServer, make_dispatcher: Any
+    fake_server: FakeProviderServer, make: Any
 ) -> None:
-    answer = streamer(make_dispatcher(), ["openai", "anthropic"], policy=HEDGE)
+    answer = streamer(await make(), ["openai", "anthropic"], policy=HEDGE)
     fake_server.enqueue(Script(first_delay=SLOW, chunks=["slow"]), provider="openai")
     dropped = Script(chunks=["one ", "two ", "three"], drop_after=2)
     fake_server.enqueue(dropped, provider="anthropic")
@@ -313,10 +333,84 @@ async def test_the_winners_failure_after_text_carries_only_its_own_text(
     assert await closed(fake_server.requests_for("openai")[0])
 
 
-async def test_a_route_of_one_target_never_hedges(
-    fake_server: FakeProviderServer, make_dispatcher: Any
+async def test_each_racer_keeps_its_first_token_deadline(
+    fake_server: FakeProviderServer, make: Any
 ) -> None:
-    answer = streamer(make_dispatcher(), ["openai"], policy=HEDGE)
+    answer = streamer(
+        await make(),
+        ["openai", "anthropic", "google"],
+        policy={**HEDGE, "retry": {"max_retries": 0}, "timeouts": {"first_token": 0.6}},
+    )
+    fake_server.enqueue(Script(first_delay=SLOW), provider="openai")
+    fake_server.enqueue(Script(first_delay=SLOW), provider="anthropic")
+    fake_server.enqueue(Script(chunks=["third"]), provider="google")
+
+    stream = answer("hi")
+    assert await collected(stream) == "third"
+    assert outcomes(stream) == [("anthropic", "timeout"), ("google", "ok"), ("openai", "timeout")]
+    for recorded in fake_server.requests[:2]:
+        assert await closed(recorded)
+
+
+async def test_the_total_deadline_ends_a_race(fake_server: FakeProviderServer, make: Any) -> None:
+    dispatcher = await make()
+    answer = streamer(dispatcher, ["openai", "anthropic"], policy=HEDGE, timeout=1.0)
+    fake_server.default = Script(first_delay=SLOW * 2)
+
+    with pytest.raises(StreamTimeout) as info:
+        await collected(answer("hi"))
+    assert info.value.limit == "total"
+    assert len(fake_server.requests) == 2
+    for recorded in fake_server.requests:
+        assert await closed(recorded)
+
+
+async def test_the_idle_deadline_watches_the_winners_stream(
+    fake_server: FakeProviderServer, make: Any
+) -> None:
+    answer = streamer(
+        await make(), ["openai", "anthropic"], policy={**HEDGE, "timeouts": {"idle": 0.5}}
+    )
+    fake_server.enqueue(Script(first_delay=SLOW, chunks=["slow"]), provider="openai")
+    stalled = Script(chunks=["one ", "two"], chunk_delay=SLOW * 2)
+    fake_server.enqueue(stalled, provider="anthropic")
+
+    received: list[str] = []
+    with pytest.raises(StreamInterrupted) as info:
+        async with asyncio.timeout(20):
+            async for chunk in answer("hi"):
+                received.append(chunk)
+    assert received == ["one "]
+    assert isinstance(info.value.cause, StreamTimeout) and info.value.cause.limit == "idle"
+
+
+async def test_a_continuation_after_a_won_race_goes_on_from_the_winner(
+    fake_server: FakeProviderServer, make: Any
+) -> None:
+    seen = Seen()
+    answer = streamer(
+        await make(),
+        ["openai", "anthropic", "google"],
+        policy=HEDGE,
+        mid_stream="continue",
+        stages=(seen,),
+    )
+    fake_server.enqueue(Script(first_delay=SLOW, chunks=["slow"]), provider="openai")
+    dropped = Script(chunks=["one ", "two ", "three"], drop_after=2)
+    fake_server.enqueue(dropped, provider="anthropic")
+    fake_server.enqueue(Script(chunks=["three"]), provider="google")
+
+    stream = answer("hi")
+    assert await collected(stream) == "one two three"
+    [fallback] = seen.of(FallbackEvent)
+    assert (fallback.from_provider, fallback.to_provider) == ("anthropic", "google")
+    assert [r.provider for r in fake_server.requests] == ["openai", "anthropic", "google"]
+
+
+async def test_a_route_of_one_target_never_hedges(
+    fake_server: FakeProviderServer, make: Any
+) -> None:
+    answer = streamer(await make(), ["openai"], policy=HEDGE)
     fake_server.enqueue(Script(first_delay=0.5, chunks=["alone"]), provider="openai")
     stream = answer("hi")
     assert await collected(stream) == "alone"
@@ -324,11 +418,9 @@ async def test_a_route_of_one_target_never_hedges(
 
 
 async def test_the_winners_answer_is_cached_and_replayed_without_a_race(
-    fake_server: FakeProviderServer, make_dispatcher: Any
+    fake_server: FakeProviderServer, make: Any
 ) -> None:
-    answer = streamer(
-        make_dispatcher(), ["openai", "anthropic"], policy=HEDGE, cache=StreamingCache()
-    )
+    answer = streamer(await make(), ["openai", "anthropic"], policy=HEDGE, cache=StreamingCache())
     fake_server.enqueue(Script(first_delay=SLOW, chunks=["slow"]), provider="openai")
     fake_server.enqueue(Script(chunks=["stored ", "answer"]), provider="anthropic")
     assert await collected(answer("hi")) == "stored answer"

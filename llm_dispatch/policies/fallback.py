@@ -63,10 +63,12 @@ class Fallback:
     def alongside(self) -> tuple[Target, Request] | None:
         """The next target, tried at the same time as the one in progress (a hedge): handed
         out as :meth:`next` would, but no fallback is reported."""
-        step = self._take()
-        if step is not None:
-            self._previous = step[0]
-        return step
+        return self._take()
+
+    def settled_on(self, target: Target) -> None:
+        """Of targets tried at the same time, ``target`` is the one whose outcome comes
+        next: the one streaming, or the one whose failure :meth:`failed` hears."""
+        self._previous = target
 
     def _take(self) -> tuple[Target, Request] | None:
         while not (self.completed or self._stopped) and self._position < len(self.plan.targets):

@@ -116,13 +116,16 @@ class _Race:
         #: The racer that reported its first event first.
         self.winner: Attempt | None = None
         self.racers: dict[asyncio.Task[Opened], Attempt] = {}
-        self.failure: ProviderError | None = None
+        #: The failure that came last, and the target it ended.
+        self.failure: tuple[ProviderError, Target] | None = None
 
     async def decide(self) -> tuple[Attempt, Opened]:
         try:
             winner, opened = await self._race()
-        except BaseException:
+        except BaseException as exc:
             await self._settle(None)
+            if self.failure is not None and exc is self.failure[0]:
+                self.opening.chain.settled_on(self.failure[1])
             raise
         try:
             await self._settle(winner)
@@ -131,6 +134,7 @@ class _Race:
             await winner.abandoned(exc)
             raise
         ctx, target = self.run.ctx, winner.target
+        self.opening.chain.settled_on(target)
         ctx.provider, ctx.model, ctx.price = target.provider, target.model, target.price
         ctx.attempt = winner.number
         # The racer's task opened the stream; this one reads it from now on.
@@ -176,7 +180,7 @@ class _Race:
         try:
             hedge = self.opening.attempt_for(target, request)
         except ProviderError as exc:
-            self.failure = exc
+            self.failure = (exc, target)
             return
         self._start(hedge)
         waiting = self.first.target
@@ -200,11 +204,11 @@ class _Race:
                     if self.winner is attempt:
                         return attempt, task.result()
                 elif isinstance(exc, ProviderError):
-                    self.failure = exc
+                    self.failure = (exc, self.racers[task].target)
                 else:
                     raise exc
         assert self.failure is not None
-        raise self.failure
+        raise self.failure[0]
 
     async def _settle(self, winner: Attempt | None) -> None:
         """Stop every racer but ``winner`` and wait until each is closed and recorded; then
