@@ -149,7 +149,7 @@ async def test_the_hedge_is_timed_from_the_request_not_from_the_call(
 ) -> None:
     class SlowStart(Stage):
         async def on_start(self, ctx: Any) -> None:
-            await asyncio.sleep(1.0)  # the call is a second old before any request
+            await asyncio.sleep(0.8)  # the call is older than hedge_after before any request
 
     dispatcher = await make()
     answer = streamer(
@@ -192,6 +192,33 @@ async def test_when_both_are_slow_the_first_to_answer_wins(
     [hedge_request] = fake_server.requests_for("anthropic")
     assert await closed(hedge_request)
     assert outcomes(stream) == [("anthropic", "hedged"), ("openai", "ok")]
+
+
+async def test_a_racer_that_opens_after_the_winner_claimed_the_race_is_closed(
+    fake_server: FakeProviderServer, make: Any
+) -> None:
+    class SlowFirstToken(Seen):
+        async def on_event(self, ctx: Any, event: Any) -> None:
+            await super().on_event(ctx, event)
+            if isinstance(event, FirstTokenEvent):
+                await asyncio.sleep(0.6)  # the other racer opens meanwhile
+
+    seen = SlowFirstToken()
+    answer = streamer(await make(), ["openai", "anthropic"], policy=HEDGE, stages=(seen,))
+    fake_server.enqueue(
+        Script(first_delay=0.5, chunks=["first ", "to answer"], chunk_delay=0.5), provider="openai"
+    )
+    late = Script(first_delay=0.6, chunks=["second ", "to answer"], chunk_delay=SLOW)
+    fake_server.enqueue(late, provider="anthropic")
+
+    stream = answer("hi")
+    assert await collected(stream) == "first to answer"
+    assert seen.chunks == ["first ", "to answer"]
+    assert [e.provider for e in seen.of(FirstTokenEvent)] == ["openai"]
+    assert outcomes(stream) == [("anthropic", "hedged"), ("openai", "ok")]
+    [hedge_request] = fake_server.requests_for("anthropic")
+    assert await closed(hedge_request)
+    assert hedge_request.chunks_sent == 1  # its first event came, and went no further
 
 
 async def test_a_racer_that_fails_leaves_the_other_racing(
