@@ -444,6 +444,24 @@ async def test_a_route_of_one_target_never_hedges(
     assert len(fake_server.requests) == 1
 
 
+async def test_a_call_switches_configured_hedging_off_and_on(
+    fake_server: FakeProviderServer, make: Any
+) -> None:
+    from llm_dispatch import Client
+
+    client = Client(dispatcher=await make(defaults=HEDGE))
+    slow = Script(first_delay=0.6, chunks=["waited"])
+    fake_server.enqueue(slow, provider="openai")
+    off = client.stream("hi", providers=["openai", "anthropic"], policy={"hedge_after": None})
+    assert await collected(off) == "waited"
+    assert [r.provider for r in fake_server.requests] == ["openai"]
+
+    fake_server.enqueue(Script(first_delay=SLOW, chunks=["slow"]), provider="openai")
+    fake_server.enqueue(Script(chunks=["raced"]), provider="anthropic")
+    on = client.stream("hi", providers=["openai", "anthropic"])
+    assert await collected(on) == "raced"
+
+
 async def test_the_winners_answer_is_cached_and_replayed_without_a_race(
     fake_server: FakeProviderServer, make: Any
 ) -> None:
