@@ -184,7 +184,7 @@ async def test_when_both_are_slow_the_first_to_answer_wins(
 ) -> None:
     answer = streamer(await make(), ["openai", "anthropic"], policy=HEDGE)
     # The first target is slow, but answers long before the hedge does.
-    fake_server.enqueue(Script(first_delay=0.8, chunks=["first ", "target"]), provider="openai")
+    fake_server.enqueue(Script(first_delay=0.6, chunks=["first ", "target"]), provider="openai")
     fake_server.enqueue(Script(first_delay=SLOW * 2, chunks=["hedge"]), provider="anthropic")
 
     stream = answer("hi")
@@ -206,9 +206,9 @@ async def test_a_racer_that_opens_after_the_winner_claimed_the_race_is_closed(
     seen = SlowFirstToken()
     answer = streamer(await make(), ["openai", "anthropic"], policy=HEDGE, stages=(seen,))
     fake_server.enqueue(
-        Script(first_delay=0.5, chunks=["first ", "to answer"], chunk_delay=0.5), provider="openai"
+        Script(first_delay=0.4, chunks=["first ", "to answer"], chunk_delay=0.5), provider="openai"
     )
-    late = Script(first_delay=0.6, chunks=["second ", "to answer"], chunk_delay=SLOW)
+    late = Script(first_delay=0.5, chunks=["second ", "to answer"], chunk_delay=SLOW)
     fake_server.enqueue(late, provider="anthropic")
 
     stream = answer("hi")
@@ -233,8 +233,8 @@ async def test_a_racer_that_fails_leaves_the_other_racing(
     )
     # The first target fails after the hedge went out: no fallback to the third target,
     # the hedge keeps racing and answers.
-    fake_server.enqueue(Script(status=503, first_delay=0.5), provider="openai")
-    hedge = Script(first_delay=0.8, chunks=["from ", "the hedge"])
+    fake_server.enqueue(Script(status=503, first_delay=0.4), provider="openai")
+    hedge = Script(first_delay=0.6, chunks=["from ", "the hedge"])
     fake_server.enqueue(hedge, provider="anthropic")
 
     stream = answer("hi")
@@ -254,9 +254,9 @@ async def test_when_both_racers_fail_the_chain_falls_back_as_usual(
         policy={**HEDGE, "retry": {"max_retries": 0}},
         stages=(seen,),
     )
-    # The hedge fails last (0.2 + 0.6 s after the first request): the chain goes on from it.
-    fake_server.enqueue(Script(status=503, first_delay=0.4), provider="openai")
-    fake_server.enqueue(Script(status=500, first_delay=0.6), provider="anthropic")
+    # The hedge fails last (0.2 + 0.4 s after the first request): the chain goes on from it.
+    fake_server.enqueue(Script(status=503, first_delay=0.3), provider="openai")
+    fake_server.enqueue(Script(status=500, first_delay=0.4), provider="anthropic")
     fake_server.enqueue(Script(chunks=["third"]), provider="google")
 
     stream = answer("hi")
@@ -274,7 +274,7 @@ async def test_when_both_racers_fail_and_none_is_left_the_chain_fails(
         ["openai", "anthropic"],
         policy={**HEDGE, "retry": {"max_retries": 0}},
     )
-    fake_server.enqueue(Script(status=503, first_delay=0.6), provider="openai")
+    fake_server.enqueue(Script(status=503, first_delay=0.3), provider="openai")
     fake_server.enqueue(Script(status=500, first_delay=0.3), provider="anthropic")
 
     with pytest.raises(AllProvidersFailed) as info:
@@ -366,7 +366,7 @@ async def test_each_racer_keeps_its_first_token_deadline(
     answer = streamer(
         await make(),
         ["openai", "anthropic", "google"],
-        policy={**HEDGE, "retry": {"max_retries": 0}, "timeouts": {"first_token": 0.6}},
+        policy={**HEDGE, "retry": {"max_retries": 0}, "timeouts": {"first_token": 0.5}},
     )
     fake_server.enqueue(Script(first_delay=SLOW), provider="openai")
     fake_server.enqueue(Script(first_delay=SLOW), provider="anthropic")
@@ -381,7 +381,7 @@ async def test_each_racer_keeps_its_first_token_deadline(
 
 async def test_the_total_deadline_ends_a_race(fake_server: FakeProviderServer, make: Any) -> None:
     dispatcher = await make()
-    answer = streamer(dispatcher, ["openai", "anthropic"], policy=HEDGE, timeout=1.0)
+    answer = streamer(dispatcher, ["openai", "anthropic"], policy=HEDGE, timeout=0.7)
     fake_server.default = Script(first_delay=SLOW * 2)
 
     with pytest.raises(StreamTimeout) as info:
@@ -396,7 +396,7 @@ async def test_the_idle_deadline_watches_the_winners_stream(
     fake_server: FakeProviderServer, make: Any
 ) -> None:
     answer = streamer(
-        await make(), ["openai", "anthropic"], policy={**HEDGE, "timeouts": {"idle": 0.5}}
+        await make(), ["openai", "anthropic"], policy={**HEDGE, "timeouts": {"idle": 0.4}}
     )
     fake_server.enqueue(Script(first_delay=SLOW, chunks=["slow"]), provider="openai")
     stalled = Script(chunks=["one ", "two"], chunk_delay=SLOW * 2)
@@ -438,7 +438,7 @@ async def test_a_route_of_one_target_never_hedges(
     fake_server: FakeProviderServer, make: Any
 ) -> None:
     answer = streamer(await make(), ["openai"], policy=HEDGE)
-    fake_server.enqueue(Script(first_delay=0.5, chunks=["alone"]), provider="openai")
+    fake_server.enqueue(Script(first_delay=0.4, chunks=["alone"]), provider="openai")
     stream = answer("hi")
     assert await collected(stream) == "alone"
     assert len(fake_server.requests) == 1
@@ -450,7 +450,7 @@ async def test_a_call_switches_configured_hedging_off_and_on(
     from llm_dispatch import Client
 
     client = Client(dispatcher=await make(defaults=HEDGE))
-    slow = Script(first_delay=0.6, chunks=["waited"])
+    slow = Script(first_delay=0.4, chunks=["waited"])
     fake_server.enqueue(slow, provider="openai")
     off = client.stream("hi", providers=["openai", "anthropic"], policy={"hedge_after": None})
     assert await collected(off) == "waited"
