@@ -476,6 +476,23 @@ async def test_the_winners_answer_is_cached_and_replayed_without_a_race(
     assert replayed.context.cached and len(fake_server.requests) == 2
 
 
+async def test_identical_calls_racing_share_each_targets_flight(
+    fake_server: FakeProviderServer, make: Any
+) -> None:
+    answer = streamer(await make(), ["openai", "anthropic"], policy=HEDGE, cache=StreamingCache())
+    fake_server.enqueue(Script(first_delay=SLOW, chunks=["slow"]), provider="openai")
+    shared = Script(chunks=["one ", "answer"], chunk_delay=0.5)  # in flight when both hedge
+    fake_server.enqueue(shared, provider="anthropic")
+
+    first, second = answer("hi"), answer("hi")
+    texts = await asyncio.gather(collected(first), collected(second))
+    assert texts == ["one answer", "one answer"]
+    # One request per target: the second call joined the first one's flights.
+    assert sorted(r.provider for r in fake_server.requests) == ["anthropic", "openai"]
+    assert await closed(fake_server.requests_for("openai")[0])
+    assert outcomes(first) == outcomes(second) == [("anthropic", "ok"), ("openai", "hedged")]
+
+
 def test_hedge_after_must_be_positive() -> None:
     from llm_dispatch import Dispatcher
 
