@@ -9,6 +9,7 @@ busy machine; no test asserts a duration.
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 import pytest
@@ -25,7 +26,7 @@ from llm_dispatch import (
 from llm_dispatch.cache import StreamingCache
 from llm_dispatch.events import FallbackEvent, FirstTokenEvent, HedgeEvent
 from llm_dispatch.policies.circuit import CircuitState
-from llm_dispatch.testing import FakeProviderServer, RecordedRequest, Script
+from llm_dispatch.testing import FakeProviderServer, RecordedRequest, Script, capture_events
 
 SLOW = 5.0  # a first event that never comes within a test
 HEDGE = {"hedge_after": 0.2}
@@ -171,12 +172,19 @@ async def test_retries_do_not_move_the_hedge(fake_server: FakeProviderServer, ma
     fake_server.enqueue(Script(status=503), provider="openai")
     fake_server.enqueue(Script(chunks=["hedged"]), provider="anthropic")
     stream = answer("hi")
-    assert await collected(stream) == "hedged"
+    with capture_events(logging.INFO) as events:
+        assert await collected(stream) == "hedged"
     assert [r.provider for r in fake_server.requests] == ["openai", "anthropic"]
     assert [(a.provider, a.outcome) for a in stream.attempts] == [
         ("openai", "overloaded"),
         ("anthropic", "ok"),
     ]
+    [hedge] = [e for e in events if e["event"] == "stream.hedge"]
+    assert (hedge["waiting"], hedge["hedge"], hedge["after_s"]) == (
+        "openai/gpt-4o-mini",
+        "anthropic/claude-haiku-4-5",
+        0.2,
+    )
 
 
 async def test_when_both_are_slow_the_first_to_answer_wins(
