@@ -75,6 +75,11 @@ class Attempt:
     #: Set when the attempt joined another call's identical stream: it spends nothing.
     free: bool = False
     observers: list[AttemptObserver] = field(default_factory=list)
+    #: Called each time a try sends the request (a hedge times its wait from the first).
+    on_send: Callable[[], None] | None = None
+    #: ``(kind, message)`` for the ledger when a policy stopped this attempt on purpose
+    #: (the loser of a hedge); None: stopping it means the stream as a whole stopped.
+    stopped_by_policy: tuple[str, str] | None = None
 
     def __post_init__(self) -> None:
         for observe in self.run.attempt_observers:
@@ -150,7 +155,9 @@ class Attempt:
 
     def abandon(self, exc: BaseException) -> None:
         """Record an attempt that ended because the stream as a whole stopped."""
-        if isinstance(exc, StreamTimeout):
+        if self.stopped_by_policy is not None:
+            kind, message = self.stopped_by_policy
+        elif isinstance(exc, StreamTimeout):
             kind, message = "timeout", str(exc)
         elif isinstance(exc, asyncio.CancelledError | GeneratorExit):
             kind, message = "cancelled", "the consumer stopped the stream"

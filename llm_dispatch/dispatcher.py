@@ -5,7 +5,7 @@ One request goes through one generator (:meth:`Dispatcher.stream`):
 1. the call's cache policy is asked for a stored answer; otherwise ``Router.plan`` orders
    the targets of the task type (minus disabled providers and open circuits);
 2. the fallback policy hands out the targets in turn; each becomes an ``Attempt``, opened
-   under the policies that wrap opening it (:mod:`llm_dispatch.policies.opening`);
+   under the policies of :mod:`~llm_dispatch.policies.opening` (and :mod:`.policies.hedging`);
 3. text flows through the stages to the consumer, under the idle deadline; reasoning and
    tool calls go to ``ctx.extras`` (:mod:`llm_dispatch.deltas`), which says what to show;
 4. a failure after text goes to the mid-stream policy: raise, or continue on the next target;
@@ -33,6 +33,7 @@ from .events import PlanEvent, Usage
 from .offline import OFFLINE_HINT, fake_mode_requested, faked_settings
 from .policies.circuit import CircuitBreaker
 from .policies.fallback import Fallback
+from .policies.hedging import Opening
 from .policies.limits import Limiter
 from .policies.mid_stream import after_text, guard_continuation, report_continuation
 from .policies.opening import attempt_opener
@@ -254,17 +255,16 @@ class Dispatcher:
             return attempt
 
         chain = Fallback(run, plan)
+        opening = Opening(run, chain, attempt_for, self._open_attempt)
         watchdog, chunk_stages = run.deadlines, run.chunk_stages
         try:
             while (step := await chain.next()) is not None:
-                target, request = step
                 try:
-                    attempt = attempt_for(target, request)
-                    opened = await self._open_attempt(attempt)
+                    attempt, opened = await opening.open(*step)
                 except ProviderError as exc:
                     chain.failed(exc)
                     continue
-                agen, event = opened.events, opened.first
+                target, agen, event = attempt.target, opened.events, opened.first
                 ctx.extras.begin_attempt()
                 failure: BaseException | None = None
                 chars_before = attempt.chars_before

@@ -4,7 +4,7 @@
   (reasoning deltas, text deltas, tool-call deltas (:class:`ToolCallDelta`), then one
   report of :class:`Usage` and the finish reason);
 - the dispatcher reports everything else that happens to a stream to its stages
-  (``Stage.on_event``): the plan, first tokens, retries, fallbacks, interruptions,
+  (``Stage.on_event``): the plan, first tokens, retries, fallbacks, hedges, interruptions,
   continuations, circuit changes and cache hits (the log stage writes them to the log),
   and the reasoning and tool-call deltas that reached the consumer.
 
@@ -29,6 +29,7 @@ __all__ = [
     "DispatchEvent",
     "FallbackEvent",
     "FirstTokenEvent",
+    "HedgeEvent",
     "InterruptionEvent",
     "PlanEvent",
     "ProviderEvent",
@@ -162,6 +163,18 @@ class FallbackEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class HedgeEvent:
+    """An attempt had no first event ``after`` seconds after its request was sent: the next
+    target is sent the request too, and the two race for the first event."""
+
+    provider: str
+    model: str
+    hedge_provider: str
+    hedge_model: str
+    after: float
+
+
+@dataclass(frozen=True, slots=True)
 class InterruptionEvent:
     """A stream failed after text reached the consumer."""
 
@@ -232,6 +245,7 @@ DispatchEvent = (
     | FirstTokenEvent
     | RetryEvent
     | FallbackEvent
+    | HedgeEvent
     | InterruptionEvent
     | ContinuationEvent
     | CircuitEvent

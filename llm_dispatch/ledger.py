@@ -12,7 +12,8 @@ How an attempt is charged:
   connection that failed before any text, a target skipped without a request: nothing
   (``charged=False``). Providers do not bill requests they refuse.
 - **accepted, failed before text** — a first-token timeout, a cut, malformed or blocked
-  stream, a consumer that left while waiting: the prompt (estimated), no completion. The
+  stream, a consumer that left while waiting, a hedge's loser: the prompt (estimated), no
+  completion. The
   provider read the prompt and may bill it; the ledger errs on the side of counting.
 - **delivered text** — the prompt and the text this attempt delivered: the provider's
   counts when it reported them (a completed stream), else estimates from the request that

@@ -24,7 +24,8 @@ class AttemptRecord(BaseModel):
     kind: str | None = Field(
         default=None,
         description="None when it succeeded; else an error kind (rate_limit, timeout ...), "
-        "'skipped', 'circuit_open', 'limit_reached', 'cancelled' (the consumer left) or "
+        "'skipped', 'circuit_open', 'limit_reached', 'budget_exceeded', 'cancelled' (the "
+        "consumer left), 'hedged' (another target won the race: see hedge_after) or "
         "'aborted' (a stage raised).",
     )
     status_code: int | None = None

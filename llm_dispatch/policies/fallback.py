@@ -55,15 +55,30 @@ class Fallback:
     async def next(self) -> tuple[Target, Request] | None:
         """The next target to try, with the request it gets; None once the stream is
         settled (a target completed it, a failure allows no fallback, or none is left)."""
+        step = self._take()
+        if step is not None:
+            if self._previous is not None:
+                await self._report(self._previous, step[0])
+            self._previous = step[0]
+        return step
+
+    def alongside(self) -> tuple[Target, Request] | None:
+        """The next target, tried at the same time as the one in progress (a hedge): handed
+        out as :meth:`next` would, but no fallback is reported."""
+        return self._take()
+
+    def settled_on(self, target: Target) -> None:
+        """Of targets tried at the same time, ``target`` is the one whose outcome comes
+        next: the one streaming, or the one whose failure :meth:`failed` hears."""
+        self._previous = target
+
+    def _take(self) -> tuple[Target, Request] | None:
         while not (self.completed or self._stopped) and self._position < len(self.plan.targets):
             target = self.plan.targets[self._position]
             self._position += 1
             request = request_for(self.run, target)
             if request is None or self._window_too_small(target, request):
                 continue
-            if self._previous is not None:
-                await self._report(self._previous, target)
-            self._previous = target
             return target, request
         return None
 

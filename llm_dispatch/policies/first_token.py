@@ -41,6 +41,8 @@ async def _open(attempt: Attempt) -> Opened:
     await provider.prepare()
     loop = asyncio.get_running_loop()
     sent_at = loop.time()
+    if attempt.on_send is not None:
+        attempt.on_send()
     events = provider.stream(attempt.request, attempt.target.model)
     deadlines.watch()
     deadlines.arm("first_token", first_token)

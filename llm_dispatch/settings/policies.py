@@ -301,3 +301,11 @@ class PolicySettings(BaseModel):
         default_factory=BudgetSettings,
         description="Where the spend counters of `budgets` live (see docs/budgets.md).",
     )
+    hedge_after: float | None = Field(
+        default=None,
+        gt=0,
+        description="Seconds after an attempt's request was sent without its first event "
+        "before the next target of the plan is sent the request too; whichever produces "
+        "its first event first is streamed, the other is closed. null: no hedging; a "
+        "route with one target never hedges.",
+    )

@@ -12,6 +12,7 @@ record                                  from                                    
 ``stream.first_chunk``                  :class:`FirstTokenEvent`                info
 ``stream.retry``                        :class:`RetryEvent`                     info
 ``stream.fallback``                     :class:`FallbackEvent`                  info
+``stream.hedge``                        :class:`HedgeEvent`                     info
 ``stream.interrupted``                  :class:`InterruptionEvent`              warning
 ``stream.continuation_repeat_dropped``  a :class:`ContinuationEvent` that cut   info
                                         a repeat
@@ -33,6 +34,7 @@ from ..events import (
     ContinuationEvent,
     FallbackEvent,
     FirstTokenEvent,
+    HedgeEvent,
     InterruptionEvent,
     PlanEvent,
     RetryEvent,
@@ -103,6 +105,16 @@ def _fallback(ctx: StreamContext, event: FallbackEvent) -> None:
     )
 
 
+def _hedge(ctx: StreamContext, event: HedgeEvent) -> None:
+    log.info(
+        "stream.hedge",
+        request_id=ctx.request_id,
+        waiting=f"{event.provider}/{event.model}",
+        hedge=f"{event.hedge_provider}/{event.hedge_model}",
+        after_s=event.after,
+    )
+
+
 def _interrupted(ctx: StreamContext, event: InterruptionEvent) -> None:
     log.warning(
         "stream.interrupted",
@@ -131,6 +143,7 @@ _RECORDS: dict[type, tuple[int, Callable[[StreamContext, Any], None]]] = {
     FirstTokenEvent: (logging.INFO, _first_token),
     RetryEvent: (logging.INFO, _retry),
     FallbackEvent: (logging.INFO, _fallback),
+    HedgeEvent: (logging.INFO, _hedge),
     InterruptionEvent: (logging.WARNING, _interrupted),
     ContinuationEvent: (logging.INFO, _continuation),
 }
