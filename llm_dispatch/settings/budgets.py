@@ -5,30 +5,24 @@ USD: the calls to one provider (``provider:``), the calls of one route (``route:
 calls that name a scope (``scope:``, a tenant: ``budget_scope="tenant-a"`` on the call;
 ``"*"``: every scope, each with a cap of its own). :class:`BudgetSettings` says where the
 counters are kept (this process, or a Redis server every process shares) and how a call's
-cost is estimated before it is sent. :func:`budget_problems` checks the entries against the
-rest of the configuration: known providers and routes, and a price for every model a
-budget covers (a cost that cannot be estimated cannot be checked against a cap).
+cost is estimated before it is sent. :func:`.budget_checks.budget_problems` checks the
+entries against the rest of the configuration: known providers and routes, and a price
+for every model a budget covers (a cost that cannot be estimated cannot be checked
+against a cap).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..errors import ConfigProblems
-from ..providers.function import FUNCTION_PROVIDER
-from ..redaction import is_plain_word
-from ..urls import SecretUrl
-from .paths import did_you_mean
 from .problems import ConfigProblem
-from .routes import ROUTE_KEYS
+from .stores import StoreLocation, store_location
 
-if TYPE_CHECKING:
-    from .models import DispatchConfig
-
-__all__ = ["ANY_SCOPE", "BudgetConfig", "BudgetLevel", "BudgetSettings", "budget_problems"]
+__all__ = ["ANY_SCOPE", "BudgetConfig", "BudgetLevel", "BudgetSettings"]
 
 #: What a budget covers: the calls to a provider, of a route, or naming a scope.
 BudgetLevel = Literal["provider", "route", "scope"]
@@ -141,7 +135,7 @@ class BudgetSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
-    store: Literal["memory"] | SecretUrl = Field(
+    store: StoreLocation = Field(
         default="memory",
         description="Where spend is counted: memory (this process) or a redis://, rediss:// "
         "or unix:// URL shared by every process using that server; its password is masked "
@@ -189,83 +183,5 @@ class BudgetSettings(BaseModel):
 
     @field_validator("store", mode="before")
     @classmethod
-    def _known_store(cls, value: Any) -> Literal["memory"] | SecretUrl:
-        if value == "memory":
-            return "memory"
-        if not isinstance(value, str | SecretUrl):
-            raise ValueError("the budget store must be 'memory' or a redis:// URL")
-        url = SecretUrl(value) if isinstance(value, str) else value
-        if url.scheme in ("redis", "rediss", "unix"):
-            return url
-        text = url.get_secret_value()
-        if not url.scheme and is_plain_word(text):
-            raise ValueError(
-                f"unknown budget store {text!r}: use 'memory' or a redis:// URL"
-                + did_you_mean(text, ["memory"])
-            )
-        # Name at most the scheme: the rest of a URL may hold a password.
-        scheme = f" scheme {url.scheme + '://'!r}" if url.scheme else ""
-        raise ValueError(
-            f"unknown budget store{scheme}: use 'memory' or a redis://, rediss:// or unix:// URL"
-        )
-
-
-def budget_problems(config: DispatchConfig) -> list[ConfigProblem]:
-    """What is wrong with ``config.budgets`` given the providers and routes (run once the
-    implicit default route exists)."""
-    problems: list[ConfigProblem] = []
-    for i, budget in enumerate(config.budgets):
-        level, selector = budget.level, budget.selector
-        loc: tuple[str | int, ...] = ("budgets", i, level)
-        if level == "provider" and selector not in config.providers:
-            hint = did_you_mean(selector, config.providers) or (
-                f" (configured: {', '.join(config.providers)})"
-            )
-            problems.append(ConfigProblem(loc, f"unknown provider {selector!r}{hint}"))
-            continue
-        if level == "route" and selector not in config.routes:
-            if selector in ROUTE_KEYS:
-                why = "its calls are served by the default route: cap that one, or add the route"
-            else:
-                why = "unknown route" + (
-                    did_you_mean(selector, ROUTE_KEYS)
-                    or f" (expected one of: {', '.join(ROUTE_KEYS)})"
-                )
-            problems.append(ConfigProblem(loc, f"no route {selector!r} is configured: {why}"))
-            continue
-        for provider, model in _covered_models(config, level, selector):
-            if config.providers[provider].price_for(model) is None:
-                problems.append(
-                    ConfigProblem(
-                        loc,
-                        f"model {model!r} of provider {provider!r} has no price, so the "
-                        f"budget {budget.label!r} cannot be checked: add "
-                        f'providers.{provider}.prices["{model}"]',
-                    )
-                )
-    return problems
-
-
-def _covered_models(config: DispatchConfig, level: str, selector: str) -> list[tuple[str, str]]:
-    """The ``(provider, model)`` pairs a budget covers, as far as the configuration says,
-    each once, the decorated body (which costs nothing) left out."""
-    pairs: dict[tuple[str, str], None] = {}
-    for key, route in config.routes.items():
-        if level == "route" and key != selector:
-            continue
-        for target in route.targets:
-            entry = config.providers.get(target.provider)
-            if entry is None or entry.kind == FUNCTION_PROVIDER:
-                continue
-            if level == "provider" and target.provider != selector:
-                continue
-            model = target.model or entry.resolved_model()
-            if model is not None:
-                pairs[(target.provider, model)] = None
-    if level == "provider":
-        entry = config.providers[selector]
-        if entry.kind != FUNCTION_PROVIDER:
-            for model in (entry.default_model, *entry.models):
-                if model is not None:
-                    pairs[(selector, model)] = None
-    return list(pairs)
+    def _known_store(cls, value: Any) -> StoreLocation:
+        return store_location(value, "budget")

@@ -10,20 +10,13 @@ model over it. :class:`LimitSettings` (``defaults.limits``) says where the count
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ..redaction import is_plain_word
-from ..urls import SecretUrl
-from .paths import did_you_mean
-from .problems import ConfigProblem
+from .stores import StoreLocation, store_location
 
-if TYPE_CHECKING:
-    from .providers import ProviderConfig
-
-__all__ = ["LimitRule", "LimitSettings", "OnLimit", "ProviderLimits", "window_problems"]
+__all__ = ["LimitRule", "LimitSettings", "OnLimit", "ProviderLimits"]
 
 #: What a call does when a limit is reached: wait until it allows the request (never past
 #: the call's ``total`` deadline), or move on to the next target of the route.
@@ -93,7 +86,7 @@ class LimitSettings(BaseModel):
         "same rate with smaller bursts). Every limit must allow at least one request per "
         "window.",
     )
-    store: Literal["memory"] | SecretUrl = Field(
+    store: StoreLocation = Field(
         default="memory",
         description="Where the counts live: memory (this process) or a redis://, rediss:// or "
         "unix:// URL shared by every process using that server; its password is masked "
@@ -127,63 +120,5 @@ class LimitSettings(BaseModel):
 
     @field_validator("store", mode="before")
     @classmethod
-    def _known_store(cls, value: Any) -> Literal["memory"] | SecretUrl:
-        if value == "memory":
-            return "memory"
-        if not isinstance(value, str | SecretUrl):
-            raise ValueError("the limits store must be 'memory' or a redis:// URL")
-        url = SecretUrl(value) if isinstance(value, str) else value
-        if url.scheme in ("redis", "rediss", "unix"):
-            return url
-        if url.scheme:
-            # Name only the scheme: the rest of a URL may hold a password.
-            raise ValueError(
-                f"unknown limits store scheme {url.scheme + '://'!r}: "
-                "use 'memory' or a redis://, rediss:// or unix:// URL"
-            )
-        text = url.get_secret_value()
-        if is_plain_word(text):
-            raise ValueError(
-                f"unknown limits store {text!r}: use 'memory' or a redis:// URL"
-                + did_you_mean(text, ["memory"])
-            )
-        raise ValueError(
-            "unknown limits store: use 'memory' or a redis://, rediss:// or unix:// URL"
-        )
-
-
-def window_problems(
-    providers: Mapping[str, ProviderConfig], settings: LimitSettings
-) -> list[ConfigProblem]:
-    """The per-minute limits that allow less than one request per ``settings.window``, and
-    per-model limits for models a provider does not list."""
-    problems: list[ConfigProblem] = []
-    for name, provider in providers.items():
-        limits = provider.limits
-        if limits is None:
-            continue
-        base: tuple[str | int, ...] = ("providers", name, "limits")
-        rules: list[tuple[tuple[str | int, ...], LimitRule]] = [(base, limits)]
-        for model, rule in limits.models.items():
-            rules.append(((*base, "models", model), rule))
-            if provider.models and model not in provider.models:
-                problems.append(
-                    ConfigProblem(
-                        (*base, "models", model),
-                        f"limits for {model!r}, which is not in models {provider.models}"
-                        + did_you_mean(model, provider.models),
-                    )
-                )
-        for loc, rule in rules:
-            for key in ("requests_per_minute", "tokens_per_minute"):
-                per_minute = getattr(rule, key)
-                if per_minute is not None and per_minute * settings.window / 60 < 1:
-                    problems.append(
-                        ConfigProblem(
-                            (*loc, key),
-                            f"{per_minute} per minute is less than one per window of "
-                            f"{settings.window:g}s (defaults.limits.window): raise it or "
-                            "lengthen the window",
-                        )
-                    )
-    return problems
+    def _known_store(cls, value: Any) -> StoreLocation:
+        return store_location(value, "limits")

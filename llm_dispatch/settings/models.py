@@ -29,9 +29,10 @@ from ..errors import ConfigError, ConfigProblems
 from ..provider_options import KNOWN_OPTIONS, unknown_option_problem
 from ..providers.base import ModelPrice, ProviderSettings
 from ..redaction import is_secret_name
-from .budgets import BudgetConfig, budget_problems
+from .budget_checks import budget_problems
+from .budgets import BudgetConfig
 from .builtin_providers import builtin_providers
-from .limits import window_problems
+from .limit_checks import window_problems
 from .paths import did_you_mean
 from .policies import (
     CircuitSettings,
@@ -148,7 +149,7 @@ class DispatchConfig(BaseModel):
             ]
             if implicit:
                 self.routes["default"] = RouteConfig(targets=implicit)
-        problems.extend(budget_problems(self))
+        problems.extend(budget_problems(self.budgets, self.providers, self.routes))
 
         if problems:
             raise ConfigProblems(problems)

@@ -19,12 +19,10 @@ from pydantic import (
 )
 
 from ..errors import ConfigProblems
-from ..redaction import is_plain_word
-from ..urls import SecretUrl
 from .budgets import BudgetSettings
 from .limits import LimitSettings
-from .paths import did_you_mean
 from .problems import ConfigProblem
+from .stores import StoreLocation, store_location
 
 __all__ = [
     "FALLBACK_ON_KINDS",
@@ -208,7 +206,7 @@ class CircuitSettings(BaseModel):
         description="Seconds an open circuit skips its target before one probe request is "
         "let through.",
     )
-    store: Literal["memory"] | SecretUrl = Field(
+    store: StoreLocation = Field(
         default="memory",
         description="Where circuit state lives: memory (this process) or a redis://, "
         "rediss:// or unix:// URL shared by every process using that server; its password "
@@ -235,29 +233,8 @@ class CircuitSettings(BaseModel):
 
     @field_validator("store", mode="before")
     @classmethod
-    def _known_store(cls, value: Any) -> Literal["memory"] | SecretUrl:
-        if value == "memory":
-            return "memory"
-        if not isinstance(value, str | SecretUrl):
-            raise ValueError("the circuit store must be 'memory' or a redis:// URL")
-        url = SecretUrl(value) if isinstance(value, str) else value
-        if url.scheme in ("redis", "rediss", "unix"):
-            return url
-        if url.scheme:
-            # Name only the scheme: the rest of a URL may hold a password.
-            raise ValueError(
-                f"unknown circuit store scheme {url.scheme + '://'!r}: "
-                "use 'memory' or a redis://, rediss:// or unix:// URL"
-            )
-        text = url.get_secret_value()
-        if is_plain_word(text):
-            raise ValueError(
-                f"unknown circuit store {text!r}: use 'memory' or a redis:// URL"
-                + did_you_mean(text, ["memory"])
-            )
-        raise ValueError(
-            "unknown circuit store: use 'memory' or a redis://, rediss:// or unix:// URL"
-        )
+    def _known_store(cls, value: Any) -> StoreLocation:
+        return store_location(value, "circuit")
 
 
 class PolicySettings(BaseModel):
