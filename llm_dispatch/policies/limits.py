@@ -337,13 +337,8 @@ class _Release:
 
 def _charged(attempt: Attempt) -> int | None:
     """The tokens the ledger charged the attempt's last try (None: not recorded)."""
-    entries = attempt.run.ctx.ledger.entries
-    if not entries:
-        return None
-    last = entries[-1]
-    if last.provider != attempt.target.provider or last.model != attempt.target.model:
-        return None
-    return last.usage.total_tokens
+    records = attempt.records
+    return records[-1].usage.total_tokens if records else None
 
 
 def _estimate(attempt: Attempt) -> int:
