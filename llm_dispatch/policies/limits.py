@@ -234,6 +234,10 @@ class Limiter:
         Bounded by ``store_timeout`` only, not by the call's ``total``: it runs once the
         attempt is over, and a slot must be given back even when the deadline fired."""
         self._renewing.pop(lease.ticket, None)
+        if not self._renewing and self._renewer is not None:
+            # No slot left to renew: the renewer would only sleep on until it noticed.
+            self._renewer.cancel()
+            self._renewer = None
         store, scopes, ticket = lease.store, lease.scopes, lease.ticket
         if lease.holds_slot:
             await self._bounded(store, lambda: store.release(scopes, ticket), "release", None)
