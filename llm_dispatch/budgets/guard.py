@@ -62,12 +62,11 @@ class _Settlement:
         if self.settled:
             return
         self.settled = True
-        if attempt.free:
-            cost = 0.0  # it joined another call's identical stream: nothing was spent
-        else:
-            # The attempt's own records: the stream's ledger also holds those of a hedge
-            # racing it, which its own reservation settles.
-            cost = settled_cost(attempt.records, self.reservation.estimate_usd)
+        # An attempt that joined another call's identical stream spent nothing. Otherwise
+        # its own records: the stream's ledger also holds those of a hedge racing it,
+        # which that racer's own reservation settles.
+        estimate = self.reservation.estimate_usd
+        cost = 0.0 if attempt.free else settled_cost(attempt.records, estimate)
         await self.budgets.settle(self.reservation, cost)
 
 

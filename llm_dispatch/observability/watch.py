@@ -104,11 +104,11 @@ class StreamWatch:
             self._finish(tried, attempt, completed=ending == "ok")
             return
         records = attempt.records
-        if ending == "not_opened" and records and (tried is None or records[-1] is not tried.record):
+        refused = records[-1] if records and ending == "not_opened" else None
+        if refused is not None and (tried is None or refused is not tried.record):
             # Refused before a request went out, on its first try or a retry (its circuit,
             # a limit, a budget): a try numbered 0, with the refusal the attempt recorded.
-            refused = self._begin(attempt, None, number=0)
-            self._finish(refused, attempt, record=records[-1])
+            self._finish(self._begin(attempt, None, number=0), attempt, record=refused)
 
     def _begin(self, attempt: Attempt, retry_of: str | None, *, number: int) -> TryFacts:
         target = attempt.target
