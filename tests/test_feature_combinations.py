@@ -304,9 +304,9 @@ PER_TARGET_BUDGETS = [
 
 
 async def test_each_racer_is_settled_with_its_own_charge(
-    make: Any, fake_server: FakeProviderServer
+    make: Any, fake_server: FakeProviderServer, stores: dict[str, Any]
 ) -> None:
-    dispatcher = await make(budgets=PER_TARGET_BUDGETS)
+    dispatcher = await make(budgets=PER_TARGET_BUDGETS, defaults=stores)
     race(fake_server)
     stream = streamer(dispatcher, ["openai", "anthropic"], policy=HEDGE)("hi")
     assert await collected(stream) == "fast answer"
@@ -485,12 +485,17 @@ async def test_a_limit_refusal_in_spans_and_metrics(
     make: Any,
     fake_server: FakeProviderServer,
 ) -> None:
-    dispatcher = await make(limits={"openai": {"requests_per_minute": 1, "on_limit": "fallback"}})
-    fake_server.enqueue(Script(chunks=["one"]), provider="openai")
+    dispatcher = await make(
+        limits={"openai": {"requests_per_minute": 1, "on_limit": "fallback"}},
+        budgets=[{"provider": "openai", "per_day": 5.0}],
+    )
+    fake_server.enqueue(Script(chunks=["one"], usage=(20, 2)), provider="openai")
     assert await collected(streamer(dispatcher, ["openai"])("first")) == "one"
     with pytest.raises(AllProvidersFailed) as failed:
         await collected(streamer(dispatcher, ["openai"])("second"))
     assert isinstance(failed.value.last, LimitReached)
+    # The refused attempt's budget hold was given back: only the first call is spent.
+    assert await spent_by_budget(dispatcher) == {"provider openai": (0.022, 0.0)}
 
     [_, refused] = telemetry.streams()
     [tried] = telemetry.tries(refused)
