@@ -26,9 +26,9 @@ from opentelemetry.trace import StatusCode
 from redis.asyncio import Redis
 
 from llm_dispatch import BudgetExceeded, Dispatcher, LimitReached, Stage, llm_stream, stream_hooks
-from llm_dispatch.budgets import Counter, MemoryBudgetStore
+from llm_dispatch.budgets import Counter, MemoryBudgetStore, Refusal
 from llm_dispatch.errors import AllProvidersFailed
-from llm_dispatch.events import FirstTokenEvent
+from llm_dispatch.events import FirstTokenEvent, RetryEvent
 from llm_dispatch.policies.circuit_store import CircuitState
 from llm_dispatch.policies.limit_store import MemoryLimitStore
 from llm_dispatch.stream_hooks import StreamHooks
@@ -406,15 +406,48 @@ async def test_the_process_hooks_hear_each_racer_event_once(
 
 
 class CountingStore(MemoryBudgetStore):
-    """The in-memory budget store, counting the settlements of each reservation."""
+    """The in-memory budget store, counting reservations and the settlements of each."""
 
     def __init__(self) -> None:
         super().__init__()
+        self.reservations = 0
         self.settled: dict[str, int] = {}
+
+    async def reserve(
+        self,
+        counters: Sequence[Counter],
+        token: str,
+        amount: int,
+        now: float,
+        hold_until: float,
+    ) -> Refusal | None:
+        self.reservations += 1
+        return await super().reserve(counters, token, amount, now, hold_until)
 
     async def settle(self, counters: Sequence[Counter], token: str, cost: int) -> None:
         self.settled[token] = self.settled.get(token, 0) + 1
         await super().settle(counters, token, cost)
+
+
+class DuringTheRetryWait(Stage):
+    """When a retry is announced (its wait about to start): whether a request to the
+    target would be refused by the limits now, and what the budgets hold."""
+
+    def __init__(self, dispatcher: Dispatcher) -> None:
+        self.dispatcher = dispatcher
+        self.refusals: list[str | None] = []
+        self.reserved: list[dict[str, tuple[float, float]]] = []
+
+    async def on_event(self, ctx: Any, event: Any) -> None:
+        if not isinstance(event, RetryEvent):
+            return
+        limits = self.dispatcher.limits
+        scopes = limits.scopes_for("openai", TEST_MODELS["openai"])
+        settings = limits.settings
+        refusal = await limits.store.acquire(scopes, "probe", 0, settings.window, settings.lease)
+        assert refusal is not None, "the probe was admitted: no hold"
+        self.refusals.append(refusal.limit)
+        self.reserved.append(await spent_by_budget(self.dispatcher))
 
 
 async def test_a_429_with_retry_after_holds_the_target_is_retried_and_settled_once(
@@ -428,8 +461,14 @@ async def test_a_429_with_retry_after_holds_the_target_is_retried_and_settled_on
     dispatcher.budgets.store = store = CountingStore()
     fake_server.enqueue(Script(status=429, retry_after=0.3), provider="openai")
     fake_server.enqueue(Script(chunks=["after ", "the hold"], usage=(20, 2)), provider="openai")
-    stream = streamer(dispatcher, ["openai", "anthropic"])("hi")
+    during = DuringTheRetryWait(dispatcher)
+    stream = streamer(dispatcher, ["openai", "anthropic"], stages=(during,))("hi")
     assert await collected(stream) == "after the hold"
+    # While the retry waited, the 429's Retry-After held the target, and the budget held
+    # the attempt's one estimate (nothing spent yet: a 429 bills nothing).
+    assert during.refusals == ["retry_after"]
+    [held] = during.reserved
+    assert held["provider openai"][0] == 0.0 and held["provider openai"][1] > 0
 
     assert outcomes(stream) == [("openai", "rate_limit"), ("openai", "ok")]
     refused, served = fake_server.requests_for("openai")
@@ -438,7 +477,7 @@ async def test_a_429_with_retry_after_holds_the_target_is_retried_and_settled_on
     assert not fake_server.requests_for("anthropic")
     assert in_use(dispatcher, "openai") == 0
     # One reservation covered both tries and was settled once, with what they cost.
-    assert list(store.settled.values()) == [1]
+    assert store.reservations == 1 and list(store.settled.values()) == [1]
     cost = sum(a.cost_usd or 0.0 for a in stream.attempts)
     assert cost == pytest.approx(0.022)
     assert await spent_by_budget(dispatcher) == {"provider openai": (round(cost, 9), 0.0)}
