@@ -43,6 +43,9 @@ pytestmark = pytest.mark.timeout(60)
 
 SLOW = 5.0  # a first event that never comes within a test
 HEDGE = {"hedge_after": 0.2}
+#: A first event that comes after the hedge went out: the server's delay starts when the
+#: request arrived, the hedge's timer when it was sent, on the same event loop.
+LATE = 0.4
 #: USD per million tokens: 0.001 USD a token.
 PRICE = {"input": 1000.0, "output": 1000.0}
 OPENAI = f"openai/{TEST_MODELS['openai']}"
@@ -281,7 +284,7 @@ async def test_a_hedge_refused_by_a_limit_leaves_the_first_racer_racing(
     busy = streamer(dispatcher, ["anthropic"])("occupy")
     holder = asyncio.create_task(collected(busy))
     await until(lambda: in_use(dispatcher, "anthropic") == 1)
-    fake_server.enqueue(Script(first_delay=0.6, chunks=["first ", "target"]), provider="openai")
+    fake_server.enqueue(Script(first_delay=LATE, chunks=["first ", "target"]), provider="openai")
     stream = streamer(dispatcher, ["openai", "anthropic"], policy=HEDGE)("hi")
     try:
         assert await collected(stream) == "first target"
@@ -325,7 +328,7 @@ async def test_a_hedge_refused_by_its_provider_budget_leaves_the_first_racer_rac
     make: Any, fake_server: FakeProviderServer
 ) -> None:
     dispatcher = await make(budgets=[{"provider": "anthropic", "per_day": 0.000001}])
-    fake_server.enqueue(Script(first_delay=0.6, chunks=["first ", "target"]), provider="openai")
+    fake_server.enqueue(Script(first_delay=LATE, chunks=["first ", "target"]), provider="openai")
     stream = streamer(dispatcher, ["openai", "anthropic"], policy=HEDGE)("hi")
     assert await collected(stream) == "first target"
     assert outcomes(stream) == [("anthropic", "budget_exceeded"), ("openai", "ok")]
@@ -585,54 +588,65 @@ async def test_a_retry_refused_by_a_limit_in_spans_and_metrics(
     assert telemetry.sample("llm_dispatch_retries_total", **openai, error_type="overloaded") is None
 
 
-# -- a cloud kind under limits and budgets --------------------------------------------------
+# -- the cloud kinds under limits, budgets and observability --------------------------------
 
-AZURE = "my-azure_openai"
-AZURE_MODEL = MODELS["azure_openai"]
+#: Each cloud kind, and the platform ``gen_ai.provider.name`` names it by.
+CLOUD_SYSTEMS = [
+    ("azure_openai", "azure.ai.openai"),
+    ("google_vertex", "gcp.vertex_ai"),
+    ("anthropic_vertex", "gcp.vertex_ai"),
+    ("anthropic_bedrock", "aws.bedrock"),
+]
 
 
-async def test_a_cloud_kind_under_limits_and_budgets(
+@pytest.mark.parametrize(("kind", "system"), CLOUD_SYSTEMS)
+async def test_a_cloud_kind_under_limits_budgets_and_observability(
     telemetry: Telemetry,  # noqa: F811
     make: Any,
     fake_server: FakeProviderServer,
     cloud_env: None,
+    kind: str,
+    system: str,
 ) -> None:
-    azure = provider_entry(fake_server, "azure_openai")
-    azure["limits"] = {"requests_per_minute": 2, "max_concurrent": 1, "on_limit": "fallback"}
+    name, model = f"my-{kind}", MODELS[kind]
+    entry = provider_entry(fake_server, kind)
+    entry["limits"] = {"requests_per_minute": 2, "max_concurrent": 1, "on_limit": "fallback"}
     dispatcher = await make(
-        providers={AZURE: azure},
-        budgets=[{"provider": AZURE, "per_day": 5.0}],
+        providers={name: entry},
+        budgets=[{"provider": name, "per_day": 5.0}],
         defaults={"circuit": {"failure_threshold": 1}, "retry": {"max_retries": 1}},
     )
-    await dispatcher.warm_up([AZURE])
-    # A 429 with Retry-After reads as on the base kind: retried after the hold.
-    fake_server.enqueue(Script(status=429, retry_after=0.2), provider="azure_openai")
-    fake_server.enqueue(Script(chunks=["from ", "azure"], usage=(20, 2)), provider="azure_openai")
-    stream = streamer(dispatcher, [AZURE, "openai"])("hi")
-    assert await collected(stream) == "from azure"
-    assert outcomes(stream) == [(AZURE, "rate_limit"), (AZURE, "ok")]
-    refused, served = fake_server.requests_for("azure_openai")
+    await dispatcher.warm_up([name])
+    # A 429 with Retry-After reads as on the base kind: the target held, then retried.
+    fake_server.enqueue(Script(status=429, retry_after=0.2), provider=kind)
+    fake_server.enqueue(Script(chunks=["from ", "the cloud"], usage=(20, 2)), provider=kind)
+    stream = streamer(dispatcher, [name, "openai"])("hi")
+    assert await collected(stream) == "from the cloud"
+    assert outcomes(stream) == [(name, "rate_limit"), (name, "ok")]
+    refused, served = fake_server.requests_for(kind)
     assert refused.status == 429 and served.received_at - refused.received_at >= 0.2
-    status = await dispatcher.circuit.status(f"{AZURE}/{AZURE_MODEL}")
+    status = await dispatcher.circuit.status(f"{name}/{model}")
     assert status.state is CircuitState.CLOSED and status.failures == 0
-    assert in_use(dispatcher, AZURE) == 0
+    assert in_use(dispatcher, name) == 0
     cost = sum(a.cost_usd or 0.0 for a in stream.attempts)
     assert cost == pytest.approx(0.022)
-    assert await spent_by_budget(dispatcher) == {f"provider {AZURE}": (round(cost, 9), 0.0)}
-    # The spans name the platform as the conventions do, the configured name apart.
+    assert await spent_by_budget(dispatcher) == {f"provider {name}": (round(cost, 9), 0.0)}
+    # The spans and metrics name the platform as the conventions do.
     span, tries = telemetry.stream()
     for named in (span, *tries):
-        assert named.attributes["gen_ai.provider.name"] == "azure.ai.openai"
-        assert named.attributes["llm_dispatch.provider"] == AZURE
+        assert named.attributes["gen_ai.provider.name"] == system
+        assert named.attributes["llm_dispatch.provider"] == name
     assert [t.attributes.get("error.type") for t in tries] == ["rate_limit", None]
     assert span.attributes["llm_dispatch.retries"] == 1
+    [(attributes, _)] = telemetry.points("gen_ai.client.operation.duration")
+    assert attributes["gen_ai.provider.name"] == system
 
     # Both tries counted: the next call is refused by the limit and falls back.
     fake_server.enqueue(Script(chunks=["fallback"]), provider="openai")
-    after = streamer(dispatcher, [AZURE, "openai"])("again")
+    after = streamer(dispatcher, [name, "openai"])("again")
     assert await collected(after) == "fallback"
-    assert outcomes(after) == [(AZURE, "limit_reached"), ("openai", "ok")]
-    assert await spent_by_budget(dispatcher) == {f"provider {AZURE}": (round(cost, 9), 0.0)}
+    assert outcomes(after) == [(name, "limit_reached"), ("openai", "ok")]
+    assert await spent_by_budget(dispatcher) == {f"provider {name}": (round(cost, 9), 0.0)}
 
 
 # -- the consumer leaves mid-race -----------------------------------------------------------
@@ -741,33 +755,3 @@ async def test_leaving_after_the_first_chunk_of_a_hedged_call_leaves_nothing_beh
     await nothing_left_behind(dispatcher, fake_server)
     assert span.attributes["llm_dispatch.outcome"] == "cancelled"
     assert [t.attributes["error.type"] for t in tries] == ["hedged", "cancelled"]
-
-
-@pytest.mark.parametrize(
-    ("kind", "system"),
-    [
-        ("azure_openai", "azure.ai.openai"),
-        ("google_vertex", "gcp.vertex_ai"),
-        ("anthropic_vertex", "gcp.vertex_ai"),
-        ("anthropic_bedrock", "aws.bedrock"),
-    ],
-)
-async def test_a_cloud_kind_is_named_by_its_platform_in_spans(
-    telemetry: Telemetry,  # noqa: F811
-    fake_server: FakeProviderServer,
-    cloud_env: None,
-    kind: str,
-    system: str,
-) -> None:
-    name = f"my-{kind}"
-    dispatcher = Dispatcher({"providers": {name: provider_entry(fake_server, kind)}}, fake=False)
-    fake_server.enqueue(Script(chunks=["from ", "the cloud"]), provider=kind)
-    try:
-        assert await collected(streamer(dispatcher, [name])("hi")) == "from the cloud"
-    finally:
-        await dispatcher.aclose()
-    span, [tried] = telemetry.stream()
-    assert span.attributes["gen_ai.provider.name"] == system
-    assert tried.attributes["gen_ai.provider.name"] == system
-    [(attributes, _)] = telemetry.points("gen_ai.client.operation.duration")
-    assert attributes["gen_ai.provider.name"] == system
