@@ -273,6 +273,42 @@ async def test_requests_per_minute_counts_both_racers(
     assert "requests_per_minute of openai" in after.attempts[0].message
 
 
+async def tokens_counted(dispatcher: Dispatcher, key: str) -> float:
+    """The tokens scope ``key`` counts in its window now, in this process's store or in
+    Redis (the ``sum`` of its tokens hash)."""
+    store = dispatcher.limits.store
+    if isinstance(store, MemoryLimitStore):
+        return store._counts[key].tokens
+    namespace = dispatcher.limits.settings.namespace
+    client = Redis.from_url(REDIS_URL)
+    try:
+        total = await client.hget(f"{namespace}:{{{key.split('/')[0]}}}:{key}:tokens", "sum")
+    finally:
+        await client.aclose()
+    return float(total or 0)
+
+
+async def test_tokens_per_minute_counts_what_each_racer_was_charged(
+    make: Any, fake_server: FakeProviderServer, stores: dict[str, Any]
+) -> None:
+    dispatcher = await make(
+        limits={"openai": {"tokens_per_minute": 100_000}},
+        routes=TWO_MODELS,
+        defaults=stores,
+    )
+    fake_server.enqueue(Script(first_delay=SLOW, chunks=["slow"]), model="gpt-4o-mini")
+    fake_server.enqueue(Script(chunks=["fast"], usage=(20, 2)), model="gpt-4o")
+    # Each racer is admitted with its prompt and max_tokens estimated.
+    stream = streamer(dispatcher, policy=HEDGE, max_tokens=1000)("hi")
+    assert await collected(stream) == "fast"
+    lost, won = stream.attempts
+    assert (lost.outcome, won.outcome) == ("hedged", "ok")
+    assert lost.usage.completion_tokens == 0 and won.usage.total_tokens == 22
+    # Once each ended, it counts what the ledger charged it: the loser its prompt only.
+    charged = lost.usage.total_tokens + won.usage.total_tokens
+    assert await tokens_counted(dispatcher, "openai") == charged
+
+
 async def test_a_hedge_refused_by_a_limit_leaves_the_first_racer_racing(
     make: Any, fake_server: FakeProviderServer
 ) -> None:
