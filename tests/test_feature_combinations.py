@@ -401,16 +401,30 @@ async def test_each_racer_is_settled_with_its_own_charge(
     }
 
 
-async def test_a_hedge_refused_by_its_provider_budget_leaves_the_first_racer_racing(
-    make: Any, fake_server: FakeProviderServer
+@pytest.mark.parametrize(
+    ("budget", "name"),
+    [
+        # The hedge's provider has no room for its estimate.
+        ({"provider": "anthropic", "per_day": 0.000001}, "provider anthropic"),
+        # The route has room for one estimate (0.011 USD), held by the first racer.
+        ({"route": "default", "per_day": 0.02}, "route default"),
+    ],
+)
+async def test_a_hedge_refused_by_a_budget_leaves_the_first_racer_racing(
+    make: Any, fake_server: FakeProviderServer, budget: dict[str, Any], name: str
 ) -> None:
-    dispatcher = await make(budgets=[{"provider": "anthropic", "per_day": 0.000001}])
-    fake_server.enqueue(Script(first_delay=LATE, chunks=["first ", "target"]), provider="openai")
+    dispatcher = await make(budgets=[budget])
+    fake_server.enqueue(
+        Script(first_delay=LATE, chunks=["first ", "target"], usage=(5, 2)), provider="openai"
+    )
     stream = streamer(dispatcher, ["openai", "anthropic"], policy=HEDGE)("hi")
     assert await collected(stream) == "first target"
     assert outcomes(stream) == [("anthropic", "budget_exceeded"), ("openai", "ok")]
     assert [r.provider for r in fake_server.requests] == ["openai"]
-    assert await spent_by_budget(dispatcher) == {"provider anthropic": (0.0, 0.0)}
+    refused, served = stream.attempts
+    assert refused.message.startswith(f"budget '{name}' per day")
+    spent = served.cost_usd if "route" in budget else 0.0
+    assert await spent_by_budget(dispatcher) == {name: (spent, 0.0)}
 
 
 # -- hedging and observability --------------------------------------------------------------
