@@ -48,7 +48,7 @@ SLOW = 5.0  # a first event that never comes within a test
 HEDGE = {"hedge_after": 0.2}
 #: A first event that comes after the hedge went out: the server's delay starts when the
 #: request arrived, the hedge's timer when it was sent, on the same event loop.
-LATE = 0.4
+LATE = 0.3
 #: USD per million tokens: 0.001 USD a token.
 PRICE = {"input": 1000.0, "output": 1000.0}
 OPENAI = f"openai/{TEST_MODELS['openai']}"
