@@ -80,6 +80,10 @@ class Attempt:
     #: ``(kind, message)`` for the ledger when a policy stopped this attempt on purpose
     #: (the loser of a hedge); None: stopping it means the stream as a whole stopped.
     stopped_by_policy: tuple[str, str] | None = None
+    #: What the ledger recorded of this attempt, in order: each try, and how it ended. The
+    #: stream's ledger also holds the other attempts' records (a hedge's racer charges
+    #: its own while this one waits), so what this attempt cost is read from here.
+    records: list[AttemptRecord] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         for observe in self.run.attempt_observers:
@@ -115,7 +119,7 @@ class Attempt:
     ) -> AttemptRecord:
         """Record one try (or the attempt's end) in the stream's ledger, charged at the
         target's price (nothing when :attr:`free`)."""
-        return self.run.ctx.ledger.charge(
+        record = self.run.ctx.ledger.charge(
             provider=self.target.provider,
             model=self.target.model,
             attempt=self.number,
@@ -127,6 +131,8 @@ class Attempt:
             usage=usage,
             text=text,
         )
+        self.records.append(record)
+        return record
 
     async def try_failed(self, error: ProviderError) -> None:
         """A try failed before text: mark and record it, tell the observers."""

@@ -11,13 +11,26 @@ from typing import Any
 import pytest
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 from prometheus_client import CollectorRegistry, generate_latest
 
 from llm_dispatch.observability import Instrumentation, instrument
+
+
+class OpenSpans(SpanProcessor):
+    """The spans started and not ended yet."""
+
+    def __init__(self) -> None:
+        self.spans: dict[int, Span] = {}
+
+    def on_start(self, span: Span, parent_context: Any = None) -> None:
+        self.spans[span.context.span_id] = span
+
+    def on_end(self, span: ReadableSpan) -> None:
+        self.spans.pop(span.context.span_id, None)
 
 
 @dataclass
@@ -28,6 +41,11 @@ class Telemetry:
     reader: InMemoryMetricReader
     registry: CollectorRegistry
     instrumentation: Instrumentation
+    unended: OpenSpans
+
+    def open_spans(self) -> list[str]:
+        """The names of the spans started and not ended yet."""
+        return [span.name for span in self.unended.spans.values()]
 
     def spans(self) -> list[ReadableSpan]:
         return list(self.exporter.get_finished_spans())
@@ -70,6 +88,8 @@ def telemetry() -> Iterator[Telemetry]:
     exporter = InMemorySpanExporter()
     tracer_provider = TracerProvider()
     tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
+    unended = OpenSpans()
+    tracer_provider.add_span_processor(unended)
     reader = InMemoryMetricReader()
     meter_provider = MeterProvider(metric_readers=[reader])
     registry = CollectorRegistry()
@@ -78,6 +98,6 @@ def telemetry() -> Iterator[Telemetry]:
         meter_provider=meter_provider,
         prometheus_registry=registry,
     ) as instrumentation:
-        yield Telemetry(exporter, reader, registry, instrumentation)
+        yield Telemetry(exporter, reader, registry, instrumentation, unended)
     tracer_provider.shutdown()
     meter_provider.shutdown()

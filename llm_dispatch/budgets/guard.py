@@ -45,12 +45,11 @@ def settled_cost(entries: Sequence[AttemptRecord], estimate_usd: float) -> float
 class _Settlement:
     """Settles one attempt's reservation when the attempt ends (once)."""
 
-    __slots__ = ("budgets", "first_entry", "reservation", "settled")
+    __slots__ = ("budgets", "reservation", "settled")
 
-    def __init__(self, budgets: Budgets, reservation: Reservation, first_entry: int) -> None:
+    def __init__(self, budgets: Budgets, reservation: Reservation) -> None:
         self.budgets = budgets
         self.reservation = reservation
-        self.first_entry = first_entry
         self.settled = False
 
     def try_started(self, attempt: Attempt) -> None:
@@ -63,11 +62,11 @@ class _Settlement:
         if self.settled:
             return
         self.settled = True
-        if attempt.free:
-            cost = 0.0  # it joined another call's identical stream: nothing was spent
-        else:
-            entries = attempt.run.ctx.ledger.entries[self.first_entry :]
-            cost = settled_cost(entries, self.reservation.estimate_usd)
+        # An attempt that joined another call's identical stream spent nothing. Otherwise
+        # its own records: the stream's ledger also holds those of a hedge racing it,
+        # which that racer's own reservation settles.
+        estimate = self.reservation.estimate_usd
+        cost = 0.0 if attempt.free else settled_cost(attempt.records, estimate)
         await self.budgets.settle(self.reservation, cost)
 
 
@@ -87,7 +86,7 @@ def guarded_by_budgets(budgets: Budgets, open_target: Open) -> Open:
             attempt.charge(kind=exc.kind.value, message=exc.message)  # nothing sent
             raise
         if reservation is not None:
-            attempt.observers.append(_Settlement(budgets, reservation, len(ctx.ledger.entries)))
+            attempt.observers.append(_Settlement(budgets, reservation))
         return await open_target(attempt)
 
     return open_budgeted

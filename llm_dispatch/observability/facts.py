@@ -16,13 +16,16 @@ from ..events import CacheHitEvent, FallbackEvent, InterruptionEvent, Usage
 from ..records import AttemptRecord
 from .names import provider_system
 
-__all__ = ["Outcome", "StreamFacts", "TryFacts", "error_type", "outcome_of"]
+__all__ = ["HEDGED", "Outcome", "StreamFacts", "TryFacts", "error_type", "outcome_of"]
 
 #: How a stream ended: completed, failed, or left by its consumer.
 Outcome = Literal["ok", "error", "cancelled"]
 
 # The kind the ledger records for an attempt left because the consumer stopped the stream.
 _CANCELLED = "cancelled"
+#: The kind the ledger records for a try a policy stopped on purpose: the loser of a hedge,
+#: closed because another target answered first. It did not fail.
+HEDGED = "hedged"
 
 
 @dataclass(slots=True, eq=False)
@@ -57,6 +60,13 @@ class TryFacts:
     def error_type(self) -> str | None:
         """The ledger's kind for a try that did not succeed (None: it did)."""
         return self.record.kind if self.record is not None else None
+
+    @property
+    def failed(self) -> bool:
+        """Whether the try failed: it did not succeed, and no policy stopped it on purpose
+        (a hedge's loser did not fail: another target answered first)."""
+        kind = self.error_type
+        return kind is not None and kind != HEDGED
 
     @property
     def spent(self) -> Usage | None:

@@ -72,9 +72,17 @@ COST_USD: Final = "llm_dispatch.cost_usd"
 USAGE_ESTIMATED: Final = "llm_dispatch.usage.estimated"
 OUTCOME: Final = "llm_dispatch.outcome"
 
-# ``gen_ai.provider.name`` of the provider kinds the conventions name; another kind is
-# named by itself.
-_SYSTEMS: Final = {"openai": "openai", "anthropic": "anthropic", "google": "gcp.gemini"}
+# ``gen_ai.provider.name`` of the provider kinds the conventions name (the cloud kinds by
+# the platform that serves them); another kind is named by itself.
+_SYSTEMS: Final = {
+    "openai": "openai",
+    "anthropic": "anthropic",
+    "google": "gcp.gemini",
+    "azure_openai": "azure.ai.openai",
+    "google_vertex": "gcp.vertex_ai",
+    "anthropic_vertex": "gcp.vertex_ai",
+    "anthropic_bedrock": "aws.bedrock",
+}
 
 
 def provider_system(kind: str | None, provider: str) -> str:

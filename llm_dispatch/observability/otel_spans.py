@@ -81,7 +81,7 @@ class SpanSink:
         if record is not None and record.cost_usd is not None:
             attributes[n.COST_USD] = record.cost_usd
         span.set_attributes(attributes)
-        _end(span, tried.error_type)
+        _end(span, tried.error_type, failed=tried.failed)
 
     def stream_ended(self, stream: StreamFacts) -> None:
         span = stream.handle
@@ -119,7 +119,7 @@ class SpanSink:
             attributes[n.CACHE_MATCH] = "exact" if hit.exact else "similar"
             attributes[n.CACHE_SIMILARITY] = hit.similarity
         span.set_attributes(attributes)
-        _end(span, stream.error_type)
+        _end(span, stream.error_type, failed=stream.error_type is not None)
 
 
 def _usage(attributes: dict[str, Any], usage: Usage) -> None:
@@ -134,8 +134,11 @@ def _usage(attributes: dict[str, Any], usage: Usage) -> None:
         attributes[n.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = usage.reasoning_tokens
 
 
-def _end(span: Any, error: str | None) -> None:
+def _end(span: Any, error: str | None, *, failed: bool) -> None:
+    """Set ``error.type`` (how it ended, when not with an answer) and end ``span``; its
+    status is ``ERROR`` only when it ``failed`` (a hedge's loser did not)."""
     if error is not None:
         span.set_attribute(n.ERROR_TYPE, error)
-        span.set_status(Status(StatusCode.ERROR, error))
+        if failed:
+            span.set_status(Status(StatusCode.ERROR, error))
     span.end()

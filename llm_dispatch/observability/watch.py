@@ -92,41 +92,53 @@ class StreamWatch:
 
     def try_started(self, attempt: Attempt) -> None:
         previous = self.latest.get(id(attempt))
-        self._begin(attempt, previous.error_type if previous is not None else None)
+        retry_of = previous.error_type if previous is not None else None
+        self.latest[id(attempt)] = self._begin(attempt, retry_of, number=attempt.number)
 
     async def try_failed(self, attempt: Attempt, error: ProviderError) -> None:
         self._end(attempt)
 
     async def ended(self, attempt: Attempt, ending: Ending) -> None:
-        if id(attempt) in self.latest:
-            self._end(attempt, completed=ending == "ok")
-            del self.latest[id(attempt)]
-        elif ending == "not_opened" and attempt.number == 0:
-            # No try started: the target's circuit refused the attempt (recorded).
-            self._begin(attempt, None)
-            self._end(attempt)
-            del self.latest[id(attempt)]
+        tried = self.latest.pop(id(attempt), None)
+        if tried is not None and not tried.ended:
+            self._finish(tried, attempt, completed=ending == "ok")
+            return
+        records = attempt.records
+        refused = records[-1] if records and ending == "not_opened" else None
+        if refused is not None and (tried is None or refused is not tried.record):
+            # Refused before a request went out, on its first try or a retry (its circuit,
+            # a limit, a budget): a try numbered 0, with the refusal the attempt recorded.
+            self._finish(self._begin(attempt, None, number=0), attempt, record=refused)
 
-    def _begin(self, attempt: Attempt, retry_of: str | None) -> None:
+    def _begin(self, attempt: Attempt, retry_of: str | None, *, number: int) -> TryFacts:
         target = attempt.target
         tried = TryFacts(
             provider=target.provider,
             system=provider_system(target.kind, target.provider),
             model=target.model,
-            number=attempt.number,
+            number=number,
             retry_of=retry_of,
             cached=self.ctx.cached,
         )
-        self.latest[id(attempt)] = tried
         self.facts.tries.append(tried)
         self.stage.tell("try_started", self.facts, tried)
+        return tried
 
-    def _end(self, attempt: Attempt, *, completed: bool = False) -> None:
+    def _end(self, attempt: Attempt) -> None:
         tried = self.latest.get(id(attempt))
-        if tried is None or tried.ended:
-            return
+        if tried is not None and not tried.ended:
+            self._finish(tried, attempt)
+
+    def _finish(
+        self,
+        tried: TryFacts,
+        attempt: Attempt,
+        *,
+        completed: bool = False,
+        record: AttemptRecord | None = None,
+    ) -> None:
         tried.ended = True
-        tried.record = _record_of(self.ctx.ledger.entries, tried)
+        tried.record = record or _record_of(self.ctx.ledger.entries, tried)
         tried.free = attempt.free
         if completed:
             tried.finish_reason = self.ctx.finish_reason

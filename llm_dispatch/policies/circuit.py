@@ -263,9 +263,10 @@ class _Verdicts:
 
 def _throttled(attempt: Attempt) -> bool:
     """Whether the attempt's stream was cut by a rate-limit error (its ledger record, written
-    before the attempt ended, says the kind): not a sign of ill health."""
-    entries = attempt.run.ctx.ledger.entries
-    return bool(entries) and entries[-1].kind in NOT_CIRCUIT_FAILURES
+    before the attempt ended, says the kind): not a sign of ill health. The attempt's own
+    record: the stream's last may be another attempt's (a hedge's racer)."""
+    records = attempt.records
+    return bool(records) and records[-1].kind in NOT_CIRCUIT_FAILURES
 
 
 def guarded_by_circuit(breaker: CircuitBreaker, open_target: Open) -> Open:

@@ -234,6 +234,10 @@ class Limiter:
         Bounded by ``store_timeout`` only, not by the call's ``total``: it runs once the
         attempt is over, and a slot must be given back even when the deadline fired."""
         self._renewing.pop(lease.ticket, None)
+        if not self._renewing and self._renewer is not None:
+            # No slot left to renew: the renewer would only sleep on until it noticed.
+            self._renewer.cancel()
+            self._renewer = None
         store, scopes, ticket = lease.store, lease.scopes, lease.ticket
         if lease.holds_slot:
             await self._bounded(store, lambda: store.release(scopes, ticket), "release", None)
@@ -320,10 +324,11 @@ class _Release:
     """Ends an admitted attempt's lease when the attempt ends, with the tokens it was
     charged."""
 
-    __slots__ = ("lease",)
+    __slots__ = ("lease", "since")
 
-    def __init__(self, lease: Lease) -> None:
+    def __init__(self, lease: Lease, since: int) -> None:
         self.lease = lease
+        self.since = since
 
     def try_started(self, attempt: Attempt) -> None:
         return None  # added once the attempt's stream opened: its tries are over
@@ -332,18 +337,14 @@ class _Release:
         return None
 
     async def ended(self, attempt: Attempt, ending: Ending) -> None:
-        await self.lease.end(_charged(attempt))
+        await self.lease.end(_charged(attempt, self.since))
 
 
-def _charged(attempt: Attempt) -> int | None:
-    """The tokens the ledger charged the attempt's last try (None: not recorded)."""
-    entries = attempt.run.ctx.ledger.entries
-    if not entries:
-        return None
-    last = entries[-1]
-    if last.provider != attempt.target.provider or last.model != attempt.target.model:
-        return None
-    return last.usage.total_tokens
+def _charged(attempt: Attempt, since: int) -> int | None:
+    """The tokens the ledger charged the try admitted when the attempt had ``since``
+    records: the last record it added since (None: it recorded nothing)."""
+    records = attempt.records
+    return records[-1].usage.total_tokens if len(records) > since else None
 
 
 def _estimate(attempt: Attempt) -> int:
@@ -363,18 +364,21 @@ def limited(limiter: Limiter, open_once: Open) -> Open:
         scopes = limiter.scopes_for(target.provider, target.model)
         tokens = _estimate(attempt) if any(s.counts_tokens for s in scopes) else 0
         lease = await limiter.admit(attempt, scopes, tokens)
+        since = len(attempt.records)
         try:
             opened = await open_once(attempt)
         except ProviderError as exc:
             if exc.kind is ErrorKind.RATE_LIMIT and exc.retry_after:
                 seconds = min(float(exc.retry_after), attempt.run.policy.retry.retry_after_cap)
                 await limiter.hold(scopes[-1], seconds, attempt.run.left())
-            await lease.end(_charged(attempt))
+            await lease.end(_charged(attempt, since))
             raise
         except BaseException:
-            await lease.end(None)
+            # Cancelled (a hedge's loser, the consumer gone) or the total deadline: the
+            # ledger charged the try its prompt, which it counts instead of the estimate.
+            await lease.end(_charged(attempt, since))
             raise
-        attempt.observers.append(_Release(lease))
+        attempt.observers.append(_Release(lease, since))
         return opened
 
     return open_limited
