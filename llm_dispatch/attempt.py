@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from .errors import ProviderError, StreamTimeout
@@ -59,6 +59,10 @@ class AttemptObserver(Protocol):
     async def ended(self, attempt: Attempt, ending: Ending) -> None: ...
 
 
+#: Called once per attempt; the observer it returns (None: none) hears the attempt's tries.
+ObserverFactory = Callable[["Attempt"], "AttemptObserver | None"]
+
+
 @dataclass(slots=True, eq=False)
 class Attempt:
     """One target of one stream (see the module docstring)."""
@@ -84,9 +88,12 @@ class Attempt:
     #: stream's ledger also holds the other attempts' records (a hedge's racer charges
     #: its own while this one waits), so what this attempt cost is read from here.
     records: list[AttemptRecord] = field(default_factory=list)
+    #: Called once each with the new attempt: the observers they return (None: none) are
+    #: added (the observer factories of the process hooks its stream took).
+    watchers: InitVar[tuple[ObserverFactory, ...]] = ()
 
-    def __post_init__(self) -> None:
-        for observe in self.run.attempt_observers:
+    def __post_init__(self, watchers: tuple[ObserverFactory, ...]) -> None:
+        for observe in watchers:
             observer = observe(self)
             if observer is not None:
                 self.observers.append(observer)

@@ -24,6 +24,7 @@ from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from . import stream_hooks
 from .attempt import Attempt, Open, Opened
 from .budgets import Budgets
 from .chunk import chunk_dict, extra_dict
@@ -213,14 +214,10 @@ class Dispatcher:
         """Stream ``ctx.request``: ``str`` chunks, or chunk dicts when ``as_dicts``; one
         generator from the plan to the last chunk (each generator layer costs per chunk)."""
         policy = self.policy_for(options)
+        hooks = stream_hooks.installed()  # the process's hooks, as they are when it starts
+        stages = (*self.stages, *options.stages, *hooks.stages)
         # The total deadline starts now: the cache lookup and the circuit store count too.
-        run = Run(
-            ctx,
-            (*self.stages, *options.stages),
-            policy,
-            Watchdog(policy.timeouts.total),
-            observe_ttft=self.router.observe_ttft,
-        )
+        run = Run(ctx, stages, policy, Watchdog(policy.timeouts.total), self.router.observe_ttft)
         cache: CachePolicy | None = None
         if options.cache is not None:
             cache = _cache_policy().for_call(
@@ -248,7 +245,9 @@ class Dispatcher:
                 if stored is not None
                 else self._serve(target, options, timeouts.connect)
             )
-            attempt = Attempt(run, target, serving, request, timeouts, ctx.chars)
+            attempt = Attempt(
+                run, target, serving, request, timeouts, ctx.chars, watchers=hooks.observers
+            )
             if cache is not None and stored is None and serving is not options.body:
                 attempt.provider = cache.wrap(serving, attempt.charge_nothing)
             attempt.provider = guard_continuation(attempt)

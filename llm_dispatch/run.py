@@ -1,7 +1,7 @@
 """One stream's run: the state its attempts share, and the stage calls around them.
 
 A :class:`Run` holds the stream's context, its stages (in the order of
-:mod:`.stages.pipeline`, then those of the installed :mod:`.stream_hooks`), the policy in
+:mod:`.stages.pipeline`, then those of the process hooks, :mod:`.stream_hooks`), the policy in
 force and the stream's deadlines. It starts the stages, relays events to them, and ends
 them exactly once: :meth:`Run.end` on success, :meth:`Run.fail` on any failure or when the
 consumer leaves.
@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import stream_hooks
 from .context import StreamContext
 from .errors import StreamTimeout
 from .policies.timeouts import Watchdog
@@ -35,14 +34,8 @@ class Run:
     observe_ttft: Callable[[str, float], None] = lambda key, seconds: None
     #: The stages that do something per chunk (the others are skipped on that path).
     chunk_stages: tuple[Stage, ...] = field(init=False)
-    #: Called with each attempt of this run: the installed hooks' observer factories.
-    attempt_observers: tuple[stream_hooks.ObserverFactory, ...] = field(init=False)
 
     def __post_init__(self) -> None:
-        hooks = stream_hooks.installed()
-        if hooks.stages:
-            self.stages = (*self.stages, *hooks.stages)
-        self.attempt_observers = hooks.observers
         self.chunk_stages = tuple(s for s in self.stages if s.handles_chunks())
 
     def left(self) -> float | None:

@@ -1,26 +1,22 @@
 """What the application adds to every stream of the process: stages, and attempt observers.
 
 Empty by default. A switch the application turns on for the whole process
-(:func:`llm_dispatch.observability.instrument`) installs a :class:`StreamHooks`; each
-:class:`~llm_dispatch.run.Run` takes the hooks installed when it starts and adds their
-stages after its own, and each of its attempts calls every observer factory once, keeping
-the observer it returns. A run keeps the hooks it took, whatever is installed later.
+(:func:`llm_dispatch.observability.instrument`) installs a :class:`StreamHooks`. The
+dispatcher takes the hooks installed when a stream starts: their stages run after the
+stream's own, and each of the stream's attempts calls every observer factory once, keeping
+the observer it returns. A stream keeps the hooks it took, whatever is installed later.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .attempt import Attempt, AttemptObserver
+    from .attempt import ObserverFactory
     from .stages.base import Stage
 
-__all__ = ["NO_HOOKS", "ObserverFactory", "StreamHooks", "install", "installed"]
-
-#: Called once per attempt; the observer it returns (None: none) hears the attempt's tries.
-ObserverFactory = Callable[["Attempt"], "AttemptObserver | None"]
+__all__ = ["NO_HOOKS", "StreamHooks", "install", "installed"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ and label."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -147,23 +148,31 @@ class Watched(Stage):
         return ""
 
 
-async def test_a_run_takes_the_hooks_on_when_it_starts() -> None:
-    from llm_dispatch.context import StreamContext
-    from llm_dispatch.policies.timeouts import Watchdog
-    from llm_dispatch.request import Message, Request
-    from llm_dispatch.run import Run
-    from llm_dispatch.settings.models import PolicySettings
+async def test_a_stream_keeps_the_hooks_it_started_with(
+    fake_server: FakeProviderServer, make_dispatcher: Any
+) -> None:
+    fake_server.default = Script(chunks=["a ", "b ", "c"])
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    seen = Watched()
 
-    def run() -> Run:
-        ctx = StreamContext(Request(messages=(Message(role="user", content="hi"),)), "id")
-        return Run(ctx, (), PolicySettings(), Watchdog(None))
+    @llm_stream(dispatcher=make_dispatcher(), providers=["openai"], stages=(seen,))
+    async def answer(prompt: str) -> Any:
+        yield "unused"
 
-    with instrument(tracer_provider=TracerProvider(), metrics=False) as on:
-        observed = run()
-    off = run()
-    assert observed.stages == (on.stage,) and observed.chunk_stages == ()
-    assert observed.attempt_observers == (on.stage.observer_for,)
-    assert off.stages == () and off.attempt_observers == ()
+    async with asyncio.timeout(10):
+        with instrument(tracer_provider=provider, metrics=False):
+            watched = aiter(answer("hi"))
+            unwatched = answer("hi")  # made now, started once switched off
+            assert await anext(watched) == "a "
+        assert [chunk async for chunk in watched] == ["b ", "c"]
+        await unwatched.collect()
+
+    assert seen.watched == [True, False]
+    spans = exporter.get_finished_spans()
+    assert len(spans) == 2  # the watched stream and its one try, ended after switching off
+    assert all(span.end_time is not None for span in spans)
 
 
 def test_the_names_are_the_semantic_conventions() -> None:

@@ -97,12 +97,7 @@ def _racing(run: Run, race: _Race, racer: Attempt) -> _RacingRun:
     deadlines.total_at = run.deadlines.total_at  # the stream's total, not a new one
     values = {f.name: getattr(run, f.name) for f in fields(run) if f.init}
     values["deadlines"] = deadlines
-    racing = _RacingRun(**values, race=race, racer=racer)
-    # The stream's stages already hold the process hooks' stages, which a new run would
-    # add again (each racer's events heard twice); and a run keeps the hooks it took.
-    racing.stages, racing.chunk_stages = run.stages, run.chunk_stages
-    racing.attempt_observers = run.attempt_observers
-    return racing
+    return _RacingRun(**values, race=race, racer=racer)
 
 
 def _resolve(future: asyncio.Future[None]) -> None:
