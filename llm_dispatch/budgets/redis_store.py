@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..redis_client import close_store_client, store_client
 from .store import BudgetStore, Counter, Refusal, Tally
 
 if TYPE_CHECKING:
@@ -105,16 +106,8 @@ class RedisBudgetStore(BudgetStore):
         *,
         client: Redis | None = None,
     ) -> None:
-        if client is None:
-            # Imported here so that importing llm_dispatch does not import redis.
-            from redis.asyncio import Redis
-
-            client = Redis.from_url(
-                url, decode_responses=True, socket_connect_timeout=2, socket_timeout=2
-            )
-            self._owns_client = True
-        else:
-            self._owns_client = False
+        self._connection = store_client(url, client)
+        client = self._connection.redis
         self.namespace = namespace
         self._client = client
         self._reserve = client.register_script(_RESERVE)
@@ -152,6 +145,4 @@ class RedisBudgetStore(BudgetStore):
         return [Tally(int(reply[i]), int(reply[i + 1])) for i in range(0, len(reply), 2)]
 
     async def aclose(self) -> None:
-        if self._owns_client:
-            self._owns_client = False  # once: a dispatcher may be closed twice
-            await self._client.aclose()
+        await close_store_client(self._connection)

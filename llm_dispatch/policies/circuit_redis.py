@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..redis_client import close_store_client, store_client
 from ..settings.models import CircuitSettings
 from .circuit_store import CircuitState, CircuitStatus, CircuitStore, Clock, Operation, StoreReply
 
@@ -124,16 +125,8 @@ class RedisCircuitStore(CircuitStore):
         *,
         client: Redis | None = None,
     ) -> None:
-        if client is None:
-            # Imported here so that importing llm_dispatch does not import redis.
-            from redis.asyncio import Redis
-
-            client = Redis.from_url(
-                url, decode_responses=True, socket_connect_timeout=2, socket_timeout=2
-            )
-            self._owns_client = True
-        else:
-            self._owns_client = False
+        self._connection = store_client(url, client)
+        client = self._connection.redis
         self.clock: Clock = time.time
         self.namespace = namespace
         self._client = client
@@ -169,8 +162,7 @@ class RedisCircuitStore(CircuitStore):
         await self._client.delete(*self.keys_for(key))
 
     async def aclose(self) -> None:
-        if self._owns_client:
-            await self._client.aclose()
+        await close_store_client(self._connection)
 
 
 def _script_args(op: Operation, now: float, settings: CircuitSettings) -> list[Any]:

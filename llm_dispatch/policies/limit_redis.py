@@ -23,6 +23,7 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..redis_client import close_store_client, store_client
 from .limit_store import LimitStore, Refusal, Scope
 
 if TYPE_CHECKING:
@@ -144,16 +145,8 @@ class RedisLimitStore(LimitStore):
         *,
         client: Redis | None = None,
     ) -> None:
-        if client is None:
-            # Imported here so that importing llm_dispatch does not import redis.
-            from redis.asyncio import Redis
-
-            client = Redis.from_url(
-                url, decode_responses=True, socket_connect_timeout=2, socket_timeout=2
-            )
-            self._owns_client = True
-        else:
-            self._owns_client = False
+        self._connection = store_client(url, client)
+        client = self._connection.redis
         self.clock = time.time
         self.namespace = namespace
         self._client = client
@@ -212,8 +205,7 @@ class RedisLimitStore(LimitStore):
         return int(await self._client.zcount(slots, f"({time.time():.6f}", "+inf"))
 
     async def aclose(self) -> None:
-        if self._owns_client:
-            await self._client.aclose()
+        await close_store_client(self._connection)
 
 
 def _number(value: float | None) -> str:
