@@ -13,14 +13,14 @@ against a cap).
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..errors import ConfigProblems
 from .problems import ConfigProblem
-from .stores import StoreLocation, store_location
+from .stores import NAMESPACE_HELP, SharedStoreSettings
 
 __all__ = ["ANY_SCOPE", "BudgetConfig", "BudgetLevel", "BudgetSettings"]
 
@@ -130,35 +130,12 @@ class BudgetConfig(BaseModel):
         return found
 
 
-class BudgetSettings(BaseModel):
+class BudgetSettings(SharedStoreSettings):
     """Where budget counters live and how a call's cost is estimated before it is sent."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+    store_name = "budget"
 
-    store: StoreLocation = Field(
-        default="memory",
-        description="Where spend is counted: memory (this process) or a redis://, rediss:// "
-        "or unix:// URL shared by every process using that server; its password is masked "
-        "everywhere but in the Redis client.",
-    )
-    namespace: str = Field(
-        default="llm_dispatch:budget",
-        min_length=1,
-        description="Prefix of the Redis keys, so several applications can share one server.",
-    )
-    store_timeout: float = Field(
-        default=0.25,
-        gt=0,
-        description="Longest wait for one round trip to a shared store, in seconds (the "
-        "call's `total` bounds a reservation too); a store that does not answer in time is "
-        "replaced by this process's own counters.",
-    )
-    store_retry: float = Field(
-        default=5.0,
-        gt=0,
-        description="Seconds this process keeps its own counters after the shared store "
-        "failed, before trying the store again.",
-    )
+    namespace: str = Field(default="llm_dispatch:budget", min_length=1, description=NAMESPACE_HELP)
     timezone: str = Field(
         default="UTC",
         description="IANA time zone of every budget's day and month boundaries, unless the "
@@ -180,8 +157,3 @@ class BudgetSettings(BaseModel):
     @classmethod
     def _known_zone(cls, value: str) -> str:
         return _time_zone(value)
-
-    @field_validator("store", mode="before")
-    @classmethod
-    def _known_store(cls, value: Any) -> StoreLocation:
-        return store_location(value, "budget")

@@ -10,11 +10,11 @@ model over it. :class:`LimitSettings` (``defaults.limits``) says where the count
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from .stores import StoreLocation, store_location
+from .stores import NAMESPACE_HELP, SharedStoreSettings
 
 __all__ = ["LimitRule", "LimitSettings", "OnLimit", "ProviderLimits"]
 
@@ -73,10 +73,10 @@ class ProviderLimits(LimitRule):
     )
 
 
-class LimitSettings(BaseModel):
+class LimitSettings(SharedStoreSettings):
     """Where limit counts live, and the window they are counted over."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+    store_name = "limits"
 
     window: float = Field(
         default=60.0,
@@ -86,17 +86,7 @@ class LimitSettings(BaseModel):
         "same rate with smaller bursts). Every limit must allow at least one request per "
         "window.",
     )
-    store: StoreLocation = Field(
-        default="memory",
-        description="Where the counts live: memory (this process) or a redis://, rediss:// or "
-        "unix:// URL shared by every process using that server; its password is masked "
-        "everywhere but in the Redis client.",
-    )
-    namespace: str = Field(
-        default="llm_dispatch:limits",
-        min_length=1,
-        description="Prefix of the Redis keys, so several applications can share one server.",
-    )
+    namespace: str = Field(default="llm_dispatch:limits", min_length=1, description=NAMESPACE_HELP)
     lease: float = Field(
         default=30.0,
         gt=0,
@@ -104,21 +94,3 @@ class LimitSettings(BaseModel):
         "renews it (every third of it while the stream runs): the slots of a process that "
         "died free themselves after this.",
     )
-    store_timeout: float = Field(
-        default=0.25,
-        gt=0,
-        description="Longest wait for one round trip to a shared store, in seconds (the "
-        "call's `total` bounds it too); a store that does not answer in time is replaced by "
-        "this process's own counts.",
-    )
-    store_retry: float = Field(
-        default=5.0,
-        gt=0,
-        description="Seconds this process keeps its own counts after the shared store "
-        "failed, before trying the store again.",
-    )
-
-    @field_validator("store", mode="before")
-    @classmethod
-    def _known_store(cls, value: Any) -> StoreLocation:
-        return store_location(value, "limits")

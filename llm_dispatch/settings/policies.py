@@ -13,7 +13,6 @@ from pydantic import (
     ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
-    field_validator,
     model_serializer,
     model_validator,
 )
@@ -22,7 +21,7 @@ from ..errors import ConfigProblems
 from .budgets import BudgetSettings
 from .limits import LimitSettings
 from .problems import ConfigProblem
-from .stores import StoreLocation, store_location
+from .stores import NAMESPACE_HELP, SharedStoreSettings
 
 __all__ = [
     "FALLBACK_ON_KINDS",
@@ -179,10 +178,10 @@ class RetrySettings(BaseModel):
     )
 
 
-class CircuitSettings(BaseModel):
+class CircuitSettings(SharedStoreSettings):
     """When a failing target is taken out of rotation, and where that state is kept."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+    store_name = "circuit"
 
     enabled: bool = Field(
         default=True,
@@ -206,35 +205,7 @@ class CircuitSettings(BaseModel):
         description="Seconds an open circuit skips its target before one probe request is "
         "let through.",
     )
-    store: StoreLocation = Field(
-        default="memory",
-        description="Where circuit state lives: memory (this process) or a redis://, "
-        "rediss:// or unix:// URL shared by every process using that server; its password "
-        "is masked everywhere but in the Redis client.",
-    )
-    namespace: str = Field(
-        default="llm_dispatch:circuit",
-        min_length=1,
-        description="Prefix of the Redis keys, so several applications can share one server.",
-    )
-    store_timeout: float = Field(
-        default=0.25,
-        gt=0,
-        description="Longest wait for one round trip to a shared store, in seconds (the "
-        "call's `total` bounds it too); a store that does not answer in time is replaced by "
-        "this process's own state.",
-    )
-    store_retry: float = Field(
-        default=5.0,
-        gt=0,
-        description="Seconds this process keeps its own state after the shared store failed, "
-        "before trying the store again.",
-    )
-
-    @field_validator("store", mode="before")
-    @classmethod
-    def _known_store(cls, value: Any) -> StoreLocation:
-        return store_location(value, "circuit")
+    namespace: str = Field(default="llm_dispatch:circuit", min_length=1, description=NAMESPACE_HELP)
 
 
 class PolicySettings(BaseModel):
