@@ -17,6 +17,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind
 from prometheus_client import CollectorRegistry, generate_latest
 
+from llm_dispatch import llm_stream
 from llm_dispatch.observability import Instrumentation, instrument
 
 
@@ -101,3 +102,13 @@ def telemetry() -> Iterator[Telemetry]:
         yield Telemetry(exporter, reader, registry, instrumentation, unended)
     tracer_provider.shutdown()
     meter_provider.shutdown()
+
+
+def answer_with(dispatcher: Any, **options: Any) -> Any:
+    """A decorated stream on ``dispatcher`` with the decorator's ``options``."""
+
+    @llm_stream(dispatcher=dispatcher, **options)
+    async def answer(prompt: str) -> Any:
+        yield "unused"
+
+    return answer

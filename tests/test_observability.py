@@ -7,10 +7,14 @@ from typing import Any
 
 import pytest
 from conftest import fake_providers
-from observability_capture import Telemetry, telemetry  # noqa: F401  (the fixture)
+from observability_capture import (  # noqa: F401  (the fixture)
+    Telemetry,
+    answer_with,
+    telemetry,
+)
 from opentelemetry.trace import StatusCode
 
-from llm_dispatch import StreamInterrupted, StreamTimeout, llm_stream
+from llm_dispatch import StreamInterrupted, StreamTimeout
 from llm_dispatch.cache import StreamingCache
 from llm_dispatch.errors import BadRequestError
 from llm_dispatch.testing import FakeProviderServer, Script
@@ -18,14 +22,6 @@ from llm_dispatch.testing import FakeProviderServer, Script
 OPENAI = "gpt-4o-mini"
 ANTHROPIC = "claude-haiku-4-5"
 CHUNKS = ["one ", "two ", "three ", "four"]
-
-
-def answer_with(dispatcher: Any, **options: Any) -> Any:
-    @llm_stream(dispatcher=dispatcher, **options)
-    async def answer(prompt: str) -> Any:
-        yield "unused"
-
-    return answer
 
 
 async def test_a_plain_stream(

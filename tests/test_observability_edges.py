@@ -7,7 +7,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from observability_capture import Telemetry, telemetry  # noqa: F401  (the fixture)
+from observability_capture import (  # noqa: F401  (the fixture)
+    Telemetry,
+    answer_with,
+    telemetry,
+)
 from opentelemetry.trace import StatusCode
 
 from llm_dispatch import Stage, llm_stream
@@ -16,14 +20,6 @@ from llm_dispatch.testing import FakeProviderServer, Script, capture_events
 
 OPENAI = "gpt-4o-mini"
 CHUNKS = ["one ", "two ", "three ", "four"]
-
-
-def answer_with(dispatcher: Any, **options: Any) -> Any:
-    @llm_stream(dispatcher=dispatcher, **options)
-    async def answer(prompt: str) -> Any:
-        yield "unused"
-
-    return answer
 
 
 async def test_an_interruption_continued(
